@@ -1,0 +1,1 @@
+"""Event transport: the :class:`EventBus` protocol and its implementations."""

@@ -1,0 +1,1 @@
+"""Event-level detectors: small, synchronous and deterministic given their inputs."""

@@ -1,0 +1,1 @@
+"""Honeypot sensors: the shared base (limits, sessions, identity) and one folder per protocol."""

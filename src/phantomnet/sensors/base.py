@@ -1,0 +1,174 @@
+"""What every sensor shares: its config, its context, sessions with bound identity, limits.
+
+A concrete sensor implements only the conversation. Identity fields (sensor, session id,
+source, destination) are bound by :class:`Session`; protocol code cannot pass them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from phantomnet.bus.base import EventBus
+from phantomnet.events import (
+    ConnectionClosed,
+    ConnectionOpened,
+    Endpoint,
+    EventBase,
+    SensorRef,
+)
+from phantomnet.plugins import Component
+
+E = TypeVar("E", bound=EventBase)
+
+
+class SensorConfig(BaseModel):
+    """Settings every sensor has; a sensor's ``Config`` subclasses this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = Field(ge=0, le=65535)
+    max_sessions: int = Field(default=512, ge=1)
+    max_per_source: int = Field(default=32, ge=1)
+    idle_timeout_s: float = Field(default=300, gt=0)
+    session_timeout_s: float = Field(default=3600, gt=0)
+    max_line_bytes: int = Field(default=8192, ge=64)
+
+
+@dataclass
+class SensorContext:
+    """What the runtime hands a sensor: where to publish, where to write, shared state."""
+
+    node: str
+    bus: EventBus
+    data_dir: Path
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def ref(self, component: str) -> SensorRef:
+        return SensorRef(node=self.node, component=component)
+
+    def shared_object(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A process-wide object shared by sensors (e.g. the fake host), built once."""
+        if key not in self.shared:
+            self.shared[key] = factory()
+        return self.shared[key]
+
+    async def emit(self, component: str, kind: type[E], **fields: Any) -> E:
+        """Publish a component-level event (no session)."""
+        event = kind(sensor=self.ref(component), **fields)
+        await self.bus.publish(event)  # type: ignore[arg-type]
+        return event
+
+
+class Session:
+    """One client connection; emits events with its identity bound."""
+
+    def __init__(
+        self,
+        ctx: SensorContext,
+        component: str,
+        protocol: str,
+        src: Endpoint,
+        dst: Endpoint | None,
+    ) -> None:
+        self.ctx = ctx
+        self.id: UUID = uuid4()
+        self.sensor = ctx.ref(component)
+        self.protocol = protocol
+        self.src = src
+        self.dst = dst
+        self.started = time.monotonic()
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.closed = False
+
+    async def emit(self, kind: type[E], **fields: Any) -> E:
+        """Build and publish ``kind`` with this session's identity."""
+        event = kind(sensor=self.sensor, session_id=self.id, src=self.src, dst=self.dst, **fields)
+        await self.ctx.bus.publish(event)  # type: ignore[arg-type]
+        return event
+
+    async def open(self) -> None:
+        await self.emit(ConnectionOpened, protocol=self.protocol)
+
+    async def close(self, reason: str = "peer") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.emit(
+            ConnectionClosed,
+            protocol=self.protocol,
+            reason=reason,
+            duration_s=round(time.monotonic() - self.started, 3),
+            bytes_in=self.bytes_in,
+            bytes_out=self.bytes_out,
+        )
+
+
+class SlotLimiter:
+    """Global and per-source connection caps (no lock needed: one event loop)."""
+
+    def __init__(self, max_sessions: int, max_per_source: int) -> None:
+        self.max_sessions = max_sessions
+        self.max_per_source = max_per_source
+        self.active = 0
+        self.per_source: Counter[str] = Counter()
+
+    def acquire(self, source: str) -> bool:
+        if self.active >= self.max_sessions or self.per_source[source] >= self.max_per_source:
+            return False
+        self.active += 1
+        self.per_source[source] += 1
+        return True
+
+    def release(self, source: str) -> None:
+        self.active -= 1
+        self.per_source[source] -= 1
+        if self.per_source[source] <= 0:
+            del self.per_source[source]
+
+
+class Sensor(Component):
+    """A honeypot service registered under ``phantomnet.sensors``."""
+
+    name: ClassVar[str] = "sensor"
+    protocol: ClassVar[str] = "other"
+    Config: ClassVar[type[SensorConfig]] = SensorConfig
+
+    def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.limiter = SlotLimiter(config.max_sessions, config.max_per_source)
+        self.bound_port: int | None = None
+        self.connections_total = 0
+
+    def open_session(self, src: Endpoint, dst: Endpoint | None) -> Session:
+        self.connections_total += 1
+        return Session(self.ctx, self.name, self.protocol, src, dst)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "listen": f"{self.config.host}:{self.bound_port or self.config.port}",
+            "connections": self.limiter.active,
+            "connections_total": self.connections_total,
+        }
+
+
+async def wait_closed(writer: asyncio.StreamWriter, timeout: float = 2.0) -> None:
+    """Close a stream writer without hanging on a peer that never reads."""
+    writer.close()
+    try:
+        async with asyncio.timeout(timeout):
+            await writer.wait_closed()
+    except (TimeoutError, ConnectionError, OSError):
+        return
