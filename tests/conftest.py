@@ -65,3 +65,31 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if key.startswith("PHANTOMNET_"):
             monkeypatch.delenv(key)
     yield
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards).
+
+    Parallel test runs never share tables. Yields a ``postgresql://`` URL.
+    """
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    name = f"pn_test_{uuid.uuid4().hex[:12]}"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -31,6 +31,7 @@ class ConnectionClosed(EventBase):
     duration_s: float = Field(default=0.0, ge=0)
     bytes_in: int = Field(default=0, ge=0)
     bytes_out: int = Field(default=0, ge=0)
+    recording: str | None = Field(default=None, max_length=256)
 
 
 class AuthAttempt(EventBase):
