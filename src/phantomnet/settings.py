@@ -122,6 +122,21 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'phantomnet.db').resolve()}"
 
 
+class _Resolved(Settings):
+    """Settings already merged from every source (flags applied): validated, no env re-read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def async_url(url: str) -> str:
     """Map user-friendly URLs (``postgresql://``, ``sqlite:///``) to async drivers."""
     for plain, driver in (
@@ -163,7 +178,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             return base
         merged = _deep_merge(base.model_dump(), overrides)
         merged["secret_key"] = base.secret_key.get_secret_value()
-        return Settings.model_validate(merged)
+        return _Resolved(**merged)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc)) from exc
 
