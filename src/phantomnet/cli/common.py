@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 
 from phantomnet.settings import Settings, load_settings
 
@@ -17,8 +16,13 @@ out = Console()
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="TOML settings file (then PHANTOMNET_* env overrides).",
-                 envvar="PHANTOMNET_CONFIG", dir_okay=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="TOML settings file (then PHANTOMNET_* env overrides).",
+        envvar="PHANTOMNET_CONFIG",
+        dir_okay=False,
+    ),
 ]
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="Database URL (sqlite:///FILE or postgresql://…).")
@@ -51,8 +55,8 @@ def settings_from(
 def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
         force=True,
     )
     for noisy in ("asyncssh", "uvicorn.access", "aiosqlite", "sqlalchemy.engine"):

@@ -103,9 +103,10 @@ def build(
     *,
     role: Role = "all",
     extra: list[tuple[frozenset[str], Factory]] | None = None,
+    engine: Any = None,
 ) -> Runtime:
     """Build (but do not start) the components of ``role``."""
-    rt = Runtime(settings=settings, bus=bus)
+    rt = Runtime(settings=settings, bus=bus, engine=engine)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     if role in ("all", "sensor"):
         rt.components += sensor_components(settings, bus, rt.shared)

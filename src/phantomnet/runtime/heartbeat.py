@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Literal
 
 from phantomnet.bus.base import EventBus
 from phantomnet.events import SensorRef, SensorStatus
@@ -32,7 +33,7 @@ class Heartbeat(Component):
             out.append(
                 SensorStatus(
                     sensor=SensorRef(node=self.node, component=comp.name),
-                    state=str(info.get("state", state)),  # type: ignore[arg-type]
+                    state=_state(info.get("state", state)),
                     listen=_opt_str(info.get("listen")),
                     connections=_int(info.get("connections")),
                     events=_int(info.get("events", info.get("connections_total"))),
@@ -52,6 +53,16 @@ class Heartbeat(Component):
                 await self.bus.publish_many(self.statuses("stopping"))
         except (TimeoutError, OSError):
             return
+
+
+STATES = ("starting", "up", "degraded", "stopping", "down")
+
+
+def _state(value: object) -> Literal["starting", "up", "degraded", "stopping", "down"]:
+    for known in STATES:
+        if value == known:
+            return known  # type: ignore[return-value]
+    return "up"
 
 
 def _int(value: object) -> int:
