@@ -166,7 +166,10 @@ class ClientFingerprint(EventBase):
 
     kind: Literal["client.fingerprint"] = "client.fingerprint"
     protocol: Protocol
-    method: Literal["hassh", "hassh_server", "ja3", "ja3s", "ja4", "user_agent", "ssh_version"]
+    method: Literal[
+        "hassh", "hassh_server", "ja3", "ja3s", "ja4", "user_agent", "ssh_version", "smtp_ehlo",
+        "ftp_client",
+    ]
     value: AttackerText
     raw: AttackerText | None = None
 
