@@ -75,10 +75,19 @@ def decode(fields: dict[bytes, bytes]) -> Event | Malformed:
     try:
         event = parse_event(data)
     except ValidationError as exc:
-        return Malformed(str(exc)[:_ERROR_CAP])
+        return Malformed(_summary(exc))
     if event.kind != kind:
         return Malformed(f"kind field {kind!r} but data is {event.kind!r}")
     return event
+
+
+def _summary(exc: ValidationError) -> str:
+    """A short reason (no attacker input echoed back), e.g. ``username: Field required``."""
+    parts = [
+        f"{'.'.join(map(str, err['loc'])) or '<root>'}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)[:5]
+    ]
+    return "; ".join(parts)[:_ERROR_CAP]
 
 
 def dead_letter_fields(
