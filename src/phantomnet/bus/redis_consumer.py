@@ -52,6 +52,7 @@ class RedisBatch:
     ids: Sequence[bytes]
     bus: RedisStreamsBus
     group: str | None
+    inflight: set[bytes] = field(default_factory=set)
     acked: bool = field(default=False)
 
     async def ack(self) -> None:
@@ -61,6 +62,7 @@ class RedisBatch:
         with translate("XACK"):
             await self.bus.redis.xack(self.bus.stream, self.group, *self.ids)
         self.acked = True
+        self.inflight.difference_update(self.ids)
         self.bus.stats.acked += len(self.ids)
 
 
@@ -84,6 +86,9 @@ class GroupReader:
         self._claim_cursor: bytes = b"0-0"
         self._next_claim = 0.0
         self._group_ready = False
+        #: ids handed out by this reader and not acknowledged yet: an XAUTOCLAIM sweep that
+        #: returns them (they idled while the consumer gathered more) must not deliver twice.
+        self._inflight: set[bytes] = set()
 
     async def batches(self) -> AsyncIterator[RedisBatch]:
         """Yield batches until the bus closes; outages are waited out, never raised."""
@@ -181,6 +186,8 @@ class GroupReader:
         done: list[bytes] = []
         parked: list[dict[bytes, bytes]] = []
         for entry_id, fields in entries:
+            if entry_id in self._inflight:
+                continue  # ours, still being worked on (claimed back from ourselves)
             if fields is None:  # trimmed away while pending
                 done.append(entry_id)
                 continue
@@ -202,7 +209,8 @@ class GroupReader:
         bus.stats.delivered += len(events)
         if redelivered:
             bus.stats.redelivered += len(events)
-        return RedisBatch(events, ids, bus, self.group)
+        self._inflight.update(ids)
+        return RedisBatch(events, ids, bus, self.group, self._inflight)
 
     def _park(self, entry_id: bytes, fields: dict[bytes, bytes], error: str) -> dict[bytes, bytes]:
         bus = self.bus

@@ -20,8 +20,13 @@ def test_memory_by_default() -> None:
 
 async def test_redis_with_settings_applied(tmp_path: Path) -> None:
     cfg = BusSettings(
-        backend="redis", url="redis://127.0.0.1:1/0", stream="s", maxlen=5000,
-        claim_idle_ms=1234, spool_dir=tmp_path, spool_max_bytes=100_000,
+        backend="redis",
+        url="redis://127.0.0.1:1/0",
+        stream="s",
+        maxlen=5000,
+        claim_idle_ms=1234,
+        spool_dir=tmp_path,
+        spool_max_bytes=100_000,
     )
     bus = make_bus(cfg)
     assert isinstance(bus, RedisStreamsBus)

@@ -68,8 +68,12 @@ def test_dead_letter_keeps_raw_fields_and_says_why() -> None:
         {b"v": b"1", b"data": b"\x00\xff"}, error="boom", stream="s", entry_id=b"1-0", group="g"
     )
     assert parked == {
-        b"error": b"boom", b"source_stream": b"s", b"source_id": b"1-0", b"group": b"g",
-        b"raw_v": b"1", b"raw_data": b"\x00\xff",
+        b"error": b"boom",
+        b"source_stream": b"s",
+        b"source_id": b"1-0",
+        b"group": b"g",
+        b"raw_v": b"1",
+        b"raw_data": b"\x00\xff",
     }
 
 
@@ -94,5 +98,7 @@ def test_every_n_logs_first_and_every_nth(caplog: pytest.LogCaptureFixture) -> N
         for _ in range(7):
             every.hit("bad %s", "x")
     assert [r.getMessage() for r in caplog.records] == [
-        "bad x (1 so far)", "bad x (3 so far)", "bad x (6 so far)",
+        "bad x (1 so far)",
+        "bad x (3 so far)",
+        "bad x (6 so far)",
     ]

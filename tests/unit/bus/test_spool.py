@@ -86,8 +86,10 @@ def test_directory_and_files_are_private(tmp_path: Path) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    batches=st.lists(st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"")),
-                              max_size=8), max_size=8),
+    batches=st.lists(
+        st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+        max_size=8,
+    ),
     per_read=st.integers(1, 5),
     segment=st.integers(1, 64),
 )
