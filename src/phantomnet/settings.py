@@ -48,6 +48,8 @@ class BusSettings(Section):
     block_ms: int = Field(default=500, ge=1)
     claim_idle_ms: int = Field(default=30_000, ge=100)
     spool_dir: Path | None = None
+    spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    new_group_start: Literal["0", "$"] = "0"
     debug_roundtrip: bool = False
 
 
