@@ -59,8 +59,13 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
 class PhantomNet:
     """``phantomnet <command>`` in a subprocess with a temp config."""
 
-    def __init__(self, tmp: Path, config: dict[str, Any], command: str = "up",
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: dict[str, Any],
+        command: str = "up",
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.tmp = tmp
         self.config = {"data_dir": str(tmp / "data"), **config}
         self.config_path = write_toml(tmp / "phantomnet.toml", self.config)
@@ -80,13 +85,23 @@ class PhantomNet:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a one-shot ``phantomnet`` command with the same config."""
-        return subprocess.run([str(BIN), *args], env=self.env(), capture_output=True,
-                              text=True, timeout=120, check=check)
+        return subprocess.run(
+            [str(BIN), *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
+        )
 
     def start(self) -> PhantomNet:
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen([str(BIN), self.command, *self.extra_args],
-                                     env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [str(BIN), self.command, *self.extra_args],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def wait_http(self, path: str = "/health", timeout: float = 60) -> dict[str, Any]:

@@ -25,5 +25,7 @@ def test_user_mistake_is_one_line_and_nonzero(tmp_path: Path) -> None:
     result = pn.cli("up", check=False)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == ["error: api.port: Input should be a valid integer, unable to parse string as an integer"]
+    assert lines == [
+        "error: api.port: Input should be a valid integer, unable to parse string as an integer"
+    ]
     assert "Traceback" not in result.stderr + result.stdout

@@ -167,7 +167,14 @@ class ClientFingerprint(EventBase):
     kind: Literal["client.fingerprint"] = "client.fingerprint"
     protocol: Protocol
     method: Literal[
-        "hassh", "hassh_server", "ja3", "ja3s", "ja4", "user_agent", "ssh_version", "smtp_ehlo",
+        "hassh",
+        "hassh_server",
+        "ja3",
+        "ja3s",
+        "ja4",
+        "user_agent",
+        "ssh_version",
+        "smtp_ehlo",
         "ftp_client",
     ]
     value: AttackerText
