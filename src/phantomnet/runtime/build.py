@@ -108,12 +108,14 @@ def build(
     """Build (but do not start) the components of ``role``."""
     rt = Runtime(settings=settings, bus=bus, engine=engine)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    if role in ("all", "sensor"):
-        rt.components += sensor_components(settings, bus, rt.shared)
-    if role in ("all", "server"):
-        rt.components.append(DetectorEngine(bus, enabled_detectors(settings)))
+    # Consumers start before producers (the memory bus only delivers to subscribed groups)
+    # and stop after them (the supervisor stops in reverse order), so nothing is lost.
     for roles, factory in extra or []:
         if role in roles:
             rt.components += factory(rt)
+    if role in ("all", "server"):
+        rt.components.append(DetectorEngine(bus, enabled_detectors(settings)))
+    if role in ("all", "sensor"):
+        rt.components += sensor_components(settings, bus, rt.shared)
     rt.components.append(Heartbeat(bus, settings.node, list(rt.components)))
     return rt

@@ -17,10 +17,19 @@ def storage_writer(rt: Runtime) -> list[Component]:
     ]
 
 
+def api_server(rt: Runtime) -> list[Component]:
+    from phantomnet.runtime.apiserver import ApiServer
+
+    if not rt.settings.api.enabled:
+        return []
+    return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status)]
+
+
 SERVER = frozenset({"all", "server"})
 SENSOR = frozenset({"all", "sensor"})
 
 #: (roles, factory) in start order; sensors and detectors are built by ``runtime.build``.
 PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, storage_writer),
+    (SERVER, api_server),
 ]

@@ -55,14 +55,17 @@ async def supervise(components: Sequence[Component], stop: asyncio.Event | None 
     started = await start_all(components)
     tasks = [asyncio.create_task(c.run(), name=c.name) for c in started]
     waiter = asyncio.create_task(stop.wait(), name="stop")
+    failed: list[asyncio.Task[None]] = []
     try:
         done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not waiter and not t.cancelled() and t.exception()]
     finally:
+        # Graceful first (components finish their run), then cancel whatever is left.
+        await stop_all(started)
+        await asyncio.wait([*tasks, waiter], timeout=0.5)
         for task in [*tasks, waiter]:
             task.cancel()
         await asyncio.gather(*tasks, waiter, return_exceptions=True)
-        await stop_all(started)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
