@@ -53,18 +53,26 @@ class EventFilter:
     session_id: UUID | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
+        """One SQL condition per filter that is set."""
         c = EVENT.c
-        pairs: list[tuple[object, ColumnElement[bool]]] = [
-            (self.kinds, c.kind.in_(self.kinds or ())),
-            (self.component, c.component == self.component),
-            (self.src_ip, c.src_ip == self.src_ip),
-            (self.levels, c.level.in_(self.levels or ())),
-            (self.protocols, c.protocol.in_(self.protocols or ())),
-            (self.since, c.occurred_at >= self.since),
-            (self.until, c.occurred_at < self.until),
-            (self.session_id, c.session_id == self.session_id),
-        ]
-        return [clause for value, clause in pairs if value is not None]
+        out: list[ColumnElement[bool]] = []
+        if self.kinds:
+            out.append(c.kind.in_(self.kinds))
+        if self.component is not None:
+            out.append(c.component == self.component)
+        if self.src_ip is not None:
+            out.append(c.src_ip == self.src_ip)
+        if self.levels:
+            out.append(c.level.in_(self.levels))
+        if self.protocols:
+            out.append(c.protocol.in_(self.protocols))
+        if self.since is not None:
+            out.append(c.occurred_at >= self.since)
+        if self.until is not None:
+            out.append(c.occurred_at < self.until)
+        if self.session_id is not None:
+            out.append(c.session_id == self.session_id)
+        return out
 
 
 async def ping(session: AsyncSession) -> None:
