@@ -68,8 +68,12 @@ def sample_events(n: int = 30, *, start: datetime | None = None) -> list[Event]:
     for i in range(n):
         src = Endpoint(ip=f"203.0.113.{i % 3 + 1}", port=40000 + i)
         dst = Endpoint(ip="127.0.0.1", port=2222)
-        common: dict[str, Any] = {"sensor": ssh, "src": src, "dst": dst,
-                                  "occurred_at": t0 + timedelta(minutes=i)}
+        common: dict[str, Any] = {
+            "sensor": ssh,
+            "src": src,
+            "dst": dst,
+            "occurred_at": t0 + timedelta(minutes=i),
+        }
         out.append(_event(i, common, session))
     return out
 
@@ -77,18 +81,45 @@ def sample_events(n: int = 30, *, start: datetime | None = None) -> list[Event]:
 def _event(i: int, common: dict[str, Any], session: uuid.UUID) -> Event:
     kinds: Sequence[Any] = (
         lambda: ConnectionOpened(protocol="ssh", session_id=session, **common),
-        lambda: AuthAttempt(protocol="ssh", username=f"root{i}", password="123456",
-                            accepted=False, session_id=session, **common),
+        lambda: AuthAttempt(
+            protocol="ssh",
+            username=f"root{i}",
+            password="123456",
+            accepted=False,
+            session_id=session,
+            **common,
+        ),
         lambda: CommandInput(protocol="ssh", command="uname -a", session_id=session, **common),
-        lambda: Score(subject_kind="auth.attempt", score=float(i * 3 % 101),
-                      level=("LOW", "MEDIUM", "HIGH")[i % 3], decision="ALERT",
-                      confidence=0.9, model_version="t", **common),
-        lambda: Detection(rule="brute_force", severity="high", protocol="ssh",
-                          first_seen=common["occurred_at"], last_seen=common["occurred_at"],
-                          count=5, summary="5 failed logins", detector="brute_force", **common),
-        lambda: NetworkFlow(transport="tcp", started_at=common["occurred_at"],
-                            ended_at=common["occurred_at"], packets_out=3, packets_in=2,
-                            bytes_out=300, bytes_in=200, **common),
+        lambda: Score(
+            subject_kind="auth.attempt",
+            score=float(i * 3 % 101),
+            level=("LOW", "MEDIUM", "HIGH")[i % 3],
+            decision="ALERT",
+            confidence=0.9,
+            model_version="t",
+            **common,
+        ),
+        lambda: Detection(
+            rule="brute_force",
+            severity="high",
+            protocol="ssh",
+            first_seen=common["occurred_at"],
+            last_seen=common["occurred_at"],
+            count=5,
+            summary="5 failed logins",
+            detector="brute_force",
+            **common,
+        ),
+        lambda: NetworkFlow(
+            transport="tcp",
+            started_at=common["occurred_at"],
+            ended_at=common["occurred_at"],
+            packets_out=3,
+            packets_in=2,
+            bytes_out=300,
+            bytes_in=200,
+            **common,
+        ),
     )
     made: Event = kinds[i % len(kinds)]()
     return made

@@ -70,8 +70,9 @@ async def test_admin_route_refuses_viewer(
         assert r.status_code == 200 and r.json() == {"changed": True}
 
 
-async def test_revoked_token_stops_working(engine: AsyncEngine, settings: Settings,
-                                           viewer_token: str) -> None:
+async def test_revoked_token_stops_working(
+    engine: AsyncEngine, settings: Settings, viewer_token: str
+) -> None:
     app = create_app(settings, engine=engine)
     async with _client(app) as c:
         token_id = (await list_tokens(engine))[0]["id"]
@@ -87,8 +88,9 @@ async def test_auth_off_is_admin(engine: AsyncEngine, settings: Settings) -> Non
     assert r.json() == {"role": "admin", "auth": "off"}
 
 
-async def test_query_token_only_accepted_on_stream(client: httpx.AsyncClient,
-                                                   viewer_token: str) -> None:
+async def test_query_token_only_accepted_on_stream(
+    client: httpx.AsyncClient, viewer_token: str
+) -> None:
     r = await client.get("/api/me", params={"token": viewer_token})
     assert r.status_code == 401
     r = await client.get("/api/stream", params={"token": "pn_wrong"})

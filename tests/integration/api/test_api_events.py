@@ -64,17 +64,20 @@ async def test_filters(client: httpx.AsyncClient, viewer_token: str, seeded: lis
         return {str(e.event_id) for e in seeded if pred(e)}  # type: ignore[operator]
 
     assert await ids(kind="auth.attempt,detection") == expect(
-        lambda e: e.kind in ("auth.attempt", "detection"))
+        lambda e: e.kind in ("auth.attempt", "detection")
+    )
     assert await ids(src_ip="203.0.113.2") == expect(lambda e: e.src.ip == "203.0.113.2")
     assert await ids(src_ip="::ffff:203.0.113.2") == expect(lambda e: e.src.ip == "203.0.113.2")
     assert await ids(level="high,medium") == expect(
-        lambda e: getattr(e, "level", None) in ("HIGH", "MEDIUM"))
+        lambda e: getattr(e, "level", None) in ("HIGH", "MEDIUM")
+    )
     assert await ids(protocol="tcp") == expect(lambda e: e.kind == "network.flow")
     assert await ids(sensor="ssh") == expect(lambda e: True)
     assert await ids(sensor="ftp") == set()
     since, until = NOW - timedelta(minutes=20), NOW - timedelta(minutes=10)
     assert await ids(since=since.isoformat(), until=until.isoformat()) == expect(
-        lambda e: since <= e.occurred_at < until)
+        lambda e: since <= e.occurred_at < until
+    )
     session = seeded[0].session_id
     assert await ids(session_id=str(session)) == expect(lambda e: e.session_id == session)
 
