@@ -77,7 +77,7 @@ def comma_list(
     for item in items:
         if len(item) > max_len or (allowed is not None and item not in allowed):
             raise InvalidInput(f"{name}: unknown value {item[:max_len]!r}")
-    return items
+    return items or None
 
 
 def ip_param(value: str | None, name: str = "src_ip") -> str | None:
