@@ -63,6 +63,8 @@ class ApiSettings(Section):
     cors_origins: tuple[str, ...] = ()
     page_limit_max: int = Field(default=1000, ge=1)
     stream_queue: int = Field(default=1000, ge=10)
+    stream_keepalive_s: float = Field(default=15.0, gt=0, le=300)
+    metrics_public: bool = True
 
 
 class RetentionSettings(Section):
