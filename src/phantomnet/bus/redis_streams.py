@@ -259,6 +259,11 @@ class RedisStreamsBus:
                 raise
         self._groups.add(group)
 
+    def unsubscribe(self, group: str) -> None:
+        """Nothing to do: live (lossy) readers keep no server-side state and end when their
+        iterator is closed; consumer groups persist on purpose (their pending entries)."""
+        return None
+
     def subscribe(
         self,
         group: str,
