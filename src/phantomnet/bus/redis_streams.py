@@ -23,14 +23,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from phantomnet.bus.base import BusStats
-from phantomnet.bus.redis_consumer import GroupReader, LiveReader, RedisBatch
+from phantomnet.bus.redis_consumer import GroupReader, LiveReader, RedisSubscription
 from phantomnet.bus.redis_wire import EveryN, as_fields, encode, encode_json, translate_errors
 from phantomnet.bus.spool import DiskSpool
 from phantomnet.errors import BusError, BusUnavailable
@@ -84,7 +84,7 @@ class RedisStreamsBus:
         self._spool = spool
         self._spooling = False
         self._replayer: asyncio.Task[None] | None = None
-        self._groups: set[str] = set()
+        self._subscriptions: dict[str, set[RedisSubscription]] = {}
 
     @classmethod
     def from_settings(cls, cfg: BusSettings) -> RedisStreamsBus:
@@ -257,7 +257,6 @@ class RedisStreamsBus:
         except BusError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-        self._groups.add(group)
 
     def unsubscribe(self, group: str) -> None:
         """Nothing to do: live (lossy) readers keep no server-side state and end when their
@@ -272,7 +271,7 @@ class RedisStreamsBus:
         kinds: frozenset[str] | None = None,
         batch_size: int = 1000,
         lossy: bool = False,
-    ) -> AsyncIterator[RedisBatch]:
+    ) -> RedisSubscription:
         """Batches for ``group`` (at-least-once) or, if ``lossy``, a live tail without a group.
 
         ``consumer`` must be unique within the group across processes (e.g. node + pid or
@@ -281,6 +280,28 @@ class RedisStreamsBus:
         """
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        reader: LiveReader | GroupReader
         if lossy:
-            return LiveReader(self, kinds, batch_size).batches()
-        return GroupReader(self, group, consumer, kinds, batch_size).batches()
+            reader = LiveReader(self, kinds, batch_size)
+        else:
+            reader = GroupReader(self, group, consumer, kinds, batch_size)
+        sub = RedisSubscription(self, group, reader)
+        self._subscriptions.setdefault(group, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, group: str) -> None:
+        """End this process's subscriptions of ``group`` (live views whose client left).
+
+        The consumer group itself stays in Redis with its pending entries: deleting it would
+        lose what other processes have not acknowledged.
+        """
+        for sub in list(self._subscriptions.get(group, ())):
+            sub.stop()
+
+    def forget(self, sub: RedisSubscription) -> None:
+        """A subscription ended (called by the subscription itself)."""
+        subs = self._subscriptions.get(sub.group)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subscriptions[sub.group]
