@@ -226,3 +226,12 @@ async def test_unsubscribe_ends_live_views_of_that_group_only(make_bus: MakeBus)
         await asyncio.wait_for(waiting, 5)
     await bus.publish(auth(1))
     assert flat(await reader) == ["user1"]
+
+
+async def test_consumer_names_carry_the_node(make_bus: MakeBus, stream: str) -> None:
+    bus = make_bus(consumer_prefix="edge-1")
+    await bus.start()
+    await bus.publish(auth(0))
+    await take(bus.subscribe("storage"), want=1)
+    pending = await bus.redis.xpending(stream, "storage")
+    assert pending["consumers"] == [{"name": b"edge-1:c1", "pending": 1}]
