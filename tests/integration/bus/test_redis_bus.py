@@ -235,3 +235,14 @@ async def test_consumer_names_carry_the_node(make_bus: MakeBus, stream: str) -> 
     await take(bus.subscribe("storage"), want=1)
     pending = await bus.redis.xpending(stream, "storage")
     assert pending["consumers"] == [{"name": b"edge-1:c1", "pending": 1}]
+
+
+async def test_stream_deleted_under_a_consumer_is_recreated(make_bus: MakeBus, stream: str) -> None:
+    bus = make_bus()
+    await bus.start()
+    sub = bus.subscribe("storage")
+    await bus.publish(auth(0))
+    await (await take(sub, want=1))[0].ack()
+    await bus.redis.delete(stream)  # an operator wiped it: the group is gone too
+    await bus.publish(auth(1))
+    assert flat(await take(sub, want=1)) == ["user1"]
