@@ -71,9 +71,8 @@ async def redis_figures(url: str, events: list[Event]) -> None:
         finally:
             await bus.redis.delete(stream)
             await bus.close()
-        print(
-            f"redis   publish_many({chunk:>4}): {pub:>9,.0f} ev/s   group read+ack: {con:>9,.0f} ev/s"
-        )
+        label = f"redis   publish_many({chunk:>4}):"
+        print(f"{label} {pub:>9,.0f} ev/s   group read+ack: {con:>9,.0f} ev/s")
 
 
 async def main() -> None:

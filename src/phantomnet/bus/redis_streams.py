@@ -269,11 +269,6 @@ class RedisStreamsBus:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def unsubscribe(self, group: str) -> None:
-        """Nothing to do: live (lossy) readers keep no server-side state and end when their
-        iterator is closed; consumer groups persist on purpose (their pending entries)."""
-        return None
-
     def subscribe(
         self,
         group: str,
