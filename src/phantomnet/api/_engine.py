@@ -18,6 +18,5 @@ def make_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database.echo,
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.max_overflow,
-        pool_pre_ping=True,
         connect_args={"timeout": 5},
     )

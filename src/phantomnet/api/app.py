@@ -78,6 +78,9 @@ def create_app(
         settings=settings,
         engine=db,
         sessions=async_sessionmaker(db, class_=AsyncSession, expire_on_commit=False),
+        read_sessions=async_sessionmaker(
+            db.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession
+        ),
         bus=bus,
         status=status,
         metrics=ApiMetrics(bus),

@@ -1,6 +1,7 @@
 """FastAPI dependencies every router reuses.
 
-``SettingsDep``, ``DbDep`` (an AsyncSession per request), ``BusDep`` (the event bus, 503 when
+``SettingsDep``, ``DbDep`` (an AsyncSession per request, for routes that write),
+``ReadDbDep`` (autocommit session for read-only routes), ``BusDep`` (the event bus, 503 when
 the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
 and ``StreamViewer`` (like Viewer, but also accepts ``?token=`` because EventSource cannot set
 headers; used by /api/stream only).
@@ -32,6 +33,7 @@ class ApiState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     bus: EventBus | None
     status: StatusFn | None
     metrics: ApiMetrics
@@ -59,6 +61,12 @@ async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_db(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session in autocommit mode for read-only routes: no BEGIN/ROLLBACK round trips."""
+    async with state.read_sessions() as session:
+        yield session
+
+
 def get_bus(state: StateDep) -> EventBus:
     if state.bus is None:
         raise BusUnavailable("this API process has no event bus")
@@ -67,6 +75,7 @@ def get_bus(state: StateDep) -> EventBus:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[AsyncSession, Depends(get_db)]
+ReadDbDep = Annotated[AsyncSession, Depends(get_read_db)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,11 +80,22 @@ async def ping(session: AsyncSession) -> None:
     await session.execute(select(1))
 
 
+#: Envelope columns plus the payload as JSON *text* (served as is, never re-parsed).
+EVENT_JSON_COLUMNS = (
+    *(col for col in EVENT.c if col.name != "payload"),
+    cast(EVENT.c.payload, Text).label("payload_json"),
+)
+
+
 async def list_events(
     session: AsyncSession, *, where: EventFilter, before_id: int | None, limit: int
 ) -> Sequence[RowMapping]:
-    """Events matching ``where``, newest (highest id) first, older than ``before_id``."""
-    query = select(EVENT).where(*where.clauses())
+    """Events matching ``where``, newest (highest id) first, older than ``before_id``.
+
+    Rows carry ``payload_json`` (text) instead of ``payload``: the list is the hot path and
+    the API copies the stored JSON into its answer without decoding it.
+    """
+    query = select(*EVENT_JSON_COLUMNS).where(*where.clauses())
     if before_id is not None:
         query = query.where(EVENT.c.id < before_id)
     query = query.order_by(EVENT.c.id.desc()).limit(limit)

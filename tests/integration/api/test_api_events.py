@@ -87,6 +87,11 @@ async def test_get_one(client: httpx.AsyncClient, viewer_token: str, seeded: lis
     r = await client.get(f"/api/events/{wanted.event_id}", headers=bearer(viewer_token))
     assert r.status_code == 200 and r.json()["kind"] == "detection"
     assert r.json()["payload"]["rule"] == "brute_force"
+    listed = await client.get(
+        "/api/events", params={"kind": "detection", "limit": 1000}, headers=bearer(viewer_token)
+    )
+    same = [i for i in listed.json()["items"] if i["event_id"] == str(wanted.event_id)]
+    assert same == [r.json()]
     r = await client.get(f"/api/events/{uuid.uuid4()}", headers=bearer(viewer_token))
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
