@@ -39,6 +39,9 @@ def event_item(row: Mapping[Any, Any]) -> s.EventItem:
     )
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def _iso(value: datetime | None) -> str | None:
     out = s.utc(value)
     return None if out is None else out.isoformat().replace("+00:00", "Z")
@@ -62,7 +65,7 @@ def event_json(row: Mapping[Any, Any]) -> str:
         "level": row["level"],
         "score": row["score"],
     }
-    head = json.dumps(envelope, separators=(",", ":"), allow_nan=False)
+    head = _ENCODER.encode(envelope)
     return f'{head[:-1]},"payload":{row["payload_json"] or "{}"}}}'
 
 

@@ -1,5 +1,8 @@
 """FastAPI dependencies every router reuses.
 
+All are ``async def``: FastAPI runs plain ``def`` dependencies in a worker thread, which
+costs more than the work they do.
+
 ``SettingsDep``, ``DbDep`` (an AsyncSession per request, for routes that write),
 ``ReadDbDep`` (autocommit session for read-only routes), ``BusDep`` (the event bus, 503 when
 the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
@@ -42,7 +45,7 @@ class ApiState:
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
     state = request.app.state.pn
     assert isinstance(state, ApiState)
     return state
@@ -51,7 +54,7 @@ def get_state(request: Request) -> ApiState:
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
@@ -67,7 +70,7 @@ async def get_read_db(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_bus(state: StateDep) -> EventBus:
+async def get_bus(state: StateDep) -> EventBus:
     if state.bus is None:
         raise BusUnavailable("this API process has no event bus")
     return state.bus

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 from datetime import UTC, datetime
 from uuid import UUID
 
 from phantomnet.errors import InvalidInput
+from phantomnet.events import kinds
 
 LEVELS = frozenset({"LOW", "MEDIUM", "HIGH"})
 SEVERITIES = frozenset({"low", "medium", "high", "critical"})
 MAX_LIST_ITEMS = 32
 MAX_CURSOR_CHARS = 200
+
+
+@functools.cache
+def event_kinds() -> frozenset[str]:
+    """Every event kind (computed once)."""
+    return kinds()
 
 
 def encode_cursor(*parts: str | int) -> str:

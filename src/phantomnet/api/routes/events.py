@@ -12,7 +12,6 @@ from phantomnet.api.convert import event_item, event_page_json
 from phantomnet.api.deps import ReadDbDep, SettingsDep, Viewer
 from phantomnet.api.schemas import EventItem, Page
 from phantomnet.errors import InvalidInput, NotFound
-from phantomnet.events import kinds as event_kinds
 from phantomnet.storage import queries
 
 router = APIRouter(tags=["events"])
@@ -54,7 +53,7 @@ async def list_events(
     """
     lo, hi = params.time_range(since, until)
     where = queries.EventFilter(
-        kinds=params.comma_list(kind, "kind", allowed=event_kinds()),
+        kinds=params.comma_list(kind, "kind", allowed=params.event_kinds()),
         component=sensor or None,
         src_ip=params.ip_param(src_ip),
         levels=params.comma_list(level, "level", allowed=params.LEVELS, upper=True),

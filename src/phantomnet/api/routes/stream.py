@@ -20,7 +20,6 @@ from phantomnet.api import params
 from phantomnet.api.deps import BusDep, SettingsDep, StreamViewer
 from phantomnet.bus.base import EventBus
 from phantomnet.events import Event, dump_event
-from phantomnet.events import kinds as event_kinds
 
 router = APIRouter(tags=["stream"])
 
@@ -74,7 +73,7 @@ async def stream(
     kinds: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
 ) -> StreamingResponse:
     """Live events as ``text/event-stream`` (token as Bearer header or ``?token=``)."""
-    wanted = params.comma_list(kinds, "kinds", allowed=event_kinds())
+    wanted = params.comma_list(kinds, "kinds", allowed=params.event_kinds())
     body = event_stream(
         bus,
         frozenset(wanted) if wanted else None,
