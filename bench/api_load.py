@@ -176,6 +176,22 @@ def start_server(db_url: str, port: int, workers: int) -> subprocess.Popen[bytes
     raise SystemExit("uvicorn did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its child processes (uvicorn workers), in seconds."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def summary(report: str) -> str:
     pick = {k: re.search(rf"^\s+{k}%\s+(\S+)", report, re.M) for k in ("50", "90", "99")}
     rps = re.search(r"Requests/sec:\s+(\S+)", report)
@@ -201,11 +217,16 @@ def main() -> None:
         token = asyncio.run(prepare(db_url, args.events))
         port = free_port()
         proc = start_server(db_url, port, args.workers)
+        before = cpu_seconds(proc.pid)
         report = run_wrk(f"http://127.0.0.1:{port}", token, args.duration)
+        used = cpu_seconds(proc.pid) - before
         print(report)
+        done = re.search(r"(\d+) requests in", report)
+        per = used / int(done.group(1)) * 1000 if done and int(done.group(1)) else float("nan")
         print(
             f"/api/events, {args.events:,} events, {args.workers} worker(s), wrk -t2 -c50: "
-            f"{summary(report)}"
+            f"{summary(report)}; server CPU {per:.2f} ms/request; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
     finally:
         if proc is not None:
