@@ -173,8 +173,14 @@ async def score_histogram(session: AsyncSession, *, since: datetime) -> dict[int
 
 
 async def count_sources(session: AsyncSession, *, since: datetime) -> int:
-    query = select(func.count(func.distinct(EVENT.c.src_ip))).where(EVENT.c.occurred_at >= since)
-    return int(await session.scalar(query) or 0)
+    """Distinct non-null sources since ``since`` (DISTINCT subquery: a hash, not a sort)."""
+    sources = (
+        select(EVENT.c.src_ip)
+        .where(EVENT.c.occurred_at >= since, EVENT.c.src_ip.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(sources)) or 0)
 
 
 async def count_active_blocks(session: AsyncSession) -> int:
