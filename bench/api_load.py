@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -112,6 +113,10 @@ def paths(n: int) -> list[str]:
         out.append(f"/api/events?cursor={cursor}")
         out.append(f"/api/events?kind=command.input&cursor={cursor}")
     out.append("/api/events?since=2020-01-01T00:00:00Z&until=2099-01-01T00:00:00Z")
+    for days in (1, 3, 5):
+        until = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(f"/api/events?until={until}")
+        out.append(f"/api/events?kind=auth.attempt&until={until}")
     return out
 
 

@@ -1,7 +1,7 @@
 """Read-side queries for the API (keyword-only, on an explicit AsyncSession).
 
-Lists are keyset-paginated, newest first: ``before_id`` is the id of the last row the client
-has seen, so every page is an index range scan whatever the table size. Every query has a
+Lists are keyset-paginated, newest first: ``before``/``before_id`` is the key of the last row
+the client has seen, so every page is an index range scan whatever the table size. Every query has a
 ``limit``. Rows come back as mappings of column name to value (no ORM identity map).
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,11 @@ class EventFilter:
     until: datetime | None = None
     session_id: UUID | None = None
 
+    @property
+    def time_ordered(self) -> bool:
+        """Whether pages of this filter are ordered by time (a time bound is set)."""
+        return self.since is not None or self.until is not None
+
     def clauses(self) -> list[ColumnElement[bool]]:
         """One SQL condition per filter that is set."""
         c = EVENT.c
@@ -87,19 +92,36 @@ EVENT_JSON_COLUMNS = (
 )
 
 
-async def list_events(
-    session: AsyncSession, *, where: EventFilter, before_id: int | None, limit: int
-) -> Sequence[RowMapping]:
-    """Events matching ``where``, newest (highest id) first, older than ``before_id``.
+@dataclass(frozen=True)
+class EventKey:
+    """Keyset position of the last event a client has seen (``occurred_at`` in time order)."""
 
+    id: int
+    occurred_at: datetime | None = None
+
+
+async def list_events(
+    session: AsyncSession, *, where: EventFilter, before: EventKey | None, limit: int
+) -> Sequence[RowMapping]:
+    """Events matching ``where``, newest first, after ``before``.
+
+    Without a time filter the order is ``id`` (the primary key: the live tail). With
+    ``since``/``until`` it is ``(occurred_at, id)``, so the ``(kind|src_ip, occurred_at)``
+    indexes serve old windows instead of walking the primary key back from the newest row.
     Rows carry ``payload_json`` (text) instead of ``payload``: the list is the hot path and
     the API copies the stored JSON into its answer without decoding it.
     """
+    c = EVENT.c
     query = select(*EVENT_JSON_COLUMNS).where(*where.clauses())
-    if before_id is not None:
-        query = query.where(EVENT.c.id < before_id)
-    query = query.order_by(EVENT.c.id.desc()).limit(limit)
-    return (await session.execute(query)).mappings().all()
+    if where.time_ordered:
+        if before is not None and before.occurred_at is not None:
+            query = query.where(tuple_(c.occurred_at, c.id) < tuple_(before.occurred_at, before.id))
+        query = query.order_by(c.occurred_at.desc(), c.id.desc())
+    else:
+        if before is not None:
+            query = query.where(c.id < before.id)
+        query = query.order_by(c.id.desc())
+    return (await session.execute(query.limit(limit))).mappings().all()
 
 
 async def get_event(session: AsyncSession, *, event_id: UUID) -> RowMapping | None:

@@ -123,3 +123,22 @@ async def test_bad_input_is_422_problem(
     body = r.json()
     assert body["status"] == 422 and body["title"] and needle in body["detail"]
     assert "Traceback" not in r.text
+
+
+async def test_time_bounded_pages_follow_occurred_at(
+    client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine
+) -> None:
+    events = sample_events(20)
+    await store(engine, list(reversed(events)))  # stored newest-in-time first: ids disagree
+    by_arrival = await _all_pages(client, viewer_token, limit=6)
+    assert [i["event_id"] for i in by_arrival] == [str(e.event_id) for e in events]
+    since = (NOW - timedelta(days=1)).isoformat()
+    by_time = await _all_pages(client, viewer_token, limit=6, since=since)
+    assert [i["event_id"] for i in by_time] == [str(e.event_id) for e in reversed(events)]
+    first = await client.get("/api/events", params={"limit": 6}, headers=bearer(viewer_token))
+    mixed = await client.get(
+        "/api/events",
+        params={"since": since, "cursor": first.json()["next_cursor"]},
+        headers=bearer(viewer_token),
+    )
+    assert mixed.status_code == 422 and "cursor" in mixed.json()["detail"]

@@ -48,6 +48,8 @@ async def list_events(
 ) -> Response:
     """Events newest first; pass ``next_cursor`` back as ``cursor`` for older ones.
 
+    Order: by id (arrival) without a time bound, by occurred_at with ``since``/``until``.
+
     The body is built directly from the stored JSON (the hot path of the dashboard); its
     shape is ``Page[EventItem]`` as documented.
     """
@@ -63,10 +65,15 @@ async def list_events(
         session_id=params.uuid_param(session_id, "session_id"),
     )
     limit = check_limit(limit, settings)
-    before = params.id_cursor(cursor)
-    rows = await queries.list_events(db, where=where, before_id=before, limit=limit + 1)
+    before = params.event_cursor(cursor, time_ordered=where.time_ordered)
+    rows = await queries.list_events(db, where=where, before=before, limit=limit + 1)
     page = rows[:limit]
-    cursor = params.encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+    cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        cursor = params.event_cursor_after(
+            last["id"], last["occurred_at"], time_ordered=where.time_ordered
+        )
     return Response(event_page_json(page, cursor), media_type="application/json")
 
 
