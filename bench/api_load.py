@@ -207,36 +207,45 @@ def summary(report: str) -> str:
     return ", ".join(parts)
 
 
+def measure(db_url: str, token: str, workers: int, duration: str, events: int) -> str:
+    """Run uvicorn with ``workers`` and wrk against it; one summary line."""
+    port = free_port()
+    proc = start_server(db_url, port, workers)
+    try:
+        before = cpu_seconds(proc.pid)
+        report = run_wrk(f"http://127.0.0.1:{port}", token, duration)
+        used = cpu_seconds(proc.pid) - before
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    print(report)
+    done = re.search(r"(\d+) requests in", report)
+    per = used / int(done.group(1)) * 1000 if done and int(done.group(1)) else float("nan")
+    return (
+        f"/api/events, {events:,} events, {workers} worker(s), wrk -t2 -c50 -d{duration}: "
+        f"{summary(report)}; server CPU {per:.2f} ms/request; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", default="1,2", help="comma list of uvicorn worker counts")
     ap.add_argument("--duration", default="10s")
     args = ap.parse_args()
     name = f"pn_bench_{uuid.uuid4().hex[:10]}"
     base, admin = ADMIN_URL.rsplit("/", 1)[0], ADMIN_URL.rsplit("/", 1)[0] + "/postgres"
     db_url = f"{base}/{name}"
     asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
-    proc = None
     try:
         token = asyncio.run(prepare(db_url, args.events))
-        port = free_port()
-        proc = start_server(db_url, port, args.workers)
-        before = cpu_seconds(proc.pid)
-        report = run_wrk(f"http://127.0.0.1:{port}", token, args.duration)
-        used = cpu_seconds(proc.pid) - before
-        print(report)
-        done = re.search(r"(\d+) requests in", report)
-        per = used / int(done.group(1)) * 1000 if done and int(done.group(1)) else float("nan")
-        print(
-            f"/api/events, {args.events:,} events, {args.workers} worker(s), wrk -t2 -c50: "
-            f"{summary(report)}; server CPU {per:.2f} ms/request; "
-            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-        )
+        lines = [
+            measure(db_url, token, int(w), args.duration, args.events)
+            for w in args.workers.split(",")
+        ]
+        print("\n".join(lines))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=15)
         asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
