@@ -120,14 +120,14 @@ def paths(n: int) -> list[str]:
     return out
 
 
-def run_wrk(url: str, token: str, duration: str) -> str:
+def run_wrk(url: str, token: str, duration: str, connections: int) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(paths(1_000_000)) + "\n")
     env = {**os.environ, "PN_TOKEN": token, "PN_PATHS": f.name}
     cmd = [
         "wrk",
         "-t2",
-        "-c50",
+        f"-c{connections}",
         f"-d{duration}",
         "--latency",
         "--timeout",
@@ -207,13 +207,15 @@ def summary(report: str) -> str:
     return ", ".join(parts)
 
 
-def measure(db_url: str, token: str, workers: int, duration: str, events: int) -> str:
+def measure(
+    db_url: str, token: str, workers: int, duration: str, events: int, connections: int
+) -> str:
     """Run uvicorn with ``workers`` and wrk against it; one summary line."""
     port = free_port()
     proc = start_server(db_url, port, workers)
     try:
         before = cpu_seconds(proc.pid)
-        report = run_wrk(f"http://127.0.0.1:{port}", token, duration)
+        report = run_wrk(f"http://127.0.0.1:{port}", token, duration, connections)
         used = cpu_seconds(proc.pid) - before
     finally:
         proc.terminate()
@@ -222,7 +224,8 @@ def measure(db_url: str, token: str, workers: int, duration: str, events: int) -
     done = re.search(r"(\d+) requests in", report)
     per = used / int(done.group(1)) * 1000 if done and int(done.group(1)) else float("nan")
     return (
-        f"/api/events, {events:,} events, {workers} worker(s), wrk -t2 -c50 -d{duration}: "
+        f"/api/events, {events:,} events, {workers} worker(s), "
+        f"wrk -t2 -c{connections} -d{duration}: "
         f"{summary(report)}; server CPU {per:.2f} ms/request; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
@@ -233,6 +236,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--workers", default="1,2", help="comma list of uvicorn worker counts")
     ap.add_argument("--duration", default="10s")
+    ap.add_argument("--connections", default="50", help="comma list of wrk connection counts")
     args = ap.parse_args()
     name = f"pn_bench_{uuid.uuid4().hex[:10]}"
     base, admin = ADMIN_URL.rsplit("/", 1)[0], ADMIN_URL.rsplit("/", 1)[0] + "/postgres"
@@ -241,8 +245,9 @@ def main() -> None:
     try:
         token = asyncio.run(prepare(db_url, args.events))
         lines = [
-            measure(db_url, token, int(w), args.duration, args.events)
+            measure(db_url, token, int(w), args.duration, args.events, int(c))
             for w in args.workers.split(",")
+            for c in args.connections.split(",")
         ]
         print("\n".join(lines))
     finally:
