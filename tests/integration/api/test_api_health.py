@@ -137,3 +137,14 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
     for op in ops:
         assert "200" in op["responses"], op["operationId"]
     assert paths["/api/events"]["get"]["responses"]["200"]["content"]["application/json"]
+
+
+async def test_metrics_can_require_a_token(
+    settings: Settings, engine: AsyncEngine, viewer_token: str
+) -> None:
+    private = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"metrics_public": False})}
+    )
+    async with _client(create_app(private, engine=engine)) as c:
+        assert (await c.get("/metrics")).status_code == 401
+        assert (await c.get("/metrics", headers=bearer(viewer_token))).status_code == 200
