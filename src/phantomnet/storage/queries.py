@@ -168,16 +168,25 @@ def _hour(session: AsyncSession, column: Any) -> Any:
     return func.strftime("%Y-%m-%d %H:00:00", column)
 
 
+#: Kinds left out of statistics: component heartbeats are not activity.
+NOT_COUNTED = ("sensor.status",)
+
+
 async def count_events(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(EVENT)) or 0)
+    """Stored events, heartbeats excepted."""
+    query = select(func.count()).select_from(EVENT).where(EVENT.c.kind.not_in(NOT_COUNTED))
+    return int(await session.scalar(query) or 0)
 
 
 async def window_breakdown(session: AsyncSession, *, since: datetime) -> Sequence[Any]:
-    """Rows of (hour, kind, protocol, level, n) for events at or after ``since``."""
+    """Rows of (hour, kind, protocol, level, n) for events at or after ``since``.
+
+    Heartbeats (:data:`NOT_COUNTED`) are left out.
+    """
     hour = _hour(session, EVENT.c.occurred_at).label("hour")
     query = (
         select(hour, EVENT.c.kind, EVENT.c.protocol, EVENT.c.level, func.count().label("n"))
-        .where(EVENT.c.occurred_at >= since)
+        .where(EVENT.c.occurred_at >= since, EVENT.c.kind.not_in(NOT_COUNTED))
         .group_by(hour, EVENT.c.kind, EVENT.c.protocol, EVENT.c.level)
     )
     return (await session.execute(query)).all()
