@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from phantomnet.api import params
 from phantomnet.api.deps import BusDep, SettingsDep, StreamViewer
 from phantomnet.bus.base import Batch, EventBus
+from phantomnet.errors import BusError
 from phantomnet.events import Event, dump_event
 
 router = APIRouter(tags=["stream"])
@@ -63,6 +64,10 @@ async def event_stream(
             try:
                 batch = pending.result()
             except StopAsyncIteration:
+                return
+            except BusError as exc:
+                # Headers are sent: end the stream; EventSource reconnects after ``retry``.
+                log.warning("live stream ended: %s", exc)
                 return
             pending = asyncio.ensure_future(anext(batches))
             yield b"".join(sse_message(e) for e in batch.events)
