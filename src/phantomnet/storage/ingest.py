@@ -16,7 +16,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, Table, Uuid, and_, bindparam, case, func, select, text, update
+from sqlalchemy import (
+    String,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -130,92 +142,91 @@ async def _row_tables(conn: AsyncConnection, events: Sequence[Event]) -> None:
         await conn.execute(ins(table).on_conflict_do_nothing(index_elements=["event_id"]), values)
 
 
-def _earlier(col: Any, param: str) -> Any:
-    p = bindparam(param, type_=Ts)
-    return case((p < col, p), else_=col)
+def _earlier(col: Any, new: Any) -> Any:
+    return case((new < col, new), else_=col)
+
+
+_SESSION_ADD = ("auth_attempts", "commands")
+_SESSION_NEWER = ("username", "client_version", "ended_at", "end_reason", "recording")
 
 
 async def _sessions(conn: AsyncConnection, deltas: list[rows.SessionDelta]) -> None:
+    """One upsert whose update part is additive, so concurrent writers commute."""
     if not deltas:
         return
-    base = [
-        {
-            "session_id": d.session_id, "component": d.component, "protocol": d.protocol,
-            "node": d.node, "src_ip": d.src_ip, "src_port": d.src_port,
-            "dst_port": d.dst_port, "started_at": d.started_at, "authenticated": False,
-            "auth_attempts": 0, "commands": 0,
-        }
-        for d in deltas
-    ]  # fmt: skip
-    ins = _insert(conn)(SESSION).on_conflict_do_nothing(index_elements=["session_id"])
-    await conn.execute(ins, base)
-    c = SESSION.c
-    stmt = (
-        update(SESSION)
-        .where(c.session_id == bindparam("sid"))
-        .values(
-            started_at=_earlier(c.started_at, "start"),
-            src_port=func.coalesce(bindparam("sport"), c.src_port),
-            dst_port=func.coalesce(bindparam("dport"), c.dst_port),
-            auth_attempts=c.auth_attempts + bindparam("attempts"),
-            commands=c.commands + bindparam("cmds"),
-            authenticated=c.authenticated | bindparam("auth"),
-            username=func.coalesce(bindparam("user"), c.username),
-            client_version=func.coalesce(bindparam("cv"), c.client_version),
-            ended_at=func.coalesce(bindparam("ended", type_=Ts), c.ended_at),
-            end_reason=func.coalesce(bindparam("reason"), c.end_reason),
-            recording=func.coalesce(bindparam("rec"), c.recording),
-        )
+    ins = _insert(conn)(SESSION)
+    new, old = ins.excluded, SESSION.c
+    set_: dict[str, Any] = {k: old[k] + new[k] for k in _SESSION_ADD}
+    set_.update({k: func.coalesce(new[k], old[k]) for k in _SESSION_NEWER})
+    set_.update(
+        started_at=_earlier(old.started_at, new.started_at),
+        src_port=func.coalesce(old.src_port, new.src_port),
+        dst_port=func.coalesce(old.dst_port, new.dst_port),
+        authenticated=old.authenticated | new.authenticated,
     )
-    params = [
-        {
-            "sid": d.session_id, "start": d.started_at, "sport": d.src_port,
-            "dport": d.dst_port, "attempts": d.auth_attempts, "cmds": d.commands,
-            "auth": d.authenticated, "user": d.username, "cv": d.client_version,
-            "ended": d.ended_at, "reason": d.end_reason, "rec": d.recording,
-        }
-        for d in deltas
-    ]  # fmt: skip
-    await conn.execute(stmt, params)
+    stmt = ins.on_conflict_do_update(index_elements=["session_id"], set_=set_)
+    await conn.execute(stmt, [vars(d) for d in deltas])
 
 
-async def _locked_attackers(conn: AsyncConnection, ips: list[str]) -> dict[str, dict[str, Any]]:
-    if not ips:
-        return {}
-    query = select(ATTACKER).where(ATTACKER.c.ip.in_(ips)).order_by(ATTACKER.c.ip)
-    result = await conn.execute(query.with_for_update())
-    return {row.ip: dict(row._mapping) for row in result}
+async def _known_attackers(conn: AsyncConnection, ips: list[str]) -> dict[str, dict[str, Any]]:
+    query = select(
+        ATTACKER.c.ip, ATTACKER.c.first_seen_at, ATTACKER.c.last_seen_at, ATTACKER.c.protocols
+    ).where(ATTACKER.c.ip.in_(ips))
+    return {row.ip: dict(row._mapping) for row in await conn.execute(query)}
+
+
+def _attacker_upsert(conn: AsyncConnection) -> Any:
+    """Insert new addresses; merge into known ones additively (concurrent writers commute)."""
+    ins = _insert(conn)(ATTACKER)
+    new, old = ins.excluded, ATTACKER.c
+    protocols: Any = new.protocols  # SQLite: one writer, merged in Python from the read row
+    if conn.dialect.name == "postgresql":
+        protocols = text(
+            "(SELECT coalesce(jsonb_agg(DISTINCT p ORDER BY p), '[]'::jsonb) FROM"
+            " jsonb_array_elements(attacker.protocols || excluded.protocols) AS p)"
+        )
+    set_ = {
+        "first_seen_at": _earlier(old.first_seen_at, new.first_seen_at),
+        "last_seen_at": case((new.last_seen_at > old.last_seen_at, new.last_seen_at),
+                             else_=old.last_seen_at),
+        "event_count": old.event_count + new.event_count,
+        "detection_count": old.detection_count + new.detection_count,
+        "protocols": protocols,
+        "last_score": func.coalesce(new.last_score, old.last_score),
+        "last_level": func.coalesce(new.last_level, old.last_level),
+        "max_score": case((or_(old.max_score.is_(None), new.max_score > old.max_score),
+                           new.max_score), else_=old.max_score),
+    }  # fmt: skip
+    return ins.on_conflict_do_update(index_elements=["ip"], set_=set_)
 
 
 async def _attackers(
     conn: AsyncConnection, deltas: list[rows.AttackerDelta], enrich: Enrich | None
 ) -> None:
+    """Upsert one row per address; geo columns from ``enrich`` only when first seen."""
     if not deltas:
         return
-    existing = await _locked_attackers(conn, [d.ip for d in deltas])
-    fresh = [d for d in deltas if d.ip not in existing and d.creates]
-    if fresh:
-        new_rows = [rows.new_attacker(d, enrich(d.ip) if enrich else {}) for d in fresh]
-        stmt = _insert(conn)(ATTACKER).on_conflict_do_nothing(index_elements=["ip"])
-        inserted = await conn.execute(stmt.returning(ATTACKER.c.ip), new_rows)
-        done = {row[0] for row in inserted}
-        # Another writer created some of them meanwhile: merge into theirs instead.
-        raced = [d.ip for d in fresh if d.ip not in done]
-        existing.update(await _locked_attackers(conn, raced))
-    merged = [rows.merge_attacker(existing[d.ip], d) for d in deltas if d.ip in existing]
-    if not merged:
-        return
-    cols = ("first_seen_at", "last_seen_at", "event_count", "detection_count", "protocols",
-            "last_score", "last_level", "max_score")  # fmt: skip
-    stmt = (
-        update(ATTACKER)
-        .where(ATTACKER.c.ip == bindparam("b_ip"))
-        .values({c: bindparam(f"b_{c}") for c in cols})
-    )
-    await conn.execute(stmt, [{f"b_{k}": row[k] for k in ("ip", *cols)} for row in merged])
+    known = await _known_attackers(conn, [d.ip for d in deltas])
+    values = []
+    for d in deltas:
+        row = known.get(d.ip)
+        if row is not None:
+            values.append(rows.attacker_increment(row, d))
+        elif d.creates:
+            values.append(rows.new_attacker(d, enrich(d.ip) if enrich else {}))
+    if values:
+        await conn.execute(_attacker_upsert(conn), values)
+
+
+_PG_SUBJECT_SCORES = text(
+    "UPDATE event SET level = v.lvl, score = v.val FROM (SELECT"
+    " unnest(CAST(:ids AS uuid[])) AS sid, unnest(CAST(:lvls AS varchar[])) AS lvl,"
+    " unnest(CAST(:vals AS float8[])) AS val) AS v WHERE event.event_id = v.sid"
+)
 
 
 async def _subject_scores(conn: AsyncConnection, events: Sequence[Event]) -> None:
+    """Copy each score's level and value onto its subject event (latest score wins)."""
     latest: dict[UUID, tuple[datetime, str, float]] = {}
     for e in events:
         if e.kind == "score" and e.subject_event_id is not None:
@@ -224,13 +235,17 @@ async def _subject_scores(conn: AsyncConnection, events: Sequence[Event]) -> Non
                 latest[e.subject_event_id] = (e.occurred_at, e.level, e.score)
     if not latest:
         return
+    items = sorted(latest.items(), key=lambda kv: str(kv[0]))
+    if conn.dialect.name == "postgresql":
+        ids, lvls, vals = [k for k, _ in items], [v[1] for _, v in items], [v[2] for _, v in items]
+        await conn.execute(_PG_SUBJECT_SCORES, {"ids": ids, "lvls": lvls, "vals": vals})
+        return
     stmt = (
         update(EVENT)
         .where(EVENT.c.event_id == bindparam("sid"))
         .values(level=bindparam("lvl"), score=bindparam("val"))
     )
-    params = [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in sorted(latest.items(), key=str)]
-    await conn.execute(stmt, params)
+    await conn.execute(stmt, [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in items])
 
 
 async def _statuses(conn: AsyncConnection, events: Sequence[Event]) -> None:

@@ -57,15 +57,23 @@ class StorageWriter(Component):
         flush_interval_s: float = 0.2,
         group: str = "storage",
         enrich: Enrich | None = None,
+        workers: int | None = None,
     ) -> None:
+        """``workers``: concurrent transactions (default 2 on PostgreSQL, 1 on SQLite,
+        which has a single writer anyway); batches are independent, derived updates commute.
+        """
         self.bus, self.engine, self.group, self.enrich = bus, engine, group, enrich
         self.batch_size, self.flush_interval_s = batch_size, flush_interval_s
         self.state = "starting"
         self.stored = self.duplicates = self.batches = self.retries = 0
         self.last_error: str | None = None
         self._sub: AsyncIterator[Batch] | None = None
-        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(READ_AHEAD)
         self._reader: asyncio.Task[None] | None = None
+        self._ended = False
+        if workers is None:
+            workers = 2 if engine.dialect.name == "postgresql" else 1
+        self.workers = workers
+        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(READ_AHEAD + workers)
 
     async def start(self) -> None:
         """Subscribe now so that every event published from here on is delivered to us."""
@@ -78,17 +86,23 @@ class StorageWriter(Component):
             await self.start()
         self._reader = asyncio.create_task(self._read(), name="storage-reader")
         try:
-            while True:
-                pending = await self._gather()
-                if pending[0] is None:
-                    return
-                await self._store(pending)
-                if pending[-1] is None:
-                    return
+            async with asyncio.TaskGroup() as tg:
+                for i in range(self.workers):
+                    tg.create_task(self._work(), name=f"storage-writer-{i}")
         finally:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+
+    async def _work(self) -> None:
+        while not self._ended:
+            pending = await self._gather()
+            if pending[-1] is None:
+                self._ended = True
+                for _ in range(self.workers):  # wake the other workers up
+                    self._queue.put_nowait(None)
+            if pending[0] is not None:
+                await self._store(pending)
 
     async def stop(self) -> None:
         """Close the subscription; unacknowledged batches stay with the bus."""
