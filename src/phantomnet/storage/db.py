@@ -9,9 +9,11 @@ pre-ping and a short connect timeout so an unreachable server fails fast and cal
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +32,16 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 5.0
 #: Seconds a single statement may run before the driver gives up.
 PG_COMMAND_TIMEOUT_S = 300.0
+
+#: Failures that mean "the database is not usable right now" (down, missing, not migrated,
+#: locked): callers retry later and never drop what they hold.
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    sqlite3.Error,
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -87,6 +99,6 @@ async def ping(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
+    except DB_ERRORS:
         return False
     return True

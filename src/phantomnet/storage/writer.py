@@ -13,18 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 
-import asyncpg
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.bus.base import Batch, EventBus
 from phantomnet.events import Event
 from phantomnet.plugins import Component
 from phantomnet.storage import rows
+from phantomnet.storage.db import DB_ERRORS
 from phantomnet.storage.ingest import Enrich, apply_derived, insert_events
 
 log = logging.getLogger(__name__)
@@ -33,14 +31,6 @@ FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 5.0
 #: Bus batches buffered between the reader task and the writer (back-pressure beyond).
 READ_AHEAD = 4
-#: Failures that mean "the database is not usable right now": retry, never drop.
-DB_ERRORS: tuple[type[BaseException], ...] = (
-    SQLAlchemyError,
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    sqlite3.Error,
-)
 
 
 class StorageWriter(Component):
