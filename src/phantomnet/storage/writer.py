@@ -85,18 +85,33 @@ class StorageWriter(Component):
                 await self._reader
 
     async def _work(self) -> None:
-        while not self._ended:
+        while True:
             pending = await self._gather()
-            if pending[-1] is None:
-                self._ended = True
-                for _ in range(self.workers):  # wake the other workers up
-                    self._queue.put_nowait(None)
             if pending[0] is not None:
                 await self._store(pending)
+            if pending[-1] is None or (self._ended and self._queue.empty()):
+                self._ended = True
+                self._wake()
+                return
+
+    def _wake(self) -> None:
+        """Unblock workers waiting on the queue once the input has ended."""
+        for _ in range(self.workers):
+            with contextlib.suppress(asyncio.QueueFull):  # full: nobody is waiting
+                self._queue.put_nowait(None)
 
     async def stop(self) -> None:
-        """Close the subscription; unacknowledged batches stay with the bus."""
+        """Stop reading, let the workers store what they already hold, close the subscription.
+
+        ``run()`` then returns once those batches are committed; if the database is down it
+        keeps retrying until the caller cancels it (unacknowledged batches stay with the bus).
+        """
         self.state = "stopped"
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        self._ended = True
+        self._wake()
         close = getattr(self._sub, "aclose", None)
         if close is not None:
             await close()
@@ -153,14 +168,16 @@ class StorageWriter(Component):
                 continue
             if self.state == "degraded":
                 log.warning("storage writer recovered after %d retries", self.retries)
-            self.state = "up"
+                self.state = "up"
             self.stored += inserted
             self.duplicates += len(events) - inserted
             return
 
     def _failed(self, exc: BaseException) -> None:
         first = self.state != "degraded"
-        self.state, self.retries = "degraded", self.retries + 1
+        if self.state != "stopped":
+            self.state = "degraded"
+        self.retries += 1
         self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         if first:
             log.warning("storage writer: database failed, retrying: %s", self.last_error)

@@ -255,3 +255,22 @@ async def test_nul_and_status_and_honeytokens(engine: AsyncEngine, factory: Any)
     assert cmd["command"] == "echo a\\x00b"
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM honeytoken"))).scalar_one() == 1
+
+
+async def test_stop_stores_what_was_received_then_run_returns(
+    engine: AsyncEngine, factory: Any
+) -> None:
+    bus = MemoryBus()
+    writer = StorageWriter(bus, engine, batch_size=3, flush_interval_s=0.05)
+    await writer.start()
+    task = asyncio.create_task(writer.run())
+    events = factory.session()
+    await bus.publish_many(events)
+    await until(lambda: writer.stored > 0)
+    await writer.stop()
+    await asyncio.wait_for(task, timeout=10)  # run() returns by itself after stop()
+    assert writer.describe()["state"] == "stopped"
+    assert bus.stats.acked == writer.stored  # what is acked is exactly what is stored
+    assert await count(engine, EventRow) == writer.stored
+    await bus.publish(factory.command("late"))  # after stop: not ours any more
+    assert await count(engine, EventRow) == writer.stored
