@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from phantomnet.errors import StorageError
 from phantomnet.settings import async_url
 
 #: Milliseconds a SQLite connection waits for a lock before failing.
@@ -36,6 +37,7 @@ PG_COMMAND_TIMEOUT_S = 300.0
 #: Failures that mean "the database is not usable right now" (down, missing, not migrated,
 #: locked): callers retry later and never drop what they hold.
 DB_ERRORS: tuple[type[BaseException], ...] = (
+    StorageError,
     SQLAlchemyError,
     OSError,
     asyncpg.PostgresError,

@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    String,
     Table,
     Uuid,
     and_,
@@ -33,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from phantomnet.errors import StorageError
 from phantomnet.events import Event
 from phantomnet.storage import rows
 from phantomnet.storage.tables import (
@@ -91,19 +91,44 @@ async def insert_events(conn: AsyncConnection, events: Sequence[Event]) -> set[U
     records = [rows.event_record(e) for e in events]
     if conn.dialect.name == "postgresql":
         return await _copy_events(conn, records)
-    cols = rows.EVENT_COLUMNS
-    stmt = (
-        sqlite_insert(EVENT)
-        .values(payload=bindparam("payload_text", type_=String()))
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(EVENT.c.event_id)
-    )
-    params = [
-        {("payload_text" if c == "payload" else c): v for c, v in zip(cols, r, strict=True)}
-        for r in records
-    ]
-    result = await conn.execute(stmt, params)
-    return {row[0] for row in result}
+    return await _sqlite_events(conn, records)
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO event ({_COLS}) VALUES ({', '.join('?' * len(rows.EVENT_COLUMNS))})"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+#: Bound parameters per ``IN (...)`` probe (well under SQLite's variable limit).
+_SQLITE_PROBE = 500
+
+
+def _sqlite_ts(value: datetime) -> str:
+    # SQLAlchemy's SQLite DateTime storage format (UTC wall clock, microseconds).
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_params(r: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Same encodings as the SQLAlchemy types: Uuid as 32 hex digits, DateTime as text.
+    return (r[0].hex, r[1], _sqlite_ts(r[2]), *r[3:5], r[5].hex if r[5] else None, *r[6:])
+
+
+async def _sqlite_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) -> set[UUID]:
+    """Probe which ids exist, then ``executemany`` the rest through the driver.
+
+    SQLite has one writer at a time; if another one slipped a row in between, the row count
+    differs and the whole batch is retried (the probe then sees it)."""
+    hexes = [r[0].hex for r in records]
+    known: set[str] = set()
+    for i in range(0, len(hexes), _SQLITE_PROBE):
+        chunk = tuple(hexes[i : i + _SQLITE_PROBE])
+        probe = f"SELECT event_id FROM event WHERE event_id IN ({', '.join('?' * len(chunk))})"
+        known.update(row[0] for row in await conn.exec_driver_sql(probe, chunk))
+    fresh = [r for r in records if r[0].hex not in known]
+    if fresh:
+        result = await conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_params(r) for r in fresh])
+        if result.rowcount != len(fresh):
+            raise StorageError("event rows appeared during the batch (another writer); retrying")
+    return {r[0] for r in fresh}
 
 
 async def _copy_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) -> set[UUID]:
