@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -48,10 +50,14 @@ class StorageWriter(Component):
         group: str = "storage",
         enrich: Enrich | None = None,
         workers: int | None = None,
+        consumer: str | None = None,
     ) -> None:
         """``workers``: concurrent transactions (default 2 on PostgreSQL, 1 on SQLite,
         which has a single writer anyway); batches are independent, derived updates commute.
+        ``consumer``: this process's name in the group, unique across processes (default
+        ``<host>-<pid>``; pass a stable one to get back one's own pending entries on restart).
         """
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.bus, self.engine, self.group, self.enrich = bus, engine, group, enrich
         self.batch_size, self.flush_interval_s = batch_size, flush_interval_s
         self.state = "starting"
@@ -66,8 +72,16 @@ class StorageWriter(Component):
         self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(READ_AHEAD + workers)
 
     async def start(self) -> None:
-        """Subscribe now so that every event published from here on is delivered to us."""
-        self._sub = aiter(self.bus.subscribe(self.group, batch_size=self.batch_size))
+        """Subscribe now so that every event published from here on is delivered to us.
+
+        Buses whose groups are created lazily (Redis Streams: on first read) expose
+        ``ensure_group``; it is called here so the group exists before ``start`` returns.
+        """
+        ensure_group = getattr(self.bus, "ensure_group", None)
+        if ensure_group is not None:
+            await ensure_group(self.group)
+        sub = self.bus.subscribe(self.group, consumer=self.consumer, batch_size=self.batch_size)
+        self._sub = aiter(sub)
         self.state = "up"
 
     async def run(self) -> None:
