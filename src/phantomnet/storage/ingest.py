@@ -143,16 +143,29 @@ async def _copy_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) ->
     return {row[0] for row in result}
 
 
+#: subject event id -> (score time, level, score) of the latest score seen for it.
+SubjectScores = dict[UUID, tuple[datetime, str, float]]
+
+
 async def apply_derived(
-    conn: AsyncConnection, events: Sequence[Event], enrich: Enrich | None = None
-) -> None:
-    """Update every derived table for ``events`` (events just inserted, never replays)."""
+    conn: AsyncConnection,
+    events: Sequence[Event],
+    enrich: Enrich | None = None,
+    unscored: SubjectScores | None = None,
+) -> tuple[set[UUID], SubjectScores]:
+    """Update every derived table for ``events`` (events just inserted, never replays).
+
+    ``unscored`` are scores whose subject event was not stored yet (it may be committing
+    in a concurrent transaction or another process); they are tried again here. Returns the
+    subjects that got their score and the scores still waiting for their subject.
+    """
     await _row_tables(conn, events)
     await _sessions(conn, rows.session_deltas(events))
     await _attackers(conn, rows.attacker_deltas(events), enrich)
-    await _subject_scores(conn, events)
+    result = await _subject_scores(conn, events, unscored or {})
     await _statuses(conn, events)
     await _honeytokens(conn, events)
+    return result
 
 
 async def _row_tables(conn: AsyncConnection, events: Sequence[Event]) -> None:
@@ -247,30 +260,46 @@ _PG_SUBJECT_SCORES = text(
     "UPDATE event SET level = v.lvl, score = v.val FROM (SELECT"
     " unnest(CAST(:ids AS uuid[])) AS sid, unnest(CAST(:lvls AS varchar[])) AS lvl,"
     " unnest(CAST(:vals AS float8[])) AS val) AS v WHERE event.event_id = v.sid"
-)
+    " RETURNING event.event_id"
+).columns(event_id=Uuid())
 
 
-async def _subject_scores(conn: AsyncConnection, events: Sequence[Event]) -> None:
+async def _subject_scores(
+    conn: AsyncConnection, events: Sequence[Event], unscored: SubjectScores
+) -> tuple[set[UUID], SubjectScores]:
     """Copy each score's level and value onto its subject event (latest score wins)."""
-    latest: dict[UUID, tuple[datetime, str, float]] = {}
+    latest = dict(unscored)
     for e in events:
         if e.kind == "score" and e.subject_event_id is not None:
             prev = latest.get(e.subject_event_id)
             if prev is None or e.occurred_at >= prev[0]:
                 latest[e.subject_event_id] = (e.occurred_at, e.level, e.score)
     if not latest:
-        return
+        return set(), {}
     items = sorted(latest.items(), key=lambda kv: str(kv[0]))
     if conn.dialect.name == "postgresql":
         ids, lvls, vals = [k for k, _ in items], [v[1] for _, v in items], [v[2] for _, v in items]
-        await conn.execute(_PG_SUBJECT_SCORES, {"ids": ids, "lvls": lvls, "vals": vals})
-        return
-    stmt = (
-        update(EVENT)
-        .where(EVENT.c.event_id == bindparam("sid"))
-        .values(level=bindparam("lvl"), score=bindparam("val"))
-    )
-    await conn.execute(stmt, [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in items])
+        result = await conn.execute(_PG_SUBJECT_SCORES, {"ids": ids, "lvls": lvls, "vals": vals})
+        found = {row[0] for row in result}
+    else:
+        found = await _existing_ids(conn, [k for k, _ in items])
+        stmt = (
+            update(EVENT)
+            .where(EVENT.c.event_id == bindparam("sid"))
+            .values(level=bindparam("lvl"), score=bindparam("val"))
+        )
+        params = [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in items if k in found]
+        if params:
+            await conn.execute(stmt, params)
+    return found, {k: v for k, v in latest.items() if k not in found}
+
+
+async def _existing_ids(conn: AsyncConnection, ids: list[UUID]) -> set[UUID]:
+    found: set[UUID] = set()
+    for i in range(0, len(ids), _SQLITE_PROBE):
+        query = select(EVENT.c.event_id).where(EVENT.c.event_id.in_(ids[i : i + _SQLITE_PROBE]))
+        found.update(row[0] for row in await conn.execute(query))
+    return found
 
 
 async def _statuses(conn: AsyncConnection, events: Sequence[Event]) -> None:

@@ -17,6 +17,8 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,12 +27,15 @@ from phantomnet.events import Event
 from phantomnet.plugins import Component
 from phantomnet.storage import rows
 from phantomnet.storage.db import DB_ERRORS
-from phantomnet.storage.ingest import Enrich, apply_derived, insert_events
+from phantomnet.storage.ingest import Enrich, SubjectScores, apply_derived, insert_events
 
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 5.0
+#: Scores waiting for their subject event: kept this long / at most this many.
+UNSCORED_TTL_S = 300.0
+UNSCORED_MAX = 10_000
 #: Bus batches buffered between the reader task and the writer (back-pressure beyond).
 READ_AHEAD = 4
 
@@ -66,6 +71,7 @@ class StorageWriter(Component):
         self._sub: AsyncIterator[Batch] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ended = False
+        self._unscored: dict[UUID, tuple[float, tuple[datetime, str, float]]] = {}
         if workers is None:
             workers = 2 if engine.dialect.name == "postgresql" else 1
         self.workers = workers
@@ -198,8 +204,22 @@ class StorageWriter(Component):
 
     async def write(self, events: list[Event]) -> int:
         """Store ``events`` in one transaction; return how many were new (no retry here)."""
+        carried = {k: v for k, (_, v) in self._unscored.items()}
         async with self.engine.begin() as conn:
             new_ids = await insert_events(conn, events)
             fresh = [e for e in events if e.event_id in new_ids]
-            await apply_derived(conn, fresh, self.enrich)
+            scored, waiting = await apply_derived(conn, fresh, self.enrich, carried)
+        self._remember_unscored(scored, waiting)
         return len(new_ids)
+
+    def _remember_unscored(self, scored: set[UUID], waiting: SubjectScores) -> None:
+        """After a commit: forget delivered scores, keep (bounded, for a while) the rest."""
+        now = time.monotonic()
+        for key in scored:
+            self._unscored.pop(key, None)
+        for key, value in waiting.items():
+            self._unscored[key] = (self._unscored.get(key, (now, value))[0], value)
+        expired = [k for k, (t, _) in self._unscored.items() if now - t > UNSCORED_TTL_S]
+        overflow = max(0, len(self._unscored) - len(expired) - UNSCORED_MAX)
+        for key in expired + list(self._unscored)[:overflow]:  # oldest first
+            self._unscored.pop(key, None)

@@ -274,3 +274,21 @@ async def test_stop_stores_what_was_received_then_run_returns(
     assert await count(engine, EventRow) == writer.stored
     await bus.publish(factory.command("late"))  # after stop: not ours any more
     assert await count(engine, EventRow) == writer.stored
+
+
+async def test_score_stored_before_its_subject_still_lands(
+    engine: AsyncEngine, factory: Any
+) -> None:
+    """The subject may commit after its score (concurrent transactions, other processes)."""
+    writer = StorageWriter(MemoryBus(), engine)
+    subject = factory.auth("root", "x", False)
+    early, late = factory.score(subject, 20, "LOW"), factory.score(subject, 70, "MEDIUM")
+    assert await writer.write([late]) == 1
+    assert await writer.write([early]) == 1  # older score: must not win later
+    assert await writer.write([subject]) == 1
+    levels = dict(await _levels(engine))
+    assert levels[subject.event_id] == ("MEDIUM", 70.0)
+    assert writer._unscored == {}  # delivered, forgotten
+    orphan = factory.score(factory.command("never stored"), 5, "LOW")
+    await writer.write([orphan])
+    assert list(writer._unscored) == [orphan.subject_event_id]
