@@ -23,6 +23,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.bus.base import Batch, EventBus
+from phantomnet.errors import BusError
 from phantomnet.events import Event
 from phantomnet.plugins import Component
 from phantomnet.storage import rows
@@ -94,15 +95,11 @@ class StorageWriter(Component):
         """Store batches until cancelled or the subscription ends."""
         if self._sub is None:
             await self.start()
-        self._reader = asyncio.create_task(self._read(), name="storage-reader")
-        try:
-            async with asyncio.TaskGroup() as tg:
-                for i in range(self.workers):
-                    tg.create_task(self._work(), name=f"storage-writer-{i}")
-        finally:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        # A failing subscription (bus error) fails run(); uncommitted batches stay un-acked.
+        async with asyncio.TaskGroup() as tg:
+            self._reader = tg.create_task(self._read(), name="storage-reader")
+            for i in range(self.workers):
+                tg.create_task(self._work(), name=f"storage-writer-{i}")
 
     async def _work(self) -> None:
         while True:
@@ -140,7 +137,8 @@ class StorageWriter(Component):
         return {
             "state": self.state, "group": self.group, "stored": self.stored,
             "duplicates": self.duplicates, "batches": self.batches, "retries": self.retries,
-            "last_error": self.last_error,
+            "last_error": self.last_error, "workers": self.workers,
+            "buffered_batches": self._queue.qsize(), "scores_waiting": len(self._unscored),
         }  # fmt: skip
 
     async def _read(self) -> None:
@@ -172,9 +170,13 @@ class StorageWriter(Component):
         batches = [b for b in pending if b is not None]
         events = rows.unique_events(e for b in batches for e in b.events)
         await self._write_until_done(events)
-        for batch in batches:
-            await batch.ack()
         self.batches += 1
+        for batch in batches:
+            try:
+                await batch.ack()
+            except BusError as exc:  # stored already: a redelivery is only a duplicate
+                self.last_error = f"ack failed: {exc}"[:300]
+                log.warning("storage writer: %s", self.last_error)
 
     async def _write_until_done(self, events: list[Event]) -> None:
         delay = FIRST_BACKOFF_S
