@@ -9,7 +9,9 @@ pre-ping and a short connect timeout so an unreachable server fails fast and cal
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from phantomnet.errors import StorageError
+from phantomnet.errors import StorageError, StorageUnavailable
 from phantomnet.settings import async_url
 
 #: Milliseconds a SQLite connection waits for a lock before failing.
@@ -94,6 +96,23 @@ def make_engine(
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """An ``AsyncSession`` factory bound to ``engine`` (objects stay usable after commit)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_url(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return make_url(async_url(url)).render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """Turn driver/SQLAlchemy failures into :class:`StorageUnavailable` (one clear line)."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except DB_ERRORS as exc:
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise StorageUnavailable(f"database {describe_url(url)}: {detail}") from exc
 
 
 async def ping(engine: AsyncEngine) -> bool:

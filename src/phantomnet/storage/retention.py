@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.errors import InvalidInput
 from phantomnet.plugins import Component
-from phantomnet.storage.db import DB_ERRORS
+from phantomnet.storage.db import DB_ERRORS, storage_errors
 from phantomnet.storage.tables import (
     AttackSession,
     DetectionRow,
@@ -86,15 +86,17 @@ async def purge(
     """Delete everything older than ``older_than`` from the purged tables (see module doc).
 
     Returns rows deleted per table. ``progress(table, n)`` is called after every batch.
+    Raises :class:`StorageUnavailable` when the database fails (what was deleted stays so).
     """
     if older_than <= timedelta(0) or batch_size < 1:
         raise InvalidInput("retention: older_than must be positive and batch_size >= 1")
     cutoff = datetime.now(UTC) - older_than
     tables = _tables()
-    return {
-        name: await purge_table(engine, tables[name], cutoff, batch_size, progress)
-        for name in RULES
-    }
+    with storage_errors(str(engine.url)):
+        return {
+            name: await purge_table(engine, tables[name], cutoff, batch_size, progress)
+            for name in RULES
+        }
 
 
 class RetentionJob(Component):

@@ -49,3 +49,29 @@ async def test_ping_is_false_when_nothing_listens() -> None:
         assert await ping(engine) is False
     finally:
         await engine.dispose()
+
+
+async def test_library_calls_raise_one_clear_error(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from phantomnet.errors import InvalidInput, StorageUnavailable
+    from phantomnet.storage import migrate
+    from phantomnet.storage.retention import purge
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = f"postgresql://postgres:hunter2@127.0.0.1:{port}/none"
+    with pytest.raises(StorageUnavailable) as err:
+        await migrate.upgrade_async(dead)
+    assert "hunter2" not in str(err.value) and f":{port}/none" in str(err.value)
+    with pytest.raises(StorageUnavailable):
+        migrate.current(dead)  # from a running loop too
+    engine = make_engine(dead)
+    try:
+        with pytest.raises(StorageUnavailable):
+            await purge(engine, older_than=timedelta(days=1))
+    finally:
+        await engine.dispose()
+    with pytest.raises(InvalidInput):
+        migrate.upgrade(f"sqlite:///{tmp_path / 'x.db'}", "no-such-revision")
