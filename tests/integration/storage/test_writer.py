@@ -292,3 +292,47 @@ async def test_score_stored_before_its_subject_still_lands(
     orphan = factory.score(factory.command("never stored"), 5, "LOW")
     await writer.write([orphan])
     assert list(writer._unscored) == [orphan.subject_event_id]
+
+
+class _FailingAck:
+    """A bus batch whose ``ack`` fails (the transport broke right after the commit)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.events, self._inner = inner.events, inner
+
+    async def ack(self) -> None:
+        from phantomnet.errors import BusUnavailable
+
+        raise BusUnavailable("XACK: connection lost")
+
+
+class _AckFailsOnceBus(MemoryBus):
+    def subscribe(self, group: str, **kw: Any) -> Any:  # type: ignore[override]
+        inner = super().subscribe(group, **kw)
+
+        async def batches() -> Any:
+            first = True
+            async for batch in inner:
+                yield _FailingAck(batch) if first else batch
+                first = False
+
+        return batches()
+
+
+async def test_failed_ack_after_commit_is_not_fatal(engine: AsyncEngine, factory: Any) -> None:
+    bus = _AckFailsOnceBus()
+    writer = StorageWriter(bus, engine, flush_interval_s=0.01)
+    await writer.start()
+    task = asyncio.create_task(writer.run())
+    try:
+        first = factory.session()
+        await bus.publish_many(first)
+        await until(lambda: writer.stored == len(first))
+        await until(lambda: "ack failed" in str(writer.last_error))
+        await bus.publish_many([*first, factory.command("x")])  # the bus redelivers + new
+        await until(lambda: writer.stored == len(first) + 1)
+        assert not task.done() and writer.duplicates == len(first)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await count(engine, EventRow) == len(first) + 1
