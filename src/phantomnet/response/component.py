@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import UUID
 
-from phantomnet.bus.base import EventBus
+from phantomnet.bus.base import Batch, EventBus
 from phantomnet.errors import PhantomNetError, ResponseError
 from phantomnet.events import Event
 from phantomnet.plugins import Component
@@ -39,11 +39,15 @@ class ResponseComponent(Component):
         self.reconciler = Reconciler(service)
         self.auto_blocks = 0
         self._seen: OrderedDict[UUID, None] = OrderedDict()
+        self._batches: AsyncIterator[Batch] | None = None
 
     async def start(self) -> None:
         await self.service.blocker.check()
         await self.service.expire_due()
         await self.reconciler.run_once()
+        if self.bus is not None and self.service.config.auto.enabled:
+            # subscribe now so nothing published between start and run is missed
+            self._batches = self.bus.subscribe(GROUP, kinds=policy.KINDS, batch_size=100)
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -59,8 +63,8 @@ class ResponseComponent(Component):
                     self.service.config.expiry_interval_s, self.service.expire_due, "expiry sweep"
                 )
             )
-            if self.bus is not None and self.service.config.auto.enabled:
-                group.create_task(self._consume(self.bus))
+            if self._batches is not None:
+                group.create_task(self._consume(self._batches))
 
     async def _every(
         self, interval: float, work: Callable[[], Awaitable[object]], what: str
@@ -72,8 +76,8 @@ class ResponseComponent(Component):
             except PhantomNetError as exc:  # a failed pass is retried next interval
                 log.warning("response %s failed: %s", what, exc)
 
-    async def _consume(self, bus: EventBus) -> None:
-        async for batch in bus.subscribe(GROUP, kinds=policy.KINDS, batch_size=100):
+    async def _consume(self, batches: AsyncIterator[Batch]) -> None:
+        async for batch in batches:
             for event in batch.events:
                 await self.handle(event)
             await batch.ack()

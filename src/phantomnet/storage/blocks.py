@@ -6,16 +6,23 @@ returning, so the CLI, the API and the runtime can share one database safely.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from phantomnet.errors import NotFound
+from phantomnet.events import Event
 from phantomnet.response.store import BlockRecord, NewBlock
-from phantomnet.storage.tables import Block
+from phantomnet.settings import Settings
+from phantomnet.storage.tables import Base, Block, EventRow
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -136,3 +143,36 @@ class SqlBlockStore:
         )
         async with self._sessions() as s:
             return [to_record(r) for r in (await s.execute(query)).scalars().all()]
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    """An engine for ``settings.database_url`` (creates the SQLite directory)."""
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return create_async_engine(settings.database_url)
+
+
+async def ensure_schema(engine: AsyncEngine, url: str) -> None:
+    """Create missing tables so the CLI works on a fresh database."""
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+
+def event_recorder(engine: AsyncEngine) -> Callable[[Event], Awaitable[None]]:
+    """A ``publish`` that stores events straight into the event table (CLI: no bus)."""
+
+    async def publish(event: Event) -> None:
+        row = {
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "node": event.sensor.node,
+            "component": event.sensor.component,
+            "session_id": event.session_id,
+            "src_ip": event.src.ip if event.src else None,
+            "payload": event.model_dump(mode="json"),
+        }
+        async with engine.begin() as conn:
+            await conn.execute(insert(EventRow).values(**row))
+
+    return publish
