@@ -9,13 +9,18 @@ from datetime import datetime
 from phantomnet.response.runner import Result, Runner
 from phantomnet.response.store import BlockRecord, NewBlock
 
-HOST_ADDRS = json.dumps([
-    {"ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
-    {"ifname": "eth0", "addr_info": [
-        {"family": "inet", "local": "192.0.2.10", "prefixlen": 24},
-        {"family": "inet6", "local": "2001:db8::10", "prefixlen": 64},
-    ]},
-])
+HOST_ADDRS = json.dumps(
+    [
+        {"ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
+        {
+            "ifname": "eth0",
+            "addr_info": [
+                {"family": "inet", "local": "192.0.2.10", "prefixlen": 24},
+                {"family": "inet6", "local": "2001:db8::10", "prefixlen": 64},
+            ],
+        },
+    ]
+)
 HOST_ROUTES4 = json.dumps([{"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"}])
 HOST_ROUTES6 = json.dumps([{"dst": "default", "nexthops": [{"gateway": "fe80::1"}]}])
 
@@ -69,8 +74,9 @@ class MemoryStore:
         self.rows[index] = replace(self.rows[index], **changes)  # type: ignore[arg-type]
         return self.rows[index]
 
-    async def update(self, block_id: int, *, expires_at: datetime, reason: str,
-                     applied: bool) -> BlockRecord:
+    async def update(
+        self, block_id: int, *, expires_at: datetime, reason: str, applied: bool
+    ) -> BlockRecord:
         return self._swap(block_id, expires_at=expires_at, reason=reason, applied=applied)
 
     async def deactivate(self, block_id: int, *, at: datetime, reason: str) -> BlockRecord:
@@ -78,5 +84,3 @@ class MemoryStore:
 
     async def due(self, now: datetime, limit: int) -> list[BlockRecord]:
         return [r for r in self.rows if r.active and r.expires_at <= now][:limit]
-
-

@@ -17,8 +17,17 @@ from phantomnet.settings import load_settings
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("10m", 600), ("1h", 3600), ("24h", 86_400), ("7d", 604_800),
-     ("1h30m", 5400), ("3600", 3600), (120, 120), (" 2H ", 7200)],
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("1h", 3600),
+        ("24h", 86_400),
+        ("7d", 604_800),
+        ("1h30m", 5400),
+        ("3600", 3600),
+        (120, 120),
+        (" 2H ", 7200),
+    ],
 )
 def test_parse_duration(text: str | int, seconds: int) -> None:
     assert parse_duration(text) == seconds
@@ -41,7 +50,12 @@ def test_defaults_are_safe() -> None:
     assert config.auto.enabled is False
     assert config.durations == (600, 3600, 86_400, 604_800)
     assert [config.ladder_duration(n) for n in (1, 2, 3, 4, 9)] == [
-        600, 3600, 86_400, 604_800, 604_800]
+        600,
+        3600,
+        86_400,
+        604_800,
+        604_800,
+    ]
 
 
 def test_section_from_env_and_file(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +63,7 @@ def test_section_from_env_and_file(clean_env: None, monkeypatch: pytest.MonkeyPa
     config = response_config(load_settings())
     assert config.backend == "nftables"
     monkeypatch.setenv("PHANTOMNET_RESPONSE__BACKEND", "pf")
-    with pytest.raises(ConfigError, match="response.backend"):
+    with pytest.raises(ConfigError, match=r"response\.backend"):
         response_config(load_settings())
 
 
@@ -63,9 +77,14 @@ def test_ladder_must_climb() -> None:
 
 @pytest.mark.parametrize(
     ("text", "canonical"),
-    [("203.0.113.7", "203.0.113.7"), ("203.0.113.7/32", "203.0.113.7"),
-     ("198.51.100.0/24", "198.51.100.0/24"), ("2001:DB8::1", "2001:db8::1"),
-     ("::ffff:203.0.113.9", "203.0.113.9"), ("2001:db8:5::/48", "2001:db8:5::/48")],
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("203.0.113.7/32", "203.0.113.7"),
+        ("198.51.100.0/24", "198.51.100.0/24"),
+        ("2001:DB8::1", "2001:db8::1"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("2001:db8:5::/48", "2001:db8:5::/48"),
+    ],
 )
 def test_targets_are_canonical(text: str, canonical: str) -> None:
     assert parse_target(text).text == canonical

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
+from response_fakes import HOST_ADDRS, HOST_ROUTES4, HOST_ROUTES6
+
 from phantomnet.response.blockers import nft_json
 from phantomnet.response.blockers.conntrack import deleted_count
 from phantomnet.response.blockers.iptables import parse_ipset_save
 from phantomnet.response.reconcile import diff
 from phantomnet.response.safety import parse_gateways, parse_ip_addr, parse_resolv_conf
 from phantomnet.response.targets import parse_target
-
-from response_fakes import HOST_ADDRS, HOST_ROUTES4, HOST_ROUTES6
 
 
 def test_structure_hooks_input_forward_and_output() -> None:
@@ -26,32 +26,62 @@ def test_structure_hooks_input_forward_and_output() -> None:
 
 
 def test_replace_elements_is_add_delete_add_per_set() -> None:
-    items = [(parse_target("203.0.113.7"), 600), (parse_target("198.51.100.0/24"), 60),
-             (parse_target("2001:db8::1"), 30)]
+    items = [
+        (parse_target("203.0.113.7"), 600),
+        (parse_target("198.51.100.0/24"), 60),
+        (parse_target("2001:db8::1"), 30),
+    ]
     cmds = nft_json.replace_elements("pn", items)
     ops = [(next(iter(c)), c[next(iter(c))]["element"]["name"]) for c in cmds]
-    assert ops == [("add", "addr4"), ("delete", "addr4"), ("add", "addr4"),
-                   ("add", "net4"), ("delete", "net4"), ("add", "net4"),
-                   ("add", "addr6"), ("delete", "addr6"), ("add", "addr6")]
+    assert ops == [
+        ("add", "addr4"),
+        ("delete", "addr4"),
+        ("add", "addr4"),
+        ("add", "net4"),
+        ("delete", "net4"),
+        ("add", "net4"),
+        ("add", "addr6"),
+        ("delete", "addr6"),
+        ("add", "addr6"),
+    ]
     final = cmds[5]["add"]["element"]["elem"][0]["elem"]
     assert final == {"val": {"prefix": {"addr": "198.51.100.0", "len": 24}}, "timeout": 60}
 
 
 def test_parse_elements_and_structure_ok() -> None:
-    doc = {"nftables": [
-        {"metainfo": {}},
-        {"set": {"name": "addr4", "elem": [{"elem": {"val": "203.0.113.7", "expires": 42}}]}},
-        {"set": {"name": "net4", "elem": [
-            {"elem": {"val": {"prefix": {"addr": "198.51.100.0", "len": 24}}, "expires": 7}}]}},
-        {"set": {"name": "addr6", "elem": ["2001:db8::1"]}},
-        {"set": {"name": "other", "elem": ["192.0.2.1"]}},
-    ]}
+    doc = {
+        "nftables": [
+            {"metainfo": {}},
+            {"set": {"name": "addr4", "elem": [{"elem": {"val": "203.0.113.7", "expires": 42}}]}},
+            {
+                "set": {
+                    "name": "net4",
+                    "elem": [
+                        {
+                            "elem": {
+                                "val": {"prefix": {"addr": "198.51.100.0", "len": 24}},
+                                "expires": 7,
+                            }
+                        }
+                    ],
+                }
+            },
+            {"set": {"name": "addr6", "elem": ["2001:db8::1"]}},
+            {"set": {"name": "other", "elem": ["192.0.2.1"]}},
+        ]
+    }
     assert nft_json.parse_elements(json.dumps(doc)) == {
-        "203.0.113.7": 42, "198.51.100.0/24": 7, "2001:db8::1": nft_json.NO_TIMEOUT}
+        "203.0.113.7": 42,
+        "198.51.100.0/24": 7,
+        "2001:db8::1": nft_json.NO_TIMEOUT,
+    }
     assert nft_json.parse_elements("not json") == {}
     built = [next(iter(c.values())) for c in nft_json.structure("pn", -10, True)]
-    listing = {"nftables": [{k: v} for cmd in nft_json.structure("pn", -10, True)
-                            for k, v in cmd["add"].items()]}
+    listing = {
+        "nftables": [
+            {k: v} for cmd in nft_json.structure("pn", -10, True) for k, v in cmd["add"].items()
+        ]
+    }
     assert built
     assert nft_json.structure_ok(json.dumps(listing), -10, True)
     listing["nftables"] = [i for i in listing["nftables"] if "rule" not in i][:-1]
@@ -60,13 +90,14 @@ def test_parse_elements_and_structure_ok() -> None:
 
 
 def test_ipset_save_parser() -> None:
-    text = ("create phantomnet-4 hash:net family inet hashsize 1024 maxelem 65536 timeout 0\n"
-            "add phantomnet-4 203.0.113.7 timeout 593\n"
-            "add phantomnet-4 198.51.100.0/24 timeout 12\n"
-            "add phantomnet-6 2001:db8::/64 timeout 5\n"
-            "add phantomnet-4 garbage timeout 5\n")
-    assert parse_ipset_save(text) == {
-        "203.0.113.7": 593, "198.51.100.0/24": 12, "2001:db8::/64": 5}
+    text = (
+        "create phantomnet-4 hash:net family inet hashsize 1024 maxelem 65536 timeout 0\n"
+        "add phantomnet-4 203.0.113.7 timeout 593\n"
+        "add phantomnet-4 198.51.100.0/24 timeout 12\n"
+        "add phantomnet-6 2001:db8::/64 timeout 5\n"
+        "add phantomnet-4 garbage timeout 5\n"
+    )
+    assert parse_ipset_save(text) == {"203.0.113.7": 593, "198.51.100.0/24": 12, "2001:db8::/64": 5}
 
 
 def test_conntrack_counts() -> None:

@@ -21,15 +21,30 @@ NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
 
 def score(ip: str, decision: str = "BLOCK") -> Score:
-    return Score(sensor=SENSOR, src=Endpoint(ip=ip), subject_kind="network.flow", score=97,
-                 level="HIGH", decision=decision, confidence=0.9,  # type: ignore[arg-type]
-                 model_version="rf-1")
+    return Score(
+        sensor=SENSOR,
+        src=Endpoint(ip=ip),
+        subject_kind="network.flow",
+        score=97,
+        level="HIGH",
+        decision=decision,
+        confidence=0.9,  # type: ignore[arg-type]
+        model_version="rf-1",
+    )
 
 
 def detection(ip: str, rule: str) -> Detection:
-    return Detection(sensor=SENSOR, src=Endpoint(ip=ip), rule=rule, severity="high",
-                     first_seen=NOW, last_seen=NOW, count=12, summary="12 failed logins",
-                     detector=rule)
+    return Detection(
+        sensor=SENSOR,
+        src=Endpoint(ip=ip),
+        rule=rule,
+        severity="high",
+        first_seen=NOW,
+        last_seen=NOW,
+        count=12,
+        summary="12 failed logins",
+        detector=rule,
+    )
 
 
 def test_policy_table() -> None:
@@ -42,18 +57,23 @@ def test_policy_table() -> None:
     assert decide(detection("203.0.113.8", "weak_tls"), on) is None
     token = decide(detection("203.0.113.9", "honeytoken_use"), on)
     assert token is not None and token.source == "honeytoken"
-    used = HoneytokenTriggered(sensor=SENSOR, src=Endpoint(ip="203.0.113.10"), token_id="t1",
-                               token_kind="aws_key", protocol="http")
+    used = HoneytokenTriggered(
+        sensor=SENSOR,
+        src=Endpoint(ip="203.0.113.10"),
+        token_id="t1",
+        token_kind="aws_key",
+        protocol="http",
+    )
     hit = decide(used, on)
     assert hit is not None and hit.target == "203.0.113.10" and hit.source == "honeytoken"
     assert decide(used, AutoBlockConfig(enabled=True, honeytoken_events=False)) is None
 
 
-async def test_component_blocks_from_bus_events(store: MemoryStore,
-                                                runner: ScriptedRunner) -> None:
+async def test_component_blocks_from_bus_events(store: MemoryStore, runner: ScriptedRunner) -> None:
     config = ResponseConfig(auto=AutoBlockConfig(enabled=True), reconcile_interval_s=3600)
-    service = ResponseService(config, store, DryRunBlocker(config, runner),
-                              Safety(config, runner), node="n1")
+    service = ResponseService(
+        config, store, DryRunBlocker(config, runner), Safety(config, runner), node="n1"
+    )
     bus = MemoryBus()
     component = ResponseComponent(service, bus)
     await component.start()
@@ -61,8 +81,14 @@ async def test_component_blocks_from_bus_events(store: MemoryStore,
     try:
         await asyncio.sleep(0)  # let the consumer subscribe
         first = detection("203.0.113.8", "brute_force")
-        for event in (score("203.0.113.7"), score("203.0.113.20", "ALLOW"), first, first,
-                      detection("127.0.0.1", "port_scan"), detection("203.0.113.30", "weak_tls")):
+        for event in (
+            score("203.0.113.7"),
+            score("203.0.113.20", "ALLOW"),
+            first,
+            first,
+            detection("127.0.0.1", "port_scan"),
+            detection("203.0.113.30", "weak_tls"),
+        ):
             await bus.publish(event)
         async with asyncio.timeout(5):
             while len(store.rows) < 2 or bus.stats.acked < 6:
@@ -71,7 +97,9 @@ async def test_component_blocks_from_bus_events(store: MemoryStore,
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert sorted((r.target, r.source) for r in store.rows) == [
-        ("203.0.113.7", "policy"), ("203.0.113.8", "detection")]
+        ("203.0.113.7", "policy"),
+        ("203.0.113.8", "detection"),
+    ]
     assert component.auto_blocks == 2 and service.counters.refused == 1
     detail = component.describe()["detail"]
     assert isinstance(detail, dict) and detail["blocks"] == 2 and detail["backend"] == "dry-run"

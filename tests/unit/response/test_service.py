@@ -27,8 +27,9 @@ class Clock:
         return self.now
 
 
-def make(store: MemoryStore, runner: ScriptedRunner, **cfg: object
-         ) -> tuple[ResponseService, list[Event], Clock]:
+def make(
+    store: MemoryStore, runner: ScriptedRunner, **cfg: object
+) -> tuple[ResponseService, list[Event], Clock]:
     config = ResponseConfig(**cfg)  # type: ignore[arg-type]
     events: list[Event] = []
 
@@ -36,13 +37,21 @@ def make(store: MemoryStore, runner: ScriptedRunner, **cfg: object
         events.append(event)
 
     clock = Clock()
-    service = ResponseService(config, store, DryRunBlocker(config, runner),
-                              Safety(config, runner), node="n1", publish=publish, clock=clock)
+    service = ResponseService(
+        config,
+        store,
+        DryRunBlocker(config, runner),
+        Safety(config, runner),
+        node="n1",
+        publish=publish,
+        clock=clock,
+    )
     return service, events, clock
 
 
-async def test_block_records_applies_and_announces(store: MemoryStore,
-                                                   runner: ScriptedRunner) -> None:
+async def test_block_records_applies_and_announces(
+    store: MemoryStore, runner: ScriptedRunner
+) -> None:
     service, events, clock = make(store, runner)
     record = await service.block("203.0.113.7", reason="seen", duration_s=3600)
     assert record.active and record.target == "203.0.113.7" and record.backend == "dry-run"
@@ -80,20 +89,25 @@ async def test_reblock_never_shortens(store: MemoryStore, runner: ScriptedRunner
 
 async def test_allowlist_refuses(store: MemoryStore, runner: ScriptedRunner) -> None:
     service, events, _ = make(store, runner, management_networks=("198.51.100.0/24",))
-    for ip, why in [("127.0.0.1", "loopback"), ("::1", "loopback"),
-                    ("192.0.2.10", "own address"), ("2001:db8::10", "own address"),
-                    ("192.0.2.1", "gateway"), ("fe80::1", "gateway"),
-                    ("198.51.100.77", "management network"),
-                    ("192.0.2.0/24", "own address")]:
+    for ip, why in [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("192.0.2.10", "own address"),
+        ("2001:db8::10", "own address"),
+        ("192.0.2.1", "gateway"),
+        ("fe80::1", "gateway"),
+        ("198.51.100.77", "management network"),
+        ("192.0.2.0/24", "own address"),
+    ]:
         with pytest.raises(BlockRefused, match=why):
             await service.block(ip)
     assert store.rows == [] and events == []
     assert service.counters.refused == 8
 
 
-async def test_dns_resolvers_are_protected(store: MemoryStore, runner: ScriptedRunner,
-                                           tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_dns_resolvers_are_protected(
+    store: MemoryStore, runner: ScriptedRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 203.0.113.53\nnameserver 2001:db8:53::1\n")
     monkeypatch.setattr(Safety, "_resolv_path", lambda self: resolv)
@@ -147,11 +161,12 @@ async def test_unblock_and_expiry_remove_exactly_that_element(
     assert [r.target for r in await store.list_active()] == ["2001:db8:1::7"]
     unblocks = [e for e in events if isinstance(e, ResponseUnblock)]
     assert [(e.target, e.reason) for e in unblocks] == [
-        ("203.0.113.5", "manual"), ("203.0.113.0/24", "expired")]
+        ("203.0.113.5", "manual"),
+        ("203.0.113.0/24", "expired"),
+    ]
 
 
-async def test_reconciler_repairs_dry_run_state(store: MemoryStore,
-                                                runner: ScriptedRunner) -> None:
+async def test_reconciler_repairs_dry_run_state(store: MemoryStore, runner: ScriptedRunner) -> None:
     service, _, _ = make(store, runner)
     await service.block("203.0.113.7", duration_s=600)
     await service.block("203.0.113.8", duration_s=600)
@@ -172,8 +187,7 @@ async def test_reconciler_skips_targets_that_became_allowlisted(
 ) -> None:
     service, _, _ = make(store, runner)
     await service.block("198.51.100.7", duration_s=600)
-    service.config = service.config.model_copy(
-        update={"management_networks": ("198.51.100.0/24",)})
+    service.config = service.config.model_copy(update={"management_networks": ("198.51.100.0/24",)})
     service.safety.config = service.config
     report = await Reconciler(service).run_once()
     assert report.skipped_allowlisted == 1 and report.extra == 1
