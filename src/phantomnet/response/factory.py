@@ -6,7 +6,7 @@ the long-running process, ``ResponseComponent(service, bus)``.
 
 from __future__ import annotations
 
-from phantomnet import plugins
+from phantomnet.plugins import BLOCKERS, load_plugin
 from phantomnet.response.blockers.base import Blocker
 from phantomnet.response.config import ResponseConfig, response_config
 from phantomnet.response.runner import Runner
@@ -18,7 +18,7 @@ from phantomnet.settings import Settings
 
 def build_blocker(config: ResponseConfig, runner: Runner | None = None) -> Blocker:
     """The blocker plug-in named by ``config.backend`` (PluginError if it is missing)."""
-    cls = plugins.load_plugin(plugins.BLOCKERS, config.backend, Blocker)  # type: ignore[type-abstract]
+    cls = load_plugin(BLOCKERS, config.backend, Blocker)  # type: ignore[type-abstract]
     return cls(config, runner)
 
 

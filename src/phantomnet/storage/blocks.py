@@ -10,19 +10,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.errors import NotFound
 from phantomnet.events import Event
 from phantomnet.response.store import BlockRecord, NewBlock
 from phantomnet.settings import Settings
-from phantomnet.storage.tables import Base, Block, EventRow
+from phantomnet.storage.tables import Block
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -146,33 +141,30 @@ class SqlBlockStore:
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    """An engine for ``settings.database_url`` (creates the SQLite directory)."""
-    if settings.database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return create_async_engine(settings.database_url)
+    """An engine for ``settings.database_url`` (see :mod:`phantomnet.storage.db`)."""
+    from phantomnet.storage.db import make_engine as engine_for
+
+    return engine_for(
+        settings.database_url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+    )
 
 
 async def ensure_schema(engine: AsyncEngine, url: str) -> None:
-    """Create missing tables so the CLI works on a fresh database."""
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    """Migrate ``url`` to the head revision so the CLI works on a fresh database too."""
+    from phantomnet.storage.migrate import upgrade_async
+
+    await upgrade_async(url)
 
 
 def event_recorder(engine: AsyncEngine) -> Callable[[Event], Awaitable[None]]:
-    """A ``publish`` that stores events straight into the event table (CLI: no bus)."""
+    """A ``publish`` that stores events like the writer does (the CLI has no bus consumer)."""
+    from phantomnet.storage.ingest import apply_derived, insert_events
 
     async def publish(event: Event) -> None:
-        row = {
-            "event_id": event.event_id,
-            "kind": event.kind,
-            "occurred_at": event.occurred_at,
-            "node": event.sensor.node,
-            "component": event.sensor.component,
-            "session_id": event.session_id,
-            "src_ip": event.src.ip if event.src else None,
-            "payload": event.model_dump(mode="json"),
-        }
         async with engine.begin() as conn:
-            await conn.execute(insert(EventRow).values(**row))
+            if await insert_events(conn, [event]):
+                await apply_derived(conn, [event])
 
     return publish

@@ -59,14 +59,21 @@ ServiceDep = Annotated[ResponseService, Depends(get_service)]
 async def _block(service: ResponseService, ip: str, body: BlockBody | None, who: str) -> Any:
     body = body or BlockBody()
     seconds = parse_duration(body.duration) if body.duration is not None else None
-    record = await service.block(ip, source="manual", reason=body.reason or "manual block (API)",
-                                 duration_s=seconds, created_by=f"api:{who}")
+    record = await service.block(
+        ip,
+        source="manual",
+        reason=body.reason or "manual block (API)",
+        duration_s=seconds,
+        created_by=f"api:{who}",
+    )
     return record.item()
 
 
 @router.post("/api/active-defense/block/{ip:path}")
 async def block(
-    ip: str, service: ServiceDep, admin: Admin,
+    ip: str,
+    service: ServiceDep,
+    admin: Admin,
     body: Annotated[BlockBody | None, Body()] = None,
 ) -> dict[str, Any]:
     """Block an address or network now; repeat offenders climb the duration ladder."""
@@ -82,7 +89,8 @@ async def unblock(ip: str, service: ServiceDep, admin: Admin) -> dict[str, Any]:
 
 @router.get("/api/active-defense/blocks")
 async def blocks(
-    service: ServiceDep, viewer: Viewer,
+    service: ServiceDep,
+    viewer: Viewer,
     active: Annotated[bool | None, Query()] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, Any]:
