@@ -74,3 +74,25 @@ async def test_round_trip_and_queries(store: SqlBlockStore) -> None:
     with pytest.raises(NotFound):
         await store.deactivate(9999, at=T0, reason="x")
     assert longer.item()["expires_at"] == "2026-11-21T08:00:00+00:00"
+
+
+async def test_block_migration_up_down(db_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from phantomnet.storage.migrate import downgrade_async, upgrade_async
+
+    async def columns() -> set[str]:
+        engine = create_async_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.run_sync(lambda c: inspect(c).get_columns("block"))
+        finally:
+            await engine.dispose()
+        return {c["name"] for c in found}
+
+    await upgrade_async(db_url)
+    assert {"backend", "applied"} <= await columns()
+    await downgrade_async(db_url, "0001")
+    assert not {"backend", "applied"} & await columns()
+    await upgrade_async(db_url)
+    assert {"backend", "applied"} <= await columns()
