@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from phantomnet.response.blockers.base import Element
 from phantomnet.response.service import ResponseService, seconds_left
@@ -48,11 +50,22 @@ class ReconcileReport:
         return self.missing + self.wrong_timeout + self.extra + int(self.rebuilt)
 
 
+#: extra seconds an element may outlive its desired expiry before it is re-asserted (adding
+#: tens of thousands of elements takes seconds, so kernel timeouts run slightly late)
+LATE_TOLERANCE_S = 60
+
+
 def diff(desired: dict[str, int], actual: dict[str, int], slack_s: int) -> Diff:
-    """Compare target -> seconds-left maps (pure)."""
+    """Compare target -> seconds-left maps (pure).
+
+    A timeout is wrong when the kernel would lift the block more than ``slack_s`` early, or
+    more than ``slack_s + LATE_TOLERANCE_S`` late.
+    """
     missing = tuple(t for t in desired if t not in actual)
     wrong = tuple(
-        t for t, left in desired.items() if t in actual and abs(actual[t] - left) > slack_s
+        t
+        for t, left in desired.items()
+        if t in actual and not (left - slack_s <= actual[t] <= left + slack_s + LATE_TOLERANCE_S)
     )
     extra = tuple(t for t in actual if t not in desired)
     return Diff(missing, wrong, extra)
@@ -67,23 +80,29 @@ class Reconciler:
         self.drift_total = 0
         self.last: ReconcileReport | None = None
 
-    async def _desired(self) -> tuple[dict[str, tuple[Target, int]], int]:
+    async def _desired(self) -> tuple[dict[str, tuple[Target, datetime]], int]:
         svc = self.service
         now = svc.clock()
-        wanted: dict[str, tuple[Target, int]] = {}
+        wanted: dict[str, tuple[Target, datetime]] = {}
         skipped = 0
         for record in await svc.store.list_active():
             target = svc.target_or_none(record.target)
-            left = seconds_left(record.expires_at, now)
-            if target is None or left < 1:
+            if target is None or seconds_left(record.expires_at, now) < 1:
                 continue  # invalid or about to expire: the expiry sweep lifts it
             why = await svc.safety.refuse_reason(target)
             if why is not None:
                 skipped += 1
                 log.warning("not enforcing the block of %s: it now %s", target, why)
                 continue
-            wanted[target.text] = (target, left)
+            wanted[target.text] = (target, record.expires_at)
         return wanted, skipped
+
+    def _elements(
+        self, wanted: dict[str, tuple[Target, datetime]], keys: Iterable[str]
+    ) -> list[Element]:
+        """Elements with their timeout computed now (a large pass takes seconds)."""
+        now = self.service.clock()
+        return [Element(wanted[k][0], max(1, seconds_left(wanted[k][1], now))) for k in keys]
 
     async def run_once(self) -> ReconcileReport:
         """Make the firewall match the database; returns what was found and repaired."""
@@ -91,11 +110,12 @@ class Reconciler:
         svc = self.service
         async with svc._lock:
             wanted, skipped = await self._desired()
-            elements = [Element(t, left) for t, left in wanted.values()]
-            rebuilt = await svc.blocker.ensure(elements)
+            rebuilt = await svc.blocker.ensure(self._elements(wanted, wanted))
             actual = await svc.blocker.listing()
-            found = diff({k: v[1] for k, v in wanted.items()}, actual, svc.config.timeout_slack_s)
-            fix = [Element(*wanted[t]) for t in (*found.missing, *found.wrong_timeout)]
+            now = svc.clock()  # the listing's "expires" are as of now
+            desired = {k: seconds_left(exp, now) for k, (_, exp) in wanted.items()}
+            found = diff(desired, actual, svc.config.timeout_slack_s)
+            fix = self._elements(wanted, (*found.missing, *found.wrong_timeout))
             if fix:
                 await svc.blocker.add(fix)
             stale = [t for t in (svc.target_or_none(x) for x in found.extra) if t is not None]

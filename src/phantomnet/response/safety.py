@@ -33,6 +33,16 @@ class Protected:
     network: IPNetwork
     why: str
 
+    @property
+    def span(self) -> tuple[int, int, int]:
+        """(version, first address, last address) as integers, for fast overlap tests."""
+        return span(self.network)
+
+
+def span(network: IPNetwork) -> tuple[int, int, int]:
+    first = int(network.network_address)
+    return network.version, first, first + network.num_addresses - 1
+
 
 def _net(text: str) -> IPNetwork | None:
     try:
@@ -93,9 +103,14 @@ class Safety:
         self.runner = runner or Runner(config.netns, config.command_timeout_s)
         self._host: list[Protected] = []
         self._read_at: float | None = None
+        self._static = self._static_list()
+        self._spans: list[tuple[tuple[int, int, int], Protected]] = []
 
     def static(self) -> list[Protected]:
         """What never depends on the host: loopback, management (and private) networks."""
+        return list(self._static)
+
+    def _static_list(self) -> list[Protected]:
         out = [Protected(ipaddress.ip_network(n), "loopback") for n in LOOPBACK]
         out += [
             Protected(ipaddress.ip_network(n), "management network")
@@ -150,12 +165,15 @@ class Safety:
         if stale:
             self._host = await self._read_host()
             self._read_at = now
-        return self.static() + self._host
+            self._spans = [(p.span, p) for p in self._static + self._host]
+        return self._static + self._host
 
     async def refuse_reason(self, target: Target) -> str | None:
         """Why ``target`` must not be blocked, or None when it may be."""
-        for item in await self.protected():
-            if item.network.version == target.version and item.network.overlaps(target.network):
+        await self.protected()
+        version, first, last = span(target.network)
+        for (v, lo, hi), item in self._spans:
+            if v == version and first <= hi and lo <= last:
                 return f"{target} overlaps {item.network} ({item.why})"
         return None
 

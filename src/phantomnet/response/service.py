@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +69,8 @@ class ResponseService:
         self.sensor = SensorRef(node=node, component="response")
         self.counters = Counters()
         self._lock = asyncio.Lock()
+        #: perf_counter() when the firewall last accepted a block (latency measurements)
+        self.last_applied = 0.0
 
     def target(self, text: str) -> Target:
         """Validate ``text`` (InvalidInput / BlockRefused for a bad or too wide target)."""
@@ -144,6 +147,7 @@ class ResponseService:
                 "block of %s recorded but not applied (reconciler will retry): %s", target, exc
             )
             return False
+        self.last_applied = time.perf_counter()  # the rule is in place from here on
         if self.config.kill_connections:
             try:
                 self.counters.killed_flows += await self.blocker.kill(target)

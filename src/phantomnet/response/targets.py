@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from phantomnet.errors import BlockRefused, InvalidInput
 
@@ -31,7 +32,7 @@ class Target:
         """True for one address (a /32 or /128)."""
         return self.network.prefixlen == self.network.max_prefixlen
 
-    @property
+    @cached_property
     def text(self) -> str:
         return canonical(self.network)
 
@@ -54,6 +55,7 @@ def _unmap(network: IPNetwork) -> IPNetwork:
     return network
 
 
+@lru_cache(maxsize=262_144)
 def parse_target(text: str, *, min_prefix_v4: int = 16, min_prefix_v6: int = 48) -> Target:
     """Validate ``text`` as a block target.
 
@@ -80,6 +82,7 @@ def parse_target(text: str, *, min_prefix_v4: int = 16, min_prefix_v6: int = 48)
     return Target(network)
 
 
+@lru_cache(maxsize=262_144)
 def try_canonical(text: str) -> str | None:
     """Canonical text of an address/network as listed by a firewall, or None if unreadable."""
     try:

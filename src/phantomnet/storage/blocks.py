@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -50,6 +51,15 @@ def to_record(row: Block) -> BlockRecord:
     )
 
 
+def _from_mapping(row: Any) -> BlockRecord:
+    values = dict(row)
+    for key in ("created_at", "expires_at", "removed_at"):
+        values[key] = _aware(values[key])
+    values["backend"] = values["backend"] or ""
+    values["applied"] = bool(values["applied"])
+    return BlockRecord(**values)
+
+
 class SqlBlockStore:
     """Block decisions in the ``block`` table."""
 
@@ -73,9 +83,11 @@ class SqlBlockStore:
             return to_record(row) if row else None
 
     async def list_active(self) -> list[BlockRecord]:
+        # plain rows, not ORM objects: the reconciler reads tens of thousands every pass
+        table = Block.__table__
         async with self._sessions() as s:
-            rows = (await s.execute(select(Block).where(Block.active))).scalars().all()
-            return [to_record(r) for r in rows]
+            rows = (await s.execute(select(table).where(table.c.active))).mappings().all()
+        return [_from_mapping(r) for r in rows]
 
     async def list_blocks(self, *, active: bool | None, limit: int) -> list[BlockRecord]:
         query = select(Block).order_by(Block.id.desc()).limit(limit)

@@ -124,3 +124,5 @@ def test_diff_finds_missing_wrong_and_extra() -> None:
     assert found.extra == ("z",)
     assert found.drift == 3
     assert diff(desired, {"a": 600, "b": 601, "c": 596}, 5).drift == 0
+    assert diff(desired, {"a": 650, "b": 664, "c": 594}, 5).wrong_timeout == ("c",)
+    assert diff(desired, {"a": 666, "b": 600, "c": 600}, 5).wrong_timeout == ("a",)

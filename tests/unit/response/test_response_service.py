@@ -187,8 +187,11 @@ async def test_reconciler_skips_targets_that_became_allowlisted(
 ) -> None:
     service, _, _ = make(store, runner)
     await service.block("198.51.100.7", duration_s=600)
-    service.config = service.config.model_copy(update={"management_networks": ("198.51.100.0/24",)})
-    service.safety.config = service.config
+    # the operator adds a management network that covers an active block
+    service.safety = Safety(
+        service.config.model_copy(update={"management_networks": ("198.51.100.0/24",)}),
+        runner,
+    )
     report = await Reconciler(service).run_once()
     assert report.skipped_allowlisted == 1 and report.extra == 1
     assert await service.blocker.listing() == {}

@@ -7,6 +7,7 @@ here it raises :class:`BackendUnavailable`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from phantomnet.errors import ResponseError
@@ -26,9 +27,11 @@ async def kill_flows(runner: Runner, target: Target) -> int:
     """Delete entries whose original source or destination is ``target``."""
     family = "ipv4" if target.version == 4 else "ipv6"
     spec = str(target.network)
+    results = await asyncio.gather(
+        *(runner.run("conntrack", "-D", "-f", family, way, spec) for way in ("-s", "-d"))
+    )
     total = 0
-    for direction in ("-s", "-d"):
-        result = await runner.run("conntrack", "-D", "-f", family, direction, spec)
+    for result in results:
         count = deleted_count(result.stderr + result.stdout)
         if count is None:
             raise ResponseError(f"conntrack kill failed: {result.brief()}")
