@@ -40,6 +40,7 @@ class ResponseComponent(Component):
         self.auto_blocks = 0
         self._seen: OrderedDict[UUID, None] = OrderedDict()
         self._batches: AsyncIterator[Batch] | None = None
+        self.last_error: str | None = None
 
     async def start(self) -> None:
         await self.service.blocker.check()
@@ -73,7 +74,9 @@ class ResponseComponent(Component):
             await asyncio.sleep(interval)
             try:
                 await work()
+                self.last_error = None
             except PhantomNetError as exc:  # a failed pass is retried next interval
+                self.last_error = f"{what}: {exc}"[:200]
                 log.warning("response %s failed: %s", what, exc)
 
     async def _consume(self, batches: AsyncIterator[Batch]) -> None:
@@ -109,9 +112,10 @@ class ResponseComponent(Component):
         return None
 
     def describe(self) -> dict[str, object]:
+        """Heartbeat/status: state, a one-line detail, and the counters as keys."""
         svc = self.service
         last = self.reconciler.last
-        detail = {
+        counters: dict[str, object] = {
             **svc.blocker.describe(),
             "enforcing": svc.blocker.enforces,
             "auto_block": svc.config.auto.enabled,
@@ -123,12 +127,21 @@ class ResponseComponent(Component):
             "killed_flows": svc.counters.killed_flows,
             "reconcile_passes": self.reconciler.passes,
             "drift_repaired_total": self.reconciler.drift_total,
+            "held": last.held if last else None,
+            "last_reconcile_s": round(last.seconds, 3) if last else None,
+            "last_error": self.last_error,
         }
-        if last is not None:
-            detail.update(
-                held=last.held,
-                desired=last.desired,
-                last_drift=last.drift,
-                last_reconcile_s=round(last.seconds, 3),
-            )
-        return {"state": "up", "detail": detail}
+        mode = "enforcing" if svc.blocker.enforces else "dry-run (nothing enforced)"
+        detail = (
+            f"{svc.blocker.name} {mode}; held {counters['held']}; "
+            f"drift repaired {self.reconciler.drift_total}; "
+            f"auto-block {'on' if svc.config.auto.enabled else 'off'}"
+        )
+        if self.last_error:
+            detail += f"; last error: {self.last_error}"
+        return {
+            "state": "degraded" if self.last_error else "up",
+            "events": svc.counters.blocks + svc.counters.unblocks,
+            "detail": detail,
+            **counters,
+        }

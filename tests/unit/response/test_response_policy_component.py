@@ -101,5 +101,6 @@ async def test_component_blocks_from_bus_events(store: MemoryStore, runner: Scri
         ("203.0.113.8", "detection"),
     ]
     assert component.auto_blocks == 2 and service.counters.refused == 1
-    detail = component.describe()["detail"]
-    assert isinstance(detail, dict) and detail["blocks"] == 2 and detail["backend"] == "dry-run"
+    status = component.describe()
+    assert status["state"] == "up" and status["blocks"] == 2 and status["backend"] == "dry-run"
+    assert "dry-run (nothing enforced)" in str(status["detail"])
