@@ -60,6 +60,7 @@ class Lab:
     attacker: str
     net: int
     peers: list[Peer] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
 
     @property
     def victim_ip(self) -> str:
@@ -105,8 +106,37 @@ class Lab:
     def close(self) -> None:
         for peer in self.peers:
             peer.stop()
-        for ns in (self.victim, self.attacker):
+        for ns in (self.victim, self.attacker, *self.extra):
             sh("ip", "netns", "del", ns, check=False)
+
+    def publish_container(self) -> tuple[str, int]:
+        """A "container" namespace behind the victim, its echo service published on a victim
+        port through DNAT (what Docker does); returns (victim address, published port).
+
+        Traffic to it crosses the victim's FORWARD path, never INPUT.
+        """
+        ns = self.victim.replace("pnr-v-", "pnr-c-")
+        self.extra.append(ns)
+        tag = ns.removeprefix("pnr-c-")
+        host_ip, inner_ip = f"10.251.{self.net}.1", f"10.251.{self.net}.2"
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", f"pnrh{tag}", "netns", self.victim, "type", "veth",
+           "peer", "name", f"pnrc{tag}", "netns", ns)
+        sh("ip", "-n", self.victim, "addr", "add", f"{host_ip}/24", "dev", f"pnrh{tag}")
+        sh("ip", "-n", ns, "addr", "add", f"{inner_ip}/24", "dev", f"pnrc{tag}")
+        for where, dev in ((self.victim, f"pnrh{tag}"), (ns, f"pnrc{tag}"), (ns, "lo")):
+            sh("ip", "-n", where, "link", "set", dev, "up")
+        # replies to the attacker's subnet go back through the victim (no default route)
+        sh("ip", "-n", ns, "route", "add", f"10.250.{self.net}.0/24", "via", host_ip)
+        self.in_victim("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        inner_port = int(self._spawn(ns, "server", inner_ip).line())
+        published = 18080
+        nat = (f"table ip pnr_nat {{\n chain prerouting {{\n  type nat hook prerouting "
+               f"priority dstnat;\n  tcp dport {published} dnat to {inner_ip}:{inner_port}\n"
+               " }\n}\n")
+        subprocess.run(["ip", "netns", "exec", self.victim, "nft", "-f", "-"], input=nat,
+                       text=True, check=True, timeout=STEP_TIMEOUT_S, capture_output=True)
+        return self.victim_ip, published
 
 
 def make_lab() -> Lab:

@@ -163,3 +163,19 @@ async def test_missing_backend_is_refused_clearly(
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(BackendUnavailable, match="`nft` command is not installed"):
         await service.blocker.check()
+
+
+@pytest.mark.parametrize("backend", ["nftables", "iptables"])
+async def test_published_container_port_is_blocked_on_forward(
+    lab: Lab, sqlite_engine: AsyncEngine, backend: str
+) -> None:
+    """Docker-style published ports bypass INPUT (fail2ban#2292): the forward hook holds."""
+    host, published = lab.publish_container()
+    assert await connect_state(lab, host, published) == "connected"
+    service = service_for(lab, backend, sqlite_engine)
+    await service.blocker.check()
+    await service.block(lab.attacker_ip, duration_s=600)
+    assert (await connect_state(lab, host, published)).startswith("error")
+    await service.unblock(lab.attacker_ip)
+    assert await connect_state(lab, host, published) == "connected"
+    await service.blocker.teardown()
