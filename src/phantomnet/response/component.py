@@ -128,12 +128,14 @@ class ResponseComponent(Component):
             "reconcile_passes": self.reconciler.passes,
             "drift_repaired_total": self.reconciler.drift_total,
             "held": last.held if last else None,
+            "dropped_packets": last.dropped_packets if last else None,
             "last_reconcile_s": round(last.seconds, 3) if last else None,
             "last_error": self.last_error,
         }
         mode = "enforcing" if svc.blocker.enforces else "dry-run (nothing enforced)"
         detail = (
             f"{svc.blocker.name} {mode}; held {counters['held']}; "
+            f"dropped {counters['dropped_packets']} packets; "
             f"drift repaired {self.reconciler.drift_total}; "
             f"auto-block {'on' if svc.config.auto.enabled else 'off'}"
         )

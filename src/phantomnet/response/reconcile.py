@@ -44,6 +44,7 @@ class ReconcileReport:
     rebuilt: bool
     skipped_allowlisted: int
     seconds: float
+    dropped_packets: int | None = None
 
     @property
     def drift(self) -> int:
@@ -121,6 +122,7 @@ class Reconciler:
             stale = [t for t in (svc.target_or_none(x) for x in found.extra) if t is not None]
             if stale:
                 await svc.blocker.remove(stale)
+            dropped = await svc.blocker.dropped()
         report = ReconcileReport(
             desired=len(wanted),
             held=len(actual),
@@ -130,6 +132,7 @@ class Reconciler:
             rebuilt=rebuilt,
             skipped_allowlisted=skipped,
             seconds=time.monotonic() - started,
+            dropped_packets=dropped,
         )
         self._record(report)
         return report

@@ -120,8 +120,21 @@ class Lab:
         tag = ns.removeprefix("pnr-c-")
         host_ip, inner_ip = f"10.251.{self.net}.1", f"10.251.{self.net}.2"
         sh("ip", "netns", "add", ns)
-        sh("ip", "link", "add", f"pnrh{tag}", "netns", self.victim, "type", "veth",
-           "peer", "name", f"pnrc{tag}", "netns", ns)
+        sh(
+            "ip",
+            "link",
+            "add",
+            f"pnrh{tag}",
+            "netns",
+            self.victim,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            f"pnrc{tag}",
+            "netns",
+            ns,
+        )
         sh("ip", "-n", self.victim, "addr", "add", f"{host_ip}/24", "dev", f"pnrh{tag}")
         sh("ip", "-n", ns, "addr", "add", f"{inner_ip}/24", "dev", f"pnrc{tag}")
         for where, dev in ((self.victim, f"pnrh{tag}"), (ns, f"pnrc{tag}"), (ns, "lo")):
@@ -131,11 +144,19 @@ class Lab:
         self.in_victim("sysctl", "-qw", "net.ipv4.ip_forward=1")
         inner_port = int(self._spawn(ns, "server", inner_ip).line())
         published = 18080
-        nat = (f"table ip pnr_nat {{\n chain prerouting {{\n  type nat hook prerouting "
-               f"priority dstnat;\n  tcp dport {published} dnat to {inner_ip}:{inner_port}\n"
-               " }\n}\n")
-        subprocess.run(["ip", "netns", "exec", self.victim, "nft", "-f", "-"], input=nat,
-                       text=True, check=True, timeout=STEP_TIMEOUT_S, capture_output=True)
+        nat = (
+            f"table ip pnr_nat {{\n chain prerouting {{\n  type nat hook prerouting "
+            f"priority dstnat;\n  tcp dport {published} dnat to {inner_ip}:{inner_port}\n"
+            " }\n}\n"
+        )
+        subprocess.run(
+            ["ip", "netns", "exec", self.victim, "nft", "-f", "-"],
+            input=nat,
+            text=True,
+            check=True,
+            timeout=STEP_TIMEOUT_S,
+            capture_output=True,
+        )
         return self.victim_ip, published
 
 

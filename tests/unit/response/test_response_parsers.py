@@ -8,7 +8,7 @@ from response_fakes import HOST_ADDRS, HOST_ROUTES4, HOST_ROUTES6
 
 from phantomnet.response.blockers import nft_json
 from phantomnet.response.blockers.conntrack import deleted_count
-from phantomnet.response.blockers.iptables import parse_ipset_save
+from phantomnet.response.blockers.iptables import parse_counts, parse_ipset_save
 from phantomnet.response.reconcile import diff
 from phantomnet.response.safety import parse_gateways, parse_ip_addr, parse_resolv_conf
 from phantomnet.response.targets import parse_target
@@ -126,3 +126,31 @@ def test_diff_finds_missing_wrong_and_extra() -> None:
     assert diff(desired, {"a": 600, "b": 601, "c": 596}, 5).drift == 0
     assert diff(desired, {"a": 650, "b": 664, "c": 594}, 5).wrong_timeout == ("c",)
     assert diff(desired, {"a": 666, "b": 600, "c": 600}, 5).wrong_timeout == ("a",)
+
+
+def test_drop_counters() -> None:
+    doc = {
+        "nftables": [
+            {
+                "rule": {
+                    "expr": [
+                        {"match": {}},
+                        {"counter": {"packets": 3, "bytes": 180}},
+                        {"drop": None},
+                    ]
+                }
+            },
+            {"rule": {"expr": [{"counter": {"packets": 2, "bytes": 1}}]}},
+            {"set": {"name": "addr4"}},
+        ]
+    }
+    assert nft_json.dropped_packets(json.dumps(doc)) == 5
+    assert nft_json.dropped_packets("nope") is None
+    listing = (
+        "Chain PHANTOMNET-SRC (2 references)\n"
+        "    pkts      bytes target     prot opt in     out     source   destination\n"
+        "       7      420 DROP       all  --  *      *       0.0.0.0/0  0.0.0.0/0 "
+        "match-set phantomnet-4 src\n"
+    )
+    assert parse_counts(listing) == 7
+    assert parse_counts("") == 0

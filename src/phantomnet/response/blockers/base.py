@@ -68,5 +68,9 @@ class Blocker(ABC):
 
         return await kill_flows(self.runner, target)
 
+    async def dropped(self) -> int | None:
+        """Packets dropped by this blocker's rules so far (proof it bites), if known."""
+        return None
+
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "netns": self.config.netns}

@@ -32,6 +32,16 @@ def parse_ipset_save(text: str) -> dict[str, int]:
     return found
 
 
+def parse_counts(text: str) -> int:
+    """Sum of the packet counters of ``iptables -nvxL CHAIN`` rule lines (never raises)."""
+    total = 0
+    for line in text.splitlines()[2:]:
+        first = line.split(maxsplit=1)[:1]
+        if first and first[0].isdigit():
+            total += int(first[0])
+    return total
+
+
 class IptablesBlocker(Blocker):
     """Blocks through ipset timeouts matched by iptables/ip6tables rules."""
 
@@ -157,6 +167,16 @@ class IptablesBlocker(Blocker):
             result = await self.runner.check("ipset", "save", self._set(version))
             found.update(parse_ipset_save(result.stdout))
         return found
+
+    async def dropped(self) -> int | None:
+        total = 0
+        for tool in self._tools().values():
+            for chain in self._chains().values():
+                result = await self.runner.run(tool, "-w", "5", "-nvxL", chain)
+                if not result.ok:
+                    return None
+                total += parse_counts(result.stdout)
+        return total
 
     async def teardown(self) -> None:
         for version, tool in self._tools().items():

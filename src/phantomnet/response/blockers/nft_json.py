@@ -77,7 +77,7 @@ def structure(table: str, priority: int, outbound: bool) -> list[Json]:
                     "family": FAMILY,
                     "table": table,
                     "chain": chain,
-                    "expr": [match, {"drop": None}],
+                    "expr": [match, {"counter": None}, {"drop": None}],
                 }
                 cmds.append({"add": {"rule": rule}})
     return cmds
@@ -208,3 +208,19 @@ def structure_ok(doc: str, priority: int, outbound: bool) -> bool:
         if chains.get(chain) != (chain, priority) or rules.get(chain) != len(fields) * len(SETS):
             return False
     return True
+
+
+def dropped_packets(doc: str) -> int | None:
+    """Packets counted by the drop rules in a table listing (None if unreadable)."""
+    try:
+        items = json.loads(doc).get("nftables", [])
+    except (ValueError, AttributeError):
+        return None
+    total = 0
+    for item in items if isinstance(items, list) else []:
+        rule = item.get("rule") if isinstance(item, dict) else None
+        for expr in rule.get("expr", []) if isinstance(rule, dict) else []:
+            counter = expr.get("counter") if isinstance(expr, dict) else None
+            if isinstance(counter, dict) and isinstance(counter.get("packets"), int):
+                total += counter["packets"]
+    return total

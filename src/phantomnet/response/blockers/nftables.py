@@ -89,6 +89,10 @@ class NftablesBlocker(Blocker):
         result = await self.runner.check("nft", "-j", "list", "table", "inet", self.table)
         return nft_json.parse_elements(result.stdout)
 
+    async def dropped(self) -> int | None:
+        result = await self.runner.run("nft", "-j", "-t", "list", "table", "inet", self.table)
+        return nft_json.dropped_packets(result.stdout) if result.ok else None
+
     async def teardown(self) -> None:
         base = {"family": nft_json.FAMILY, "name": self.table}
         await self._apply([{"add": {"table": base}}, {"delete": {"table": base}}])
