@@ -8,7 +8,11 @@ from response_fakes import HOST_ADDRS, HOST_ROUTES4, HOST_ROUTES6
 
 from phantomnet.response.blockers import nft_json
 from phantomnet.response.blockers.conntrack import deleted_count
-from phantomnet.response.blockers.iptables import parse_counts, parse_ipset_save
+from phantomnet.response.blockers.iptables import (
+    parse_counts,
+    parse_ipset_save,
+    variant_of,
+)
 from phantomnet.response.reconcile import diff
 from phantomnet.response.safety import parse_gateways, parse_ip_addr, parse_resolv_conf
 from phantomnet.response.targets import parse_target
@@ -154,3 +158,9 @@ def test_drop_counters() -> None:
     )
     assert parse_counts(listing) == 7
     assert parse_counts("") == 0
+
+
+def test_iptables_variant() -> None:
+    assert variant_of("iptables v1.8.9 (nf_tables)\n") == "nf_tables"
+    assert variant_of("iptables v1.8.9 (legacy)\n") == "legacy"
+    assert variant_of("iptables v1.4.21\n") == "unknown"

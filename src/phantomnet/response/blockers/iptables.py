@@ -9,6 +9,7 @@ blocking is on). ``ipset restore -exist`` makes a re-add replace the timeout.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import ClassVar
@@ -17,6 +18,7 @@ from phantomnet.errors import BackendUnavailable, ResponseError
 from phantomnet.response.blockers.base import Blocker, Element
 from phantomnet.response.targets import Target, try_canonical
 
+log = logging.getLogger(__name__)
 _SAVE_LINE = re.compile(r"^add (\S+) (\S+)(?:.*? timeout (\d+))?")
 
 
@@ -30,6 +32,14 @@ def parse_ipset_save(text: str) -> dict[str, int]:
             if target is not None:
                 found[target] = int(match.group(3)) if match.group(3) else 10**9
     return found
+
+
+def variant_of(version_text: str) -> str:
+    """``nf_tables`` or ``legacy`` from ``iptables --version`` (``unknown`` otherwise)."""
+    for name in ("nf_tables", "legacy"):
+        if f"({name})" in version_text:
+            return name
+    return "unknown"
 
 
 def parse_counts(text: str) -> int:
@@ -46,6 +56,7 @@ class IptablesBlocker(Blocker):
     """Blocks through ipset timeouts matched by iptables/ip6tables rules."""
 
     name: ClassVar[str] = "iptables"
+    variant: str = "unknown"
 
     def _set(self, version: int) -> str:
         return f"{self.config.iptables.set_prefix}-{version}"
@@ -85,6 +96,7 @@ class IptablesBlocker(Blocker):
                 raise BackendUnavailable(
                     f"{tool} does not work here: {probe.brief()} (needs root or CAP_NET_ADMIN)"
                 )
+        await self._detect_variant()
         try:
             await self.ensure()
             await self.listing()
@@ -92,6 +104,23 @@ class IptablesBlocker(Blocker):
             raise BackendUnavailable(
                 f"iptables/ipset cannot hold PhantomNet's rules: {exc}"
             ) from exc
+
+    async def _detect_variant(self) -> None:
+        """Record nf_tables vs legacy and warn when the other one holds the host's rules
+        (rules written to one while the host's firewall lives in the other is a known trap)."""
+        version = await self.runner.run(self._tools()[4], "--version")
+        self.variant = variant_of(version.stdout)
+        other = {"nf_tables": "iptables-legacy", "legacy": "iptables-nft"}.get(self.variant)
+        if other is None or not self.runner.available(other):
+            return
+        rules = await self.runner.run(other, "-w", "5", "-S")
+        if rules.ok and any(line.startswith("-A ") for line in rules.stdout.splitlines()):
+            log.warning(
+                "PhantomNet writes %s rules but the host also has %s rules; check which one "
+                "your firewall (and Docker) really use (response.iptables.command)",
+                self.variant,
+                other,
+            )
 
     async def _ensure_sets(self) -> bool:
         names = set((await self.runner.check("ipset", "list", "-n")).stdout.split())
@@ -194,4 +223,5 @@ class IptablesBlocker(Blocker):
             **super().describe(),
             "sets": [self._set(4), self._set(6)],
             "command": self.config.iptables.command,
+            "variant": self.variant,
         }
