@@ -86,16 +86,16 @@ class Reconciler:
         now = svc.clock()
         wanted: dict[str, tuple[Target, datetime]] = {}
         skipped = 0
-        for record in await svc.store.list_active():
-            target = svc.target_or_none(record.target)
-            if target is None or seconds_left(record.expires_at, now) < 1:
+        for text, expires_at in await svc.store.desired():
+            target = svc.target_or_none(text)
+            if target is None or seconds_left(expires_at, now) < 1:
                 continue  # invalid or about to expire: the expiry sweep lifts it
             why = await svc.safety.refuse_reason(target)
             if why is not None:
                 skipped += 1
                 log.warning("not enforcing the block of %s: it now %s", target, why)
                 continue
-            wanted[target.text] = (target, record.expires_at)
+            wanted[target.text] = (target, expires_at)
         return wanted, skipped
 
     def _elements(

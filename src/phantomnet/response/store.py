@@ -74,6 +74,10 @@ class BlockStore(Protocol):
         """Every active block (the desired state), any expiry."""
         ...
 
+    async def desired(self) -> list[tuple[str, datetime]]:
+        """(target, expires_at) of every active block: the reconciler's cheap read."""
+        ...
+
     async def list_blocks(self, *, active: bool | None, limit: int) -> list[BlockRecord]:
         """Newest first; ``active`` None lists all."""
         ...

@@ -9,6 +9,7 @@ with the database and with what the firewall lists.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -82,9 +83,23 @@ def parse_target(text: str, *, min_prefix_v4: int = 16, min_prefix_v6: int = 48)
     return Target(network)
 
 
-@lru_cache(maxsize=262_144)
+_OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PLAIN_V4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
+
+
 def try_canonical(text: str) -> str | None:
-    """Canonical text of an address/network as listed by a firewall, or None if unreadable."""
+    """Canonical text of an address/network as listed by a firewall, or None if unreadable.
+
+    A plain dotted quad without leading zeros is already canonical (the common case, checked
+    without building objects: a reconciliation pass reads tens of thousands of them).
+    """
+    if _PLAIN_V4.fullmatch(text):
+        return text
+    return _canonical_slow(text)
+
+
+@lru_cache(maxsize=65_536)
+def _canonical_slow(text: str) -> str | None:
     try:
         return canonical(_unmap(ipaddress.ip_network(text.strip(), strict=False)))
     except ValueError:

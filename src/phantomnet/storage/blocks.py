@@ -89,6 +89,17 @@ class SqlBlockStore:
             rows = (await s.execute(select(table).where(table.c.active))).mappings().all()
         return [_from_mapping(r) for r in rows]
 
+    async def desired(self) -> list[tuple[str, datetime]]:
+        query = select(Block.target, Block.expires_at).where(Block.active)
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).tuples().all()
+        out = []
+        for target, expires in rows:
+            aware = _aware(expires)
+            assert aware is not None
+            out.append((target, aware))
+        return out
+
     async def list_blocks(self, *, active: bool | None, limit: int) -> list[BlockRecord]:
         query = select(Block).order_by(Block.id.desc()).limit(limit)
         if active is not None:

@@ -57,6 +57,9 @@ class MemoryStore:
     async def list_active(self) -> list[BlockRecord]:
         return [r for r in self.rows if r.active]
 
+    async def desired(self) -> list[tuple[str, datetime]]:
+        return [(r.target, r.expires_at) for r in self.rows if r.active]
+
     async def list_blocks(self, *, active: bool | None, limit: int) -> list[BlockRecord]:
         rows = [r for r in reversed(self.rows) if active is None or r.active == active]
         return rows[:limit]
