@@ -92,7 +92,7 @@ class SqlBlockStore:
     async def desired(self) -> list[tuple[str, datetime]]:
         query = select(Block.target, Block.expires_at).where(Block.active)
         async with self._sessions() as s:
-            rows = (await s.execute(query)).tuples().all()
+            rows = (await s.execute(query)).all()
         out = []
         for target, expires in rows:
             aware = _aware(expires)

@@ -69,6 +69,7 @@ async def test_round_trip_and_queries(store: SqlBlockStore) -> None:
     assert not gone.active and gone.removed_reason == "expired"
     assert gone.removed_at == T0 + timedelta(seconds=61)
     assert [r.id for r in await store.list_blocks(active=False, limit=10)] == [b.id]
+    assert await store.desired() == [("203.0.113.7", T0 + timedelta(hours=2))]
     assert await store.count_since("198.51.100.0/24", T0) == 1
     assert await store.count_since("198.51.100.0/24", T0 + timedelta(seconds=2)) == 0
     with pytest.raises(NotFound):
