@@ -135,7 +135,7 @@ class ResponseService:
             return None
 
     async def _apply(self, target: Target, timeout_s: int) -> bool:
-        """Put ``target`` in the firewall and kill its flows; False if the firewall refused."""
+        """Put ``target`` in the firewall; False if the firewall refused (or dry-run)."""
         if not self.blocker.enforces:
             await self.blocker.add([Element(target, timeout_s)])
             return False
@@ -148,12 +148,16 @@ class ResponseService:
             )
             return False
         self.last_applied = time.perf_counter()  # the rule is in place from here on
-        if self.config.kill_connections:
-            try:
-                self.counters.killed_flows += await self.blocker.kill(target)
-            except ResponseError as exc:
-                log.warning("could not kill the connections of %s: %s", target, exc)
         return True
+
+    async def _kill(self, target: Target, applied: bool) -> None:
+        """Drop the target's conntrack entries (after the rule is in place, so none return)."""
+        if not (applied and self.config.kill_connections):
+            return
+        try:
+            self.counters.killed_flows += await self.blocker.kill(target)
+        except ResponseError as exc:
+            log.warning("could not kill the connections of %s: %s", target, exc)
 
     async def _create(
         self,
@@ -166,19 +170,23 @@ class ResponseService:
         created_by: str | None,
     ) -> BlockRecord:
         applied = await self._apply(target, duration_s)
-        record = await self.store.insert(
-            NewBlock(
-                target=target.text,
-                source=source,
-                reason=reason,
-                created_at=now,
-                expires_at=now + timedelta(seconds=duration_s),
-                offence=offence,
-                backend=self.blocker.name,
-                applied=applied,
-                created_by=created_by,
+        killing = asyncio.create_task(self._kill(target, applied))
+        try:
+            record = await self.store.insert(
+                NewBlock(
+                    target=target.text,
+                    source=source,
+                    reason=reason,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=duration_s),
+                    offence=offence,
+                    backend=self.blocker.name,
+                    applied=applied,
+                    created_by=created_by,
+                )
             )
-        )
+        finally:
+            await killing  # concurrent with the database write
         await self._announce_block(record, duration_s)
         return record
 
@@ -186,7 +194,11 @@ class ResponseService:
         self, existing: BlockRecord, target: Target, now: datetime, duration_s: int, reason: str
     ) -> BlockRecord:
         expires = max(existing.expires_at, now + timedelta(seconds=duration_s))
+        if expires == existing.expires_at and existing.applied:
+            return existing  # nothing new (a burst of events about one attacker); reconciler
+            # keeps the element in place
         applied = await self._apply(target, seconds_left(expires, now))
+        await self._kill(target, applied)
         if expires == existing.expires_at and applied == existing.applied:
             return existing
         record = await self.store.update(
