@@ -56,11 +56,20 @@ def addresses(count: int, seed: int) -> list[str]:
 
 
 def service_for(ns: str, backend: str, engine: AsyncEngine) -> ResponseService:
-    config = ResponseConfig(backend=backend, netns=ns, command_timeout_s=120,  # type: ignore[arg-type]
-                            auto=AutoBlockConfig(enabled=True))
+    config = ResponseConfig(
+        backend=backend,  # type: ignore[arg-type]
+        netns=ns,
+        command_timeout_s=120,
+        auto=AutoBlockConfig(enabled=True),
+    )
     blocker = build_blocker(config)
-    return ResponseService(config, SqlBlockStore.from_engine(engine), blocker,
-                           Safety(config, blocker.runner), node="bench")
+    return ResponseService(
+        config,
+        SqlBlockStore.from_engine(engine),
+        blocker,
+        Safety(config, blocker.runner),
+        node="bench",
+    )
 
 
 async def decisions(
@@ -71,9 +80,16 @@ async def decisions(
     await component.start()
     took, done = [], []
     for ip in addresses(count, seed=1):
-        event = Score(sensor=SENSOR, src=Endpoint(ip=ip), subject_kind="network.flow",
-                      score=99, level="HIGH", decision="BLOCK", confidence=0.9,
-                      model_version="bench")
+        event = Score(
+            sensor=SENSOR,
+            src=Endpoint(ip=ip),
+            subject_kind="network.flow",
+            score=99,
+            level="HIGH",
+            decision="BLOCK",
+            confidence=0.9,
+            model_version="bench",
+        )
         started = time.perf_counter()
         await component.handle(event)
         done.append((time.perf_counter() - started) * 1000)
@@ -88,14 +104,22 @@ async def load_blocks(engine: AsyncEngine, count: int) -> None:
     now = datetime.now(UTC)
     rng = random.Random(2)
     rows = [
-        {"target": ip, "source": "policy", "reason": "bench", "created_at": now,
-         "expires_at": now + timedelta(seconds=rng.randrange(3600, 7 * 86_400)),
-         "active": True, "offence": 1, "backend": "bench", "applied": False}
+        {
+            "target": ip,
+            "source": "policy",
+            "reason": "bench",
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=rng.randrange(3600, 7 * 86_400)),
+            "active": True,
+            "offence": 1,
+            "backend": "bench",
+            "applied": False,
+        }
         for ip in addresses(count, seed=3)
     ]
     async with engine.begin() as conn:
         for start in range(0, count, 5000):
-            await conn.execute(insert(Block), rows[start:start + 5000])
+            await conn.execute(insert(Block), rows[start : start + 5000])
 
 
 async def hold(ns: str, backend: str, engine: AsyncEngine, count: int) -> dict[str, float]:
@@ -106,16 +130,23 @@ async def hold(ns: str, backend: str, engine: AsyncEngine, count: int) -> dict[s
     first = await reconciler.run_once()
     await asyncio.sleep(5)
     steady = await reconciler.run_once()
-    sabotage = (["nft", "flush", "set", "inet", "phantomnet", "addr4"] if backend == "nftables"
-                else ["ipset", "flush", "phantomnet-4"])
+    sabotage = (
+        ["nft", "flush", "set", "inet", "phantomnet", "addr4"]
+        if backend == "nftables"
+        else ["ipset", "flush", "phantomnet-4"]
+    )
     subprocess.run(["ip", "netns", "exec", ns, *sabotage], check=True, timeout=60)
     repair = await reconciler.run_once()
     after = await reconciler.run_once()
     await service.blocker.teardown()
     return {
-        "initial_load_s": first.seconds, "initial_missing": first.missing,
-        "steady_pass_s": steady.seconds, "steady_drift": steady.drift, "held": steady.held,
-        "repair_pass_s": repair.seconds, "repaired_missing": repair.missing,
+        "initial_load_s": first.seconds,
+        "initial_missing": first.missing,
+        "steady_pass_s": steady.seconds,
+        "steady_drift": steady.drift,
+        "held": steady.held,
+        "repair_pass_s": repair.seconds,
+        "repaired_missing": repair.missing,
         "after_repair_drift": after.drift,
     }
 
@@ -130,17 +161,23 @@ async def run_backend(backend: str, count: int, blocks: int) -> None:
             took, done = await decisions(ns, backend, engine, count)
             for what, values in (("rule in place", took), ("recorded + flows killed", done)):
                 q = statistics.quantiles(values, n=100)
-                print(f"[{backend}] score BLOCK -> {what} ({count} events): p50 {q[49]:.1f} ms,"
-                      f" p95 {q[94]:.1f} ms, max {max(values):.1f} ms")
+                print(
+                    f"[{backend}] score BLOCK -> {what} ({count} events): p50 {q[49]:.1f} ms,"
+                    f" p95 {q[94]:.1f} ms, max {max(values):.1f} ms"
+                )
             await engine.dispose()
             url = f"sqlite:///{Path(tmp) / 'hold.db'}"
             engine = make_engine(url)
             await ensure_schema(engine, url)
             figures = await hold(ns, backend, engine, blocks)
             await engine.dispose()
-            print(f"[{backend}] {blocks} active blocks: " +
-                  ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
-                            for k, v in figures.items()))
+            print(
+                f"[{backend}] {blocks} active blocks: "
+                + ", ".join(
+                    f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in figures.items()
+                )
+            )
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False, timeout=10)
 
@@ -151,7 +188,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--blocks", type=int, default=60_000)
     args = parser.parse_args()
-    for backend in (["nftables", "iptables"] if args.backend == "both" else [args.backend]):
+    for backend in ["nftables", "iptables"] if args.backend == "both" else [args.backend]:
         asyncio.run(run_backend(backend, args.decisions, args.blocks))
 
 
