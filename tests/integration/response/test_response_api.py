@@ -128,6 +128,8 @@ async def test_routes_roles_and_errors(
         assert [b["target"] for b in active.json()["items"]] == ["198.51.100.0/24"]
         lifted = await client.get(f"{BASE}/blocks", params={"active": "false"}, headers=viewer)
         assert {b["target"] for b in lifted.json()["items"]} == {"203.0.113.7", "203.0.113.8"}
+        every = await client.get(f"{BASE}/blocks", params={"all": "true"}, headers=viewer)
+        assert len(every.json()["items"]) == 3
 
     batch = await anext(aiter(seen))
     assert [(e.kind, getattr(e, "target", None)) for e in batch.events] == [

@@ -2,7 +2,7 @@
 
 * ``POST /api/active-defense/block/{ip}`` body (optional) ``{"duration": "1h"|3600, "reason"}``
 * ``DELETE /api/active-defense/block/{ip}`` -> the lifted block
-* ``GET /api/active-defense/blocks?active=true`` -> ``{"items": [BlockItem]}``
+* ``GET /api/active-defense/blocks?active=true|false`` (or ``?all=true``) -> ``{"items": [...]}``
 * the seed's ``POST /block-ip`` / ``DELETE /block-ip`` with ``{"ip": ...}``
 
 ``{ip}`` may be a CIDR network (``203.0.113.0/24``). The routes use the process's running
@@ -12,18 +12,34 @@ firewall as the reconciler); otherwise one is built on first use from settings a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from phantomnet.api.deps import Admin, StateDep, Viewer
+from phantomnet.api.schemas import BlockItem, Model
 from phantomnet.response.config import parse_duration
 from phantomnet.response.factory import build_service
 from phantomnet.response.service import ResponseService
+from phantomnet.response.store import BlockRecord
 from phantomnet.storage.blocks import SqlBlockStore
 
-router = APIRouter(tags=["active defense"])
+router = APIRouter(tags=["active-defense"])
+
+
+class BlockOut(BlockItem):
+    """The contract's BlockItem plus why it was lifted (``manual``, ``expired``)."""
+
+    removed_reason: str | None = None
+
+
+class BlockList(Model):
+    items: list[BlockOut]
+
+
+def _out(record: BlockRecord) -> BlockOut:
+    return BlockOut.model_validate(record.item())
 
 
 class BlockBody(BaseModel):
@@ -56,7 +72,7 @@ async def get_service(request: Request, state: StateDep) -> ResponseService:
 ServiceDep = Annotated[ResponseService, Depends(get_service)]
 
 
-async def _block(service: ResponseService, ip: str, body: BlockBody | None, who: str) -> Any:
+async def _block(service: ResponseService, ip: str, body: BlockBody | None, who: str) -> BlockOut:
     body = body or BlockBody()
     seconds = parse_duration(body.duration) if body.duration is not None else None
     record = await service.block(
@@ -66,7 +82,7 @@ async def _block(service: ResponseService, ip: str, body: BlockBody | None, who:
         duration_s=seconds,
         created_by=f"api:{who}",
     )
-    return record.item()
+    return _out(record)
 
 
 @router.post("/api/active-defense/block/{ip:path}")
@@ -75,40 +91,40 @@ async def block(
     service: ServiceDep,
     admin: Admin,
     body: Annotated[BlockBody | None, Body()] = None,
-) -> dict[str, Any]:
+) -> BlockOut:
     """Block an address or network now; repeat offenders climb the duration ladder."""
-    result: dict[str, Any] = await _block(service, ip, body, admin.name)
-    return result
+    return await _block(service, ip, body, admin.name)
 
 
 @router.delete("/api/active-defense/block/{ip:path}")
-async def unblock(ip: str, service: ServiceDep, admin: Admin) -> dict[str, Any]:
+async def unblock(ip: str, service: ServiceDep, admin: Admin) -> BlockOut:
     """Lift the active block of exactly this address or network (404 if none)."""
-    return (await service.unblock(ip, reason="manual")).item()
+    return _out(await service.unblock(ip, reason="manual"))
 
 
 @router.get("/api/active-defense/blocks")
 async def blocks(
     service: ServiceDep,
     viewer: Viewer,
-    active: Annotated[bool | None, Query()] = True,
+    active: Annotated[bool, Query()] = True,
+    include_all: Annotated[bool, Query(alias="all")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-) -> dict[str, Any]:
-    """Blocks, newest first (``active=false`` for lifted ones, omit-able with ``active=``)."""
-    records = await service.store.list_blocks(active=active, limit=limit)
-    return {"items": [r.item() for r in records]}
+) -> BlockList:
+    """Blocks, newest first: active ones, lifted ones with ``active=false``, every one with
+    ``all=true``."""
+    records = await service.store.list_blocks(active=None if include_all else active, limit=limit)
+    return BlockList(items=[_out(r) for r in records])
 
 
 @router.post("/block-ip")
-async def seed_block(body: IpBody, service: ServiceDep, admin: Admin) -> dict[str, Any]:
+async def seed_block(body: IpBody, service: ServiceDep, admin: Admin) -> BlockOut:
     """The seed's endpoint: ``{"ip": "..."}`` -> BlockItem."""
-    result: dict[str, Any] = await _block(service, body.ip, body, admin.name)
-    return result
+    return await _block(service, body.ip, body, admin.name)
 
 
 @router.delete("/block-ip")
 async def seed_unblock(
     body: Annotated[IpBody, Body()], service: ServiceDep, admin: Admin
-) -> dict[str, Any]:
+) -> BlockOut:
     """The seed's unblock: ``{"ip": "..."}`` -> the lifted BlockItem."""
-    return (await service.unblock(body.ip, reason="manual")).item()
+    return _out(await service.unblock(body.ip, reason="manual"))
