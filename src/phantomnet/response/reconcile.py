@@ -138,17 +138,23 @@ class Reconciler:
         return report
 
     def _record(self, report: ReconcileReport) -> None:
+        first = self.passes == 0
         self.passes += 1
         self.last = report
         self.drift_total += report.drift
-        if report.drift:
-            log.warning(
-                "response drift repaired on %s: %d missing, %d wrong timeout, %d extra%s "
-                "(desired %d)",
-                self.service.blocker.name,
-                report.missing,
-                report.wrong_timeout,
-                report.extra,
-                ", table rebuilt" if report.rebuilt else "",
-                report.desired,
-            )
+        if not report.drift:
+            return
+        # at start-up, elements lost by a reboot or a dry-run's empty memory are expected
+        level = logging.INFO if first else logging.WARNING
+        log.log(
+            level,
+            "response drift repaired on %s%s: %d missing, %d wrong timeout, %d extra%s "
+            "(desired %d)",
+            self.service.blocker.name,
+            " at start-up" if first else "",
+            report.missing,
+            report.wrong_timeout,
+            report.extra,
+            ", table rebuilt" if report.rebuilt else "",
+            report.desired,
+        )
