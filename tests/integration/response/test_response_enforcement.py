@@ -27,7 +27,7 @@ from phantomnet.storage.blocks import SqlBlockStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(90)]
 
-SHORT_S = 5
+SHORT_S = 8
 LONG_S = 600
 
 
