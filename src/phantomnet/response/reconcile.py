@@ -81,7 +81,24 @@ class Reconciler:
         self.drift_total = 0
         self.last: ReconcileReport | None = None
 
-    async def _desired(self) -> tuple[dict[str, tuple[Target, datetime]], int]:
+    async def _repair(self, found: Diff) -> None:
+        """Fix what ``found`` lists, against a fresh read of the database: the CLI or an API
+        in another process may have blocked or unblocked meanwhile, and their decisions win."""
+        svc = self.service
+        fresh, _ = await self._desired(quiet=True)
+        fix = self._elements(
+            fresh, [t for t in (*found.missing, *found.wrong_timeout) if t in fresh]
+        )
+        if fix:
+            await svc.blocker.add(fix)
+        gone = [svc.target_or_none(t) for t in found.extra if t not in fresh]
+        stale = [t for t in gone if t is not None]
+        if stale:
+            await svc.blocker.remove(stale)
+
+    async def _desired(
+        self, *, quiet: bool = False
+    ) -> tuple[dict[str, tuple[Target, datetime]], int]:
         svc = self.service
         now = svc.clock()
         wanted: dict[str, tuple[Target, datetime]] = {}
@@ -93,7 +110,8 @@ class Reconciler:
             why = await svc.safety.refuse_reason(target)
             if why is not None:
                 skipped += 1
-                log.warning("not enforcing the block of %s: it now %s", target, why)
+                if not quiet:
+                    log.warning("not enforcing the block of %s: it now %s", target, why)
                 continue
             wanted[target.text] = (target, expires_at)
         return wanted, skipped
@@ -116,12 +134,8 @@ class Reconciler:
             now = svc.clock()  # the listing's "expires" are as of now
             desired = {k: seconds_left(exp, now) for k, (_, exp) in wanted.items()}
             found = diff(desired, actual, svc.config.timeout_slack_s)
-            fix = self._elements(wanted, (*found.missing, *found.wrong_timeout))
-            if fix:
-                await svc.blocker.add(fix)
-            stale = [t for t in (svc.target_or_none(x) for x in found.extra) if t is not None]
-            if stale:
-                await svc.blocker.remove(stale)
+            if found.drift:
+                await self._repair(found)
             dropped = await svc.blocker.dropped()
         report = ReconcileReport(
             desired=len(wanted),

@@ -11,6 +11,7 @@ from response_fakes import MemoryStore, ScriptedRunner
 from phantomnet.errors import BlockRefused, InvalidInput, NotFound
 from phantomnet.events import Event
 from phantomnet.events.response import ResponseBlock, ResponseUnblock
+from phantomnet.response.blockers.base import Element
 from phantomnet.response.blockers.dryrun import DryRunBlocker
 from phantomnet.response.config import ResponseConfig
 from phantomnet.response.reconcile import Reconciler
@@ -173,8 +174,6 @@ async def test_reconciler_repairs_dry_run_state(store: MemoryStore, runner: Scri
     blocker = service.blocker
     await blocker.remove([parse_target("203.0.113.7")])  # drift: element lost
     await blocker.add([])
-    from phantomnet.response.blockers.base import Element
-
     await blocker.add([Element(parse_target("198.51.100.9"), 50)])  # drift: stray element
     report = await Reconciler(service).run_once()
     assert (report.missing, report.extra, report.desired) == (1, 1, 2)
@@ -195,3 +194,27 @@ async def test_reconciler_skips_targets_that_became_allowlisted(
     report = await Reconciler(service).run_once()
     assert report.skipped_allowlisted == 1 and report.extra == 1
     assert await service.blocker.listing() == {}
+
+
+class LaggingStore(MemoryStore):
+    """The reconciler's first read misses the newest decision (made by another process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def desired(self) -> list[tuple[str, datetime]]:
+        self.reads += 1
+        rows = await super().desired()
+        return rows[:-1] if self.reads == 1 else rows
+
+
+async def test_reconciler_does_not_undo_a_concurrent_decision(runner: ScriptedRunner) -> None:
+    store = LaggingStore()
+    service, _, _ = make(store, runner)
+    await service.block("203.0.113.7", duration_s=600)
+    await service.block("203.0.113.8", duration_s=600)  # "made by the CLI" during the pass
+    await service.blocker.add([Element(parse_target("198.51.100.9"), 50)])  # real stray
+    report = await Reconciler(service).run_once()
+    assert report.extra == 2  # as first seen...
+    assert set(await service.blocker.listing()) == {"203.0.113.7", "203.0.113.8"}  # ...but kept
