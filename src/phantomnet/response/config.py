@@ -90,7 +90,7 @@ class ResponseConfig(_Section):
 
     backend: Literal["dry-run", "nftables", "iptables"] = "dry-run"
     netns: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    command_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    command_timeout_s: float = Field(default=30.0, gt=0, le=300)
     durations: tuple[int, ...] = (600, 3600, 86_400, 604_800)
     offence_window_s: int = Field(default=30 * 86_400, ge=60)
     max_duration_s: int = Field(default=30 * 86_400, ge=1, le=MAX_DURATION_S)

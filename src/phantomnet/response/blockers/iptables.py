@@ -19,6 +19,8 @@ from phantomnet.response.blockers.base import Blocker, Element
 from phantomnet.response.targets import Target, try_canonical
 
 log = logging.getLogger(__name__)
+#: lines per ``ipset restore`` (a 60k initial load must not hit the command timeout)
+CHUNK = 20_000
 _SAVE_LINE = re.compile(r"^add (\S+) (\S+)(?:.*? timeout (\d+))?")
 
 
@@ -182,8 +184,9 @@ class IptablesBlocker(Blocker):
             f"add {self._set(e.target.version)} {e.target.network} timeout {max(1, e.timeout_s)}"
             for e in elements
         ]
-        if lines:
-            await self.runner.check("ipset", "restore", "-exist", stdin="\n".join(lines) + "\n")
+        for start in range(0, len(lines), CHUNK):
+            batch = lines[start : start + CHUNK]
+            await self.runner.check("ipset", "restore", "-exist", stdin="\n".join(batch) + "\n")
 
     async def remove(self, targets: Sequence[Target]) -> None:
         lines = [f"del {self._set(t.version)} {t.network}" for t in targets]

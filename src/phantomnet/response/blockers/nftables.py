@@ -15,6 +15,9 @@ from phantomnet.response.blockers import nft_json
 from phantomnet.response.blockers.base import Blocker, Element
 from phantomnet.response.targets import Target
 
+#: elements per transaction (a 60k initial load must not hit the command timeout)
+CHUNK = 10_000
+
 
 class NftablesBlocker(Blocker):
     """Blocks through nftables sets with per-element kernel timeouts."""
@@ -69,21 +72,25 @@ class NftablesBlocker(Blocker):
         return True
 
     async def add(self, elements: Sequence[Element]) -> None:
-        await self._apply(
-            nft_json.replace_elements(self.table, ((e.target, e.timeout_s) for e in elements))
-        )
+        """Add in transactions of at most ``CHUNK`` elements (each one atomic and quick)."""
+        for start in range(0, len(elements), CHUNK):
+            chunk = elements[start : start + CHUNK]
+            await self._apply(
+                nft_json.replace_elements(self.table, ((e.target, e.timeout_s) for e in chunk))
+            )
 
     async def remove(self, targets: Sequence[Target]) -> None:
+        for start in range(0, len(targets), CHUNK):
+            await self._remove(targets[start : start + CHUNK])
+
+    async def _remove(self, targets: Sequence[Target]) -> None:
         try:
             await self._apply(nft_json.delete_elements(self.table, targets))
         except ResponseError:
             # e.g. a network overlapping a foreign element: delete only what is there.
             held = await self.listing()
-            await self._apply(
-                nft_json.delete_elements(
-                    self.table, [t for t in targets if t.text in held], present=True
-                )
-            )
+            present = [t for t in targets if t.text in held]
+            await self._apply(nft_json.delete_elements(self.table, present, present=True))
 
     async def listing(self) -> dict[str, int]:
         result = await self.runner.check("nft", "-j", "list", "table", "inet", self.table)
