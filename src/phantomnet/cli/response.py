@@ -11,19 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
 
-from phantomnet.bus.base import EventBus
 from phantomnet.cli.common import ConfigOpt, DbOpt, err, out, settings_from
-from phantomnet.plugins import Component
-from phantomnet.response.config import format_duration, parse_duration
+from phantomnet.response.config import format_duration
 from phantomnet.response.factory import build_service
 from phantomnet.response.service import ResponseService
 from phantomnet.response.store import BlockRecord
-from phantomnet.settings import Settings
+from phantomnet.settings import Settings, parse_duration
 
 T = TypeVar("T")
 
@@ -136,23 +134,6 @@ def blocks_cmd(
     out.print(table)
 
 
-def components(settings: Settings, engine: Any, bus: EventBus) -> list[Component]:
-    """The runtime part: one ResponseComponent over the shared engine and bus.
-
-    Runtime wiring (``runtime/parts.py``)::
-
-        def response(rt): return components(rt.settings, rt.engine, rt.bus)
-
-    and give the API the same service: ``app.state.response_service =
-    component.service`` (otherwise the API builds its own on first use).
-    """
-    from phantomnet.response.component import ResponseComponent
-    from phantomnet.storage.blocks import SqlBlockStore
-
-    service = build_service(settings, SqlBlockStore.from_engine(engine), bus.publish)
-    return [ResponseComponent(service, bus)]
-
-
 def register(app: typer.Typer) -> None:
     """Add ``block``, ``unblock`` and ``blocks`` to the ``phantomnet`` command."""
     app.command("block")(block_cmd)
@@ -160,4 +141,4 @@ def register(app: typer.Typer) -> None:
     app.command("blocks")(blocks_cmd)
 
 
-__all__ = ["components", "parse_duration", "register"]
+__all__ = ["register"]

@@ -7,41 +7,14 @@ the operator chooses ``nftables`` or ``iptables`` (``PHANTOMNET_RESPONSE__BACKEN
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from phantomnet.errors import InvalidInput
-from phantomnet.settings import Settings, validate_section
+from phantomnet.settings import MAX_DURATION_S, Settings, parse_duration, validate_section
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_PART = re.compile(r"(\d{1,9})([smhdw])")
 _NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,27}$"
-MAX_DURATION_S = 366 * 86_400
-
-
-def parse_duration(value: str | int | float) -> int:
-    """Seconds in ``value``: an int, ``"3600"``, ``"10m"``, ``"1h30m"``, ``"7d"``.
-
-    Raises :class:`InvalidInput` with a one-line reason for anything else, zero or over a year.
-    """
-    if isinstance(value, bool):
-        raise InvalidInput(f"duration must be a number or text like 1h, not {value!r}")
-    if isinstance(value, int | float):
-        seconds = int(value)
-    else:
-        text = value.strip().lower()
-        if text.isdigit():
-            seconds = int(text)
-        else:
-            parts = _PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise InvalidInput(f"duration {value!r}: use e.g. 90s, 10m, 1h, 24h, 7d, 1h30m")
-            seconds = sum(int(n) * _UNITS[u] for n, u in parts)
-    if not 1 <= seconds <= MAX_DURATION_S:
-        raise InvalidInput(f"duration {value!r}: must be between 1 s and 366 days")
-    return seconds
 
 
 def format_duration(seconds: int) -> str:

@@ -30,12 +30,23 @@ def retention_job(rt: Runtime) -> list[Component]:
     return [RetentionJob(rt.engine, days=r.days, batch_size=r.batch_size, interval_s=r.interval_s)]
 
 
+def response(rt: Runtime) -> list[Component]:
+    """The response layer; the API shares its service (one lock, one set of counters)."""
+    from phantomnet.response.component import ResponseComponent
+    from phantomnet.response.factory import build_service
+    from phantomnet.storage.blocks import SqlBlockStore
+
+    service = build_service(rt.settings, SqlBlockStore.from_engine(rt.engine), rt.bus.publish)
+    rt.shared["response_service"] = service
+    return [ResponseComponent(service, rt.bus)]
+
+
 def api_server(rt: Runtime) -> list[Component]:
     from phantomnet.runtime.apiserver import ApiServer
 
     if not rt.settings.api.enabled:
         return []
-    return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status)]
+    return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status, shared=rt.shared)]
 
 
 SERVER = frozenset({"all", "server"})
@@ -45,5 +56,6 @@ SENSOR = frozenset({"all", "sensor"})
 PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, storage_writer),
     (SERVER, retention_job),
+    (SERVER, response),
     (SERVER, api_server),
 ]

@@ -12,9 +12,10 @@ import pytest
 from pnr_netns import Lab
 
 from phantomnet.bus.memory import MemoryBus
-from phantomnet.cli.response import components
 from phantomnet.events import Detection, Endpoint, SensorRef
 from phantomnet.response.component import ResponseComponent
+from phantomnet.runtime.build import Runtime
+from phantomnet.runtime.parts import response
 from phantomnet.settings import Settings
 from phantomnet.storage.blocks import SqlBlockStore, ensure_schema
 from phantomnet.storage.db import make_engine
@@ -35,7 +36,9 @@ async def test_detection_blocks_through_the_runtime_part(
         response={"backend": "nftables", "netns": lab.victim, "auto": {"enabled": True}},
     )
     bus = MemoryBus()
-    (component,) = components(settings, engine, bus)
+    rt = Runtime(settings=settings, bus=bus, engine=engine)
+    (component,) = response(rt)
+    assert rt.shared["response_service"] is component.service
     assert isinstance(component, ResponseComponent)
     await component.start()
     task = asyncio.create_task(component.run())

@@ -8,11 +8,10 @@ from phantomnet.errors import BlockRefused, ConfigError, InvalidInput
 from phantomnet.response.config import (
     ResponseConfig,
     format_duration,
-    parse_duration,
     response_config,
 )
 from phantomnet.response.targets import parse_target, try_canonical
-from phantomnet.settings import load_settings
+from phantomnet.settings import load_settings, parse_duration
 
 
 @pytest.mark.parametrize(

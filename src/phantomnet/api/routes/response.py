@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phantomnet.api.deps import Admin, StateDep, Viewer
 from phantomnet.api.schemas import BlockItem, Model
-from phantomnet.response.config import parse_duration
 from phantomnet.response.factory import build_service
 from phantomnet.response.service import ResponseService
 from phantomnet.response.store import BlockRecord
+from phantomnet.settings import parse_duration
 from phantomnet.storage.blocks import SqlBlockStore
 
 router = APIRouter(tags=["active-defense"])
