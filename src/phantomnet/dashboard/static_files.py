@@ -1,0 +1,102 @@
+"""The static-file route of the dashboard (see the package docstring)."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+DEFAULT_STATIC_DIR = Path(__file__).parent / "static"
+
+#: First path segments that belong to the API, never to the single-page app.
+API_PREFIXES = frozenset({"api", "health", "metrics", "docs", "redoc", "openapi.json"})
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+
+#: Extensions of real files: a missing one is a 404, not the app (``/attackers/1.2.3.4`` is).
+FILE_SUFFIXES = frozenset(
+    {
+        ".js",
+        ".mjs",
+        ".css",
+        ".map",
+        ".png",
+        ".svg",
+        ".ico",
+        ".jpg",
+        ".webp",
+        ".json",
+        ".txt",
+        ".woff",
+        ".woff2",
+        ".wasm",
+        ".html",
+        ".xml",
+        ".webmanifest",
+    }
+)
+
+NOT_BUILT = """<!doctype html><html><head><meta charset="utf-8"><title>PhantomNet</title></head>
+<body style="background:#020617;color:#e2e8f0;font-family:sans-serif;padding:2rem">
+<h1>PhantomNet dashboard not built</h1>
+<p>Build it with <code>make web</code>
+(or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>).
+The API is running: see <a style="color:#22d3ee" href="/docs">/docs</a>.</p></body></html>"""
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+class DashboardFiles:
+    """Resolve a request path to a response from ``static_dir`` (pure path logic + I/O)."""
+
+    def __init__(self, static_dir: Path) -> None:
+        self.root = static_dir.resolve()
+        self.index = self.root / "index.html"
+
+    def file_for(self, path: str) -> Path | None:
+        """The existing regular file under the root for ``path``, or None (never escapes)."""
+        if not path or "\x00" in path:
+            return None
+        candidate = (self.root / path).resolve()
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def respond(self, path: str) -> Response:
+        """The response for ``GET /<path>``."""
+        first = path.split("/", 1)[0]
+        if first in API_PREFIXES:
+            return _problem(404, "Not Found", f"no API route at /{path}")
+        found = self.file_for(path)
+        if found is not None:
+            cache = IMMUTABLE if path.startswith("assets/") else NO_CACHE
+            media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+            return FileResponse(found, media_type=media, headers={"Cache-Control": cache})
+        if first == "assets" or Path(path).suffix.lower() in FILE_SUFFIXES:
+            return _problem(404, "Not Found", f"no file at /{path}")
+        if not self.index.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503, headers={"Cache-Control": NO_CACHE})
+        return FileResponse(self.index, media_type="text/html", headers={"Cache-Control": NO_CACHE})
+
+
+def mount_dashboard(app: FastAPI, static_dir: Path | None = None) -> DashboardFiles:
+    """Add the catch-all dashboard route to ``app``; call it after every API router.
+
+    ``static_dir`` defaults to the package's ``static/`` (the ``npm run build`` output).
+    A missing build is not an error: ``/`` then answers 503 with how to build it.
+    """
+    files = DashboardFiles(static_dir or DEFAULT_STATIC_DIR)
+
+    async def dashboard(request: Request) -> Response:
+        return files.respond(request.path_params.get("path", ""))
+
+    app.add_api_route("/", dashboard, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/{path:path}", dashboard, methods=["GET", "HEAD"], include_in_schema=False)
+    return files
