@@ -78,7 +78,7 @@ function Text(props: { label: string; value: string; onChange: (v: string) => vo
         aria-label={props.label}
         type={props.type ?? "text"}
         placeholder={props.placeholder}
-        className={`${input} font-mono`}
+        className={`${input} w-40 font-mono`}
         value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
       />
