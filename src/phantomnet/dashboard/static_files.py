@@ -6,8 +6,9 @@ import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
 DEFAULT_STATIC_DIR = Path(__file__).parent / "static"
 
@@ -87,16 +88,25 @@ class DashboardFiles:
 
 
 def mount_dashboard(app: FastAPI, static_dir: Path | None = None) -> DashboardFiles:
-    """Add the catch-all dashboard route to ``app``; call it after every API router.
+    """Serve the dashboard from ``app`` for every request no API route matched.
 
-    ``static_dir`` defaults to the package's ``static/`` (the ``npm run build`` output).
-    A missing build is not an error: ``/`` then answers 503 with how to build it.
+    It becomes the router's fallback (``app.router.default``), so routes added before or
+    after this call always win and method mismatches stay 405. ``static_dir`` defaults to the
+    package's ``static/`` (the ``npm run build`` output). A missing build is not an error:
+    ``/`` then answers 503 with how to build it.
     """
     files = DashboardFiles(static_dir or DEFAULT_STATIC_DIR)
 
-    async def dashboard(request: Request) -> Response:
-        return files.respond(request.path_params.get("path", ""))
+    async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await WebSocketClose()(scope, receive, send)
+            return
+        path = str(scope["path"]).lstrip("/")
+        if scope["method"] in ("GET", "HEAD"):
+            response = files.respond(path)
+        else:
+            response = _problem(404, "Not Found", f"no route for {scope['method']} /{path}")
+        await response(scope, receive, send)
 
-    app.add_api_route("/", dashboard, methods=["GET", "HEAD"], include_in_schema=False)
-    app.add_api_route("/{path:path}", dashboard, methods=["GET", "HEAD"], include_in_schema=False)
+    app.router.default = fallback
     return files

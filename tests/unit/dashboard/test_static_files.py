@@ -89,3 +89,19 @@ async def test_unbuilt_dashboard_explains_itself(tmp_path: Path) -> None:
     res = await make_client(tmp_path / "nothing").get("/")
     assert res.status_code == 503
     assert "make web" in res.text
+
+
+async def test_routes_added_after_mounting_still_win(static_dir: Path) -> None:
+    app = FastAPI()
+    mount_dashboard(app, static_dir)
+
+    @app.get("/later")
+    async def later() -> dict[str, bool]:
+        return {"later": True}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pn") as c:
+        assert (await c.get("/later")).json() == {"later": True}
+        assert (await c.delete("/later")).status_code == 405
+        res = await c.post("/events")
+        assert res.status_code == 404
+        assert res.headers["content-type"] == "application/problem+json"
