@@ -1,6 +1,7 @@
 // Routes. Heavy pages (map, replay, charts) are split into their own chunks.
 import { Suspense, lazy } from "react";
 import { Route, Routes, useLocation } from "react-router";
+import { getToken } from "./api/client";
 import { useAuth } from "./auth/AuthContext";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Layout } from "./components/Layout";
@@ -27,7 +28,10 @@ function boundaryKey(path: string): string {
 export function App() {
   const { state, retry } = useAuth();
   const location = useLocation();
-  if (state.status === "checking") return <Loading label="Connecting to the API…" />;
+  // With a stored token the pages load while /api/me confirms it (one round trip less before
+  // the first data); admin-only controls stay hidden until the role is known.
+  const optimistic = state.status === "checking" && getToken() !== null;
+  if (state.status === "checking" && !optimistic) return <Loading label="Connecting to the API…" />;
   if (state.status === "unreachable")
     return (
       <div className="mx-auto mt-24 max-w-lg">

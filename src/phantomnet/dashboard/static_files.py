@@ -70,21 +70,42 @@ class DashboardFiles:
             return None
         return candidate
 
-    def respond(self, path: str) -> Response:
-        """The response for ``GET /<path>``."""
+    def respond(self, path: str, gzip_ok: bool = False) -> Response:
+        """The response for ``GET /<path>``; ``gzip_ok``: the client accepts gzip, so a
+        pre-compressed ``<file>.gz`` written by the build is sent when there is one."""
         first = path.split("/", 1)[0]
         if first in API_PREFIXES:
             return _problem(404, "Not Found", f"no API route at /{path}")
         found = self.file_for(path)
         if found is not None:
-            cache = IMMUTABLE if path.startswith("assets/") else NO_CACHE
-            media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-            return FileResponse(found, media_type=media, headers={"Cache-Control": cache})
+            return self._file(found, path, gzip_ok)
         if first == "assets" or Path(path).suffix.lower() in FILE_SUFFIXES:
             return _problem(404, "Not Found", f"no file at /{path}")
         if not self.index.is_file():
             return HTMLResponse(NOT_BUILT, status_code=503, headers={"Cache-Control": NO_CACHE})
         return FileResponse(self.index, media_type="text/html", headers={"Cache-Control": NO_CACHE})
+
+    def _file(self, found: Path, path: str, gzip_ok: bool) -> Response:
+        headers = {"Cache-Control": IMMUTABLE if path.startswith("assets/") else NO_CACHE}
+        media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        packed = found.with_name(found.name + ".gz")
+        if packed.is_file():
+            headers["Vary"] = "Accept-Encoding"
+            if gzip_ok:
+                headers["Content-Encoding"] = "gzip"
+                return FileResponse(packed, media_type=media, headers=headers)
+        return FileResponse(found, media_type=media, headers=headers)
+
+
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's Accept-Encoding names gzip (without ``q=0``)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-encoding":
+            for part in value.decode("latin-1").lower().split(","):
+                coding, _, params = part.strip().partition(";")
+                if coding.strip() in ("gzip", "*") and params.replace(" ", "") != "q=0":
+                    return True
+    return False
 
 
 def mount_dashboard(app: FastAPI, static_dir: Path | None = None) -> DashboardFiles:
@@ -103,7 +124,7 @@ def mount_dashboard(app: FastAPI, static_dir: Path | None = None) -> DashboardFi
             return
         path = str(scope["path"]).lstrip("/")
         if scope["method"] in ("GET", "HEAD"):
-            response = files.respond(path)
+            response = files.respond(path, accepts_gzip(scope))
         else:
             response = _problem(404, "Not Found", f"no route for {scope['method']} /{path}")
         await response(scope, receive, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import httpx
@@ -105,3 +106,21 @@ async def test_routes_added_after_mounting_still_win(static_dir: Path) -> None:
         res = await c.post("/events")
         assert res.status_code == 404
         assert res.headers["content-type"] == "application/problem+json"
+
+
+async def test_precompressed_assets_are_sent_to_gzip_clients(static_dir: Path) -> None:
+    raw = "console.log('x');" * 200
+    (static_dir / "assets" / "big-1.js").write_text(raw)
+    (static_dir / "assets" / "big-1.js.gz").write_bytes(gzip.compress(raw.encode()))
+    client = make_client(static_dir)
+    res = await client.get("/assets/big-1.js", headers={"Accept-Encoding": "gzip, br"})
+    assert res.headers["content-encoding"] == "gzip"
+    assert res.headers["vary"] == "Accept-Encoding"
+    assert int(res.headers["content-length"]) < len(raw) / 5
+    assert res.text == raw  # httpx decodes it: the bytes are a valid gzip of the file
+    assert "javascript" in res.headers["content-type"]
+    plain = await client.get("/assets/big-1.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == raw
+    refused = await client.get("/assets/big-1.js", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers

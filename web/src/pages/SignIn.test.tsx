@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { App } from "../App";
 import { getToken, setToken } from "../api/client";
 import { AuthProvider } from "../auth/AuthContext";
@@ -63,6 +63,24 @@ describe("sign-in", () => {
     fireEvent.click(screen.getByText("Sign out"));
     expect(await screen.findByLabelText("API token")).toBeTruthy();
     expect(getToken()).toBeNull();
+  });
+
+  it("with a stored token, loads the overview while /api/me is still answering", async () => {
+    let answerMe: (r: Response) => void = () => {};
+    const calls: string[] = [];
+    vi.stubGlobal("fetch", vi.fn((input: RequestInfo | URL) => {
+      const url = String(input);
+      calls.push(url);
+      if (url === "/api/me") return new Promise<Response>((resolve) => (answerMe = resolve));
+      return Promise.resolve(new Response(JSON.stringify(url.startsWith("/api/stats") ? STATS : { items: [] })));
+    }));
+    setToken("kept");
+    mount();
+    await waitFor(() => expect(screen.getByTestId("kpi-events").textContent).toBe("7"));
+    expect(calls).toContain("/api/me");
+    expect(screen.queryByTestId("role")).toBeNull();
+    answerMe(new Response(JSON.stringify({ role: "viewer", auth: "on" })));
+    await waitFor(() => expect(screen.getByTestId("role").textContent).toBe("viewer"));
   });
 
   it("shows an error (not a blank page) when the API is unreachable", async () => {
