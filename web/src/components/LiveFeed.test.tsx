@@ -1,5 +1,5 @@
-import { act, render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { MemoryRouter, Route, Routes, useParams } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { setToken } from "../api/client";
 import { authEvent, stubEventSource } from "../test/helpers";
@@ -60,6 +60,25 @@ describe("LiveFeed", () => {
     act(() => vi.advanceTimersByTime(300));
     const rows = screen.getAllByTestId("live-row");
     expect(rows.map((r) => r.textContent)).toEqual([expect.stringContaining("$ uname -a"), expect.stringContaining("user1")]);
+  });
+
+  it("a source address in a row opens the attacker page in-app", () => {
+    const ES = stubEventSource();
+    function Attacker() {
+      return <p>attacker page of {useParams().ip}</p>;
+    }
+    render(
+      <MemoryRouter>
+        <Routes>
+          <Route path="/" element={<LiveFeed cap={10} />} />
+          <Route path="/attackers/:ip" element={<Attacker />} />
+        </Routes>
+      </MemoryRouter>,
+    );
+    act(() => ES.instances[0].emit("auth.attempt", authEvent(1, "198.51.100.4")));
+    act(() => vi.advanceTimersByTime(300));
+    fireEvent.click(screen.getByText("198.51.100.4"));
+    expect(screen.getByText("attacker page of 198.51.100.4")).toBeTruthy();
   });
 
   it("ignores malformed messages", () => {
