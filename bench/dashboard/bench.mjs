@@ -52,8 +52,10 @@ async function loadOnce(browser) {
   });
   const lastLong = m.longTasks.filter(([s]) => s < kpi + 1000).reduce((e, [s, d]) => Math.max(e, s + d), 0);
   await context.close();
+  // interactive: feed connected and no long task since; kpi: /api/stats data on screen.
   return {
-    fcp_ms: m.fcp, kpi_ms: kpi, stream_live_ms: live, tti_ms: Math.max(kpi, live, lastLong),
+    fcp_ms: m.fcp, kpi_ms: kpi, stream_live_ms: live, interactive_ms: Math.max(live, lastLong),
+    tti_with_kpis_ms: Math.max(kpi, live, lastLong),
     long_tasks: m.longTasks.length, js_css_transfer_bytes: m.bytes, stats_api_ms: m.statsMs,
   };
 }
@@ -63,7 +65,11 @@ const pct = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 async function load(browser, runs) {
   const all = [];
-  for (let i = 0; i < runs; i++) all.push(await loadOnce(browser));
+  for (let i = 0; i < runs; i++) {
+    // The API caches /api/stats for 5 s: wait it out so every load is a cold one.
+    await new Promise((r) => setTimeout(r, 6000));
+    all.push(await loadOnce(browser));
+  }
   const keys = Object.keys(all[0]);
   return { runs: all, median: Object.fromEntries(keys.map((k) => [k, median(all.map((r) => r[k]))])) };
 }

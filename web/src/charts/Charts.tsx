@@ -1,4 +1,5 @@
 // Recharts widgets for the overview (own chunk: loaded after the KPIs render).
+import { memo } from "react";
 import {
   Area,
   AreaChart,
@@ -25,7 +26,10 @@ function bucketColour(bucket: number): string {
   return "#34d399";
 }
 
-export function ScoreHistogram({ data }: { data: Stats["score_histogram"] }) {
+/** Re-render a chart only when its data changed (the overview refreshes every 15 s). */
+const same = <T,>(a: { data: T }, b: { data: T }) => JSON.stringify(a.data) === JSON.stringify(b.data);
+
+export const ScoreHistogram = memo(function ScoreHistogram({ data }: { data: Stats["score_histogram"] }) {
   const rows = Array.from({ length: 10 }, (_, b) => ({
     bucket: b,
     label: `${b * 10}–${b * 10 + 9}`,
@@ -46,9 +50,9 @@ export function ScoreHistogram({ data }: { data: Stats["score_histogram"] }) {
       </BarChart>
     </ResponsiveContainer>
   );
-}
+}, same);
 
-export function Timeline({ data }: { data: Stats["timeline"] }) {
+export const Timeline = memo(function Timeline({ data }: { data: Stats["timeline"] }) {
   const rows = data.map((d) => ({ ...d, hour: new Date(d.ts).toISOString().slice(11, 16) }));
   return (
     <ResponsiveContainer width="100%" height={200}>
@@ -62,6 +66,6 @@ export function Timeline({ data }: { data: Stats["timeline"] }) {
       </AreaChart>
     </ResponsiveContainer>
   );
-}
+}, same);
 
 export default { ScoreHistogram, Timeline };
