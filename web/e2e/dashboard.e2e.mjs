@@ -87,7 +87,7 @@ async function replay(page) {
   await link.click();
   const player = page.getByTestId("replay");
   await player.filter({ hasText: MARKER }).waitFor({ timeout: STEP });
-  result.replayText = (await player.innerText()).split("\n").filter((l) => l.trim()).slice(0, 12);
+  result.replayText = (await player.innerText()).split("\n").filter((l) => l.trim()).slice(0, 60);
   step("session replayed");
   await shot(page, "04-replay");
 }
