@@ -1,11 +1,13 @@
 // The page an analyst keeps open: KPIs, live feed, charts, top attackers, component status.
-import { Suspense, lazy } from "react";
+import { Suspense, lazy, useMemo } from "react";
 import { Link } from "react-router";
 import type { AttackerItem, ComponentStatus, Page, Stats } from "../api/types";
 import { LiveFeed } from "../components/LiveFeed";
 import { Async, Loading } from "../components/States";
 import { Badge, Card, Dot, td, th } from "../components/ui";
 import { useApi } from "../hooks/useApi";
+import type { ApiState } from "../hooks/useApi";
+import { PROTOCOLS } from "../lib/kinds";
 import { fmtAgo, fmtNumber } from "../lib/format";
 
 const ScoreHistogram = lazy(() => import("../charts/Charts").then((m) => ({ default: m.ScoreHistogram })));
@@ -22,8 +24,12 @@ function Kpi({ label, value, tone = "text-slate-100", testId }: { label: string;
   );
 }
 
-function ProtocolBars({ byProtocol }: { byProtocol: Record<string, number> }) {
-  const rows = Object.entries(byProtocol).sort((a, b) => b[1] - a[1]);
+/** Protocol counts; keys that are only component names (heartbeats of api, storage...) are
+ * left out, since their "protocol" column is the component. */
+function ProtocolBars({ byProtocol, components }: { byProtocol: Record<string, number>; components: Set<string> }) {
+  const rows = Object.entries(byProtocol)
+    .filter(([k]) => PROTOCOLS.includes(k) || !components.has(k))
+    .sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...rows.map(([, n]) => n));
   if (rows.length === 0) return <p className="text-sm text-slate-500 italic">No events in the window.</p>;
   return (
@@ -80,8 +86,7 @@ function TopAttackers() {
   );
 }
 
-function StatusPanel() {
-  const q = useApi<{ items: ComponentStatus[] }>("/api/honeypots/status", 10000);
+function StatusPanel({ q }: { q: ApiState<{ items: ComponentStatus[] }> }) {
   return (
     <Card title="Honeypots & monitor">
       <Async {...q} empty={(d) => d.items.length === 0} emptyText="No component has reported yet.">
@@ -106,6 +111,8 @@ function StatusPanel() {
 
 export function Overview() {
   const stats = useApi<Stats>("/api/stats?hours=24", 15000);
+  const status = useApi<{ items: ComponentStatus[] }>("/api/honeypots/status", 10000);
+  const components = useMemo(() => new Set(status.data?.items.map((c) => c.component)), [status.data]);
   const s = stats.data;
   return (
     <div className="space-y-4">
@@ -126,8 +133,10 @@ export function Overview() {
           <LiveFeed />
         </div>
         <div className="space-y-4">
-          <StatusPanel />
-          <Card title="Events by protocol">{s ? <ProtocolBars byProtocol={s.by_protocol} /> : <Loading />}</Card>
+          <StatusPanel q={status} />
+          <Card title="Events by protocol">
+            {s ? <ProtocolBars byProtocol={s.by_protocol} components={components} /> : <Loading />}
+          </Card>
         </div>
       </div>
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
