@@ -13,7 +13,15 @@ const [mode, url, token, arg] = process.argv.slice(2);
 
 // Installed before any page script: long tasks and frame intervals, from navigation start.
 function probe() {
-  window.__pn = { longTasks: [], frames: [] };
+  window.__pn = { longTasks: [], frames: [], marks: {} };
+  // The first moment the KPIs show data and the moment the stream turns live.
+  const mark = (name, ok) => ok && !(name in window.__pn.marks) && (window.__pn.marks[name] = performance.now());
+  new MutationObserver(() => {
+    const k = document.querySelector('[data-testid="kpi-events"]');
+    mark("kpi", k && !k.textContent.includes("…"));
+    const s = document.querySelector('[data-testid="stream-status"]');
+    mark("live", s && s.textContent.includes("live"));
+  }).observe(document, { subtree: true, childList: true, characterData: true });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__pn.longTasks.push([e.startTime, e.duration]);
   }).observe({ type: "longtask", buffered: true });
@@ -40,8 +48,8 @@ const ready = (sel, text) =>
 async function loadOnce(browser) {
   const { context, page: p } = await page(browser);
   await p.goto(`${url}/`);
-  const kpi = await (await p.waitForFunction(ready("kpi-events", "!el.textContent.includes('…')"), null, { polling: "raf", timeout: 30000 })).jsonValue();
-  const live = await (await p.waitForFunction(ready("stream-status", "el.textContent.includes('live')"), null, { polling: "raf", timeout: 30000 })).jsonValue();
+  await p.waitForFunction(() => "kpi" in window.__pn.marks && "live" in window.__pn.marks, null, { timeout: 30000 });
+  const { kpi, live } = await p.evaluate(() => window.__pn.marks);
   await p.waitForTimeout(1500); // let charts and late chunks settle, then read the long tasks
   const m = await p.evaluate(() => {
     const fcp = performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null;
@@ -56,7 +64,8 @@ async function loadOnce(browser) {
   return {
     fcp_ms: m.fcp, kpi_ms: kpi, stream_live_ms: live, interactive_ms: Math.max(live, lastLong),
     tti_with_kpis_ms: Math.max(kpi, live, lastLong),
-    long_tasks: m.longTasks.length, js_css_transfer_bytes: m.bytes, stats_api_ms: m.statsMs,
+    long_tasks: m.longTasks.length, long_task_list: m.longTasks.map(([s, d]) => [Math.round(s), Math.round(d)]),
+    js_css_transfer_bytes: m.bytes, stats_api_ms: m.statsMs,
   };
 }
 
@@ -70,7 +79,7 @@ async function load(browser, runs) {
     await new Promise((r) => setTimeout(r, 6000));
     all.push(await loadOnce(browser));
   }
-  const keys = Object.keys(all[0]);
+  const keys = Object.keys(all[0]).filter((k) => typeof all[0][k] === "number");
   return { runs: all, median: Object.fromEntries(keys.map((k) => [k, median(all.map((r) => r[k]))])) };
 }
 

@@ -1,6 +1,7 @@
 // The page an analyst keeps open: KPIs, live feed, charts, top attackers, component status.
-import { Suspense, lazy, useMemo } from "react";
+import { useMemo } from "react";
 import { Link } from "react-router";
+import { ScoreHistogram, Timeline } from "../charts/Charts";
 import type { AttackerItem, ComponentStatus, Page, Stats } from "../api/types";
 import { LiveFeed } from "../components/LiveFeed";
 import { Async, Loading } from "../components/States";
@@ -10,8 +11,6 @@ import type { ApiState } from "../hooks/useApi";
 import { PROTOCOLS } from "../lib/kinds";
 import { fmtAgo, fmtNumber } from "../lib/format";
 
-const ScoreHistogram = lazy(() => import("../charts/Charts").then((m) => ({ default: m.ScoreHistogram })));
-const Timeline = lazy(() => import("../charts/Charts").then((m) => ({ default: m.Timeline })));
 
 function Kpi({ label, value, tone = "text-slate-100", testId }: { label: string; value: number | undefined; tone?: string; testId?: string }) {
   return (
@@ -141,10 +140,10 @@ export function Overview() {
       </div>
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
         <Card title="Events & detections per hour" className="lg:col-span-2">
-          <Suspense fallback={<Loading />}>{s ? <Timeline data={s.timeline} /> : <Loading />}</Suspense>
+          {s ? <Timeline data={s.timeline} /> : <Loading />}
         </Card>
         <Card title="Threat score distribution">
-          <Suspense fallback={<Loading />}>{s ? <ScoreHistogram data={s.score_histogram} /> : <Loading />}</Suspense>
+          {s ? <ScoreHistogram data={s.score_histogram} /> : <Loading />}
         </Card>
       </div>
       <TopAttackers />
