@@ -30,7 +30,7 @@ const LEVEL_STYLE: Record<string, string> = {
 export function Badge({ value }: { value: string | null | undefined }) {
   if (!value) return <span className="text-slate-600">—</span>;
   const style = LEVEL_STYLE[value] ?? "bg-slate-800 text-slate-300 border-slate-600";
-  return <span className={`inline-block rounded border px-1.5 text-[11px] leading-4 font-semibold ${style}`}>{value}</span>;
+  return <span className={`inline-block rounded border px-1.5 text-[11px] leading-[14px] font-semibold ${style}`}>{value}</span>;
 }
 
 export function Dot({ up }: { up: boolean }) {
