@@ -122,4 +122,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    # The dashboard answers whatever no API route matched (router fallback).
+    from phantomnet.dashboard import mount_dashboard
+
+    mount_dashboard(app)
     return app
