@@ -1,0 +1,140 @@
+"""Combine RandomForest and IsolationForest into a score, a level, a decision, a confidence.
+
+Per head (flow, session):
+
+* the RandomForest gives class probabilities; ``rf = 100 * (1 - P(benign))``;
+* the IsolationForest, fitted on benign training data, gives ``raw = -score_samples``;
+  it is calibrated on benign training data so that the median benign raw maps to 0 and the
+  99.9th percentile to 0.35: ``anomaly = clip(0.35 * (raw - q50) / (q999 - q50), 0, 1)``;
+* ``score = max(rf, min(anomaly_cap, 100 * anomaly))``: novelty can raise an alert but the
+  unsupervised part alone can never block;
+* ``confidence`` is the RandomForest's top-class probability when it decided the score,
+  else the anomaly itself.
+
+Inputs are batches (numpy arrays): one call per micro-batch, never one per flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from phantomnet.errors import ModelError
+from phantomnet.events import Decision, Level
+from phantomnet.scoring.config import ScoringConfig, Thresholds
+from phantomnet.scoring.features import Head
+from phantomnet.scoring.models.artifact import default_model_dir, load_artifact
+
+Matrix = npt.NDArray[np.float64]
+BENIGN = "benign"
+IF_AT_Q999 = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome for one subject."""
+
+    score: float
+    level: Level
+    decision: Decision
+    confidence: float
+    anomaly: float
+    label: str
+    reasons: tuple[str, ...]
+
+
+def level_of(score: float, t: Thresholds) -> Level:
+    if score >= t.high:
+        return "HIGH"
+    return "MEDIUM" if score >= t.medium else "LOW"
+
+
+def decision_of(score: float, confidence: float, t: Thresholds) -> Decision:
+    if score >= t.block and confidence >= t.block_min_confidence:
+        return "BLOCK"
+    return "ALERT" if score >= t.alert else "ALLOW"
+
+
+class HeadModel:
+    """One head: its feature names, classes, forests and anomaly calibration."""
+
+    def __init__(self, head: str, obj: dict[str, Any]) -> None:
+        try:
+            self.head = head
+            self.features: tuple[str, ...] = tuple(obj["features"])
+            self.classes: tuple[str, ...] = tuple(str(c) for c in obj["classes"])
+            self.rf = obj["rf"]
+            self.iforest = obj["iforest"]
+            self.q50 = float(obj["if_q50"])
+            self.q999 = float(obj["if_q999"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"model head {head!r} is incomplete: {exc}") from exc
+        if BENIGN not in self.classes:
+            raise ModelError(f"model head {head!r} has no {BENIGN!r} class")
+        self.benign = self.classes.index(BENIGN)
+        self.span = max(self.q999 - self.q50, 1e-9)
+
+    def predict(self, x: Matrix) -> tuple[Matrix, Matrix]:
+        """Class probabilities (n x classes) and anomaly in [0, 1] (n)."""
+        proba: Matrix = self.rf.predict_proba(x)
+        raw: Matrix = -self.iforest.score_samples(x)
+        anomaly = np.clip(IF_AT_Q999 * (raw - self.q50) / self.span, 0.0, 1.0)
+        return proba, anomaly
+
+
+class ScoringModel:
+    """A loaded, verified model: ``score(head, matrix) -> list[Verdict]``."""
+
+    def __init__(self, obj: dict[str, Any], metadata: dict[str, Any], thresholds: Thresholds):
+        self.version = str(obj.get("version", "unknown"))[:64]
+        self.metadata = metadata
+        self.thresholds = thresholds
+        heads = obj.get("heads")
+        if not isinstance(heads, dict) or not heads:
+            raise ModelError("model has no heads")
+        self.heads: dict[str, HeadModel] = {k: HeadModel(k, v) for k, v in heads.items()}
+
+    @classmethod
+    def load(cls, config: ScoringConfig) -> ScoringModel:
+        """Load the configured (or shipped) model after checking its pinned SHA-256."""
+        directory = config.model_dir if config.model_dir is not None else default_model_dir()
+        obj, meta = load_artifact(Path(directory), config.pinned_sha256())
+        return cls(obj, meta, config.thresholds)
+
+    def features(self, head: Head) -> tuple[str, ...]:
+        return self._head(head).features
+
+    def _head(self, head: str) -> HeadModel:
+        try:
+            return self.heads[head]
+        except KeyError:
+            raise ModelError(f"model has no {head!r} head") from None
+
+    def score(self, head: Head, x: Matrix) -> list[Verdict]:
+        """Score a batch of vectors of ``head`` (rows in the head's feature order)."""
+        if x.shape[0] == 0:
+            return []
+        model = self._head(head)
+        if x.shape[1] != len(model.features):
+            raise ModelError(f"{head}: got {x.shape[1]} features, model wants "
+                             f"{len(model.features)}")
+        proba, anomaly = model.predict(x)
+        t = self.thresholds
+        rf = 100.0 * (1.0 - proba[:, model.benign])
+        top = proba.argmax(axis=1)
+        top_p = proba.max(axis=1)
+        ifs = np.minimum(t.anomaly_cap, 100.0 * anomaly)
+        out: list[Verdict] = []
+        for i in range(x.shape[0]):
+            r, a, label = float(rf[i]), float(anomaly[i]), model.classes[int(top[i])]
+            score = max(r, float(ifs[i]))
+            conf = float(top_p[i]) if r >= ifs[i] else a
+            score = round(score, 2)
+            reasons = (f"{label} p={top_p[i]:.2f}", f"anomaly={a:.2f}")
+            out.append(Verdict(score, level_of(score, t), decision_of(score, conf, t),
+                               round(conf, 3), round(a, 3), label, reasons))
+        return out
