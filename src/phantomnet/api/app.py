@@ -33,6 +33,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "phantomnet.api.routes.stream",
     "phantomnet.api.routes.intel",
     "phantomnet.api.routes.sessions",
+    "phantomnet.api.routes.analysis",
 )
 
 #: Problem responses shown in OpenAPI for every route.
