@@ -23,7 +23,7 @@ from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
 #: Modules adding their own commands with ``register(app)``.
-COMMAND_MODULES: list[str] = ["phantomnet.cli.db"]
+COMMAND_MODULES: list[str] = ["phantomnet.cli.db", "phantomnet.cli.train"]
 
 
 def make_bus(settings: Settings) -> Any:
