@@ -65,35 +65,35 @@ def _loop(n: int, body: str) -> str:
 SCENARIOS: tuple[Scenario, ...] = (
     # ---- benign ----
     Scenario("curl_browse", "benign", "curl", 1, "train",
-             _loop(150, f"curl -s -o /dev/null http://{T}/page/$((i % 12))")
-             + "; " + _loop(40, f"curl -s -o /dev/null http://{T}/ http://{T}/page/1 "
+             _loop(500, f"curl -s -o /dev/null http://{T}/page/$((i % 12))")
+             + "; " + _loop(100, f"curl -s -o /dev/null http://{T}/ http://{T}/page/1 "
                                 f"http://{T}/static/file$((i % 3)).bin")),
     Scenario("curl_browse", "benign", "curl", 2, "test",
-             _loop(120, f"curl -s -A 'Mozilla/5.0' -o /dev/null http://{T}/page/$((i % 9)); "
+             _loop(400, f"curl -s -A 'Mozilla/5.0' -o /dev/null http://{T}/page/$((i % 9)); "
                         "[ $((i % 10)) -eq 0 ] && sleep 0.3")
-             + "; " + _loop(30, f"curl -s -o /dev/null http://{T}/static/file$((i % 4)).bin")),
+             + "; " + _loop(80, f"curl -s -o /dev/null http://{T}/static/file$((i % 4)).bin")),
     Scenario("wget_mirror", "benign", "wget", 1, "train",
-             _loop(6, f"wget -q -r -l 2 -P $WORK/w$i http://{T}/")),
+             _loop(15, f"wget -q -r -l 2 -P $WORK/w$i http://{T}/")),
     Scenario("wget_mirror", "benign", "wget", 2, "test",
-             _loop(8, f"wget -q -p -P $WORK/v$i http://{T}/page/$i http://{T}/")),
+             _loop(20, f"wget -q -p -P $WORK/v$i http://{T}/page/$i http://{T}/")),
     Scenario("dig_lookup", "benign", "dig", 1, "train",
-             _loop(250, f"dig +short +tries=1 +time=1 @{T} host$i.lab.internal A > /dev/null")),
+             _loop(800, f"dig +short +tries=1 +time=1 @{T} host$i.lab.internal A > /dev/null")),
     Scenario("dig_lookup", "benign", "dig", 2, "test",
-             _loop(150, f"dig +tries=1 +time=1 @{T} www$i.example.lab AAAA > /dev/null")
-             + "; " + _loop(20, f"dig +tcp +tries=1 +time=1 @{T} mx$i.lab MX > /dev/null")),
+             _loop(500, f"dig +tries=1 +time=1 @{T} www$i.example.lab AAAA > /dev/null")
+             + "; " + _loop(60, f"dig +tcp +tries=1 +time=1 @{T} mx$i.lab MX > /dev/null")),
     Scenario("ssh_session", "benign", "ssh", 1, "train",
-             _loop(15, "ssh $SSHOPTS root@" + T + " 'uname -a; ls /; cat /etc/hostname; id'")),
+             _loop(40, "ssh $SSHOPTS root@" + T + " 'uname -a; ls /; cat /etc/hostname; id'")),
     Scenario("ssh_session", "benign", "ssh", 2, "test",
-             _loop(12, "ssh $SSHOPTS root@" + T + " 'df -h; uptime; ls -la /tmp | head -5'")),
+             _loop(30, "ssh $SSHOPTS root@" + T + " 'df -h; uptime; ls -la /tmp | head -5'")),
     Scenario("scp_copy", "benign", "scp", 1, "train",
-             _loop(8, "scp -q $SSHOPTS $WORK/blob$((i % 3)) root@" + T + ":$WORK/up-$i")),
+             _loop(20, "scp -O -q $SSHOPTS $WORK/blob$((i % 3)) root@" + T + ":$WORK/up-$i")),
     Scenario("scp_copy", "benign", "scp", 2, "test",
-             _loop(8, "scp -q $SSHOPTS root@" + T + ":$WORK/blob$((i % 3)) $WORK/down-$i")),
+             _loop(20, "scp -O -q $SSHOPTS root@" + T + ":$WORK/blob$((i % 3)) $WORK/down-$i")),
     Scenario("tls_curl", "benign", "curl", 1, "train",
-             _loop(120, f"curl -sk -o /dev/null https://{T}/")),
+             _loop(400, f"curl -sk -o /dev/null https://{T}/")),
     Scenario("tls_openssl", "benign", "openssl", 1, "test",
-             _loop(60, f"echo | timeout 3 openssl s_client -quiet -connect {T}:443 "
-                       ">/dev/null 2>&1")),
+             _loop(200, f"timeout 3 openssl s_client -connect {T}:443 </dev/null "
+                        ">/dev/null 2>&1")),
     # ---- scans ----
     Scenario("nmap_syn", "scan", "nmap", 1, "train", f"nmap -n -Pn -sS -T4 --top-ports 1000 {T}"),
     Scenario("nmap_udp", "scan", "nmap", 1, "train",

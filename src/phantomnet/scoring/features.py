@@ -68,6 +68,13 @@ FLOW_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("is_icmp", "transport is ICMP / ICMPv6"),
     FeatureSpec("app_known", "1 if a protocol parser recognised the application"),
     FeatureSpec("dst_port_wellknown", "destination port < 1024 (a class, not the number)"),
+    FeatureSpec("payload_out_log", "log1p of transport payload bytes from the originator"),
+    FeatureSpec("payload_in_log", "log1p of transport payload bytes from the responder"),
+    FeatureSpec("pkt_len_std", "standard deviation of packet length, both ways (-1 unknown)"),
+    FeatureSpec("pkt_len_max", "largest packet of the flow, bytes (-1 unknown)"),
+    FeatureSpec("iat_max_ms", "largest inter-arrival gap, ms (-1 unknown)"),
+    FeatureSpec("psh_ratio", "PSH packets / all packets"),
+    FeatureSpec("ack_ratio", "ACK packets / all packets"),
     FeatureSpec("ctx_flows", "flows from the same source in the context window (incl. this)"),
     FeatureSpec("ctx_dst_ports", "distinct destination ports of that source in the window"),
     FeatureSpec("ctx_dst_hosts", "distinct destination hosts of that source in the window"),
@@ -182,17 +189,23 @@ def flow_base_vector(flow: NetworkFlow) -> list[float]:
         dur, float(pout), float(pin), math.log1p(bout), math.log1p(bin_),
         bout / pout if pout else 0.0, bin_ / pin if pin else 0.0, bin_ / (bout + 1),
         math.log1p(pkts / span), math.log1p((bout + bin_) / span),
-        flow.iat_mean_ms if flow.iat_mean_ms is not None else -1.0,
-        flow.iat_std_ms if flow.iat_std_ms is not None else -1.0,
+        _or_minus(flow.iat_mean_ms), _or_minus(flow.iat_std_ms),
         flow.syn_count / pkts, flow.rst_count / pkts, flow.fin_count / pkts,
         float(pin == 0), float(tcp and (fi & (SYN | ACK)) == (SYN | ACK)),
         float(tcp and bool(fo & ACK)), float(tcp and bool(fo & PSH)),
         float(tcp and not fo & (SYN | ACK)),
-        flow.payload_entropy if flow.payload_entropy is not None else -1.0,
+        _or_minus(flow.payload_entropy),
         float(tcp), float(flow.transport == "udp"),
         float(flow.transport in ("icmp", "icmp6")), float(flow.app is not None),
         float(0 < port < 1024),
+        math.log1p(flow.payload_bytes_out), math.log1p(flow.payload_bytes_in),
+        _or_minus(flow.pkt_len_std), _or_minus(flow.pkt_len_max), _or_minus(flow.iat_max_ms),
+        flow.psh_count / pkts, flow.ack_count / pkts,
     ]
+
+
+def _or_minus(value: float | None) -> float:
+    return -1.0 if value is None else float(value)
 
 
 class FlowFeatures:

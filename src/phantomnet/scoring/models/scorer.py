@@ -3,9 +3,11 @@
 Per head (flow, session):
 
 * the RandomForest gives class probabilities; ``rf = 100 * (1 - P(benign))``;
-* the IsolationForest, fitted on benign training data, gives ``raw = -score_samples``;
-  it is calibrated on benign training data so that the median benign raw maps to 0 and the
-  99.9th percentile to 0.35: ``anomaly = clip(0.35 * (raw - q50) / (q999 - q50), 0, 1)``;
+* the IsolationForest, fitted on benign training data, gives ``raw = -score_samples``
+  (in (0, 1], 0.5 = average path length); it is calibrated piecewise-linearly on benign
+  training data: median benign raw -> 0, 99.9th percentile (q999) -> 0.35, and
+  ``q999 + IF_TOP * (q999 - q50)`` -> 1 (isolation scores saturate: a point far from all
+  training data lands there);
 * ``score = max(rf, min(anomaly_cap, 100 * anomaly))``: novelty can raise an alert but the
   unsupervised part alone can never block;
 * ``confidence`` is the RandomForest's top-class probability when it decided the score,
@@ -32,6 +34,7 @@ from phantomnet.scoring.models.artifact import default_model_dir, load_artifact
 Matrix = npt.NDArray[np.float64]
 BENIGN = "benign"
 IF_AT_Q999 = 0.35
+IF_TOP = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,10 @@ class HeadModel:
         """Class probabilities (n x classes) and anomaly in [0, 1] (n)."""
         proba: Matrix = self.rf.predict_proba(x)
         raw: Matrix = -self.iforest.score_samples(x)
-        anomaly = np.clip(IF_AT_Q999 * (raw - self.q50) / self.span, 0.0, 1.0)
+        low = IF_AT_Q999 * (raw - self.q50) / self.span
+        top = self.q999 + IF_TOP * self.span
+        high = IF_AT_Q999 + (1 - IF_AT_Q999) * (raw - self.q999) / (top - self.q999)
+        anomaly = np.clip(np.where(raw <= self.q999, low, high), 0.0, 1.0)
         return proba, anomaly
 
 
