@@ -9,7 +9,6 @@ whether ``id`` is digits. Bounded: stops after ``--seconds``.
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 import uuid
@@ -33,17 +32,29 @@ SENSOR = SensorRef(node="pns-lab", component="http")
 LOCK = threading.Lock()
 OUT: Any = None
 
-PAGES = {f"/page/{i}": ("<html><body><h1>Page %d</h1>" % i + "<p>lorem ipsum</p>" * (i * 7 + 3)
-                        + "".join(f'<a href="/page/{j}">p{j}</a>' for j in range(12))
-                        + "</body></html>").encode() for i in range(12)}
-INDEX = ("<html><body><a href='/login'>login</a>"
-         + "".join(f'<a href="/page/{i}">p{i}</a> ' for i in range(12))
-         + "".join(f'<a href="/static/file{i}.bin">f{i}</a> ' for i in range(4))
-         + "</body></html>").encode()
-STATIC = {f"/static/file{i}.bin": bytes((j * 131 + i) % 256 for j in range(2048 * (4**i)))
-          for i in range(4)}
-LOGIN = (b"<html><form method='post' action='/login'><input name='username'>"
-         b"<input type='password' name='password'><input type='submit'></form></html>")
+PAGES = {
+    f"/page/{i}": (
+        f"<html><body><h1>Page {i}</h1>"
+        + "<p>lorem ipsum</p>" * (i * 7 + 3)
+        + "".join(f'<a href="/page/{j}">p{j}</a>' for j in range(12))
+        + "</body></html>"
+    ).encode()
+    for i in range(12)
+}
+INDEX = (
+    "<html><body><a href='/login'>login</a>"
+    + "".join(f'<a href="/page/{i}">p{i}</a> ' for i in range(12))
+    + "".join(f'<a href="/static/file{i}.bin">f{i}</a> ' for i in range(4))
+    + "</body></html>"
+).encode()
+STATIC = {
+    f"/static/file{i}.bin": bytes((j * 131 + i) % 256 for j in range(2048 * (4**i)))
+    for i in range(4)
+}
+LOGIN = (
+    b"<html><form method='post' action='/login'><input name='username'>"
+    b"<input type='password' name='password'><input type='submit'></form></html>"
+)
 
 
 def emit(event: Any) -> None:
@@ -66,16 +77,28 @@ class Handler(BaseHTTPRequestHandler):
         self.bytes_out = 0
         self.src = Endpoint(ip=self.client_address[0], port=self.client_address[1])
         self.dst = Endpoint(ip=self.server.server_address[0], port=self.server.server_address[1])
-        emit(ConnectionOpened(sensor=SENSOR, session_id=self.sid, src=self.src, dst=self.dst,
-                              protocol="http"))
+        emit(
+            ConnectionOpened(
+                sensor=SENSOR, session_id=self.sid, src=self.src, dst=self.dst, protocol="http"
+            )
+        )
 
     def finish(self) -> None:
         super().finish()
-        emit(ConnectionClosed(sensor=SENSOR, session_id=self.sid, src=self.src, dst=self.dst,
-                              protocol="http", duration_s=time.monotonic() - self.t0,
-                              bytes_in=self.bytes_in, bytes_out=self.bytes_out))
+        emit(
+            ConnectionClosed(
+                sensor=SENSOR,
+                session_id=self.sid,
+                src=self.src,
+                dst=self.dst,
+                protocol="http",
+                duration_s=time.monotonic() - self.t0,
+                bytes_in=self.bytes_in,
+                bytes_out=self.bytes_out,
+            )
+        )
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
     def _body(self) -> bytes:
@@ -95,9 +118,19 @@ class Handler(BaseHTTPRequestHandler):
                 user = form.get("username", [""])[0]
                 pw = form.get("password", [""])[0]
                 ok = user == "alice" and pw == "correct-horse"
-                emit(AuthAttempt(sensor=SENSOR, session_id=self.sid, src=self.src, dst=self.dst,
-                                 protocol="http", method="form", username=attacker_text(user),
-                                 password=attacker_text(pw), accepted=ok))
+                emit(
+                    AuthAttempt(
+                        sensor=SENSOR,
+                        session_id=self.sid,
+                        src=self.src,
+                        dst=self.dst,
+                        protocol="http",
+                        method="form",
+                        username=attacker_text(user),
+                        password=attacker_text(pw),
+                        accepted=ok,
+                    )
+                )
                 return (302 if ok else 200), (b"welcome" if ok else b"Invalid login" + LOGIN)
             return 200, LOGIN
         if path == "/item":
@@ -111,15 +144,30 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         parts = urlsplit(self.path)
         status, payload = self._route(parts.path, parts.query, body)
-        self.bytes_in += len(self.requestline) + sum(len(k) + len(v) for k, v in self.headers.items()) + len(body)
-        emit(HttpRequest(
-            sensor=SENSOR, session_id=self.sid, src=self.src, dst=self.dst,
-            method=attacker_text(self.command), path=attacker_text(parts.path),
-            query=attacker_text(parts.query), host=attacker_text(self.headers.get("Host", "")),
-            headers=tuple((attacker_text(k), attacker_text(v)) for k, v in list(self.headers.items())[:32]),
-            body_excerpt=attacker_text(body[:512]), body_size=len(body),
-            user_agent=attacker_text(self.headers.get("User-Agent", "")), status=status,
-        ))
+        self.bytes_in += (
+            len(self.requestline)
+            + sum(len(k) + len(v) for k, v in self.headers.items())
+            + len(body)
+        )
+        emit(
+            HttpRequest(
+                sensor=SENSOR,
+                session_id=self.sid,
+                src=self.src,
+                dst=self.dst,
+                method=attacker_text(self.command),
+                path=attacker_text(parts.path),
+                query=attacker_text(parts.query),
+                host=attacker_text(self.headers.get("Host", "")),
+                headers=tuple(
+                    (attacker_text(k), attacker_text(v)) for k, v in list(self.headers.items())[:32]
+                ),
+                body_excerpt=attacker_text(body[:512]),
+                body_size=len(body),
+                user_agent=attacker_text(self.headers.get("User-Agent", "")),
+                status=status,
+            )
+        )
         self.send_response(status)
         if status == 302:
             self.send_header("Location", "/")

@@ -35,10 +35,16 @@ AUTH = re.compile(
     r"(Failed|Accepted) (password|publickey|keyboard-interactive/pam|none) for "
     r"(?:invalid user )?(\S*) from (\S+) port (\d+)"
 )
-END = re.compile(r"(?:Disconnected from|Connection closed by|Received disconnect from|"
-                 r"Connection reset by|Timeout before authentication for).*?(\d+\.\d+\.\d+\.\d+) port (\d+)")
-METHODS = {"password": "password", "publickey": "publickey",
-           "keyboard-interactive/pam": "keyboard-interactive", "none": "other"}
+END = re.compile(
+    r"(?:Disconnected from|Disconnecting|Connection closed by|Received disconnect from|"
+    r"Connection reset by|Timeout before authentication for).*?(\d+\.\d+\.\d+\.\d+) port (\d+)"
+)
+METHODS = {
+    "password": "password",
+    "publickey": "publickey",
+    "keyboard-interactive/pam": "keyboard-interactive",
+    "none": "other",
+}
 
 
 class Recorder:
@@ -60,16 +66,26 @@ class Recorder:
             dst = Endpoint(ip=m[3], port=int(m[4]))
             sid = uuid.uuid4()
             self.sessions[(m[1], int(m[2]))] = (sid, time.monotonic(), src, dst)
-            self.emit(ConnectionOpened(sensor=SENSOR, session_id=sid, src=src, dst=dst,
-                                       protocol="ssh"))
+            self.emit(
+                ConnectionOpened(sensor=SENSOR, session_id=sid, src=src, dst=dst, protocol="ssh")
+            )
         elif m := AUTH.search(text):
             found = self.sessions.get((m[4], int(m[5])))
             if found is None:
                 return
             sid, _, src, dst = found
-            self.emit(AuthAttempt(sensor=SENSOR, session_id=sid, src=src, dst=dst, protocol="ssh",
-                                  method=METHODS[m[2]], username=attacker_text(m[3]),
-                                  accepted=m[1] == "Accepted"))
+            self.emit(
+                AuthAttempt(
+                    sensor=SENSOR,
+                    session_id=sid,
+                    src=src,
+                    dst=dst,
+                    protocol="ssh",
+                    method=METHODS[m[2]],
+                    username=attacker_text(m[3]),
+                    accepted=m[1] == "Accepted",
+                )
+            )
         elif m := END.search(text):
             key = (m[1], int(m[2]))
             if key in self.sessions:
@@ -83,8 +99,11 @@ class Recorder:
         if found is None:
             return
         sid, t0, src, dst = found
-        self.emit(ConnectionClosed(sensor=SENSOR, session_id=sid, src=src, dst=dst,
-                                   protocol="ssh", duration_s=at - t0))
+        self.emit(
+            ConnectionClosed(
+                sensor=SENSOR, session_id=sid, src=src, dst=dst, protocol="ssh", duration_s=at - t0
+            )
+        )
 
     def command(self, text: str) -> None:
         client, _, cmd = text.partition("|")
@@ -95,8 +114,16 @@ class Recorder:
         if found is None:
             return
         sid, _, src, dst = found
-        self.emit(CommandInput(sensor=SENSOR, session_id=sid, src=src, dst=dst, protocol="ssh",
-                               command=attacker_text(cmd.strip() or "<shell>")))
+        self.emit(
+            CommandInput(
+                sensor=SENSOR,
+                session_id=sid,
+                src=src,
+                dst=dst,
+                protocol="ssh",
+                command=attacker_text(cmd.strip() or "<shell>"),
+            )
+        )
 
 
 def tail(path: Path, rec: Recorder, stop: threading.Event) -> None:
@@ -120,8 +147,12 @@ def main() -> None:
     rec = Recorder(args.out)
     stop = threading.Event()
     threading.Thread(target=tail, args=(args.cmdlog, rec, stop), daemon=True).start()
-    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(args.config)],
-                            stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-e", "-f", str(args.config)],
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     timer = threading.Timer(args.seconds, proc.terminate)
     timer.daemon = True

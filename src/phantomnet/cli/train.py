@@ -16,12 +16,19 @@ import typer
 
 from phantomnet.events import Event
 
+#: The monitor sheds single-packet flows beyond ``shed_min`` per target and batch under
+#: floods (they only feed its sketches). For training every flow is kept, so the model learns
+#: what flood flows look like; live, it sees the first ``shed_min`` of each burst.
+TRAINING_SHED_MIN = 10**9
+
 
 def monitor_reader(path: Path) -> Iterable[Event]:
-    """Events of a pcap through the monitor's offline pipeline."""
+    """Events of a pcap through the monitor's offline pipeline (no flood shedding)."""
+    from phantomnet.monitor.config import FlowConfig, MonitorConfig
     from phantomnet.monitor.replay import events_from_pcap
 
-    return events_from_pcap(path)
+    config = MonitorConfig(flows=FlowConfig(shed_min=TRAINING_SHED_MIN))
+    return events_from_pcap(path, config)
 
 
 def _pcap_reader() -> object:
@@ -33,23 +40,33 @@ def _pcap_reader() -> object:
 
 
 def train_command(
-    data: Annotated[Path, typer.Option("--data", help="Directory with manifest.json.",
-                                       exists=True, file_okay=False)],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the model and report.")]
-    = Path("phantomnet-data/model"),
-    identity: Annotated[bool, typer.Option(
-        "--include-identity", help="Also use raw ports (shortcut features; experiments only).")]
-    = False,
-    version: Annotated[str | None, typer.Option("--version", help="Model version string.")]
-    = None,
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Directory with manifest.json.", exists=True, file_okay=False),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model and report.")] = Path(
+        "phantomnet-data/model"
+    ),
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--include-identity", help="Also use raw ports (shortcut features; experiments only)."
+        ),
+    ] = False,
+    version: Annotated[str | None, typer.Option("--version", help="Model version string.")] = None,
 ) -> None:
     """Train IsolationForest + RandomForest from labelled traffic and write the report."""
     from phantomnet.cli.common import out as console
     from phantomnet.scoring.train import train
 
     reader = _pcap_reader()
-    report = train(data, out, pcap_reader=reader if callable(reader) else None,
-                   include_identity=identity, version=version)
+    report = train(
+        data,
+        out,
+        pcap_reader=reader if callable(reader) else None,
+        include_identity=identity,
+        version=version,
+    )
     for head, r in report["heads"].items():
         held = r.get("held_out")
         if held is None:
@@ -61,8 +78,10 @@ def train_command(
     console.print(f"model    {out / 'model.skops'}")
     console.print(f"report   {out / 'report.md'}")
     console.print(f"sha256   {report['artifact_sha256']}")
-    console.print(f"pin it:  [scoring] model_dir = \"{out}\"  "
-                  f"model_sha256 = \"{report['artifact_sha256']}\"", markup=False)
+    console.print(
+        f'pin it:  [scoring] model_dir = "{out}"  model_sha256 = "{report["artifact_sha256"]}"',
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -59,7 +59,7 @@ class PackageSource:
     DATA_FILE = "geoip2fast-asn-ipv6.dat.gz"
 
     def __init__(self) -> None:
-        from geoip2fast import GeoIP2Fast
+        from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
         self._db = GeoIP2Fast(verbose=False, geoip2fast_data_file=self.DATA_FILE)
 
@@ -90,7 +90,7 @@ class MmdbSource:
 
     def find(self, ip: str) -> GeoInfo:
         info = empty()
-        rec = self._db.get(ip)
+        rec: Any = self._db.get(ip)
         if isinstance(rec, dict):
             country = rec.get("country") or rec.get("registered_country") or {}
             info["country_code"] = country.get("iso_code")
@@ -98,7 +98,7 @@ class MmdbSource:
             info["city"] = ((rec.get("city") or {}).get("names") or {}).get("en")
             loc = rec.get("location") or {}
             info["latitude"], info["longitude"] = loc.get("latitude"), loc.get("longitude")
-        asn = self._asn.get(ip) if self._asn is not None else None
+        asn: Any = self._asn.get(ip) if self._asn is not None else None
         if isinstance(asn, dict) and asn.get("autonomous_system_number"):
             org = asn.get("autonomous_system_organization") or ""
             info["asn"] = f"AS{asn['autonomous_system_number']} {org}".strip()
@@ -112,8 +112,13 @@ class GeoLocator:
     use (no import-time work). Results are cached (LRU, ``cache_size`` entries).
     """
 
-    def __init__(self, mmdb_path: Path | None = None, asn_mmdb_path: Path | None = None,
-                 cache_size: int = 65_536, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        mmdb_path: Path | None = None,
+        asn_mmdb_path: Path | None = None,
+        cache_size: int = 65_536,
+        enabled: bool = True,
+    ) -> None:
         self.mmdb_path = mmdb_path
         self.asn_mmdb_path = asn_mmdb_path
         self.cache_size = cache_size

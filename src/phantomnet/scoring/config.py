@@ -28,8 +28,9 @@ class Thresholds(_Section):
     """Score (0-100) cut-offs. Levels: LOW < medium <= MEDIUM < high <= HIGH.
 
     Decisions: ALLOW below ``alert``; BLOCK at ``block`` or more when the model's confidence
-    is at least ``block_min_confidence``; ALERT otherwise. ``anomaly_cap`` bounds what the
-    unsupervised IsolationForest alone can give: it may raise an alert, never a block.
+    is at least ``block_min_confidence``; ALERT otherwise. ``anomaly_cap`` scales what the
+    unsupervised IsolationForest alone can give (``anomaly_cap * anomaly``): with the
+    defaults only extreme outliers (anomaly >= 0.89) raise an alert, and it never blocks.
     """
 
     medium: float = Field(default=40.0, ge=0, le=100)
@@ -37,7 +38,7 @@ class Thresholds(_Section):
     alert: float = Field(default=40.0, ge=0, le=100)
     block: float = Field(default=85.0, ge=0, le=100)
     block_min_confidence: float = Field(default=0.6, ge=0, le=1)
-    anomaly_cap: float = Field(default=65.0, ge=0, le=100)
+    anomaly_cap: float = Field(default=45.0, ge=0, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:

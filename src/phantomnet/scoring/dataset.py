@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +80,16 @@ def load_manifest(data_dir: Path) -> list[Item]:
 
     try:
         return [
-            Item(str(e["scenario"]), str(e["label"]), str(e.get("tool", e["scenario"])),
-                 int(e.get("run", 1)), str(e.get("split", "train")), opt(e, "capture"),
-                 opt(e, "flows"), opt(e, "sessions"))
+            Item(
+                str(e["scenario"]),
+                str(e["label"]),
+                str(e.get("tool", e["scenario"])),
+                int(e.get("run", 1)),
+                str(e.get("split", "train")),
+                opt(e, "capture"),
+                opt(e, "flows"),
+                opt(e, "sessions"),
+            )
             for e in items
         ]
     except (KeyError, TypeError, ValueError) as exc:
@@ -112,10 +121,24 @@ def item_flows(item: Item, pcap_reader: PcapReader | None) -> list[NetworkFlow]:
     elif item.capture is not None:
         if pcap_reader is None:
             raise InvalidInput(f"{item.group}: has only a pcap and no pcap reader is available")
-        events = pcap_reader(item.capture)
+        return _capture_flows(item.capture, pcap_reader)
     else:
         return []
     flows = [e for e in events if isinstance(e, NetworkFlow)]
+    flows.sort(key=lambda f: f.ended_at)
+    return flows
+
+
+def _capture_flows(capture: Path, reader: PcapReader) -> list[NetworkFlow]:
+    """Flows of a capture; a ``.gz`` capture is unpacked to a temporary file first."""
+    if capture.suffix != ".gz":
+        flows = [e for e in reader(capture) if isinstance(e, NetworkFlow)]
+    else:
+        with tempfile.TemporaryDirectory(prefix="pn-train-") as tmp:
+            plain = Path(tmp) / capture.stem
+            with gzip.open(capture, "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            flows = [e for e in reader(plain) if isinstance(e, NetworkFlow)]
     flows.sort(key=lambda f: f.ended_at)
     return flows
 
@@ -128,15 +151,20 @@ def item_sessions(item: Item) -> list[Event]:
     return events
 
 
-def build(items: list[Item], pcap_reader: PcapReader | None, *, context_window_s: float = 10.0,
-          include_identity: bool = False, max_rows_per_item: int = 3000,
-          seed: int = 0) -> dict[Head, HeadData]:
+def build(
+    items: list[Item],
+    pcap_reader: PcapReader | None,
+    *,
+    context_window_s: float = 10.0,
+    include_identity: bool = False,
+    max_rows_per_item: int = 3000,
+    seed: int = 0,
+) -> dict[Head, HeadData]:
     """Extract every item with a fresh extractor; cap rows per item (seeded subsample)."""
     rng = np.random.default_rng(seed)
     data: dict[Head, HeadData] = {"flow": HeadData(), "session": HeadData()}
     for item in items:
-        fx = FeatureExtractor(context_window_s=context_window_s,
-                              include_identity=include_identity)
+        fx = FeatureExtractor(context_window_s=context_window_s, include_identity=include_identity)
         per_head: dict[Head, list[tuple[float, ...]]] = {"flow": [], "session": []}
         for event in [*item_flows(item, pcap_reader), *item_sessions(item)]:
             for subject in fx.observe(event):

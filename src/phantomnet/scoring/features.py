@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from phantomnet.events import Endpoint, Event, NetworkFlow
@@ -133,12 +133,16 @@ class _SourceWindow:
         while entries and (entries[0][0] < horizon or len(entries) > cap):
             _, port, host, failed = entries.popleft()
             self.failed -= failed
-            for counter, key in ((self.ports, port), (self.hosts, host)):
-                left = counter[key] - 1
-                if left:
-                    counter[key] = left
-                else:
-                    del counter[key]
+            _decrement(self.ports, port)
+            _decrement(self.hosts, host)
+
+
+def _decrement(counter: Counter[Any], key: Any) -> None:
+    left = counter[key] - 1
+    if left:
+        counter[key] = left
+    else:
+        del counter[key]
 
 
 class SourceContext:
@@ -163,8 +167,13 @@ class SourceContext:
         win.expire(t - self.window_s, self.per_source)
         n = len(win.entries)
         span = max(t - win.entries[0][0], 1.0)
-        return [float(n), float(len(win.ports)), float(len(win.hosts)), win.failed / n,
-                math.log1p(n / span)]
+        return [
+            float(n),
+            float(len(win.ports)),
+            float(len(win.hosts)),
+            win.failed / n,
+            math.log1p(n / span),
+        ]
 
     def __len__(self) -> int:
         return len(self._by_src)
@@ -186,21 +195,39 @@ def flow_base_vector(flow: NetworkFlow) -> list[float]:
     tcp = flow.transport == "tcp"
     port = flow.dst.port if flow.dst is not None and flow.dst.port is not None else 0
     return [
-        dur, float(pout), float(pin), math.log1p(bout), math.log1p(bin_),
-        bout / pout if pout else 0.0, bin_ / pin if pin else 0.0, bin_ / (bout + 1),
-        math.log1p(pkts / span), math.log1p((bout + bin_) / span),
-        _or_minus(flow.iat_mean_ms), _or_minus(flow.iat_std_ms),
-        flow.syn_count / pkts, flow.rst_count / pkts, flow.fin_count / pkts,
-        float(pin == 0), float(tcp and (fi & (SYN | ACK)) == (SYN | ACK)),
-        float(tcp and bool(fo & ACK)), float(tcp and bool(fo & PSH)),
+        dur,
+        float(pout),
+        float(pin),
+        math.log1p(bout),
+        math.log1p(bin_),
+        bout / pout if pout else 0.0,
+        bin_ / pin if pin else 0.0,
+        bin_ / (bout + 1),
+        math.log1p(pkts / span),
+        math.log1p((bout + bin_) / span),
+        _or_minus(flow.iat_mean_ms),
+        _or_minus(flow.iat_std_ms),
+        flow.syn_count / pkts,
+        flow.rst_count / pkts,
+        flow.fin_count / pkts,
+        float(pin == 0),
+        float(tcp and (fi & (SYN | ACK)) == (SYN | ACK)),
+        float(tcp and bool(fo & ACK)),
+        float(tcp and bool(fo & PSH)),
         float(tcp and not fo & (SYN | ACK)),
         _or_minus(flow.payload_entropy),
-        float(tcp), float(flow.transport == "udp"),
-        float(flow.transport in ("icmp", "icmp6")), float(flow.app is not None),
+        float(tcp),
+        float(flow.transport == "udp"),
+        float(flow.transport in ("icmp", "icmp6")),
+        float(flow.app is not None),
         float(0 < port < 1024),
-        math.log1p(flow.payload_bytes_out), math.log1p(flow.payload_bytes_in),
-        _or_minus(flow.pkt_len_std), _or_minus(flow.pkt_len_max), _or_minus(flow.iat_max_ms),
-        flow.psh_count / pkts, flow.ack_count / pkts,
+        math.log1p(flow.payload_bytes_out),
+        math.log1p(flow.payload_bytes_in),
+        _or_minus(flow.pkt_len_std),
+        _or_minus(flow.pkt_len_max),
+        _or_minus(flow.iat_max_ms),
+        flow.psh_count / pkts,
+        flow.ack_count / pkts,
     ]
 
 
@@ -211,8 +238,13 @@ def _or_minus(value: float | None) -> float:
 class FlowFeatures:
     """Vectors for ``network.flow`` events; keeps the per-source context window."""
 
-    def __init__(self, *, context_window_s: float = 10.0, include_identity: bool = False,
-                 max_sources: int = 50_000) -> None:
+    def __init__(
+        self,
+        *,
+        context_window_s: float = 10.0,
+        include_identity: bool = False,
+        max_sources: int = 50_000,
+    ) -> None:
         self.context = SourceContext(context_window_s, sources=max_sources)
         self.include_identity = include_identity
         self.names = flow_feature_names(include_identity)
@@ -230,8 +262,16 @@ class FlowFeatures:
         return vec
 
     def subject(self, flow: NetworkFlow) -> Subject:
-        return Subject("flow", "network.flow", flow.event_id, flow.session_id, flow.src,
-                       flow.dst, flow.app or flow.transport, tuple(self.vector(flow)))
+        return Subject(
+            "flow",
+            "network.flow",
+            flow.event_id,
+            flow.session_id,
+            flow.src,
+            flow.dst,
+            flow.app or flow.transport,
+            tuple(self.vector(flow)),
+        )
 
 
 class FeatureExtractor:
@@ -243,12 +283,19 @@ class FeatureExtractor:
     sessions idle for longer than the session timeout.
     """
 
-    def __init__(self, *, context_window_s: float = 10.0, include_identity: bool = False,
-                 session_idle_s: float = 300.0, max_sessions: int = 20_000) -> None:
+    def __init__(
+        self,
+        *,
+        context_window_s: float = 10.0,
+        include_identity: bool = False,
+        session_idle_s: float = 300.0,
+        max_sessions: int = 20_000,
+    ) -> None:
         from phantomnet.scoring.session_features import SessionFeatures
 
-        self.flows = FlowFeatures(context_window_s=context_window_s,
-                                  include_identity=include_identity)
+        self.flows = FlowFeatures(
+            context_window_s=context_window_s, include_identity=include_identity
+        )
         self.sessions = SessionFeatures(idle_s=session_idle_s, max_sessions=max_sessions)
 
     def observe(self, event: Event) -> list[Subject]:

@@ -28,11 +28,22 @@ from phantomnet.scoring.config import ScoringConfig
 from phantomnet.scoring.features import FeatureExtractor, Subject
 from phantomnet.scoring.models.scorer import ScoringModel, Verdict
 
-CONSUMED = frozenset({
-    "network.flow", "connection.opened", "connection.closed", "auth.attempt", "command.input",
-    "file.upload", "file.download", "http.request", "smtp.message", "db.query",
-    "honeytoken.triggered", "client.fingerprint",
-})
+CONSUMED = frozenset(
+    {
+        "network.flow",
+        "connection.opened",
+        "connection.closed",
+        "auth.attempt",
+        "command.input",
+        "file.upload",
+        "file.download",
+        "http.request",
+        "smtp.message",
+        "db.query",
+        "honeytoken.triggered",
+        "client.fingerprint",
+    }
+)
 _RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "ALLOW": 0, "ALERT": 1, "BLOCK": 2}
 
 
@@ -69,8 +80,10 @@ class VerdictCache:
         cached = self.get(ip)
         if cached is None:
             return True
-        return (_RANK[verdict.decision] > _RANK[cached.decision]
-                or _RANK[verdict.level] > _RANK[cached.level])
+        return (
+            _RANK[verdict.decision] > _RANK[cached.decision]
+            or _RANK[verdict.level] > _RANK[cached.level]
+        )
 
     def __len__(self) -> int:
         return len(self._items)
@@ -79,13 +92,21 @@ class VerdictCache:
 class Scorer:
     """Features + model + cache, without the bus (also used by the API and the bench)."""
 
-    def __init__(self, model: ScoringModel, config: ScoringConfig, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        model: ScoringModel,
+        config: ScoringConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.model = model
         self.config = config
         self.extractor = FeatureExtractor(
-            context_window_s=config.context_window_s, include_identity=config.include_identity,
-            session_idle_s=config.session_idle_s, max_sessions=config.max_sessions)
+            context_window_s=config.context_window_s,
+            include_identity=config.include_identity,
+            session_idle_s=config.session_idle_s,
+            max_sessions=config.max_sessions,
+        )
         self.cache = VerdictCache(config.cache_ttl_s, config.cache_max_ips, clock)
 
     def score_subjects(self, subjects: list[Subject]) -> list[tuple[Subject, Verdict]]:
@@ -116,11 +137,19 @@ class Scorer:
 def score_event(subject: Subject, verdict: Verdict, sensor: SensorRef, version: str) -> Score:
     """The ``score`` event for one subject (src/dst/session copied from the subject)."""
     return Score(
-        sensor=sensor, session_id=subject.session_id, src=subject.src, dst=subject.dst,
-        subject_event_id=subject.subject_event_id, subject_kind=subject.subject_kind,
-        score=verdict.score, level=verdict.level, decision=verdict.decision,
-        confidence=min(max(verdict.confidence, 0.0), 1.0), model_version=version,
-        anomaly=verdict.anomaly, reasons=(f"head={subject.head}", *verdict.reasons),
+        sensor=sensor,
+        session_id=subject.session_id,
+        src=subject.src,
+        dst=subject.dst,
+        subject_event_id=subject.subject_event_id,
+        subject_kind=subject.subject_kind,
+        score=verdict.score,
+        level=verdict.level,
+        decision=verdict.decision,
+        confidence=min(max(verdict.confidence, 0.0), 1.0),
+        model_version=version,
+        anomaly=verdict.anomaly,
+        reasons=(f"head={subject.head}", *verdict.reasons),
     )
 
 
@@ -134,8 +163,9 @@ class ScoringService(Component):
     name = "scoring"
     expire_every_s = 5.0
 
-    def __init__(self, bus: EventBus, config: ScoringConfig, *, node: str,
-                 model: ScoringModel | None = None) -> None:
+    def __init__(
+        self, bus: EventBus, config: ScoringConfig, *, node: str, model: ScoringModel | None = None
+    ) -> None:
         self.bus = bus
         self.config = config
         self.sensor = SensorRef(node=node, component=self.name)
@@ -144,7 +174,9 @@ class ScoringService(Component):
         self.counters = {"events": 0, "subjects": 0, "published": 0, "blocks": 0, "batches": 0}
 
     async def start(self) -> None:
-        model = self._model or await asyncio.to_thread(ScoringModel.load, self.config)
+        model = self._model
+        if model is None:
+            model = await asyncio.to_thread(ScoringModel.load, self.config)
         self.scorer = Scorer(model, self.config)
 
     async def run(self) -> None:
@@ -152,8 +184,9 @@ class ScoringService(Component):
             await self.start()
         expiry = asyncio.create_task(self._expire_loop())
         try:
-            async for batch in self.bus.subscribe("scoring", kinds=CONSUMED,
-                                                  batch_size=self.config.batch_size):
+            async for batch in self.bus.subscribe(
+                "scoring", kinds=CONSUMED, batch_size=self.config.batch_size
+            ):
                 subjects: list[Subject] = []
                 scorer = self._ready()
                 for event in batch.events:
@@ -193,5 +226,3 @@ class ScoringService(Component):
             info["model_version"] = self.scorer.model.version
             info["cached_ips"] = len(self.scorer.cache)
         return info
-
-

@@ -52,8 +52,11 @@ SESSION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("http_post_ratio", "share of requests that are not GET/HEAD"),
     FeatureSpec("payload_entropy", "mean entropy of query + body excerpt (bits/char)"),
     FeatureSpec("payload_len", "mean length of path + query + body excerpt (chars)"),
-    FeatureSpec("special_char_ratio", "share of quote/angle/pipe/semicolon/dollar/percent"
-                " characters in paths, queries, bodies and commands"),
+    FeatureSpec(
+        "special_char_ratio",
+        "share of quote/angle/pipe/semicolon/dollar/percent"
+        " characters in paths, queries, bodies and commands",
+    ),
     FeatureSpec("uploads", "files uploaded"),
     FeatureSpec("upload_bytes_log", "log1p of bytes uploaded"),
     FeatureSpec("downloads", "download requests (wget/curl/tftp inside the honeypot)"),
@@ -70,13 +73,31 @@ SESSION_FEATURES: tuple[FeatureSpec, ...] = (
 
 SPECIAL = frozenset("'\"<>;|&$`(){}\\%")
 _DISTINCT_CAP = 256
-_SESSION_KINDS = frozenset({
-    "connection.opened", "connection.closed", "auth.attempt", "command.input", "file.upload",
-    "file.download", "http.request", "smtp.message", "db.query", "honeytoken.triggered",
-    "client.fingerprint",
-})
-_PROTO_GROUP = {"ssh": 0, "telnet": 0, "http": 1, "https": 1, "ftp": 2, "smtp": 2,
-                "mysql": 3, "postgresql": 3}
+_SESSION_KINDS = frozenset(
+    {
+        "connection.opened",
+        "connection.closed",
+        "auth.attempt",
+        "command.input",
+        "file.upload",
+        "file.download",
+        "http.request",
+        "smtp.message",
+        "db.query",
+        "honeytoken.triggered",
+        "client.fingerprint",
+    }
+)
+_PROTO_GROUP = {
+    "ssh": 0,
+    "telnet": 0,
+    "http": 1,
+    "https": 1,
+    "ftp": 2,
+    "smtp": 2,
+    "mysql": 3,
+    "postgresql": 3,
+}
 
 
 @dataclass(slots=True)
@@ -139,23 +160,39 @@ class _Session:
         iat_std = math.sqrt(self.iat_m2 / self.iat_n) if self.iat_n > 1 else 0.0
         group = _PROTO_GROUP.get(self.protocol or "", -1)
         return (
-            dur, float(self.events), self.events / max(dur, 1.0), self.iat_mean, iat_std,
-            float(self.auth), self.auth_failed / self.auth if self.auth else 0.0,
-            float(self.auth_ok), float(len(self.usernames)), float(len(self.passwords)),
+            dur,
+            float(self.events),
+            self.events / max(dur, 1.0),
+            self.iat_mean,
+            iat_std,
+            float(self.auth),
+            self.auth_failed / self.auth if self.auth else 0.0,
+            float(self.auth_ok),
+            float(len(self.usernames)),
+            float(len(self.passwords)),
             float(self.commands),
             len(self.command_set) / self.commands if self.commands else 0.0,
             self.command_entropy / self.commands if self.commands else 0.0,
             self.command_len / self.commands if self.commands else 0.0,
-            float(self.http), self.http_err / self.http if self.http else 0.0,
+            float(self.http),
+            self.http_err / self.http if self.http else 0.0,
             len(self.paths) / self.http if self.http else 0.0,
             self.http_post / self.http if self.http else 0.0,
             self.payload_entropy / self.http if self.http else 0.0,
             self.payload_len / self.http if self.http else 0.0,
             self.special / self.chars if self.chars else 0.0,
-            float(self.uploads), math.log1p(self.upload_bytes), float(self.downloads),
-            float(self.db), float(self.smtp), float(self.tokens),
-            math.log1p(self.bytes_in), math.log1p(self.bytes_out),
-            float(group == 0), float(group == 1), float(group == 2), float(group == 3),
+            float(self.uploads),
+            math.log1p(self.upload_bytes),
+            float(self.downloads),
+            float(self.db),
+            float(self.smtp),
+            float(self.tokens),
+            math.log1p(self.bytes_in),
+            math.log1p(self.bytes_out),
+            float(group == 0),
+            float(group == 1),
+            float(group == 2),
+            float(group == 3),
         )
 
 
@@ -222,8 +259,14 @@ def _token(s: _Session, _e: HoneytokenTriggered) -> None:
 
 
 _UPDATES: dict[type, object] = {
-    AuthAttempt: _auth, CommandInput: _command, HttpRequest: _http, ConnectionClosed: _closed,
-    FileUpload: _upload, FileDownload: _download, DbQuery: _db, SmtpMessage: _smtp,
+    AuthAttempt: _auth,
+    CommandInput: _command,
+    HttpRequest: _http,
+    ConnectionClosed: _closed,
+    FileUpload: _upload,
+    FileDownload: _download,
+    DbQuery: _db,
+    SmtpMessage: _smtp,
     HoneytokenTriggered: _token,
 }
 
@@ -282,8 +325,9 @@ class SessionFeatures:
 
     def _subject(self, s: _Session) -> Subject:
         proto = s.protocol if s.protocol is not None else ("http" if s.http else None)
-        return Subject("session", "session", s.last_event, s.session_id, s.src, s.dst, proto,
-                       s.vector())
+        return Subject(
+            "session", "session", s.last_event, s.session_id, s.src, s.dst, proto, s.vector()
+        )
 
     def __len__(self) -> int:
         return len(self._open)

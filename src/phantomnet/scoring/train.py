@@ -61,19 +61,27 @@ def fit_head(x: Array, y: Sequence[str], names: Sequence[str], recipe: Recipe) -
     if BENIGN not in set(labels):
         raise InvalidInput("training data has no benign rows")
     rf = RandomForestClassifier(
-        n_estimators=recipe.rf_trees, max_depth=recipe.rf_max_depth,
-        min_samples_leaf=recipe.rf_min_leaf, class_weight="balanced",
-        random_state=recipe.seed, n_jobs=1,
+        n_estimators=recipe.rf_trees,
+        max_depth=recipe.rf_max_depth,
+        min_samples_leaf=recipe.rf_min_leaf,
+        class_weight="balanced",
+        random_state=recipe.seed,
+        n_jobs=1,
     ).fit(x, labels)
     benign = x[labels == BENIGN]
     iforest = IsolationForest(
-        n_estimators=recipe.if_trees, max_samples=min(recipe.if_max_samples, len(benign)),
-        random_state=recipe.seed, n_jobs=1,
+        n_estimators=recipe.if_trees,
+        max_samples=min(recipe.if_max_samples, len(benign)),
+        random_state=recipe.seed,
+        n_jobs=1,
     ).fit(benign)
     raw = -iforest.score_samples(benign)
     return {
-        "features": list(names), "classes": [str(c) for c in rf.classes_], "rf": rf,
-        "iforest": iforest, "if_q50": float(np.quantile(raw, 0.5)),
+        "features": list(names),
+        "classes": [str(c) for c in rf.classes_],
+        "rf": rf,
+        "iforest": iforest,
+        "if_q50": float(np.quantile(raw, 0.5)),
         "if_q999": float(np.quantile(raw, 0.999)),
     }
 
@@ -82,8 +90,11 @@ def _model(heads: dict[str, dict[str, Any]], thresholds: Thresholds) -> ScoringM
     return ScoringModel({"version": "eval", "heads": heads}, {}, thresholds)
 
 
-def classification(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str],
-                   ) -> dict[str, Any]:
+def classification(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    classes: Sequence[str],
+) -> dict[str, Any]:
     """Per-class precision/recall/F1/support, macro F1 and the confusion matrix."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -91,15 +102,23 @@ def classification(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequen
         y_true, y_pred, labels=list(classes), zero_division=0
     )
     per_class = {
-        c: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-            "f1": round(float(f[i]), 4), "support": int(s[i])}
+        c: {
+            "precision": round(float(p[i]), 4),
+            "recall": round(float(r[i]), 4),
+            "f1": round(float(f[i]), 4),
+            "support": int(s[i]),
+        }
         for i, c in enumerate(classes)
     }
     present = [c for c in classes if per_class[c]["support"] > 0]
     macro = float(np.mean([per_class[c]["f1"] for c in present])) if present else 0.0
     cm = confusion_matrix(y_true, y_pred, labels=list(classes))
-    return {"per_class": per_class, "macro_f1": round(macro, 4), "classes": list(classes),
-            "confusion": cm.tolist()}
+    return {
+        "per_class": per_class,
+        "macro_f1": round(macro, 4),
+        "classes": list(classes),
+        "confusion": cm.tolist(),
+    }
 
 
 def false_positives(y_true: Sequence[str], decisions: Sequence[str]) -> dict[str, Any]:
@@ -109,12 +128,23 @@ def false_positives(y_true: Sequence[str], decisions: Sequence[str]) -> dict[str
     alerts = sum(d != "ALLOW" for d in benign)
     blocks = sum(d == "BLOCK" for d in benign)
     per = (lambda k: round(k * 10_000 / n, 1)) if n else (lambda k: None)
-    return {"benign": n, "alerts": alerts, "blocks": blocks, "alerts_per_10k": per(alerts),
-            "blocks_per_10k": per(blocks)}
+    return {
+        "benign": n,
+        "alerts": alerts,
+        "blocks": blocks,
+        "alerts_per_10k": per(alerts),
+        "blocks_per_10k": per(blocks),
+    }
 
 
-def evaluate(head: Head, train: tuple[Array, list[str]], test: tuple[Array, list[str]],
-             names: Sequence[str], recipe: Recipe, thresholds: Thresholds) -> dict[str, Any]:
+def evaluate(
+    head: Head,
+    train: tuple[Array, list[str]],
+    test: tuple[Array, list[str]],
+    names: Sequence[str],
+    recipe: Recipe,
+    thresholds: Thresholds,
+) -> dict[str, Any]:
     """Fit on ``train``, measure on ``test`` (classes = union, sorted, benign first)."""
     fitted = fit_head(train[0], train[1], names, recipe)
     verdicts = _model({head: fitted}, thresholds).score(head, test[0])
@@ -123,8 +153,7 @@ def evaluate(head: Head, train: tuple[Array, list[str]], test: tuple[Array, list
     result = classification(test[1], preds, classes)
     result["false_positives"] = false_positives(test[1], [v.decision for v in verdicts])
     # Detection view: did an attack subject get at least an alert?
-    attacks = [v.decision != "ALLOW" for t, v in zip(test[1], verdicts, strict=True)
-               if t != BENIGN]
+    attacks = [v.decision != "ALLOW" for t, v in zip(test[1], verdicts, strict=True) if t != BENIGN]
     result["attack_alert_rate"] = round(sum(attacks) / len(attacks), 4) if attacks else None
     importances = fitted["rf"].feature_importances_
     order = np.argsort(importances)[::-1][:8]
@@ -132,8 +161,9 @@ def evaluate(head: Head, train: tuple[Array, list[str]], test: tuple[Array, list
     return result
 
 
-def single_feature_baseline(train: tuple[Array, list[str]], test: tuple[Array, list[str]],
-                            names: Sequence[str]) -> dict[str, Any]:
+def single_feature_baseline(
+    train: tuple[Array, list[str]], test: tuple[Array, list[str]], names: Sequence[str]
+) -> dict[str, Any]:
     """Best one-feature stump (as many leaves as classes), chosen on training macro F1."""
     from sklearn.metrics import f1_score
     from sklearn.tree import DecisionTreeClassifier
@@ -159,12 +189,14 @@ def single_feature_baseline(train: tuple[Array, list[str]], test: tuple[Array, l
 def _split(d: HeadData, which: str) -> tuple[Array, list[str]]:
     idx = [i for i, s in enumerate(d.splits) if s == which]
     x = d.matrix()
-    return x[idx] if idx else np.empty((0, x.shape[1] if x.ndim == 2 else 0)), \
-        [d.labels[i] for i in idx]
+    return x[idx] if idx else np.empty((0, x.shape[1] if x.ndim == 2 else 0)), [
+        d.labels[i] for i in idx
+    ]
 
 
-def random_split(d: HeadData, names: Sequence[str], recipe: Recipe,
-                 thresholds: Thresholds, head: Head) -> dict[str, Any]:
+def random_split(
+    d: HeadData, names: Sequence[str], recipe: Recipe, thresholds: Thresholds, head: Head
+) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
 
     x, y = d.matrix(), d.labels
@@ -172,14 +204,14 @@ def random_split(d: HeadData, names: Sequence[str], recipe: Recipe,
     return evaluate(head, (xa, list(ya)), (xb, list(yb)), names, recipe, thresholds)
 
 
-def head_report(head: Head, d: HeadData, names: Sequence[str], recipe: Recipe,
-                thresholds: Thresholds) -> dict[str, Any]:
+def head_report(
+    head: Head, d: HeadData, names: Sequence[str], recipe: Recipe, thresholds: Thresholds
+) -> dict[str, Any]:
     train, test = _split(d, "train"), _split(d, "test")
     counts: dict[str, dict[str, int]] = {}
     for label, split in zip(d.labels, d.splits, strict=True):
         counts.setdefault(label, {"train": 0, "test": 0})[split] += 1
-    report: dict[str, Any] = {"rows": len(d.rows), "counts": counts,
-                              "scenarios": _scenarios(d)}
+    report: dict[str, Any] = {"rows": len(d.rows), "counts": counts, "scenarios": _scenarios(d)}
     if not train[1] or not test[1]:
         report["skipped"] = "needs rows in both the train and the test split"
         return report
@@ -197,9 +229,16 @@ def _scenarios(d: HeadData) -> dict[str, dict[str, Any]]:
     return out
 
 
-def train(data_dir: Path, out_dir: Path, *, pcap_reader: PcapReader | None = None,
-          recipe: Recipe | None = None, thresholds: Thresholds | None = None,
-          include_identity: bool = False, version: str | None = None) -> dict[str, Any]:
+def train(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    pcap_reader: PcapReader | None = None,
+    recipe: Recipe | None = None,
+    thresholds: Thresholds | None = None,
+    include_identity: bool = False,
+    version: str | None = None,
+) -> dict[str, Any]:
     """Build, evaluate, refit on everything, save; return the report (also written)."""
     from phantomnet.scoring.report import write_report
 
@@ -211,8 +250,11 @@ def train(data_dir: Path, out_dir: Path, *, pcap_reader: PcapReader | None = Non
         "flow": flow_feature_names(include_identity),
         "session": tuple(s.name for s in SESSION_FEATURES),
     }
-    report: dict[str, Any] = {"heads": {}, "recipe": asdict(recipe),
-                              "thresholds": thresholds.model_dump()}
+    report: dict[str, Any] = {
+        "heads": {},
+        "recipe": asdict(recipe),
+        "thresholds": thresholds.model_dump(),
+    }
     heads: dict[str, dict[str, Any]] = {}
     for head, d in data.items():
         if not d.rows:
@@ -229,8 +271,14 @@ def train(data_dir: Path, out_dir: Path, *, pcap_reader: PcapReader | None = Non
     return report
 
 
-def _metadata(version: str, data_dir: Path, items: list[Item], report: dict[str, Any],
-              names: dict[Head, tuple[str, ...]], include_identity: bool) -> dict[str, Any]:
+def _metadata(
+    version: str,
+    data_dir: Path,
+    items: list[Item],
+    report: dict[str, Any],
+    names: dict[Head, tuple[str, ...]],
+    include_identity: bool,
+) -> dict[str, Any]:
     import sklearn
     import skops
 
@@ -242,13 +290,24 @@ def _metadata(version: str, data_dir: Path, items: list[Item], report: dict[str,
         "skops_version": skops.__version__,
         "python": platform.python_version(),
         "include_identity": include_identity,
-        "features": {h: [{"name": n, "doc": docs.get(n, "")} for n in ns]
-                     for h, ns in names.items()},
+        "features": {
+            h: [{"name": n, "doc": docs.get(n, "")} for n in ns] for h, ns in names.items()
+        },
         "training_data": {
             "directory": data_dir.name,
-            "items": [{"scenario": i.scenario, "run": i.run, "label": i.label, "tool": i.tool,
-                       "split": i.split} for i in items],
+            "items": [
+                {
+                    "scenario": i.scenario,
+                    "run": i.run,
+                    "label": i.label,
+                    "tool": i.tool,
+                    "split": i.split,
+                }
+                for i in items
+            ],
         },
-        "metrics": {h: {k: r.get(k) for k in ("held_out", "baseline", "random_split")
-                        if k in r} for h, r in report["heads"].items()},
+        "metrics": {
+            h: {k: r.get(k) for k in ("held_out", "baseline", "random_split") if k in r}
+            for h, r in report["heads"].items()
+        },
     }

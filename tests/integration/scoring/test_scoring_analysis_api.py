@@ -45,16 +45,30 @@ async def ingest(engine: AsyncEngine, events: list[Event]) -> None:
 
 
 def auth(ip: str, accepted: bool, i: int) -> AuthAttempt:
-    return AuthAttempt(sensor=SSH, src=Endpoint(ip=ip, port=40000 + i), dst=HONEYPOT,
-                       session_id=uuid4() if i % 4 == 0 else None, protocol="ssh",
-                       username="root" if i % 2 else "admin", password=f"pw{i % 3}",
-                       accepted=accepted, occurred_at=NOW - timedelta(minutes=30, seconds=-i))
+    return AuthAttempt(
+        sensor=SSH,
+        src=Endpoint(ip=ip, port=40000 + i),
+        dst=HONEYPOT,
+        session_id=uuid4() if i % 4 == 0 else None,
+        protocol="ssh",
+        username="root" if i % 2 else "admin",
+        password=f"pw{i % 3}",
+        accepted=accepted,
+        occurred_at=NOW - timedelta(minutes=30, seconds=-i),
+    )
 
 
 def request(ip: str, i: int, path: str = "/", status: int = 200) -> HttpRequest:
-    return HttpRequest(sensor=HTTP, src=Endpoint(ip=ip, port=50000), dst=Endpoint(
-        ip="192.0.2.10", port=8080), method="GET", path=path, status=status,
-        user_agent="curl/8.5", occurred_at=NOW - timedelta(minutes=10, seconds=-i * 0.2))
+    return HttpRequest(
+        sensor=HTTP,
+        src=Endpoint(ip=ip, port=50000),
+        dst=Endpoint(ip="192.0.2.10", port=8080),
+        method="GET",
+        path=path,
+        status=status,
+        user_agent="curl/8.5",
+        occurred_at=NOW - timedelta(minutes=10, seconds=-i * 0.2),
+    )
 
 
 def dataset() -> list[Event]:
@@ -62,24 +76,66 @@ def dataset() -> list[Event]:
     events += [auth(LOGIN, i == 2, i) for i in range(3)]
     events += [request(FLOOD, i, "/login", 401) for i in range(150)]
     events += [request(WEB, i, f"/page/{i}") for i in range(5)]
-    events.append(Detection(sensor=SSH, src=Endpoint(ip=BRUTE), rule="brute_force",
-                            severity="high", protocol="ssh", first_seen=NOW - timedelta(hours=1),
-                            last_seen=NOW - timedelta(minutes=29), count=12, summary="12 fails",
-                            detector="brute_force", occurred_at=NOW - timedelta(minutes=29)))
-    events.append(Score(sensor=SensorRef(node="n1", component="scoring"), src=Endpoint(ip=BRUTE),
-                        subject_kind="session", score=92, level="HIGH", decision="BLOCK",
-                        confidence=0.9, model_version="t", occurred_at=NOW - timedelta(days=1)))
+    events.append(
+        Detection(
+            sensor=SSH,
+            src=Endpoint(ip=BRUTE),
+            rule="brute_force",
+            severity="high",
+            protocol="ssh",
+            first_seen=NOW - timedelta(hours=1),
+            last_seen=NOW - timedelta(minutes=29),
+            count=12,
+            summary="12 fails",
+            detector="brute_force",
+            occurred_at=NOW - timedelta(minutes=29),
+        )
+    )
+    events.append(
+        Score(
+            sensor=SensorRef(node="n1", component="scoring"),
+            src=Endpoint(ip=BRUTE),
+            subject_kind="session",
+            score=92,
+            level="HIGH",
+            decision="BLOCK",
+            confidence=0.9,
+            model_version="t",
+            occurred_at=NOW - timedelta(days=1),
+        )
+    )
     for i in range(60):
-        events.append(NetworkPacket(
-            sensor=MON, src=Endpoint(ip=BRUTE if i % 2 else "10.1.2.3", port=1000 + i),
-            dst=Endpoint(ip="192.0.2.10", port=22), transport="tcp", length=60 + i,
-            suspicious=i % 2 == 1, attack_type="SYN Scan" if i % 2 else None,
-            occurred_at=NOW - timedelta(seconds=100 - i)))
+        events.append(
+            NetworkPacket(
+                sensor=MON,
+                src=Endpoint(ip=BRUTE if i % 2 else "10.1.2.3", port=1000 + i),
+                dst=Endpoint(ip="192.0.2.10", port=22),
+                transport="tcp",
+                length=60 + i,
+                suspicious=i % 2 == 1,
+                attack_type="SYN Scan" if i % 2 else None,
+                occurred_at=NOW - timedelta(seconds=100 - i),
+            )
+        )
     for i in range(3):
-        events.append(NetworkStats(sensor=MON, window_s=60, total_packets=100 * (i + 1),
-                                   malicious_packets=i, occurred_at=NOW - timedelta(minutes=3 - i)))
-    events.append(NetworkStats(sensor=MON, window_s=60, total_packets=999, malicious_packets=9,
-                               occurred_at=NOW - timedelta(days=3)))
+        events.append(
+            NetworkStats(
+                sensor=MON,
+                window_s=60,
+                total_packets=100 * (i + 1),
+                malicious_packets=i,
+                occurred_at=NOW - timedelta(minutes=3 - i),
+            )
+        )
+    events.append(
+        NetworkStats(
+            sensor=MON,
+            window_s=60,
+            total_packets=999,
+            malicious_packets=9,
+            occurred_at=NOW - timedelta(days=3),
+        )
+    )
     return events
 
 
@@ -135,8 +191,9 @@ async def test_top_attackers(scoring_client: httpx.AsyncClient, loaded: None) ->
     assert everything["items"][0]["ip"] == FLOOD
 
 
-async def test_analyze_traffic_has_geolocation(scoring_client: httpx.AsyncClient,
-                                               loaded: None) -> None:
+async def test_analyze_traffic_has_geolocation(
+    scoring_client: httpx.AsyncClient, loaded: None
+) -> None:
     r = await scoring_client.get("/analyze-traffic")
     rows: list[dict[str, Any]] = r.json()
     assert r.status_code == 200 and isinstance(rows, list) and len(rows) == 50
@@ -155,8 +212,13 @@ async def test_traffic_stats(scoring_client: httpx.AsyncClient, loaded: None) ->
 
 
 async def test_threat_score_shape_and_decisions(scoring_client: httpx.AsyncClient) -> None:
-    body = {"src_ip": "203.0.113.50", "dst_ip": "192.0.2.10", "dst_port": 80,
-            "protocol": "TCP", "length": 512}
+    body = {
+        "src_ip": "203.0.113.50",
+        "dst_ip": "192.0.2.10",
+        "dst_port": 80,
+        "protocol": "TCP",
+        "length": 512,
+    }
     r = await scoring_client.post("/api/v1/analyze/threat-score", json=body)
     assert r.status_code == 200, r.text
     out = r.json()
@@ -173,17 +235,23 @@ async def test_threat_score_shape_and_decisions(scoring_client: httpx.AsyncClien
         last = (await scoring_client.post("/api/v1/analyze/threat-score", json=probe)).json()
     assert last["score"] > out["score"]
     assert last["decision"] != "ALLOW"
-    bad = await scoring_client.post("/api/v1/analyze/threat-score",
-                                    json={**body, "src_ip": "not-an-ip"})
+    bad = await scoring_client.post(
+        "/api/v1/analyze/threat-score", json={**body, "src_ip": "not-an-ip"}
+    )
     assert bad.status_code == 422
 
 
-async def test_reads_need_a_token_when_auth_is_on(tmp_path: Path, clean_env: None,
-                                                  scoring_engine: AsyncEngine) -> None:
-    app = create_app(Settings(data_dir=tmp_path / "d", node="n"), engine=scoring_engine,
-                     bus=MemoryBus(queue_size=10))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://api.test") as c:
+async def test_reads_need_a_token_when_auth_is_on(
+    tmp_path: Path, clean_env: None, scoring_engine: AsyncEngine
+) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path / "d", node="n"),
+        engine=scoring_engine,
+        bus=MemoryBus(queue_size=10),
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api.test"
+    ) as c:
         for path in ("/api/v1/analytics/ssh", "/traffic-stats", "/analyze-traffic"):
             assert (await c.get(path)).status_code == 401
         r = await c.post("/api/v1/analyze/threat-score", json={})

@@ -60,8 +60,9 @@ def test_flow_shape_features() -> None:
 
 def test_source_context_counts_a_scan() -> None:
     fx = FlowFeatures(context_window_s=10)
-    vecs = [named(fx.vector(syn_probe("198.51.100.9", p, p * 0.001)), fx.names)
-            for p in range(1, 201)]
+    vecs = [
+        named(fx.vector(syn_probe("198.51.100.9", p, p * 0.001)), fx.names) for p in range(1, 201)
+    ]
     last = vecs[-1]
     assert last["ctx_flows"] == 200 and last["ctx_dst_ports"] == 200
     assert last["ctx_failed_ratio"] == 1.0
@@ -88,10 +89,12 @@ def test_entropy() -> None:
 def test_brute_force_session_vs_benign_login() -> None:
     sf = SessionFeatures()
     names = sf.names
-    brute = [s for e in ssh_session("198.51.100.20", failures=12, accepted=False)
-             for s in sf.observe(e)]  # type: ignore[arg-type]
-    benign = [s for e in ssh_session("198.51.100.21", commands=("ls", "uname -a"))
-              for s in sf.observe(e)]  # type: ignore[arg-type]
+    brute = [
+        s for e in ssh_session("198.51.100.20", failures=12, accepted=False) for s in sf.observe(e)
+    ]  # type: ignore[arg-type]
+    benign = [
+        s for e in ssh_session("198.51.100.21", commands=("ls", "uname -a")) for s in sf.observe(e)
+    ]  # type: ignore[arg-type]
     final_brute = named(brute[-1].vector, names)
     final_benign = named(benign[-1].vector, names)
     assert brute[-1].head == "session" and brute[-1].subject_kind == "session"
@@ -113,8 +116,10 @@ def test_long_session_is_scored_at_checkpoints() -> None:
 def test_http_without_session_id_groups_by_source_and_expires() -> None:
     fx = FeatureExtractor(session_idle_s=30)
     for i in range(5):
-        assert fx.observe(http_request("198.51.100.30", f"/p{i}", "id=1' OR '1'='1",
-                                       status=500, t=i)) == []
+        assert (
+            fx.observe(http_request("198.51.100.30", f"/p{i}", "id=1' OR '1'='1", status=500, t=i))
+            == []
+        )
     assert fx.expire(0.0) == []  # not idle yet relative to an early clock
     from scoring_helpers import T0
 

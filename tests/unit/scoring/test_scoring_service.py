@@ -43,8 +43,10 @@ def lab_model() -> ScoringModel:
             srows += [s.vector for s in sf.observe(ev)]  # type: ignore[arg-type]
         slabels.append("bruteforce")
     recipe = Recipe(rf_trees=10, if_trees=10)
-    heads = {"flow": fit_head(np.asarray(rows), labels, fx.names, recipe),
-             "session": fit_head(np.asarray(srows), slabels, sf.names, recipe)}
+    heads = {
+        "flow": fit_head(np.asarray(rows), labels, fx.names, recipe),
+        "session": fit_head(np.asarray(srows), slabels, sf.names, recipe),
+    }
     return ScoringModel({"version": "unit", "heads": heads}, {}, Thresholds())
 
 
@@ -62,8 +64,9 @@ async def collect_scores(bus: MemoryBus, n: int) -> list[Score]:
     return got
 
 
-async def run_service(model: ScoringModel, events: list[Any], expect: int,
-                      **config: Any) -> tuple[list[Score], ScoringService]:
+async def run_service(
+    model: ScoringModel, events: list[Any], expect: int, **config: Any
+) -> tuple[list[Score], ScoringService]:
     bus = MemoryBus(queue_size=10_000)
     service = ScoringService(bus, ScoringConfig(**config), node="unit", model=model)
     await service.start()

@@ -96,16 +96,24 @@ def packet_flow(body: ThreatScoreIn, now: datetime) -> NetworkFlow:
     """The one-packet flow a packet summary stands for."""
     transport = _TRANSPORTS.get(body.protocol.lower(), "other")
     return NetworkFlow(
-        sensor=_API_SENSOR, src=Endpoint(ip=str(body.src_ip)),
+        sensor=_API_SENSOR,
+        src=Endpoint(ip=str(body.src_ip)),
         dst=Endpoint(ip=str(body.dst_ip), port=body.dst_port if transport != "icmp" else None),
-        transport=transport, started_at=now, ended_at=now, packets_out=1, packets_in=0,
-        bytes_out=body.length, bytes_in=0, tcp_flags_out=0x10 if transport == "tcp" else 0,
+        transport=transport,
+        started_at=now,
+        ended_at=now,
+        packets_out=1,
+        packets_in=0,
+        bytes_out=body.length,
+        bytes_in=0,
+        tcp_flags_out=0x10 if transport == "tcp" else 0,
     )
 
 
 @router.post("/api/v1/analyze/threat-score", response_model=ThreatScoreOut, name="threat-score")
-async def threat_score(body: ThreatScoreIn, request: Request, settings: SettingsDep,
-                       _: Viewer) -> ThreatScoreOut:
+async def threat_score(
+    body: ThreatScoreIn, request: Request, settings: SettingsDep, _: Viewer
+) -> ThreatScoreOut:
     """Score one packet summary with the flow model (see the module docstring)."""
     scorer = await get_scorer(request, settings)
     key = f"{body.src_ip}|{body.dst_ip}|{body.dst_port}|{body.protocol.lower()}|{body.length}"
@@ -114,8 +122,12 @@ async def threat_score(body: ThreatScoreIn, request: Request, settings: Settings
         vector = scorer.extractor.flows.vector(packet_flow(body, datetime.now(UTC)))
         verdict = scorer.model.score("flow", np.asarray([vector], dtype=np.float64))[0]
         scorer.cache.put(key, verdict)
-    return ThreatScoreOut(score=verdict.score, threat_level=verdict.level,
-                          confidence=verdict.confidence, decision=verdict.decision)
+    return ThreatScoreOut(
+        score=verdict.score,
+        threat_level=verdict.level,
+        confidence=verdict.confidence,
+        decision=verdict.decision,
+    )
 
 
 def _since(hours: float) -> datetime:
@@ -127,44 +139,61 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.get("/api/v1/analytics/ssh", name="ssh")
-async def ssh_analytics(db: DbDep, _: Viewer, hours: Hours = 24,
-                        threshold: Annotated[int, Query(ge=1, le=100_000)] = 5,
-                        limit: Limit = 10) -> dict[str, Any]:
+async def ssh_analytics(
+    db: DbDep,
+    _: Viewer,
+    hours: Hours = 24,
+    threshold: Annotated[int, Query(ge=1, le=100_000)] = 5,
+    limit: Limit = 10,
+) -> dict[str, Any]:
     """SSH authentication stats and brute-force suspects (>= ``threshold`` failures)."""
-    return await analytics.ssh_stats(db, since=_since(hours), suspect_failures=threshold,
-                                     limit=limit)
+    return await analytics.ssh_stats(
+        db, since=_since(hours), suspect_failures=threshold, limit=limit
+    )
 
 
 @router.get("/api/v1/analytics/http", name="http")
-async def http_analytics(db: DbDep, _: Viewer, hours: Hours = 24,
-                         per_minute: Annotated[float, Query(gt=0)] = 120.0,
-                         min_requests: Annotated[int, Query(ge=1)] = 100,
-                         limit: Limit = 10) -> dict[str, Any]:
+async def http_analytics(
+    db: DbDep,
+    _: Viewer,
+    hours: Hours = 24,
+    per_minute: Annotated[float, Query(gt=0)] = 120.0,
+    min_requests: Annotated[int, Query(ge=1)] = 100,
+    limit: Limit = 10,
+) -> dict[str, Any]:
     """HTTP honeypot stats and flood suspects."""
-    return await analytics.http_stats(db, since=_since(hours), flood_per_minute=per_minute,
-                                      min_requests=min_requests, limit=limit)
+    return await analytics.http_stats(
+        db, since=_since(hours), flood_per_minute=per_minute, min_requests=min_requests, limit=limit
+    )
 
 
 @router.get("/api/v1/analytics/trends", name="trends")
-async def trends(db: DbDep, _: Viewer,
-                 days: Annotated[int, Query(ge=1, le=90)] = 7) -> dict[str, Any]:
+async def trends(
+    db: DbDep, _: Viewer, days: Annotated[int, Query(ge=1, le=90)] = 7
+) -> dict[str, Any]:
     """Daily volume for the last ``days`` UTC days (oldest first)."""
     return {"days": days, "series": await analytics.daily_trends(db, days=days)}
 
 
 @router.get("/api/v1/analytics/top-attackers", name="top-attackers")
-async def top_attackers(db: DbDep, _: Viewer,
-                        protocol: Annotated[str | None, Query(max_length=32)] = None,
-                        hours: Hours = 24 * 7, limit: Limit = 10) -> dict[str, Any]:
+async def top_attackers(
+    db: DbDep,
+    _: Viewer,
+    protocol: Annotated[str | None, Query(max_length=32)] = None,
+    hours: Hours = 24 * 7,
+    limit: Limit = 10,
+) -> dict[str, Any]:
     """Sources with the most events (of ``protocol`` when given)."""
-    items = await analytics.top_attackers(db, protocol=protocol or None, since=_since(hours),
-                                          limit=limit)
+    items = await analytics.top_attackers(
+        db, protocol=protocol or None, since=_since(hours), limit=limit
+    )
     return {"protocol": protocol or None, "items": items}
 
 
 @router.get("/analyze-traffic", name="analyze-traffic")
-async def analyze_traffic(request: Request, db: DbDep, settings: SettingsDep,
-                          _: Viewer) -> list[dict[str, Any]]:
+async def analyze_traffic(
+    request: Request, db: DbDep, settings: SettingsDep, _: Viewer
+) -> list[dict[str, Any]]:
     """The last 50 packets, newest first, each with ``geo`` for its source address."""
     packets = await analytics.recent_packets(db, limit=50)
     stored = await analytics.attacker_geo(db, ips=[p["src_ip"] for p in packets])
@@ -179,10 +208,11 @@ async def analyze_traffic(request: Request, db: DbDep, settings: SettingsDep,
 
 
 @router.get("/traffic-stats", name="traffic-stats")
-async def traffic_stats(db: DbDep, _: Viewer, hours: Hours = 24,
-                        history: Annotated[int, Query(ge=1, le=1000)] = 100,
-                        ) -> dict[str, Any]:
+async def traffic_stats(
+    db: DbDep,
+    _: Viewer,
+    hours: Hours = 24,
+    history: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
     """``{total, malicious, history}`` from ``traffic_stats`` over the window."""
     return await analytics.traffic_totals(db, since=_since(hours), history=history)
-
-

@@ -8,7 +8,7 @@ Per head (flow, session):
   training data: median benign raw -> 0, 99.9th percentile (q999) -> 0.35, and
   ``q999 + IF_TOP * (q999 - q50)`` -> 1 (isolation scores saturate: a point far from all
   training data lands there);
-* ``score = max(rf, min(anomaly_cap, 100 * anomaly))``: novelty can raise an alert but the
+* ``score = max(rf, anomaly_cap * anomaly)``: strong novelty can raise an alert but the
   unsupervised part alone can never block;
 * ``confidence`` is the RandomForest's top-class probability when it decided the score,
   else the anomaly itself.
@@ -126,14 +126,15 @@ class ScoringModel:
             return []
         model = self._head(head)
         if x.shape[1] != len(model.features):
-            raise ModelError(f"{head}: got {x.shape[1]} features, model wants "
-                             f"{len(model.features)}")
+            raise ModelError(
+                f"{head}: got {x.shape[1]} features, model wants {len(model.features)}"
+            )
         proba, anomaly = model.predict(x)
         t = self.thresholds
         rf = 100.0 * (1.0 - proba[:, model.benign])
         top = proba.argmax(axis=1)
         top_p = proba.max(axis=1)
-        ifs = np.minimum(t.anomaly_cap, 100.0 * anomaly)
+        ifs = t.anomaly_cap * anomaly
         out: list[Verdict] = []
         for i in range(x.shape[0]):
             r, a, label = float(rf[i]), float(anomaly[i]), model.classes[int(top[i])]
@@ -141,6 +142,15 @@ class ScoringModel:
             conf = float(top_p[i]) if r >= ifs[i] else a
             score = round(score, 2)
             reasons = (f"{label} p={top_p[i]:.2f}", f"anomaly={a:.2f}")
-            out.append(Verdict(score, level_of(score, t), decision_of(score, conf, t),
-                               round(conf, 3), round(a, 3), label, reasons))
+            out.append(
+                Verdict(
+                    score,
+                    level_of(score, t),
+                    decision_of(score, conf, t),
+                    round(conf, 3),
+                    round(a, 3),
+                    label,
+                    reasons,
+                )
+            )
         return out

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Retrain the shipped default model reproducibly from ``data/training``.
+
+1. checks every capture and session file against the SHA-256 in ``manifest.json``;
+2. trains with the fixed recipe (seeded) through the monitor's pcap replay;
+3. writes ``src/phantomnet/scoring/default_model/`` (model.skops + metadata.json), copies the
+   report to ``docs/model-report.md`` (and ``report.json`` beside the model), and pins the new
+   hash in ``phantomnet/scoring/config.py`` (``DEFAULT_MODEL_SHA256``).
+
+Usage: ``.venv/bin/python scripts/train_default_model.py [--data data/training]``
+(regenerate the data first with ``sudo .venv/bin/python scripts/gen_training_data.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+from phantomnet.cli.train import monitor_reader
+from phantomnet.scoring.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_DIR = ROOT / "src" / "phantomnet" / "scoring" / "default_model"
+CONFIG = ROOT / "src" / "phantomnet" / "scoring" / "config.py"
+VERSION = "pn-default-2026.11"
+
+
+def verify(data: Path) -> None:
+    manifest = json.loads((data / "manifest.json").read_text())
+    for item in manifest["items"]:
+        for key in ("capture", "sessions"):
+            path = data / item[key]
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != item[f"{key}_sha256"]:
+                raise SystemExit(f"{path}: SHA-256 differs from the manifest")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "training")
+    args = parser.parse_args()
+    verify(args.data)
+    report = train(args.data, MODEL_DIR, pcap_reader=monitor_reader, version=VERSION)
+    (MODEL_DIR / "report.md").unlink()
+    shutil.move(str(MODEL_DIR / "report.json"), ROOT / "docs" / "model-report.json")
+    from phantomnet.scoring.report import render_markdown
+
+    (ROOT / "docs" / "model-report.md").write_text(render_markdown(report), encoding="utf-8")
+    digest = report["artifact_sha256"]
+    text = CONFIG.read_text()
+    text = re.sub(
+        r'DEFAULT_MODEL_SHA256 = "[0-9a-f]+"|DEFAULT_MODEL_SHA256 = "0" \* 64',
+        f'DEFAULT_MODEL_SHA256 = "{digest}"',
+        text,
+    )
+    CONFIG.write_text(text)
+    size = (MODEL_DIR / "model.skops").stat().st_size
+    print(f"default model {VERSION}: {size / 1024:.0f} KiB, sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()
