@@ -85,7 +85,7 @@ class MmdbSource:
         try:
             self._db = maxminddb.open_database(str(path))
             self._asn = maxminddb.open_database(str(asn_path)) if asn_path else None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
             raise ConfigError(f"scoring.geo: cannot open mmdb file: {exc}") from exc
 
     def find(self, ip: str) -> GeoInfo:
@@ -166,3 +166,11 @@ class GeoLocator:
         return dict(info)
 
     __call__ = lookup
+
+
+def enricher(settings: Any) -> GeoLocator | None:
+    """The storage writer's ``enrich`` callable for ``settings`` (None when geo is off)."""
+    from phantomnet.scoring.config import scoring_config
+
+    config = scoring_config(settings.scoring).geo
+    return GeoLocator.from_config(config) if config.enabled else None

@@ -24,9 +24,10 @@ import numpy as np
 from phantomnet.bus.base import EventBus
 from phantomnet.events import Score, SensorRef
 from phantomnet.plugins import Component
-from phantomnet.scoring.config import ScoringConfig
+from phantomnet.scoring.config import ScoringConfig, scoring_config
 from phantomnet.scoring.features import FeatureExtractor, Subject
 from phantomnet.scoring.models.scorer import ScoringModel, Verdict
+from phantomnet.settings import Settings
 
 CONSUMED = frozenset(
     {
@@ -226,3 +227,11 @@ class ScoringService(Component):
             info["model_version"] = self.scorer.model.version
             info["cached_ips"] = len(self.scorer.cache)
         return info
+
+
+def build_scoring(settings: Settings, bus: EventBus) -> list[Component]:
+    """The runtime's factory: one ScoringService unless ``scoring.enabled`` is false."""
+    config = scoring_config(settings.scoring)
+    if not config.enabled:
+        return []
+    return [ScoringService(bus, config, node=settings.node)]
