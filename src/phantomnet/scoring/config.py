@@ -15,7 +15,7 @@ from phantomnet.settings import validate_section
 
 #: SHA-256 of ``phantomnet/scoring/default_model/model.skops`` (rewritten only by the
 #: reproducible training script; see docs/model-report.md).
-DEFAULT_MODEL_SHA256 = "0" * 64
+DEFAULT_MODEL_SHA256 = "22996b3e416973b5e67fc4a38a6e531c87ac78d39aa274d73004c08dd71dd6de"
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -71,6 +71,7 @@ class ScoringConfig(_Section):
     publish: Literal["changes", "all"] = "changes"
     context_window_s: float = Field(default=10.0, gt=0)
     session_idle_s: float = Field(default=300.0, gt=0)
+    session_context_s: float = Field(default=120.0, gt=0)
     max_sessions: int = Field(default=20_000, ge=1)
     include_identity: bool = False
     geo: GeoConfig = GeoConfig()

@@ -179,6 +179,54 @@ class SourceContext:
         return len(self._by_src)
 
 
+class SourceTally:
+    """Per-source counts of a few kinds of happenings in a sliding window (LRU, bounded)."""
+
+    def __init__(
+        self,
+        kinds: tuple[str, ...],
+        window_s: float,
+        *,
+        per_source: int = 4096,
+        sources: int = 50_000,
+    ) -> None:
+        self.index = {k: i for i, k in enumerate(kinds)}
+        self.window_s = window_s
+        self.per_source = per_source
+        self.max_sources = sources
+        self._by_src: OrderedDict[str, tuple[deque[tuple[float, int]], list[int]]] = OrderedDict()
+
+    def add(self, src: str, t: float, kind: str) -> None:
+        entry = self._by_src.get(src)
+        if entry is None:
+            entry = self._by_src[src] = (deque(), [0] * len(self.index))
+            if len(self._by_src) > self.max_sources:
+                self._by_src.popitem(last=False)
+        else:
+            self._by_src.move_to_end(src)
+        i = self.index[kind]
+        entry[0].append((t, i))
+        entry[1][i] += 1
+        self._expire(entry, t)
+
+    def counts(self, src: str, now: float) -> list[float]:
+        """Counts per kind for ``src`` within the window ending at ``now``."""
+        entry = self._by_src.get(src)
+        if entry is None:
+            return [0.0] * len(self.index)
+        self._expire(entry, now)
+        return [float(c) for c in entry[1]]
+
+    def _expire(self, entry: tuple[deque[tuple[float, int]], list[int]], now: float) -> None:
+        items, totals = entry
+        horizon = now - self.window_s
+        while items and (items[0][0] < horizon or len(items) > self.per_source):
+            totals[items.popleft()[1]] -= 1
+
+    def __len__(self) -> int:
+        return len(self._by_src)
+
+
 def _failed(flow: NetworkFlow) -> bool:
     if flow.packets_in == 0:
         return True
@@ -290,13 +338,16 @@ class FeatureExtractor:
         include_identity: bool = False,
         session_idle_s: float = 300.0,
         max_sessions: int = 20_000,
+        session_context_s: float = 120.0,
     ) -> None:
         from phantomnet.scoring.session_features import SessionFeatures
 
         self.flows = FlowFeatures(
             context_window_s=context_window_s, include_identity=include_identity
         )
-        self.sessions = SessionFeatures(idle_s=session_idle_s, max_sessions=max_sessions)
+        self.sessions = SessionFeatures(
+            idle_s=session_idle_s, max_sessions=max_sessions, context_window_s=session_context_s
+        )
 
     def observe(self, event: Event) -> list[Subject]:
         if isinstance(event, NetworkFlow):

@@ -19,6 +19,10 @@ def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return js, md
 
 
+def _per10k(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
@@ -69,8 +73,8 @@ def _head_section(head: str, r: dict[str, Any]) -> list[str]:
         "",
         *_class_table(held),
         "",
-        f"False positives on benign test subjects: **{_fmt(fp['alerts_per_10k'])} alerts "
-        f"per 10,000** ({fp['alerts']} of {fp['benign']}), **{_fmt(fp['blocks_per_10k'])} "
+        f"False positives on benign test subjects: **{_per10k(fp['alerts_per_10k'])} alerts "
+        f"per 10,000** ({fp['alerts']} of {fp['benign']}), **{_per10k(fp['blocks_per_10k'])} "
         f"blocks per 10,000** ({fp['blocks']}).",
         f"Attack subjects that got at least an alert: {_fmt(held['attack_alert_rate'])}.",
         "",
@@ -89,7 +93,7 @@ def _head_section(head: str, r: dict[str, Any]) -> list[str]:
         "### Random 70/30 split (optimistic, for contrast only)",
         "",
         f"Macro F1 {_fmt(rnd['macro_f1'])}; alerts on benign "
-        f"{_fmt(rnd['false_positives']['alerts_per_10k'])} per 10,000.",
+        f"{_per10k(rnd['false_positives']['alerts_per_10k'])} per 10,000.",
         "",
     ]
     return out

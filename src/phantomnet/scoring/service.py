@@ -107,6 +107,7 @@ class Scorer:
             include_identity=config.include_identity,
             session_idle_s=config.session_idle_s,
             max_sessions=config.max_sessions,
+            session_context_s=config.session_context_s,
         )
         self.cache = VerdictCache(config.cache_ttl_s, config.cache_max_ips, clock)
 

@@ -29,7 +29,7 @@ from phantomnet.events import (
     HttpRequest,
     SmtpMessage,
 )
-from phantomnet.scoring.features import FeatureSpec, Subject, shannon_entropy
+from phantomnet.scoring.features import FeatureSpec, SourceTally, Subject, shannon_entropy
 
 SESSION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("duration_s", "first to last event of the session, seconds"),
@@ -69,6 +69,13 @@ SESSION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("proto_http", "session protocol is HTTP(S)"),
     FeatureSpec("proto_mail_ftp", "session protocol is FTP or SMTP"),
     FeatureSpec("proto_db", "session protocol is MySQL or PostgreSQL"),
+    FeatureSpec("ctx_sessions", "sessions the same source opened in the context window"),
+    FeatureSpec(
+        "ctx_auth_failed",
+        "failed authentications of that source in the window, "
+        "across all its sessions (hydra spreads attempts over connections)",
+    ),
+    FeatureSpec("ctx_requests", "HTTP requests of that source in the window"),
 )
 
 SPECIAL = frozenset("'\"<>;|&$`(){}\\%")
@@ -258,6 +265,7 @@ def _token(s: _Session, _e: HoneytokenTriggered) -> None:
     s.tokens += 1
 
 
+_TALLY: dict[type, str] = {AuthAttempt: "auth_failed", HttpRequest: "request"}
 _UPDATES: dict[type, object] = {
     AuthAttempt: _auth,
     CommandInput: _command,
@@ -274,10 +282,13 @@ _UPDATES: dict[type, object] = {
 class SessionFeatures:
     """Bounded per-session accumulators (LRU); see the module docstring for when it emits."""
 
-    def __init__(self, *, idle_s: float = 300.0, max_sessions: int = 20_000) -> None:
+    def __init__(
+        self, *, idle_s: float = 300.0, max_sessions: int = 20_000, context_window_s: float = 120.0
+    ) -> None:
         self.idle_s = idle_s
         self.max_sessions = max_sessions
         self._open: OrderedDict[UUID | str, _Session] = OrderedDict()
+        self.context = SourceTally(("session", "auth_failed", "request"), context_window_s)
         self.names = tuple(s.name for s in SESSION_FEATURES)
 
     def observe(self, event: Event) -> list[Subject]:
@@ -290,10 +301,12 @@ class SessionFeatures:
             key = f"{event.src.ip if event.src else '?'}|{event.sensor.component}"
         t = event.occurred_at.timestamp()
         out: list[Subject] = []
+        src = event.src.ip if event.src else "?"
         sess = self._open.get(key)
         if sess is None:
             sess = _Session(key, event.session_id, event.src, event.dst, t, t)
             self._open[key] = sess
+            self.context.add(src, t, "session")
             if len(self._open) > self.max_sessions:
                 out.append(self._subject(self._open.popitem(last=False)[1]))
         else:
@@ -304,6 +317,9 @@ class SessionFeatures:
         update = _UPDATES.get(type(event))
         if update is not None:
             update(sess, event)  # type: ignore[operator]
+        tally = _TALLY.get(type(event))
+        if tally is not None and (not isinstance(event, AuthAttempt) or not event.accepted):
+            self.context.add(src, t, tally)
         if isinstance(event, ConnectionClosed):
             del self._open[key]
             out.append(self._subject(sess))
@@ -325,8 +341,16 @@ class SessionFeatures:
 
     def _subject(self, s: _Session) -> Subject:
         proto = s.protocol if s.protocol is not None else ("http" if s.http else None)
+        ctx = self.context.counts(s.src.ip if s.src else "?", s.last)
         return Subject(
-            "session", "session", s.last_event, s.session_id, s.src, s.dst, proto, s.vector()
+            "session",
+            "session",
+            s.last_event,
+            s.session_id,
+            s.src,
+            s.dst,
+            proto,
+            (*s.vector(), *ctx),
         )
 
     def __len__(self) -> int:

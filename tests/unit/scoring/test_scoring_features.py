@@ -143,3 +143,26 @@ def test_extractor_routes_flows_and_ignores_other_kinds() -> None:
     [subject] = fx.observe(flow())
     assert subject.head == "flow" and len(subject.vector) == len(FLOW_FEATURES)
     assert subject.subject_kind == "network.flow"
+
+
+def test_session_source_context_spans_connections() -> None:
+    """hydra's http-form module uses one connection per password: each session alone looks
+    like one failed login; the source context sees the storm."""
+    sf = SessionFeatures(context_window_s=120)
+    last = None
+    for i in range(30):
+        sid = uuid4()
+        for ev in ssh_session("198.51.100.50", sid, failures=1, accepted=False, t=i * 0.5):
+            for s in sf.observe(ev):  # type: ignore[arg-type]
+                last = named(s.vector, sf.names)
+    assert last is not None
+    assert last["auth_attempts"] == 1
+    assert last["ctx_sessions"] == 30 and last["ctx_auth_failed"] == 30
+    other = [s for ev in ssh_session("198.51.100.51", t=20) for s in sf.observe(ev)]  # type: ignore[arg-type]
+    assert named(other[-1].vector, sf.names)["ctx_auth_failed"] == 0
+    late = [
+        s
+        for ev in ssh_session("198.51.100.50", failures=1, accepted=False, t=900)
+        for s in sf.observe(ev)
+    ]  # type: ignore[arg-type]
+    assert named(late[-1].vector, sf.names)["ctx_sessions"] == 1  # window forgot the storm

@@ -138,3 +138,12 @@ def test_shipped_default_model_matches_its_pinned_hash() -> None:
     model = ScoringModel.load(ScoringConfig())
     assert set(model.heads) == {"flow", "session"}
     assert model.metadata["artifact_sha256"] == DEFAULT_MODEL_SHA256
+
+
+def test_equal_models_give_equal_bytes(tmp_path: Path) -> None:
+    head = tiny_head()
+    a = save_artifact({"version": "x", "heads": {"flow": head}}, {}, tmp_path / "a")
+    b = save_artifact({"version": "x", "heads": {"flow": dict(head)}}, {}, tmp_path / "b")
+    assert a == b  # no memory addresses or timestamps in the artefact
+    model = ScoringModel.load(ScoringConfig(model_dir=tmp_path / "b", model_sha256=b))
+    assert model.score("flow", np.zeros((1, 4)))[0].label == "benign"

@@ -10,7 +10,9 @@ load only the types in :data:`TRUSTED_TYPES` (never "trust everything", never pi
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -39,7 +41,7 @@ def save_artifact(obj: dict[str, Any], metadata: dict[str, Any], directory: Path
     import skops.io as sio
 
     directory.mkdir(parents=True, exist_ok=True)
-    data = sio.dumps(obj, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    data = _stable_zip(sio.dumps(obj))
     untrusted = set(sio.get_untrusted_types(data=data))
     if untrusted - TRUSTED_TYPES:
         raise ModelError(f"model would need untrusted types: {sorted(untrusted - TRUSTED_TYPES)}")
@@ -48,6 +50,37 @@ def save_artifact(obj: dict[str, Any], metadata: dict[str, Any], directory: Path
     meta = {**metadata, "artifact": MODEL_FILE, "artifact_sha256": digest}
     (directory / METADATA_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return digest
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Rewrite a skops zip deterministically so equal models hash equal.
+
+    skops names array files and ``__id__`` memo keys after ``id()`` (memory addresses) and
+    stamps the current time: files and ids are renumbered in order of first mention in
+    ``schema.json`` (same old id -> same new id) and every timestamp is fixed.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        schema = src.read("schema.json").decode()
+        names: dict[str, str] = {}
+        for match in re.finditer(r'"([^"/]+\.npy)"', schema):
+            names.setdefault(match[1], f"a{len(names):06d}.npy")
+        schema = re.sub(r'"([^"/]+\.npy)"', lambda m: f'"{names.get(m[1], m[1])}"', schema)
+        ids: dict[str, int] = {}
+        schema = re.sub(
+            r'"__id__": (\d+)', lambda m: f'"__id__": {ids.setdefault(m[1], len(ids) + 1)}', schema
+        )
+        entries = {"schema.json": schema.encode()}
+        for name in src.namelist():
+            if name != "schema.json":
+                entries[names.get(name, name)] = src.read(name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, entries[name], compresslevel=9)
+    return out.getvalue()
 
 
 def load_artifact(directory: Path, expected_sha256: str) -> tuple[dict[str, Any], dict[str, Any]]:
