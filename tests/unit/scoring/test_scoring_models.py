@@ -147,3 +147,15 @@ def test_equal_models_give_equal_bytes(tmp_path: Path) -> None:
     assert a == b  # no memory addresses or timestamps in the artefact
     model = ScoringModel.load(ScoringConfig(model_dir=tmp_path / "b", model_sha256=b))
     assert model.score("flow", np.zeros((1, 4)))[0].label == "benign"
+
+
+def test_batch_policy_agrees_with_the_scalar_rules() -> None:
+    t = Thresholds()
+    model = ScoringModel({"heads": {"flow": tiny_head()}}, {}, t)
+    x = np.random.default_rng(5).normal(3, 3, size=(400, 4))
+    verdicts = model.score("flow", x)
+    assert {v.level for v in verdicts} >= {"LOW", "HIGH"}
+    for v in verdicts:
+        assert v.level == level_of(v.score, t)
+        assert v.decision == decision_of(v.score, v.confidence, t)
+        assert v.reasons[0].startswith(v.label)

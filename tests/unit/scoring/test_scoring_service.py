@@ -117,8 +117,8 @@ async def test_sessions_are_scored_when_they_close(model: ScoringModel) -> None:
 def test_cache_ttl_and_escalation() -> None:
     now = [0.0]
     cache = VerdictCache(60, 3, clock=lambda: now[0])
-    low = Verdict(10, "LOW", "ALLOW", 0.9, 0.0, "benign", ())
-    high = Verdict(95, "HIGH", "BLOCK", 0.9, 0.0, "scan", ())
+    low = Verdict(10, "LOW", "ALLOW", 0.9, 0.0, "benign", 0.9)
+    high = Verdict(95, "HIGH", "BLOCK", 0.9, 0.0, "scan", 0.9)
     assert cache.should_publish("a", low)
     cache.put("a", low)
     assert not cache.should_publish("a", low)
