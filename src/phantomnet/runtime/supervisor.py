@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from typing import Any
 
 from phantomnet.plugins import Component
 
@@ -55,7 +56,7 @@ async def supervise(components: Sequence[Component], stop: asyncio.Event | None 
     started = await start_all(components)
     tasks = [asyncio.create_task(c.run(), name=c.name) for c in started]
     waiter = asyncio.create_task(stop.wait(), name="stop")
-    failed: list[asyncio.Task[None]] = []
+    failed: list[asyncio.Task[Any]] = []
     try:
         done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not waiter and not t.cancelled() and t.exception()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +65,14 @@ async def test_stats(client: httpx.AsyncClient, viewer_token: str, engine: Async
 async def test_honeypots_status_merges_table_and_live(
     settings: Settings, engine: AsyncEngine, bus: MemoryBus, viewer_token: str
 ) -> None:
+    now = datetime.now(UTC)  # not the module's NOW: "up" means a heartbeat in the last 30 s
     await _rows(
         engine,
         SensorState,
         [
-            _sensor("sensor-a", "ssh", NOW, "up"),
-            _sensor("sensor-a", "ftp", NOW - timedelta(minutes=10), "up"),
-            _sensor("sensor-b", "http", NOW, "stopping"),
+            _sensor("sensor-a", "ssh", now, "up"),
+            _sensor("sensor-a", "ftp", now - timedelta(minutes=10), "up"),
+            _sensor("sensor-b", "http", now, "stopping"),
         ],
     )
 
