@@ -45,6 +45,10 @@ NOTES = """
 * The benign alerts of the flow head (31 of 1,303 held-out benign flows, no blocks) are 30
   `dig +tcp` queries to a resolver that does not listen on TCP (refused: a benign failure
   that looks like a probe) and one wget flow; the forest was unsure (P(benign) about 0.5).
+* Shortcut check: `phantomnet train --include-identity` (raw source and destination ports
+  added) leaves the held-out flow macro F1 unchanged (0.506) and lowers benign alerts from
+  238 to 69 per 10,000, because in this lab every benign service sits on its usual port. That
+  is the kind of gain that does not transfer to another network, so ports stay out.
 * Volumes are small (hundreds to thousands of rows per scenario), from one lab host pair;
   FP per 10,000 is measured on about 1,300 benign test flows, so its resolution is ~8/10k.
 """
