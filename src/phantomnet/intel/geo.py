@@ -53,15 +53,21 @@ class _Source(Protocol):
     def find(self, ip: str) -> GeoInfo: ...
 
 
+DATA_FILES = {
+    "asn-ipv6": "geoip2fast-asn-ipv6.dat.gz",
+    "asn": "geoip2fast-asn.dat.gz",
+    "country-ipv6": "geoip2fast-ipv6.dat.gz",
+    "country": "geoip2fast.dat.gz",
+}
+
+
 class PackageSource:
-    """geoip2fast's bundled data (country + ASN name)."""
+    """geoip2fast's bundled data (country, and the AS name with the ``asn`` datasets)."""
 
-    DATA_FILE = "geoip2fast-asn-ipv6.dat.gz"
-
-    def __init__(self) -> None:
+    def __init__(self, dataset: str = "asn-ipv6") -> None:
         from geoip2fast import GeoIP2Fast  # type: ignore[import-untyped]
 
-        self._db = GeoIP2Fast(verbose=False, geoip2fast_data_file=self.DATA_FILE)
+        self._db = GeoIP2Fast(verbose=False, geoip2fast_data_file=DATA_FILES[dataset])
 
     def find(self, ip: str) -> GeoInfo:
         r = self._db.lookup(ip)
@@ -118,7 +124,11 @@ class GeoLocator:
         asn_mmdb_path: Path | None = None,
         cache_size: int = 65_536,
         enabled: bool = True,
+        dataset: str = "asn-ipv6",
     ) -> None:
+        if dataset not in DATA_FILES:
+            raise ConfigError(f"scoring.geo.dataset: unknown dataset {dataset!r}")
+        self.dataset = dataset
         self.mmdb_path = mmdb_path
         self.asn_mmdb_path = asn_mmdb_path
         self.cache_size = cache_size
@@ -129,7 +139,13 @@ class GeoLocator:
     @classmethod
     def from_config(cls, config: Any) -> GeoLocator:
         """From a ``GeoConfig`` (``scoring.geo``)."""
-        return cls(config.mmdb_path, config.asn_mmdb_path, config.cache_size, config.enabled)
+        return cls(
+            config.mmdb_path,
+            config.asn_mmdb_path,
+            config.cache_size,
+            config.enabled,
+            config.dataset,
+        )
 
     @property
     def source_name(self) -> str:
@@ -140,7 +156,7 @@ class GeoLocator:
             if self.mmdb_path is not None:
                 self._source = MmdbSource(self.mmdb_path, self.asn_mmdb_path)
             else:
-                self._source = PackageSource()
+                self._source = PackageSource(self.dataset)
         return self._source
 
     def lookup(self, ip: str) -> GeoInfo:

@@ -53,6 +53,10 @@ class GeoConfig(_Section):
     """Geolocation: offline package data by default, MaxMind mmdb files when configured."""
 
     enabled: bool = True
+    #: Which bundled geoip2fast data to load (resident memory measured here): "asn-ipv6"
+    #: country + AS name, IPv4 + IPv6 (~110 MB); "asn" IPv4 only (~75 MB); "country-ipv6"
+    #: (~47 MB); "country" IPv4 only (~27 MB).
+    dataset: Literal["asn-ipv6", "asn", "country-ipv6", "country"] = "asn-ipv6"
     mmdb_path: Path | None = None
     asn_mmdb_path: Path | None = None
     cache_size: int = Field(default=65_536, ge=0)

@@ -160,3 +160,11 @@ def test_unreadable_mmdb_is_a_config_error(tmp_path: Path) -> None:
     bad.write_bytes(b"garbage")
     with pytest.raises(ConfigError, match="mmdb"):
         GeoLocator(mmdb_path=bad).lookup("8.8.8.8")
+
+
+def test_smaller_country_dataset() -> None:
+    geo = GeoLocator.from_config(GeoConfig(dataset="country"))
+    info = geo.lookup("8.8.8.8")
+    assert info["country_code"] == "US" and info["asn"] is None
+    with pytest.raises(ConfigError, match="dataset"):
+        GeoLocator(dataset="everything")
