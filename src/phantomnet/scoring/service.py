@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from phantomnet.bus.base import EventBus
+from phantomnet.bus.base import Batch, EventBus
 from phantomnet.events import Score, SensorRef
 from phantomnet.plugins import Component
 from phantomnet.scoring.config import ScoringConfig, scoring_config
@@ -163,6 +163,7 @@ class ScoringService(Component):
     """
 
     name = "scoring"
+    group = "scoring"
     expire_every_s = 5.0
 
     def __init__(
@@ -173,22 +174,31 @@ class ScoringService(Component):
         self.sensor = SensorRef(node=node, component=self.name)
         self._model = model
         self.scorer: Scorer | None = None
+        self._sub: AsyncIterator[Batch] | None = None
         self.counters = {"events": 0, "subjects": 0, "published": 0, "blocks": 0, "batches": 0}
 
     async def start(self) -> None:
+        """Load and verify the model, then subscribe (so nothing published later is missed)."""
         model = self._model
         if model is None:
             model = await asyncio.to_thread(ScoringModel.load, self.config)
         self.scorer = Scorer(model, self.config)
+        self._sub = aiter(
+            self.bus.subscribe(self.group, kinds=CONSUMED, batch_size=self.config.batch_size)
+        )
+
+    async def stop(self) -> None:
+        close = getattr(self._sub, "aclose", None)
+        if close is not None:
+            await close()
 
     async def run(self) -> None:
-        if self.scorer is None:
+        if self._sub is None:
             await self.start()
+        assert self._sub is not None
         expiry = asyncio.create_task(self._expire_loop())
         try:
-            async for batch in self.bus.subscribe(
-                "scoring", kinds=CONSUMED, batch_size=self.config.batch_size
-            ):
+            async for batch in self._sub:
                 subjects: list[Subject] = []
                 scorer = self._ready()
                 for event in batch.events:
