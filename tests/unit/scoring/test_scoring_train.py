@@ -121,3 +121,19 @@ def test_missing_manifest_is_one_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="no manifest"):
         train(tmp_path, tmp_path / "out")
+
+
+def test_cli_user_mistake_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "phantomnet", "train", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no manifest" in lines[0] and "Traceback" not in done.stderr
