@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from phantomnet.events import Endpoint, NetworkFlow, SensorRef
 from phantomnet.events.network import Transport
@@ -19,6 +22,7 @@ TRANSPORTS: dict[int, Transport] = {
     ICMP6: "icmp6",
     SCTP: "sctp",
 }
+I64 = npt.NDArray[np.int64]
 PORTED = frozenset({TCP, UDP, SCTP})
 APP_NAMES = ("", "dns", "http", "tls", "ssh", "ftp", "smtp", "other")
 
@@ -46,57 +50,120 @@ def flow_community_id(t: FlowTable, slot: int, seed: int = 0) -> str:
     )
 
 
-def flow_event(
-    t: FlowTable, slot: int, sensor: SensorRef, reason: str, seed: int = 0
-) -> NetworkFlow:
-    """The ``network.flow`` event of one slot (``src`` is the originator)."""
+def flow_events(
+    t: FlowTable, slots: I64, sensor: SensorRef, reason: str, seed: int = 0
+) -> list[NetworkFlow]:
+    """``network.flow`` events of ended slots (``src`` is the originator).
+
+    Columns are fetched once for all slots and events are built with ``model_construct``:
+    every value comes from our own decoder (canonical IP text, bounded integers), so
+    re-validating tens of thousands of flows per second would only cost time. The unit
+    tests round-trip these events through the validating JSON codec.
+    """
+    if slots.size == 0:
+        return []
+    cols = _columns(t, slots)
+    ends = [_end_of(t, int(s)) for s in slots.tolist()]
+    out: list[NetworkFlow] = []
+    for i, slot in enumerate(slots.tolist()):
+        out.append(_one(t, slot, cols, i, ends[i], sensor, reason, seed))
+    return out
+
+
+def _columns(t: FlowTable, slots: I64) -> dict[str, list[Any]]:
+    total = t.pkts[slots].sum(axis=1)
+    safe = np.maximum(total, 1)
+    mean = t.len_sum[slots] / safe
+    std = np.sqrt(np.maximum(t.len_sq[slots] / safe - mean * mean, 0.0))
+    n_iat = t.iat_n[slots]
+    iat_mean = t.iat_sum[slots] / np.maximum(n_iat, 1)
+    iat_std = np.sqrt(np.maximum(t.iat_sq[slots] / np.maximum(n_iat, 1) - iat_mean**2, 0.0))
+    fc = t.flagcnt[slots]
+    bits = np.asarray(_BITS, dtype=np.int64)
+    flag_or = ((fc > 0) * bits).sum(axis=2)
+    return {
+        "proto": t.proto[slots].tolist(),
+        "first": t.first_ts[slots].tolist(),
+        "last": t.last_ts[slots].tolist(),
+        "pkts": t.pkts[slots].tolist(),
+        "bytes": t.bytes[slots].tolist(),
+        "payload": t.payload[slots].tolist(),
+        "total": total.tolist(),
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "lmin": t.len_min[slots].tolist(),
+        "lmax": t.len_max[slots].tolist(),
+        "n_iat": n_iat.tolist(),
+        "iat_mean": (iat_mean * 1e3).tolist(),
+        "iat_std": (iat_std * 1e3).tolist(),
+        "iat_max": (t.iat_max[slots] * 1e3).tolist(),
+        "flag_or": flag_or.tolist(),
+        "fsum": fc.sum(axis=1).tolist(),
+        "app": t.app[slots].tolist(),
+    }
+
+
+def _end_of(t: FlowTable, slot: int) -> tuple[str, str, int, int, str]:
     o, r = endpoints(t, slot)
     proto = int(t.proto[slot])
+    ports = (o[2], r[2]) if proto in PORTED or proto in (ICMP, ICMP6) else (None, None)
+    cid = community_id(proto, ip_bytes(o[0], o[1]), ip_bytes(r[0], r[1]), ports[0], ports[1])
+    state = conn_state(t, slot) if proto == TCP else ("SF" if t.pkts[slot, 1] else "S0")
+    return ip_text(o[0], o[1]), ip_text(r[0], r[1]), o[2], r[2], cid + "|" + state
+
+
+def _one(
+    t: FlowTable,
+    slot: int,
+    c: dict[str, list[Any]],
+    i: int,
+    ends: tuple[str, str, int, int, str],
+    sensor: SensorRef,
+    reason: str,
+    seed: int,
+) -> NetworkFlow:
+    src_ip, dst_ip, sport, dport, extra = ends
+    cid, state = extra.split("|", 1)
+    if seed:
+        cid = flow_community_id(t, slot, seed)
+    proto = c["proto"][i]
     ported = proto in PORTED
-    pk = t.pkts[slot]
-    total = int(pk[0] + pk[1])
-    mean = float(t.len_sum[slot]) / total if total else 0.0
-    var = max(float(t.len_sq[slot]) / total - mean * mean, 0.0) if total else 0.0
-    n_iat = int(t.iat_n[slot])
-    iat_mean = float(t.iat_sum[slot]) / n_iat if n_iat else None
-    iat_std = None
-    if iat_mean is not None:
-        iat_std = math.sqrt(max(float(t.iat_sq[slot]) / n_iat - iat_mean * iat_mean, 0.0)) * 1e3
-    fc = t.flagcnt[slot]
-    flag_or = [sum(bit for j, bit in enumerate(_BITS) if fc[d, j] > 0) for d in (0, 1)]
-    app = APP_NAMES[int(t.app[slot])] if int(t.app[slot]) < len(APP_NAMES) else "other"
-    return NetworkFlow(
+    total = c["total"][i]
+    has_iat = c["n_iat"][i] > 0
+    fsum = c["fsum"][i]
+    app = int(c["app"][i])
+    return NetworkFlow.model_construct(
         sensor=sensor,
-        occurred_at=when(float(t.last_ts[slot])),
-        src=Endpoint(ip=ip_text(o[0], o[1]), port=o[2] if ported else None),
-        dst=Endpoint(ip=ip_text(r[0], r[1]), port=r[2] if ported else None),
-        community_id=flow_community_id(t, slot, seed),
+        occurred_at=when(c["last"][i]),
+        src=Endpoint.model_construct(ip=src_ip, port=sport if ported else None),
+        dst=Endpoint.model_construct(ip=dst_ip, port=dport if ported else None),
+        community_id=cid,
         transport=TRANSPORTS.get(proto, "other"),
-        started_at=when(float(t.first_ts[slot])),
-        ended_at=when(float(t.last_ts[slot])),
-        packets_out=int(pk[0]),
-        packets_in=int(pk[1]),
-        bytes_out=int(t.bytes[slot, 0]),
-        bytes_in=int(t.bytes[slot, 1]),
-        state=conn_state(t, slot) if proto == TCP else ("SF" if pk[1] else "S0"),
-        tcp_flags_out=flag_or[0],
-        tcp_flags_in=flag_or[1],
-        syn_count=int(fc[:, SYN].sum()),
-        rst_count=int(fc[:, RST].sum()),
-        fin_count=int(fc[:, FIN].sum()),
-        app=app or None,
-        iat_mean_ms=iat_mean * 1e3 if iat_mean is not None else None,
-        iat_std_ms=iat_std,
-        payload_bytes_out=int(t.payload[slot, 0]),
-        payload_bytes_in=int(t.payload[slot, 1]),
-        pkt_len_min=int(t.len_min[slot]) if total else None,
-        pkt_len_max=int(t.len_max[slot]) if total else None,
-        pkt_len_mean=mean if total else None,
-        pkt_len_std=math.sqrt(var) if total else None,
-        iat_max_ms=float(t.iat_max[slot]) * 1e3 if n_iat else None,
-        psh_count=int(fc[:, PSH].sum()),
-        ack_count=int(fc[:, ACK].sum()),
-        urg_count=int(fc[:, URG].sum()),
+        started_at=when(c["first"][i]),
+        ended_at=when(c["last"][i]),
+        packets_out=c["pkts"][i][0],
+        packets_in=c["pkts"][i][1],
+        bytes_out=c["bytes"][i][0],
+        bytes_in=c["bytes"][i][1],
+        state=state,
+        tcp_flags_out=c["flag_or"][i][0],
+        tcp_flags_in=c["flag_or"][i][1],
+        syn_count=fsum[SYN],
+        rst_count=fsum[RST],
+        fin_count=fsum[FIN],
+        app=APP_NAMES[app] if 0 < app < len(APP_NAMES) else None,
+        iat_mean_ms=c["iat_mean"][i] if has_iat else None,
+        iat_std_ms=c["iat_std"][i] if has_iat else None,
+        payload_bytes_out=c["payload"][i][0],
+        payload_bytes_in=c["payload"][i][1],
+        pkt_len_min=c["lmin"][i] if total else None,
+        pkt_len_max=c["lmax"][i] if total else None,
+        pkt_len_mean=c["mean"][i] if total else None,
+        pkt_len_std=c["std"][i] if total else None,
+        iat_max_ms=c["iat_max"][i] if has_iat else None,
+        psh_count=fsum[PSH],
+        ack_count=fsum[ACK],
+        urg_count=fsum[URG],
         end_reason=reason,
     )
 

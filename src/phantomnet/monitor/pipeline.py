@@ -13,7 +13,7 @@ from phantomnet.events import Event, SensorRef
 from phantomnet.monitor.batch import RawBatch
 from phantomnet.monitor.config import MonitorConfig
 from phantomnet.monitor.decode import Decoded, decode
-from phantomnet.monitor.flowevents import flow_event
+from phantomnet.monitor.flowevents import flow_events
 from phantomnet.monitor.flows import FlowTable, FlowUpdate
 
 I64 = np.ndarray
@@ -35,8 +35,7 @@ class Pipeline:
 
     def _flows_ended(self, slots: I64, reason: str) -> None:
         seed = self.config.flows.community_id_seed
-        for slot in slots.tolist():
-            self.events.append(flow_event(self.table, slot, self.sensor, reason, seed))
+        self.events.extend(flow_events(self.table, slots, self.sensor, reason, seed))
 
     def process(self, batch: RawBatch) -> list[Event]:
         """Run one batch through every stage; return the events it produced.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from phantomnet.events import NetworkFlow
+from phantomnet.events import NetworkFlow, dump_event, parse_event
 from phantomnet.monitor import craft
 from phantomnet.monitor.config import FlowConfig, MonitorConfig
 from phantomnet.monitor.pcapfile import read_batches
@@ -113,3 +113,10 @@ def test_spoofed_syn_flood_does_not_grow_the_table(tmp_path: Path) -> None:
         peak = max(peak, len(pipe.table))
     assert peak < 100
     assert pipe.table.shed_packets >= 19000
+
+
+def test_flow_events_pass_the_validating_codec(capture: Path) -> None:
+    for flow in flows(capture).values():
+        again = parse_event(dump_event(flow))
+        assert again == flow
+        NetworkFlow.model_validate(flow.model_dump())
