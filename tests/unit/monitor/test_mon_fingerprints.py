@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from mon_vectors import vectors
+from tests.conftest import require_tool
 
-from conftest import require_tool
 from phantomnet.events import NetworkSsh, NetworkTls, ParserAnomaly
 from phantomnet.monitor.config import MonitorConfig
 from phantomnet.monitor.fingerprints import _alpn2, ja3, ja4

@@ -118,7 +118,7 @@ class PortScan:
         if self.cfg.allowed(attacker):
             return None
         fresh = src.last - src.reported_at >= self.cfg.realert_s
-        grown = src.failures >= 4 * max(src.reported, 1)
+        grown = src.failures >= 10 * max(src.reported, 1)
         if not (fresh or grown):
             return None
         src.reported = src.failures
