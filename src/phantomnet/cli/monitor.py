@@ -98,9 +98,8 @@ def _live(cfg: object, node: str, duration: float | None) -> Iterator[Event]:
     finally:
         stats = capture.read_stats()
         capture.close()
-        print(
-            f"capture: {stats.received} packets, {stats.dropped} dropped by the kernel",
-            file=sys.stderr,
+        sys.stderr.write(
+            f"capture: {stats.received} packets, {stats.dropped} dropped by the kernel\n"
         )
     yield from pipeline.finish()
 
