@@ -61,8 +61,8 @@ _SQLI: tuple[tuple[str, str], ...] = (
 )
 
 _TRAVERSAL: tuple[tuple[str, str], ...] = (
-    ("dot_dot_slash", r"(?:^|[/\\=])\.\.[/\\]"),
-    ("dot_dot_end", r"[/\\]\.\.$"),
+    ("dot_dot_slash", r"(?:\.\.[/\\]){2,}|(?:^|[=\s\"'])\.\.[/\\]"),
+    ("dot_dot_end", r"(?:[/\\]\.\.){2,}$"),
     (
         "sensitive_file",
         r"(?:^|[/\\=])(?:etc[/\\](?:passwd|shadow|hosts|group)|proc[/\\]self[/\\]|boot\.ini|win\.ini|windows[/\\]system32)",
@@ -115,9 +115,32 @@ def _excerpt(text: str, match: re.Match[str]) -> str:
     return text[start : start + EXCERPT].replace("\x00", "\\x00")
 
 
+def escapes_root(path: str) -> bool:
+    """True when ``..`` segments climb above the path's root (``/a/../../b``)."""
+    depth = 0
+    for seg in re.split(r"[/\\]+", path):
+        if seg == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif seg not in ("", "."):
+            depth += 1
+    return False
+
+
 def classify(method: str, path: str, query: str = "", body: str | bytes = "") -> list[WebFinding]:
     """Findings for one request (see module docstring); empty for a benign request."""
     del method  # every method can carry an injection; kept in the API for callers' symmetry
+    decoded_path = normalise(path)
+    if escapes_root(decoded_path):
+        return [
+            WebFinding("http_traversal", "escapes_root", "path", decoded_path[:EXCERPT]),
+            *[f for f in _classify_parts(path, query, body) if f.rule != "http_traversal"],
+        ]
+    return _classify_parts(path, query, body)
+
+
+def _classify_parts(path: str, query: str, body: str | bytes) -> list[WebFinding]:
     parts = (
         ("path", normalise(path)),
         ("query", normalise(query, plus_is_space=True)),

@@ -66,8 +66,10 @@ class ArpSpoof:
 
     def _unsolicited(self, msg: ArpMessage, ts: float, number: int) -> Detection | None:
         asked = self.asked.peek((msg.target_ip, msg.sender_ip))
-        if asked is not None and ts - asked <= self.cfg.window_s:
-            return None
+        if asked is not None:
+            self.asked.pop((msg.target_ip, msg.sender_ip))  # one request, one answer
+            if ts - asked <= self.cfg.window_s:
+                return None
         if msg.sender_ip == msg.target_ip:
             return None  # gratuitous announcement
         hits = self.unsolicited.get(msg.sender_mac, deque)
