@@ -15,11 +15,7 @@ from pathlib import Path
 
 from phantomnet.monitor import craft
 
-HELLO = bytes.fromhex(
-    "160301006e0100006a0303" + "11" * 32 + "00" + "0010c02bc02fc02cc030cca9cca8c013c014"
-    "0100003100000010000e00000b6578616d706c652e636f6d000a00080006001d00170018000b00020100"
-    "000d000800060403050308040010000b000908687474702f312e31"
-)
+HELLO = craft.client_hello()
 
 
 def _ip(rng: random.Random, net: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -160,7 +160,7 @@ class DetectorsConfig(_Model):
     port_scan: PortScanConfig = PortScanConfig()
     syn_flood: FloodConfig = FloodConfig()
     udp_flood: FloodConfig = FloodConfig(threshold=5000)
-    icmp_flood: FloodConfig = FloodConfig(threshold=1000)
+    icmp_flood: FloodConfig = FloodConfig(threshold=1000, min_ratio=0.4)
     brute_force: BruteForceConfig = BruteForceConfig()
     arp_spoof: ArpSpoofConfig = ArpSpoofConfig()
     dns_spoof: DnsSpoofConfig = DnsSpoofConfig()
@@ -182,6 +182,8 @@ class MonitorConfig(_Model):
     ring_blocks: int = Field(default=64, ge=2)
     block_timeout_ms: int = Field(default=50, ge=1)
     batch_size: int = Field(default=32768, ge=1, le=1_000_000)
+    #: JA4 ALPN edge cases: "spec" (current FoxIO spec, as Suricata) or "foxio" (FoxIO's tools).
+    ja4_alpn_mode: Literal["spec", "foxio"] = "spec"
     flows: FlowConfig = FlowConfig()
     sampling: SamplingConfig = SamplingConfig()
     detectors: DetectorsConfig = DetectorsConfig()

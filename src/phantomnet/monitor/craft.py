@@ -167,3 +167,55 @@ def write_pcapng(path: Path, packets: Iterable[tuple[float, bytes]], linktype: i
 def _block(btype: int, body: bytes) -> bytes:
     length = 12 + len(body)
     return struct.pack("<II", btype, length) + body + struct.pack("<I", length)
+
+
+def _ext(etype: int, body: bytes) -> bytes:
+    return struct.pack("!HH", etype, len(body)) + body
+
+
+def _vec16(items: Iterable[int]) -> bytes:
+    raw = b"".join(struct.pack("!H", i) for i in items)
+    return struct.pack("!H", len(raw)) + raw
+
+
+def client_hello(
+    sni: str | None = "example.com",
+    ciphers: tuple[int, ...] = (0x1301, 0x1302, 0xC02B, 0xC02F, 0x009C, 0x002F),
+    versions: tuple[int, ...] = (0x0304, 0x0303),
+    alpn: tuple[bytes, ...] = (b"h2", b"http/1.1"),
+    groups: tuple[int, ...] = (0x001D, 0x0017),
+    sig_algs: tuple[int, ...] = (0x0403, 0x0804, 0x0401),
+    legacy_version: int = 0x0303,
+) -> bytes:
+    """A TLS record holding one ClientHello."""
+    exts = b""
+    if sni is not None:
+        name = sni.encode()
+        exts += _ext(0, struct.pack("!HBH", len(name) + 3, 0, len(name)) + name)
+    exts += _ext(10, _vec16(groups)) + _ext(11, b"\x01\x00") + _ext(13, _vec16(sig_algs))
+    if alpn:
+        raw = b"".join(bytes([len(a)]) + a for a in alpn)
+        exts += _ext(16, struct.pack("!H", len(raw)) + raw)
+    if versions:
+        raw = b"".join(struct.pack("!H", v) for v in versions)
+        exts += _ext(43, bytes([len(raw)]) + raw)
+    body = struct.pack("!H", legacy_version) + b"\x11" * 32 + b"\x00" + _vec16(ciphers)
+    body += b"\x01\x00" + struct.pack("!H", len(exts)) + exts
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def server_hello(
+    cipher: int = 0xC02F,
+    version: int = 0x0303,
+    selected: int | None = None,
+    record_version: int = 0x0303,
+) -> bytes:
+    """A TLS record holding one ServerHello (``selected`` adds supported_versions)."""
+    exts = _ext(0xFF01, b"\x00")
+    if selected is not None:
+        exts += _ext(43, struct.pack("!H", selected))
+    body = struct.pack("!H", version) + b"\x22" * 32 + b"\x00" + struct.pack("!HB", cipher, 0)
+    body += struct.pack("!H", len(exts)) + exts
+    hs = b"\x02" + len(body).to_bytes(3, "big") + body
+    return struct.pack("!BH", 0x16, record_version) + struct.pack("!H", len(hs)) + hs

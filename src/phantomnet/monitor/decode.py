@@ -42,6 +42,7 @@ class Decoded:
     batch: RawBatch
     l3: U8
     l3off: I64
+    l4off: I64
     vlan: npt.NDArray[np.int32]
     proto: U8
     ttl: U8
@@ -139,7 +140,14 @@ def _link_layer(g: _Gather, b: RawBatch) -> tuple[U16, I64, npt.NDArray[np.int32
 
 
 def decode(b: RawBatch) -> Decoded:
-    """Decode every packet of ``b`` into columns (never raises on packet content)."""
+    """Decode every packet of ``b`` into columns, tunnels included (never raises)."""
+    from phantomnet.monitor.tunnels import decapsulate
+
+    return decapsulate(decode_raw(b))
+
+
+def decode_raw(b: RawBatch) -> Decoded:
+    """Decode the outer headers of every packet of ``b`` (never raises on packet content)."""
     g = _Gather(b)
     n = len(b)
     etype, l3off, vlan = _link_layer(g, b)
@@ -253,6 +261,7 @@ def _transport(
         batch=b,
         l3=l3,
         l3off=l3off,
+        l4off=l4off,
         vlan=vlan,
         proto=np.where(ip, proto, 0).astype(np.uint8),
         ttl=ttl,

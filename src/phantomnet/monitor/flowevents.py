@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from phantomnet.events import Endpoint, NetworkFlow, SensorRef
+from phantomnet.events import NetworkFlow, SensorRef
 from phantomnet.events.network import Transport
 from phantomnet.monitor.addr import ip_bytes, ip_text
 from phantomnet.monitor.community_id import community_id
 from phantomnet.monitor.decode import ICMP, ICMP6, SCTP, TCP, UDP
+from phantomnet.monitor.fastmodel import build, endpoint
 from phantomnet.monitor.flows import ACK, FIN, PSH, RST, SYN, URG, FlowTable, conn_state
 
 TRANSPORTS: dict[int, Transport] = {
@@ -57,7 +58,7 @@ def flow_events(
 
     Columns are fetched once for all slots and events are built with ``model_construct``:
     every value comes from our own decoder (canonical IP text, bounded integers), so
-    re-validating tens of thousands of flows per second would only cost time. The unit
+    they are built with :func:`fastmodel.build` (see there). The unit
     tests round-trip these events through the validating JSON codec.
     """
     if slots.size == 0:
@@ -132,39 +133,42 @@ def _one(
     has_iat = c["n_iat"][i] > 0
     fsum = c["fsum"][i]
     app = int(c["app"][i])
-    return NetworkFlow.model_construct(
-        sensor=sensor,
-        occurred_at=when(c["last"][i]),
-        src=Endpoint.model_construct(ip=src_ip, port=sport if ported else None),
-        dst=Endpoint.model_construct(ip=dst_ip, port=dport if ported else None),
-        community_id=cid,
-        transport=TRANSPORTS.get(proto, "other"),
-        started_at=when(c["first"][i]),
-        ended_at=when(c["last"][i]),
-        packets_out=c["pkts"][i][0],
-        packets_in=c["pkts"][i][1],
-        bytes_out=c["bytes"][i][0],
-        bytes_in=c["bytes"][i][1],
-        state=state,
-        tcp_flags_out=c["flag_or"][i][0],
-        tcp_flags_in=c["flag_or"][i][1],
-        syn_count=fsum[SYN],
-        rst_count=fsum[RST],
-        fin_count=fsum[FIN],
-        app=APP_NAMES[app] if 0 < app < len(APP_NAMES) else None,
-        iat_mean_ms=c["iat_mean"][i] if has_iat else None,
-        iat_std_ms=c["iat_std"][i] if has_iat else None,
-        payload_bytes_out=c["payload"][i][0],
-        payload_bytes_in=c["payload"][i][1],
-        pkt_len_min=c["lmin"][i] if total else None,
-        pkt_len_max=c["lmax"][i] if total else None,
-        pkt_len_mean=c["mean"][i] if total else None,
-        pkt_len_std=c["std"][i] if total else None,
-        iat_max_ms=c["iat_max"][i] if has_iat else None,
-        psh_count=fsum[PSH],
-        ack_count=fsum[ACK],
-        urg_count=fsum[URG],
-        end_reason=reason,
+    return build(
+        NetworkFlow,
+        dict(
+            sensor=sensor,
+            occurred_at=when(c["last"][i]),
+            src=endpoint(src_ip, sport if ported else None),
+            dst=endpoint(dst_ip, dport if ported else None),
+            community_id=cid,
+            transport=TRANSPORTS.get(proto, "other"),
+            started_at=when(c["first"][i]),
+            ended_at=when(c["last"][i]),
+            packets_out=c["pkts"][i][0],
+            packets_in=c["pkts"][i][1],
+            bytes_out=c["bytes"][i][0],
+            bytes_in=c["bytes"][i][1],
+            state=state,
+            tcp_flags_out=c["flag_or"][i][0],
+            tcp_flags_in=c["flag_or"][i][1],
+            syn_count=fsum[SYN],
+            rst_count=fsum[RST],
+            fin_count=fsum[FIN],
+            app=APP_NAMES[app] if 0 < app < len(APP_NAMES) else None,
+            iat_mean_ms=c["iat_mean"][i] if has_iat else None,
+            iat_std_ms=c["iat_std"][i] if has_iat else None,
+            payload_bytes_out=c["payload"][i][0],
+            payload_bytes_in=c["payload"][i][1],
+            pkt_len_min=c["lmin"][i] if total else None,
+            pkt_len_max=c["lmax"][i] if total else None,
+            pkt_len_mean=c["mean"][i] if total else None,
+            pkt_len_std=c["std"][i] if total else None,
+            iat_max_ms=c["iat_max"][i] if has_iat else None,
+            psh_count=fsum[PSH],
+            ack_count=fsum[ACK],
+            urg_count=fsum[URG],
+            end_reason=reason,
+        ),
     )
 
 

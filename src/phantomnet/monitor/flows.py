@@ -68,6 +68,7 @@ _COLUMNS: dict[str, tuple[str, tuple[int, ...]]] = {
     "attempt": ("i1", ()),
     "outcome": ("i1", ()),
     "closed_ts": ("f8", ()),
+    "insp": ("u1", ()),
 }
 
 
@@ -131,6 +132,7 @@ class FlowTable:
     attempt: npt.NDArray[np.int8]
     outcome: npt.NDArray[np.int8]
     closed_ts: F64
+    insp: npt.NDArray[np.uint8]
 
     def __init__(self, config: FlowConfig, on_end: EndHook, capacity: int = 65536) -> None:
         self.config = config
@@ -290,6 +292,7 @@ class FlowTable:
             "iat_n",
             "app",
             "closed_ts",
+            "insp",
         ):
             getattr(self, name)[slots] = 0
         self.len_min[slots] = 1 << 40

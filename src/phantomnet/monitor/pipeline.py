@@ -8,15 +8,19 @@ from its own state, so replay, live capture and tests all drive it the same way.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from phantomnet.events import Event, SensorRef
+from phantomnet.events import Detection, Event, SensorRef
 from phantomnet.monitor.batch import RawBatch
 from phantomnet.monitor.config import MonitorConfig
-from phantomnet.monitor.decode import Decoded, decode
+from phantomnet.monitor.decode import decode
+from phantomnet.monitor.detect.registry import Detectors
 from phantomnet.monitor.flowevents import flow_events
-from phantomnet.monitor.flows import FlowTable, FlowUpdate
+from phantomnet.monitor.flows import FlowTable
+from phantomnet.monitor.protocols import ProtocolStage
+from phantomnet.monitor.sampling import Sampler
 
-I64 = np.ndarray
+I64 = npt.NDArray[np.int64]
 
 
 class Pipeline:
@@ -27,9 +31,13 @@ class Pipeline:
         self.sensor = SensorRef(node=node, component="monitor")
         self.events: list[Event] = []
         self.table = FlowTable(config.flows, self._flows_ended)
+        self.detectors = Detectors(config, node)
+        self.protocols = ProtocolStage(config, self.sensor, self.detectors)
+        self.sampler = Sampler(config.sampling, self.sensor)
         self.now = 0.0
         self.packets = 0
         self.bytes = 0
+        self.detections = 0
         f = config.flows
         self.tick_s = min(1.0, f.tcp_closed_s, f.udp_idle_s, f.icmp_idle_s, f.attempt_timeout_s)
 
@@ -58,7 +66,7 @@ class Pipeline:
         if now < self.table.next_check:
             return
         self.now = max(self.now, now)
-        self.table.timeout_attempts(self.now)
+        self._outcomes(self.table.timeout_attempts(self.now))
         self.table.expire(self.now)
         self.table.next_check = self.now + self.tick_s
 
@@ -68,15 +76,34 @@ class Pipeline:
         self.packets += len(batch)
         self.bytes += int(batch.wirelen.sum())
         self.now = max(self.now, float(batch.ts.max()))
-        self._after_flows(dec, upd)
+        for hook in self.detectors.on_batch:
+            self._found(hook(dec))
+        failed = self.protocols.run(dec, upd, self.table)
+        self.events.extend(self.protocols.events)
+        self.protocols.events = []
+        self._found(self.protocols.detections)
+        self.protocols.detections = []
+        self._outcomes(np.concatenate([upd.outcomes, failed]).astype(np.int64))
+        self.events.extend(self.sampler.batch(dec))
 
-    def _after_flows(self, dec: Decoded, upd: FlowUpdate) -> None:
-        """Parsers and detectors (filled in by later stages)."""
+    def _outcomes(self, slots: I64) -> None:
+        if slots.size:
+            for hook in self.detectors.on_outcomes:
+                self._found(hook(self.table, slots))
+
+    def _found(self, detections: list[Detection]) -> None:
+        for det in detections:
+            self.sampler.flag(det)
+        self.detections += len(detections)
+        self.events.extend(detections)
 
     def finish(self) -> list[Event]:
         """End of capture: resolve pending attempts and report every open flow."""
-        self.table.timeout_attempts(self.now, force=True)
+        self._outcomes(self.table.timeout_attempts(self.now, force=True))
         self.table.flush()
+        stats = self.sampler.stats()
+        if stats is not None:
+            self.events.append(stats)
         return self._take()
 
     def _take(self) -> list[Event]:

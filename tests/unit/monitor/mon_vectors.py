@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import unavailable
+from tests.conftest import unavailable
 
 REPO = Path(__file__).resolve().parents[3]
 
