@@ -15,7 +15,7 @@ from phantomnet.settings import validate_section
 
 #: SHA-256 of ``phantomnet/scoring/default_model/model.skops`` (rewritten only by the
 #: reproducible training script; see docs/model-report.md).
-DEFAULT_MODEL_SHA256 = "22996b3e416973b5e67fc4a38a6e531c87ac78d39aa274d73004c08dd71dd6de"
+DEFAULT_MODEL_SHA256 = "8d0ada8f91b9213fdf96787b5a4acd8be9875dfe08d9bfc9cd3247481678b8f6"
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
