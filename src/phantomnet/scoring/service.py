@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phantomnet.bus.base import Batch, EventBus
+from phantomnet.errors import ModelError
 from phantomnet.events import Score, SensorRef
 from phantomnet.plugins import Component
 from phantomnet.scoring.config import ScoringConfig, scoring_config
@@ -110,6 +111,17 @@ class Scorer:
             session_context_s=config.session_context_s,
         )
         self.cache = VerdictCache(config.cache_ttl_s, config.cache_max_ips, clock)
+        self._check_features()
+
+    def _check_features(self) -> None:
+        """Refuse a model whose feature lists differ from what this extractor produces."""
+        wanted = {"flow": self.extractor.flows.names, "session": self.extractor.sessions.names}
+        for head, names in wanted.items():
+            if head in self.model.heads and self.model.features(head) != names:  # type: ignore[arg-type]
+                raise ModelError(
+                    f"model {self.model.version!r} {head} features do not match this version "
+                    f"of PhantomNet (scoring.include_identity? retrain with `phantomnet train`)"
+                )
 
     def score_subjects(self, subjects: list[Subject]) -> list[tuple[Subject, Verdict]]:
         """Score subjects with one model call per head."""

@@ -130,3 +130,11 @@ def test_cache_ttl_and_escalation() -> None:
     for ip in "bcde":
         cache.put(ip, low)
     assert len(cache) == 3  # bounded
+
+
+def test_a_model_with_other_features_is_refused_at_start(model: ScoringModel) -> None:
+    from phantomnet.errors import ModelError
+    from phantomnet.scoring.service import Scorer
+
+    with pytest.raises(ModelError, match="flow features do not match"):
+        Scorer(model, ScoringConfig(include_identity=True))
