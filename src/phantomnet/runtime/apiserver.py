@@ -56,8 +56,9 @@ class ApiServer(Component):
         sock.setblocking(False)
         self.sock = sock
         app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        )
         self.server = _Server(config)
 
     async def run(self) -> None:
