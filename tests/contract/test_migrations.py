@@ -18,6 +18,8 @@ from phantomnet.storage.tables import Base
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 EXPECTED = set(Base.metadata.tables)
+#: the newest revision shipped (bump when a migration is added)
+HEAD = "0002_block_applied"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,7 +53,7 @@ async def _state(url: str) -> dict[str, Any]:
 async def test_upgrade_downgrade_upgrade(url: str) -> None:
     assert migrate.current(url) is None
     migrate.upgrade(url)  # called from a running loop: alembic runs in a worker thread
-    assert migrate.current(url) == migrate.head() == "0001"
+    assert migrate.current(url) == migrate.head() == HEAD
     state = await _state(url)
     assert state["tables"] == EXPECTED
     assert "ix_event_src_ip_occurred_at" in state["indexes"]["event"]
@@ -64,11 +66,11 @@ async def test_upgrade_downgrade_upgrade(url: str) -> None:
     await migrate.upgrade_async(url)
     again = await _state(url)
     assert again["tables"] == EXPECTED and again["diff"] == []
-    assert await migrate.current_async(url) == "0001"
+    assert await migrate.current_async(url) == HEAD
 
 
 def test_sync_callers_without_a_loop(url: str) -> None:
     migrate.upgrade(url)
-    assert migrate.current(url) == "0001"
+    assert migrate.current(url) == HEAD
     migrate.downgrade(url, "base")
     assert migrate.current(url) is None

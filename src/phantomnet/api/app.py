@@ -33,6 +33,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "phantomnet.api.routes.stream",
     "phantomnet.api.routes.intel",
     "phantomnet.api.routes.sessions",
+    "phantomnet.api.routes.response",
     "phantomnet.api.routes.analysis",
 )
 
