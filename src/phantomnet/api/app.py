@@ -34,6 +34,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "phantomnet.api.routes.intel",
     "phantomnet.api.routes.sessions",
     "phantomnet.api.routes.response",
+    "phantomnet.api.routes.analysis",
 )
 
 #: Problem responses shown in OpenAPI for every route.

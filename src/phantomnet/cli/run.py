@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "phantomnet.cli.db",
     "phantomnet.cli.token",
     "phantomnet.cli.response",
+    "phantomnet.cli.train",
 ]
 
 
