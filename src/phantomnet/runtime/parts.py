@@ -10,6 +10,8 @@ from phantomnet.runtime.build import Factory, Runtime
 
 
 def storage_writer(rt: Runtime) -> list[Component]:
+    """The writer, enriching new attackers with offline geolocation when it is on."""
+    from phantomnet.intel.geo import enricher
     from phantomnet.storage.writer import StorageWriter
 
     db = rt.settings.database
@@ -19,8 +21,15 @@ def storage_writer(rt: Runtime) -> list[Component]:
         batch_size=db.batch_size,
         flush_interval_s=db.flush_interval_s,
         consumer=f"{rt.settings.node}:storage",
+        enrich=enricher(rt.settings),
     )
     return [writer]
+
+
+def scoring(rt: Runtime) -> list[Component]:
+    from phantomnet.scoring.service import build_scoring
+
+    return build_scoring(rt.settings, rt.bus)
 
 
 def retention_job(rt: Runtime) -> list[Component]:
@@ -56,6 +65,7 @@ SENSOR = frozenset({"all", "sensor"})
 PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, storage_writer),
     (SERVER, retention_job),
+    (SERVER, scoring),
     (SERVER, response),
     (SERVER, api_server),
 ]
