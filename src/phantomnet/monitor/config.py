@@ -159,7 +159,7 @@ class WebAttackConfig(DetectorSection):
 class DetectorsConfig(_Model):
     port_scan: PortScanConfig = PortScanConfig()
     syn_flood: FloodConfig = FloodConfig()
-    udp_flood: FloodConfig = FloodConfig(threshold=5000)
+    udp_flood: FloodConfig = FloodConfig(threshold=2000)
     icmp_flood: FloodConfig = FloodConfig(threshold=1000, min_ratio=0.4)
     brute_force: BruteForceConfig = BruteForceConfig()
     arp_spoof: ArpSpoofConfig = ArpSpoofConfig()

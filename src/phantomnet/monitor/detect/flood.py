@@ -1,6 +1,7 @@
 """Shared engine of the flood detectors: count-min sketches ahead of any per-target state.
 
-Per window (``window_s`` of capture time) two count-min sketches count, per target, the
+Over a sliding window (``window_s`` of capture time, the previous window weighted by
+the part of it still inside) two count-min sketches count, per target, the
 packets that look like the flood (e.g. lone SYNs) and the packets that do not (e.g. the
 ACKs and data of real connections to the same port). Both are updated for the whole batch
 with ``np.add.at``; only a target whose estimate crosses ``threshold`` costs any Python work.
@@ -114,7 +115,10 @@ class FloodDetector:
         self.report = Reporter(node, self.spec.rule, config.severity)
         self.attack = CountMin()
         self.other = CountMin()
+        self.prev_attack = CountMin()
+        self.prev_other = CountMin()
         self.window = -1
+        self.weight = 0.0
         self.hot: Lru[int, _Hot] = Lru(config.max_targets)
 
     def masks(self, dec: Decoded) -> tuple[Mask, Mask]:
@@ -147,14 +151,15 @@ class FloodDetector:
         self, dec: Decoded, w: int, attack: Mask, other_keys: U64, target: U64
     ) -> list[Detection]:
         if w != self.window:
-            self.window = w
-            self.attack.clear()
-            self.other.clear()
+            self._roll(w)
         self.attack.add(target[attack])
         self.other.add(other_keys)
         idx = np.flatnonzero(attack)
+        # Sliding window: the previous window counts for the part still inside it.
+        end = float(dec.batch.ts[idx[-1]]) / self.cfg.window_s
+        self.weight = max(0.0, 1.0 - (end - w))
         keys, first = np.unique(target[idx], return_index=True)
-        est = self.attack.query(keys)
+        est = self._estimate(self.attack, self.prev_attack, keys)
         over = est >= self.cfg.threshold
         found = []
         for k, i, n in zip(
@@ -165,11 +170,29 @@ class FloodDetector:
                 found.append(hit)
         return found
 
+    def _roll(self, w: int) -> None:
+        """Start window ``w``; the one before it becomes ``prev`` (older ones are dropped)."""
+        if w == self.window + 1:
+            self.attack, self.prev_attack = self.prev_attack, self.attack
+            self.other, self.prev_other = self.prev_other, self.other
+        else:
+            self.prev_attack.clear()
+            self.prev_other.clear()
+        self.attack.clear()
+        self.other.clear()
+        self.window = w
+
+    def _estimate(self, cur: CountMin, prev: CountMin, keys: U64) -> npt.NDArray[np.int64]:
+        est = cur.query(keys) + (prev.query(keys) * self.weight).astype(np.int64)
+        out: npt.NDArray[np.int64] = est
+        return out
+
     def _hot(
         self, dec: Decoded, key: int, i: int, n: int, rows: npt.NDArray[np.int64], target: U64
     ) -> Detection | None:
         ts = dec.batch.ts
-        other = int(self.other.query(np.array([key], dtype=np.uint64))[0])
+        one = np.array([key], dtype=np.uint64)
+        other = int(self._estimate(self.other, self.prev_other, one)[0])
         if n / (n + other) < self.cfg.min_ratio:
             return None
         hot = self.hot.get(key, lambda: _Hot(first=float(ts[rows[0]])))

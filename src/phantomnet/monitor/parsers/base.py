@@ -45,7 +45,11 @@ class Cursor:
         return self.data[self.pos - 1]
 
     def u16(self) -> int:
-        return int.from_bytes(self.take(2), "big")
+        pos = self.pos
+        if pos + 2 > self.end:
+            raise Short
+        self.pos = pos + 2
+        return (self.data[pos] << 8) | self.data[pos + 1]
 
     def u24(self) -> int:
         return int.from_bytes(self.take(3), "big")

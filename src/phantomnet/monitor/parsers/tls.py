@@ -8,6 +8,7 @@ is encrypted. SSLv2-compatible ClientHellos are recognised too.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -169,11 +170,9 @@ def _handshakes(data: bytes, result: TlsResult) -> None:
 
 
 def _u16_list(cur: Cursor, nbytes: int) -> tuple[int, ...]:
-    inner = cur.sub(nbytes)
-    out: list[int] = []
-    while inner.remaining() >= 2 and len(out) < MAX_ITEMS:
-        out.append(inner.u16())
-    return tuple(out)
+    raw = cur.take(nbytes)
+    count = min(len(raw) // 2, MAX_ITEMS)
+    return struct.unpack_from(f"!{count}H", raw)
 
 
 def _extensions(cur: Cursor) -> list[tuple[int, bytes]]:
