@@ -19,7 +19,7 @@ def test_ssh_brute_force_by_connections(tmp_path: Path) -> None:
         pk += conn(C, S, 40000 + i, 22, 1.0 + i, b"SSH-2.0-libssh\r\n", b"SSH-2.0-OpenSSH\r\n")
     found = detections(run(tmp_path, pk), "brute_force")
     assert found and found[0].protocol == "ssh" and found[0].src and found[0].src.ip == C
-    assert found[0].count == 10
+    assert found[0].count == 8
 
 
 def test_ftp_failed_logins_counted_per_reply(tmp_path: Path) -> None:
