@@ -165,3 +165,10 @@ def test_dns_server_answering_is_not_a_udp_flood(tmp_path: Path) -> None:
             )
         )
     assert detections(run(tmp_path, pk), "udp_flood") == []
+
+
+def test_window_with_only_other_traffic(tmp_path: Path) -> None:
+    """A batch whose later window holds no flood-like packet (regression from the bench)."""
+    pk = [(1.5, craft.tcp4("172.16.0.1", VICTIM, 1000, 80, SY))]
+    pk += [(2.5 + i * 0.001, craft.tcp4("172.16.0.1", VICTIM, 1000, 80, A)) for i in range(5)]
+    assert detections(run(tmp_path, pk)) == []

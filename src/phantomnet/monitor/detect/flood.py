@@ -155,6 +155,8 @@ class FloodDetector:
         self.attack.add(target[attack])
         self.other.add(other_keys)
         idx = np.flatnonzero(attack)
+        if idx.size == 0:
+            return []
         # Sliding window: the previous window counts for the part still inside it.
         end = float(dec.batch.ts[idx[-1]]) / self.cfg.window_s
         self.weight = max(0.0, 1.0 - (end - w))
