@@ -17,7 +17,7 @@ from phantomnet.events import (
 )
 from phantomnet.events.network import Transport
 from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.fastmodel import endpoint
+from phantomnet.monitor.fastmodel import endpoint, event_id
 from phantomnet.monitor.fingerprints import hassh, ja3, ja3s, ja4
 from phantomnet.monitor.parsers.arp import ArpMessage
 from phantomnet.monitor.parsers.base import Anomaly
@@ -42,6 +42,7 @@ def _at(ts: float) -> datetime:
 def _ends(meta: Meta) -> dict[str, object]:
     ported = meta.proto in (6, 17, 132)
     return {
+        "event_id": event_id(),
         "occurred_at": _at(meta.ts),
         "src": endpoint(meta.src, meta.sport if ported else None),
         "dst": endpoint(meta.dst, meta.dport if ported else None),

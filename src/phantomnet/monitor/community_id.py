@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+from functools import lru_cache
 
 ICMP4_PAIRS = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17}
 ICMP6_PAIRS = {
@@ -37,6 +38,7 @@ def icmp_ports(proto: int, mtype: int, code: int) -> tuple[int, int, bool]:
     return mtype, code, True
 
 
+@lru_cache(maxsize=65536)
 def community_id(
     proto: int,
     saddr: bytes,

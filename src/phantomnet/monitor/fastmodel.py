@@ -11,15 +11,29 @@ built this way equals the validated one and survives the validating JSON codec.
 
 from __future__ import annotations
 
+import os
+import random
 from functools import lru_cache
 from typing import Any, TypeVar
-from uuid import uuid4
+from uuid import UUID
 
 from pydantic import BaseModel
 
 from phantomnet.events import Endpoint
 
 M = TypeVar("M", bound=BaseModel)
+
+
+_RNG = random.Random(os.urandom(32))
+
+
+def event_id() -> UUID:
+    """A random (version 4) UUID without a system call per event.
+
+    Event ids are idempotency keys, not secrets: a PRNG seeded once from the OS is unique
+    enough and ~10x cheaper than ``uuid.uuid4()``'s ``os.urandom`` call per event.
+    """
+    return UUID(int=_RNG.getrandbits(128), version=4)
 
 
 @lru_cache(maxsize=64)
@@ -38,7 +52,7 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     data = dict(_defaults(cls))
     data.update(values)
     if "event_id" in data and "event_id" not in values:
-        data["event_id"] = uuid4()
+        data["event_id"] = event_id()
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", data)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))

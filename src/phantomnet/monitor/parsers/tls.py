@@ -180,9 +180,14 @@ def _extensions(cur: Cursor) -> list[tuple[int, bytes]]:
     if cur.remaining() < 2:
         return exts
     inner = cur.sub(cur.u16())
-    while inner.remaining() >= 4 and len(exts) < MAX_ITEMS:
-        etype = inner.u16()
-        exts.append((etype, inner.take(inner.u16())))
+    data, pos, end = inner.data, inner.pos, inner.end
+    while pos + 4 <= end and len(exts) < MAX_ITEMS:
+        etype = (data[pos] << 8) | data[pos + 1]
+        size = (data[pos + 2] << 8) | data[pos + 3]
+        if pos + 4 + size > end:
+            raise Short
+        exts.append((etype, data[pos + 4 : pos + 4 + size]))
+        pos += 4 + size
     return exts
 
 
