@@ -33,7 +33,7 @@ class ProtocolStage:
         self.sensor = sensor
         self.det = detectors
         self.emit_protocol = config.sampling.emit_protocol_events
-        self.streams = StreamBuffers()
+        self.streams = StreamBuffers(max_streams=4096)
         self.emitted: dict[tuple[int, int], int] = {}
         self.events: list[Event] = []
         self.detections: list[Detection] = []
@@ -119,13 +119,16 @@ class ProtocolStage:
             table.app[m.slot] = APP["ssh"]
             finished = self._ssh(m, data, d == 1)
         else:
-            finished = self._tls(dec, i, m, key, data, d)
+            finished = self._tls(dec, i, m, key, data, d, table)
             if self.emitted.get(key):
                 table.app[m.slot] = APP["tls"]
         if finished or self.streams.full(data):
-            self.streams.close(key)
-            self.emitted.pop(key, None)
-            table.insp[m.slot] = (int(table.insp[m.slot]) & ~OPEN[d] & 0xFF) | DONE[d]
+            self._close(table, m.slot, key, d)
+
+    def _close(self, table: FlowTable, slot: int, key: tuple[int, int], d: int) -> None:
+        self.streams.close(key)
+        self.emitted.pop(key, None)
+        table.insp[slot] = (int(table.insp[slot]) & ~OPEN[d] & 0xFF) | DONE[d]
 
     def _ssh(self, m: Meta, data: bytes, is_server: bool) -> bool:
         res = parse_ssh(data)
@@ -135,13 +138,22 @@ class ProtocolStage:
         return True
 
     def _tls(
-        self, dec: Decoded, i: int, m: Meta, key: tuple[int, int], data: bytes, d: int
+        self,
+        dec: Decoded,
+        i: int,
+        m: Meta,
+        key: tuple[int, int],
+        data: bytes,
+        d: int,
+        table: FlowTable,
     ) -> bool:
         res = parse_tls(data)
         start = self.emitted.get(key, 0)
         for msg in res.messages[start:]:
             self._emit(ev.tls_event(self.sensor, m, msg, self.config.ja4_alpn_mode))
             self._detect(self.det.on_tls, m, msg)
+            if isinstance(msg, ServerHello) and not msg.retry:
+                self._close(table, m.slot, (m.flow_key, 1 - d), 1 - d)  # no 2nd ClientHello
         self.emitted[key] = len(res.messages)
         if res.anomaly is not None:
             self._anomaly(dec, i, res.anomaly, m)

@@ -9,7 +9,8 @@ the defaults), and the walk is floored at ``log((1-DR)/(1-FPR))`` so a long beni
 cannot hide a later scan for more than a few extra probes. Horizontal (many hosts) and
 vertical (many ports) scans are both distinct (host, port) pairs; the summary says which.
 
-State is bounded: at most ``max_sources`` sources (LRU) and 4096 remembered pairs each.
+State is bounded: at most ``max_sources`` sources (LRU) and 4096 remembered pairs each,
+and a source gets state only once it fails (successes alone keep it at the floor).
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ class PortScan:
 
     def _one(self, t: FlowTable, slot: int) -> Detection | None:
         (o_hi, o_lo, _), (r_hi, r_lo, r_port) = endpoints(t, slot)
-        src = self.sources.get((o_hi, o_lo), _Source)
+        known = self.sources.peek((o_hi, o_lo))
+        if known is None and int(t.outcome[slot]) == SUCCESS:
+            return None  # an unknown source that succeeds stays at the benign floor: no state
+        src = known if known is not None else self.sources.get((o_hi, o_lo), _Source)
         pair = (r_hi, r_lo, r_port)
         if pair in src.pairs:
             return None

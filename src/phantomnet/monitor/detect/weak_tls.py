@@ -36,14 +36,14 @@ class WeakTls:
         self.cfg = config
         self.report = Reporter(node, self.rule, config.severity)
         self.min_version = RANK.get(config.min_version, 0x0303)
-        self.hellos: Lru[int, ClientHello] = Lru(50_000)
+        self.offered13: Lru[int, bool] = Lru(50_000)  # flow key -> client offered TLS 1.3
         self.reported: Lru[tuple[str, int, str], float] = Lru(50_000)
 
     def on_tls(self, meta: Meta, msg: ClientHello | ServerHello | Certificate) -> list[Detection]:
         if not self.cfg.enabled:
             return []
         if isinstance(msg, ClientHello):
-            self.hellos.set(meta.flow_key, msg)
+            self.offered13.set(meta.flow_key, 0x0304 in msg.supported_versions)
             if msg.sslv2:
                 return self._emit(meta, ["SSLv2-format ClientHello"], server_is_src=False)
             return []
@@ -71,8 +71,7 @@ class WeakTls:
             reasons.append(f"weak cipher {name}")
         elif self.cfg.flag_no_forward_secrecy and version < 0x0304 and NO_PFS.search(name):
             reasons.append(f"no forward secrecy ({name})")
-        hello = self.hellos.peek(meta.flow_key)
-        if hello is not None and 0x0304 in hello.supported_versions and version <= 0x0302:
+        if self.offered13.peek(meta.flow_key) and version <= 0x0302:
             reasons.append(f"downgrade: client offered TLS 1.3, got {version_name(version)}")
         return reasons
 
