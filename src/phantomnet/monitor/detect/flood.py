@@ -224,7 +224,7 @@ class FloodDetector:
             if self.cfg.allowed(attacker):
                 return None
         sources = hot.sources.count()
-        who = attacker or f"~{sources} distinct (likely spoofed) sources"
+        who = attacker or f"at least ~{sources} distinct (likely spoofed) sources"
         port = int(dec.dport[i]) if self.spec.per_port else None
         summary = (
             f"{self.spec.rule}: {n} packets in {self.cfg.window_s:g}s to {victim}"
