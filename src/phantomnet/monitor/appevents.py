@@ -90,6 +90,7 @@ def tls_event(
     meta: Meta,
     msg: ClientHello | ServerHello | Certificate,
     ja4_mode: Literal["spec", "foxio"],
+    transport: str = "t",
 ) -> NetworkTls:
     if isinstance(msg, ClientHello):
         digest, text = ja3(msg)
@@ -104,7 +105,7 @@ def tls_event(
             alpn=tuple(a.decode("utf-8", "backslashreplace") for a in msg.alpn[:8]),
             ja3=digest,
             ja3_string=text,
-            ja4=ja4(msg, alpn_mode=ja4_mode),
+            ja4=ja4(msg, transport, alpn_mode=ja4_mode),
         )
     if isinstance(msg, ServerHello):
         digest, _text = ja3s(msg)

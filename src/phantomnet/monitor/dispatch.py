@@ -74,6 +74,7 @@ class Selected:
     arp: I64
     icmp_err: I64
     login_fail: I64
+    quic: I64
 
 
 def _head32(dec: Decoded, pos: I64, ok: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint32]:
@@ -109,6 +110,9 @@ def select(dec: Decoded, upd: FlowUpdate, table: FlowTable) -> Selected:
         ((dec.proto == ICMP) & (dec.sport == 3)) | ((dec.proto == ICMP6) & (dec.sport == 1))
     )
     login = tcp & np.isin(head, LOGIN_FAIL_HEADS)
+    long_header = ((head >> 24) & 0xC0) == 0xC0
+    quic = udp & upd.out & (upd.slot >= 0) & long_header & ~dns_port & (dec.pl_len >= 1200)
+    quic &= (table.insp[np.maximum(upd.slot, 0)] & DONE[0]) == 0
     return Selected(
         dns=np.flatnonzero(dns),
         http=np.flatnonzero(http),
@@ -116,6 +120,7 @@ def select(dec: Decoded, upd: FlowUpdate, table: FlowTable) -> Selected:
         arp=np.flatnonzero(dec.l3 == L3_ARP),
         icmp_err=np.flatnonzero(icmp_err),
         login_fail=np.flatnonzero(login),
+        quic=np.flatnonzero(quic),
     )
 
 

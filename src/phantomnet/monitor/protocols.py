@@ -20,6 +20,7 @@ from phantomnet.monitor.parsers.dns import DnsMessage, parse_dns
 from phantomnet.monitor.parsers.http import HttpMessage, parse_http
 from phantomnet.monitor.parsers.ssh import looks_like_ssh, parse_ssh
 from phantomnet.monitor.parsers.tls import ClientHello, ServerHello, parse_tls
+from phantomnet.monitor.quicstage import QuicHellos
 from phantomnet.monitor.streams import StreamBuffers
 
 APP = {"dns": 1, "http": 2, "tls": 3, "ssh": 4, "ftp": 5, "smtp": 6}
@@ -34,6 +35,7 @@ class ProtocolStage:
         self.det = detectors
         self.emit_protocol = config.sampling.emit_protocol_events
         self.streams = StreamBuffers(max_streams=4096)
+        self.quic = QuicHellos()
         self.emitted: dict[tuple[int, int], int] = {}
         self.events: list[Event] = []
         self.detections: list[Detection] = []
@@ -46,6 +48,7 @@ class ProtocolStage:
             (sel.http, self._http),
             (sel.stream, self._stream),
             (sel.login_fail, self._login_fail),
+            (sel.quic, self._quic),
         ]
         for rows, handler in steps:
             for i in rows.tolist():
@@ -106,6 +109,18 @@ class ProtocolStage:
         table.app[m.slot] = APP[protocol]
         for hook in self.det.on_login_fail:
             self.detections.extend(hook(m, protocol))
+
+    def _quic(self, dec: Decoded, upd: FlowUpdate, table: FlowTable, i: int) -> None:
+        m = meta(dec, upd, i)
+        if table.insp[m.slot] & DONE[0]:
+            return  # hello already read earlier in this batch
+        hello = self.quic.add(m.flow_key, payload_of(dec, i))
+        if hello is None:
+            return
+        table.app[m.slot] = APP["tls"]
+        table.insp[m.slot] |= DONE[0]
+        self._emit(ev.tls_event(self.sensor, m, hello, self.config.ja4_alpn_mode, "q"))
+        self._detect(self.det.on_tls, m, hello)
 
     def _stream(self, dec: Decoded, upd: FlowUpdate, table: FlowTable, i: int) -> None:
         m = meta(dec, upd, i)

@@ -25,14 +25,14 @@ def _captures() -> list[Path]:
 
 
 def _tshark(pcap: Path) -> tuple[Counter[str], Counter[str]]:
-    """tshark's JA3 of every ClientHello and JA3S of every ServerHello (TCP) in one run."""
+    """tshark's JA3 of every ClientHello (TCP and QUIC) and JA3S of every TCP ServerHello."""
     out = subprocess.run(
         [
             "tshark",
             "-r",
             str(pcap),
             "-Y",
-            "tcp && (tls.handshake.type == 1 || tls.handshake.type == 2)",
+            "tls.handshake.type == 1 || (tcp && tls.handshake.type == 2)",
             "-T",
             "fields",
             "-e",
@@ -56,14 +56,15 @@ def _tshark(pcap: Path) -> tuple[Counter[str], Counter[str]]:
 
 def test_ja3_and_ja3s_equal_tshark_on_every_hello() -> None:
     require_tool("tshark")
-    checked = 0
+    checked = quic = 0
     for pcap in _captures():
         tls = [e for e in events_from_pcap(pcap) if isinstance(e, NetworkTls)]
         ja3s = Counter(e.ja3 for e in tls if e.message == "client_hello")
         ja3ss = Counter(e.ja3s for e in tls if e.message == "server_hello")
         assert (ja3s, ja3ss) == _tshark(pcap), pcap.name
         checked += sum(ja3s.values())
-    assert checked >= 80
+        quic += sum(1 for e in tls if e.ja4 and e.ja4.startswith("q"))
+    assert checked >= 100 and quic >= 20
 
 
 def _stream_key(row: dict[str, str]) -> int:

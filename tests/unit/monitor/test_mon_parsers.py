@@ -107,3 +107,13 @@ def test_mutated_client_hello_never_raises(pos: int, byte: bytes) -> None:
     hello = bytearray(craft.client_hello())
     hello[pos % len(hello)] = byte[0]
     parse_tls(bytes(hello))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=1400))
+def test_quic_initial_never_raises(data: bytes) -> None:
+    from phantomnet.monitor.parsers.quic import parse_initial
+
+    for packet in (b"\xc3\x00\x00\x00\x01" + data, data):
+        result = parse_initial(packet)
+        assert result is None or result.size <= len(packet)

@@ -139,6 +139,20 @@ def parse_tls(data: bytes) -> TlsResult:
     return result
 
 
+def parse_client_hello(handshake: bytes) -> ClientHello | None:
+    """A ClientHello from a handshake message (type, 3-byte length, body), e.g. from QUIC
+    CRYPTO frames; None if incomplete or malformed."""
+    if len(handshake) < 4 or handshake[0] != 1:
+        return None
+    length = int.from_bytes(handshake[1:4], "big")
+    if len(handshake) < 4 + length:
+        return None
+    try:
+        return _client_hello(handshake[4 : 4 + length])
+    except Short:
+        return None
+
+
 def _plain_hello(body: bytes) -> bool:
     """After a CCS only a Client/ServerHello filling its record exactly is plaintext (HRR)."""
     return (
