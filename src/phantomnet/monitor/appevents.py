@@ -14,10 +14,11 @@ from phantomnet.events import (
     NetworkTls,
     ParserAnomaly,
     SensorRef,
+    attacker_text,
 )
 from phantomnet.events.network import Transport
 from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.fastmodel import endpoint, event_id
+from phantomnet.monitor.fastmodel import build, endpoint, event_id
 from phantomnet.monitor.fingerprints import hassh, ja3, ja3s, ja4
 from phantomnet.monitor.parsers.arp import ArpMessage
 from phantomnet.monitor.parsers.base import Anomaly
@@ -39,6 +40,11 @@ def _at(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _t(text: str | None) -> str | None:
+    """Attacker-controlled text, capped and escaped exactly as the model's validator would."""
+    return None if text is None else attacker_text(text)
+
+
 def _ends(meta: Meta) -> dict[str, object]:
     ported = meta.proto in (6, 17, 132)
     return {
@@ -52,36 +58,45 @@ def _ends(meta: Meta) -> dict[str, object]:
 
 def dns_event(sensor: SensorRef, meta: Meta, msg: DnsMessage) -> NetworkDns:
     transport: Transport = "tcp" if meta.proto == 6 else "udp"
-    return NetworkDns(
-        sensor=sensor,
-        **_ends(meta),
-        txid=msg.txid,
-        is_response=msg.is_response,
-        qname=msg.qname,
-        qtype=msg.qtype,
-        rcode=msg.rcode if msg.is_response else None,
-        answers=tuple(
-            DnsAnswer(name=a.name, rtype=a.rtype[:16], ttl=a.ttl, data=a.data)
-            for a in msg.answers[:MAX_LIST]
-        ),
-        transport=transport,
+    answers = tuple(
+        build(
+            DnsAnswer, {"name": _t(a.name), "rtype": a.rtype[:16], "ttl": a.ttl, "data": _t(a.data)}
+        )
+        for a in msg.answers[:MAX_LIST]
+    )
+    return build(
+        NetworkDns,
+        {
+            "sensor": sensor,
+            **_ends(meta),
+            "txid": msg.txid,
+            "is_response": msg.is_response,
+            "qname": _t(msg.qname),
+            "qtype": msg.qtype[:16],
+            "rcode": msg.rcode[:16] if msg.is_response else None,
+            "answers": answers,
+            "transport": transport,
+        },
     )
 
 
 def http_event(sensor: SensorRef, meta: Meta, msg: HttpMessage) -> NetworkHttp:
-    return NetworkHttp(
-        sensor=sensor,
-        **_ends(meta),
-        is_response=msg.is_response,
-        method=msg.method,
-        uri=msg.uri,
-        host=msg.header("host"),
-        user_agent=msg.header("user-agent"),
-        status=msg.status,
-        location=msg.header("location"),
-        set_cookies=tuple(c.raw for c in msg.cookies[:MAX_LIST]),
-        hsts=msg.header("strict-transport-security"),
-        has_password_field=msg.has_password_field,
+    return build(
+        NetworkHttp,
+        {
+            "sensor": sensor,
+            **_ends(meta),
+            "is_response": msg.is_response,
+            "method": _t(msg.method),
+            "uri": _t(msg.uri),
+            "host": _t(msg.header("host")),
+            "user_agent": _t(msg.header("user-agent")),
+            "status": msg.status,
+            "location": _t(msg.header("location")),
+            "set_cookies": tuple(attacker_text(c.raw) for c in msg.cookies[:MAX_LIST]),
+            "hsts": _t(msg.header("strict-transport-security")),
+            "has_password_field": msg.has_password_field,
+        },
     )
 
 
@@ -94,36 +109,45 @@ def tls_event(
 ) -> NetworkTls:
     if isinstance(msg, ClientHello):
         digest, text = ja3(msg)
-        return NetworkTls(
-            sensor=sensor,
-            **_ends(meta),
-            message="client_hello",
-            version=version_name(msg.version),
-            supported_versions=tuple(version_name(v) for v in msg.supported_versions[:16]),
-            ciphers=tuple(cipher_name(c) for c in msg.ciphers[:MAX_LIST]),
-            sni=msg.sni,
-            alpn=tuple(a.decode("utf-8", "backslashreplace") for a in msg.alpn[:8]),
-            ja3=digest,
-            ja3_string=text,
-            ja4=ja4(msg, transport, alpn_mode=ja4_mode),
+        return build(
+            NetworkTls,
+            {
+                "sensor": sensor,
+                **_ends(meta),
+                "message": "client_hello",
+                "version": version_name(msg.version),
+                "supported_versions": tuple(version_name(v) for v in msg.supported_versions[:16]),
+                "ciphers": tuple(cipher_name(c) for c in msg.ciphers[:MAX_LIST]),
+                "sni": _t(msg.sni),
+                "alpn": tuple(attacker_text(a) for a in msg.alpn[:8]),
+                "ja3": digest,
+                "ja3_string": attacker_text(text),
+                "ja4": ja4(msg, transport, alpn_mode=ja4_mode),
+            },
         )
     if isinstance(msg, ServerHello):
         digest, _text = ja3s(msg)
-        return NetworkTls(
-            sensor=sensor,
-            **_ends(meta),
-            message="server_hello",
-            version=version_name(msg.negotiated),
-            cipher=cipher_name(msg.cipher)[:64],
-            ja3s=digest,
-            alpn=tuple(a.decode("utf-8", "backslashreplace") for a in msg.alpn[:8]),
+        return build(
+            NetworkTls,
+            {
+                "sensor": sensor,
+                **_ends(meta),
+                "message": "server_hello",
+                "version": version_name(msg.negotiated),
+                "cipher": cipher_name(msg.cipher)[:64],
+                "ja3s": digest,
+                "alpn": tuple(attacker_text(a) for a in msg.alpn[:8]),
+            },
         )
-    return NetworkTls(
-        sensor=sensor,
-        **_ends(meta),
-        message="certificate",
-        cert_key_bits=msg.key_bits,
-        cert_key_type=msg.key_type,
+    return build(
+        NetworkTls,
+        {
+            "sensor": sensor,
+            **_ends(meta),
+            "message": "certificate",
+            "cert_key_bits": msg.key_bits,
+            "cert_key_type": msg.key_type,
+        },
     )
 
 
@@ -131,13 +155,16 @@ def ssh_event(sensor: SensorRef, meta: Meta, res: SshResult, is_server: bool) ->
     digest, text = (None, None)
     if res.kexinit is not None:
         digest, text = hassh(res.kexinit, server=is_server)
-    return NetworkSsh(
-        sensor=sensor,
-        **_ends(meta),
-        is_server=is_server,
-        banner=res.banner,
-        hassh=digest,
-        hassh_string=text,
+    return build(
+        NetworkSsh,
+        {
+            "sensor": sensor,
+            **_ends(meta),
+            "is_server": is_server,
+            "banner": _t(res.banner),
+            "hassh": digest,
+            "hassh_string": _t(text),
+        },
     )
 
 

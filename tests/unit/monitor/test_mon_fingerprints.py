@@ -214,3 +214,15 @@ def test_ja4_alpn_edge_cases(alpn: bytes, spec: str, foxio: str) -> None:
     assert _alpn2((alpn,), "spec") == spec
     assert _alpn2((alpn,), "foxio") == foxio
     assert _alpn2((b"\x2a\x2a",), "spec") == "00"
+
+
+def test_every_event_from_the_reference_captures_passes_the_validating_codec() -> None:
+    """Events built without re-validation (fastmodel) equal their validated JSON round trip."""
+    from phantomnet.events import dump_event, parse_event
+
+    kinds: set[str] = set()
+    for pcap in _captures():
+        for event in events_from_pcap(pcap):
+            assert parse_event(dump_event(event)) == event, (pcap.name, event.kind)
+            kinds.add(event.kind)
+    assert {"network.flow", "network.tls", "network.ssh", "network.dns", "network.http"} <= kinds
