@@ -97,7 +97,8 @@ def select(dec: Decoded, upd: FlowUpdate, table: FlowTable) -> Selected:
     udp = payload & (dec.proto == UDP)
     head = _head32(dec, dec.pl_off, payload & (dec.pl_len >= 4))
     dns_port = np.isin(dec.sport, DNS_PORTS) | np.isin(dec.dport, DNS_PORTS)
-    dns = (udp | (payload & (dec.proto == TCP))) & dns_port
+    dns53 = (dec.sport == 53) | (dec.dport == 53)
+    dns = (udp & dns_port) | (payload & (dec.proto == TCP) & dns53)  # TCP: port 53 only
     http = tcp & np.isin(head, HTTP_HEADS) & ~dns_port
     d = np.where(upd.out, 0, 1)
     insp = table.insp[np.maximum(upd.slot, 0)]
