@@ -183,7 +183,7 @@ class MonitorConfig(_Model):
     snaplen: int = Field(default=65535, ge=64, le=262144)
     promiscuous: bool = True
     ring_block_kib: int = Field(default=1024, ge=4)
-    ring_blocks: int = Field(default=64, ge=2)
+    ring_blocks: int = Field(default=128, ge=2)
     block_timeout_ms: int = Field(default=50, ge=1)
     batch_size: int = Field(default=32768, ge=1, le=1_000_000)
     #: JA4 ALPN edge cases: "spec" (current FoxIO spec, as Suricata) or "foxio" (FoxIO's tools).
