@@ -110,6 +110,8 @@ def _write_jsonl(events: Iterable[Event], target: str, all_events: bool) -> None
         for event in events:
             if all_events or event.kind == "detection":
                 out.write(dump_event(event).decode() + "\n")
+                if event.kind == "detection":
+                    out.flush()  # live: detections reach a pipe (jq, a SIEM shipper) at once
         out.flush()
     finally:
         if out is not sys.stdout:
