@@ -211,8 +211,13 @@ def _capture(args: argparse.Namespace) -> None:
     from phantomnet.monitor.afpacket import AfPacketCapture
 
     cfg = MonitorConfig()
-    cap = AfPacketCapture("pnm-br0", block_kib=cfg.ring_block_kib, blocks=cfg.ring_blocks,
-                          block_timeout_ms=cfg.block_timeout_ms, promiscuous=True)
+    cap = AfPacketCapture(
+        "pnm-br0",
+        block_kib=cfg.ring_block_kib,
+        blocks=cfg.ring_blocks,
+        block_timeout_ms=cfg.block_timeout_ms,
+        promiscuous=True,
+    )
     pipe = Pipeline(cfg, "bench")
     deadline = time.monotonic() + args.seconds
     events = 0
