@@ -487,6 +487,72 @@ def tls_strong(lab: Lab) -> Truth:
     return []
 
 
+def ssl_strip_creds(lab: Lab) -> Truth:
+    """The victim used https://bank.example, then posts its password to a plain-HTTP copy
+    served by the attacker (what an sslstrip proxy achieves), both with curl."""
+    keydir = lab.workdir / "bank"
+    keydir.mkdir()
+    sh(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        str(keydir / "k.pem"),
+        "-out",
+        str(keydir / "c.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=bank.example",
+        timeout=60,
+    )
+    lab.serve(
+        "gw",
+        "openssl",
+        "s_server",
+        "-www",
+        "-accept",
+        "443",
+        "-cert",
+        str(keydir / "c.pem"),
+        "-key",
+        str(keydir / "k.pem"),
+        "-naccept",
+        "1",
+        stdin=subprocess.DEVNULL,
+    )
+    wait_listen("gw", 443)
+    _web(lab, "att")
+    in_ns(
+        "vic",
+        "curl",
+        "-sk",
+        "--max-time",
+        "5",
+        "--resolve",
+        f"bank.example:443:{ip_of('gw')}",
+        "https://bank.example/",
+    )
+    in_ns(
+        "vic",
+        "curl",
+        "-s",
+        "--max-time",
+        "5",
+        "--resolve",
+        f"bank.example:80:{ip_of('att')}",
+        "-d",
+        "user=bob&password=hunter2",
+        "http://bank.example/login",
+    )
+    return [{"rule": "ssl_strip", "src": None, "target": ip_of("vic")}]
+
+
 def sqlmap_run(lab: Lab) -> Truth:
     _web(lab, "vic")
     in_ns(
@@ -542,6 +608,7 @@ SCENARIOS: dict[str, Callable[[Lab], Truth]] = {
         dns_spoof,
         tls_weak,
         tls_strong,
+        ssl_strip_creds,
         sqlmap_run,
         benign_browsing,
     )

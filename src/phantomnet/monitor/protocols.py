@@ -50,11 +50,15 @@ class ProtocolStage:
             (sel.login_fail, self._login_fail),
             (sel.quic, self._quic),
         ]
-        for rows, handler in steps:
-            for i in rows.tolist():
-                handler(dec, upd, table, i)
-        for i in sel.arp.tolist():
-            self._arp(dec, i)
+        steps.append((sel.arp, self._arp_row))
+        # Packet order across protocols: a TLS hello must be seen before a later plain HTTP
+        # request of the same batch (ssl_strip), an ARP request before its reply, etc.
+        rows = np.concatenate([r for r, _ in steps])
+        which = np.concatenate([np.full(r.shape[0], k) for k, (r, _) in enumerate(steps)])
+        order = np.argsort(rows, kind="stable")
+        handlers = [h for _, h in steps]
+        for i, k in zip(rows[order].tolist(), which[order].tolist(), strict=True):
+            handlers[k](dec, upd, table, i)
         failed = [embedded_flow_key(dec, i, table) for i in sel.icmp_err.tolist()]
         return np.asarray([s for s in failed if s >= 0 and table.fail_attempt(s)], dtype=np.int64)
 
@@ -174,6 +178,9 @@ class ProtocolStage:
             self._anomaly(dec, i, res.anomaly, m)
         got_hello = any(isinstance(x, ClientHello | ServerHello) for x in res.messages)
         return res.done or (not res.more and not got_hello)
+
+    def _arp_row(self, dec: Decoded, upd: FlowUpdate, table: FlowTable, i: int) -> None:
+        self._arp(dec, i)
 
     def _arp(self, dec: Decoded, i: int) -> None:
         raw = dec.batch.packet(i)

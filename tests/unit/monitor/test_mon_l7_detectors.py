@@ -252,3 +252,11 @@ def test_benign_web_requests(tmp_path: Path) -> None:
     for i, req in enumerate(reqs):
         pk += conn(C, S, 40000 + i, 80, 1.0 + i, req, b"HTTP/1.1 200 OK\r\n\r\n")
     assert detections(run(tmp_path, pk)) == []
+
+
+def test_protocols_are_handled_in_packet_order_within_a_batch(tmp_path: Path) -> None:
+    """TLS to bank.example then a plain POST in the same batch: the hello counts first."""
+    pk = conn(C, BANK, 40000, 443, 1.0, craft.client_hello(sni="bank.example"))
+    post = b"POST /login HTTP/1.1\r\nHost: bank.example\r\n\r\npassword=x"
+    pk += conn(C, "10.0.0.66", 40001, 80, 1.01, post)
+    assert detections(run(tmp_path, pk), "ssl_strip")
