@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "phantomnet.cli.token",
     "phantomnet.cli.response",
     "phantomnet.cli.train",
+    "phantomnet.cli.monitor",
 ]
 
 

@@ -58,6 +58,13 @@ def api_server(rt: Runtime) -> list[Component]:
     return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status, shared=rt.shared)]
 
 
+def monitor(rt: Runtime) -> list[Component]:
+    """The network monitor, when ``[monitor] interface`` is set."""
+    from phantomnet.monitor.component import build_monitor
+
+    return build_monitor(rt.settings, rt.bus)
+
+
 SERVER = frozenset({"all", "server"})
 SENSOR = frozenset({"all", "sensor"})
 
@@ -68,4 +75,5 @@ PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, scoring),
     (SERVER, response),
     (SERVER, api_server),
+    (SENSOR, monitor),
 ]
