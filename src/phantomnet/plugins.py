@@ -8,7 +8,7 @@ silently lacks a sensor is worse than one that refuses to start.
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from phantomnet.errors import PluginError
 
@@ -52,7 +52,7 @@ class Component:
     return within a few seconds. ``describe`` feeds heartbeats and /api/honeypots/status.
     """
 
-    name: str = "component"
+    name: ClassVar[str] = "component"
 
     async def start(self) -> None:
         return None

@@ -48,6 +48,8 @@ class BusSettings(Section):
     block_ms: int = Field(default=500, ge=1)
     claim_idle_ms: int = Field(default=30_000, ge=100)
     spool_dir: Path | None = None
+    spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    new_group_start: Literal["0", "$"] = "0"
     debug_roundtrip: bool = False
 
 
@@ -61,6 +63,8 @@ class ApiSettings(Section):
     cors_origins: tuple[str, ...] = ()
     page_limit_max: int = Field(default=1000, ge=1)
     stream_queue: int = Field(default=1000, ge=10)
+    stream_keepalive_s: float = Field(default=15.0, gt=0, le=300)
+    metrics_public: bool = True
 
 
 class RetentionSettings(Section):
@@ -122,6 +126,21 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'phantomnet.db').resolve()}"
 
 
+class _Resolved(Settings):
+    """Settings already merged from every source (flags applied): validated, no env re-read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def async_url(url: str) -> str:
     """Map user-friendly URLs (``postgresql://``, ``sqlite:///``) to async drivers."""
     for plain, driver in (
@@ -163,7 +182,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             return base
         merged = _deep_merge(base.model_dump(), overrides)
         merged["secret_key"] = base.secret_key.get_secret_value()
-        return Settings.model_validate(merged)
+        return _Resolved(**merged)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc)) from exc
 

@@ -72,6 +72,10 @@ class EventBus(Protocol):
         """
         ...
 
+    def unsubscribe(self, group: str) -> None:
+        """Forget a (lossy) group: live views call this when their client leaves."""
+        ...
+
     async def healthy(self) -> bool:
         """Whether the transport answers right now."""
         ...

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 #: Default cap for attacker-controlled strings (characters).
 ATTACKER_TEXT_LIMIT = 4096

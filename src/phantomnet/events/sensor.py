@@ -10,8 +10,20 @@ from phantomnet.events.base import AttackerText, EventBase, Frozen
 
 #: Protocols a sensor or the monitor may name.
 Protocol = Literal[
-    "ssh", "telnet", "http", "https", "ftp", "smtp", "mysql", "postgresql", "tcp", "udp", "icmp",
-    "dns", "tls", "other",
+    "ssh",
+    "telnet",
+    "http",
+    "https",
+    "ftp",
+    "smtp",
+    "mysql",
+    "postgresql",
+    "tcp",
+    "udp",
+    "icmp",
+    "dns",
+    "tls",
+    "other",
 ]
 
 
@@ -40,8 +52,17 @@ class AuthAttempt(EventBase):
     kind: Literal["auth.attempt"] = "auth.attempt"
     protocol: Protocol
     method: Literal[
-        "password", "publickey", "keyboard-interactive", "anonymous", "plain", "login",
-        "cram-md5", "form", "basic", "native", "other",
+        "password",
+        "publickey",
+        "keyboard-interactive",
+        "anonymous",
+        "plain",
+        "login",
+        "cram-md5",
+        "form",
+        "basic",
+        "native",
+        "other",
     ] = "password"
     username: AttackerText
     password: AttackerText | None = None
@@ -145,7 +166,17 @@ class ClientFingerprint(EventBase):
 
     kind: Literal["client.fingerprint"] = "client.fingerprint"
     protocol: Protocol
-    method: Literal["hassh", "hassh_server", "ja3", "ja3s", "ja4", "user_agent", "ssh_version"]
+    method: Literal[
+        "hassh",
+        "hassh_server",
+        "ja3",
+        "ja3s",
+        "ja4",
+        "user_agent",
+        "ssh_version",
+        "smtp_ehlo",
+        "ftp_client",
+    ]
     value: AttackerText
     raw: AttackerText | None = None
 

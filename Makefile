@@ -1,0 +1,51 @@
+# PhantomNet: the commands the README gives.
+#   make run    set everything up (venv, dashboard, migrations) and start PhantomNet on SQLite
+#   make test   the whole suite (Python + dashboard)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WEB_STAMP := src/phantomnet/dashboard/static/.built
+PYTEST_ARGS ?=
+
+.PHONY: run test test-py test-web bench lint install web clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(shell find web -path web/node_modules -prune -o -type f -print 2>/dev/null)
+	@if [ -f web/package.json ]; then \
+	  cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	  touch ../$(WEB_STAMP); \
+	else echo "no dashboard source (web/) yet"; fi
+
+run: install web
+	$(BIN)/phantomnet migrate
+	exec $(BIN)/phantomnet up
+
+test: test-py test-web
+
+test-py: install web
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-web: web
+	@if [ -f web/package.json ]; then cd web && npm test; fi
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+clean:
+	rm -rf $(VENV) web/node_modules src/phantomnet/dashboard/static

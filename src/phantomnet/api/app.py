@@ -1,0 +1,116 @@
+"""``create_app(settings)``: the FastAPI application of PhantomNet.
+
+Nothing happens at import time. Every router lives in ``api/routes/<area>.py`` and exports
+``router``; adding one is one line in :data:`ROUTER_MODULES`. Operation ids are
+``{tag}-{name}`` so generated clients get stable, readable method names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from phantomnet import __version__
+from phantomnet.api.auth import TokenStore
+from phantomnet.api.deps import ApiState
+from phantomnet.api.errors import install_error_handlers
+from phantomnet.api.metrics import ApiMetrics, MetricsMiddleware
+from phantomnet.bus.base import EventBus
+from phantomnet.settings import Settings
+
+#: Routers included in this order (each module exports ``router``).
+ROUTER_MODULES: tuple[str, ...] = (
+    "phantomnet.api.routes.health",
+    "phantomnet.api.routes.events",
+    "phantomnet.api.routes.overview",
+    "phantomnet.api.routes.stream",
+    "phantomnet.api.routes.intel",
+    "phantomnet.api.routes.sessions",
+)
+
+#: Problem responses shown in OpenAPI for every route.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {"application/problem+json": {}}}
+    for code, text in (
+        (401, "Missing or invalid token"),
+        (403, "Admin token needed"),
+        (422, "Invalid input"),
+        (503, "Database or bus unavailable"),
+    )
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """``{tag}-{name}``, e.g. ``events-list``."""
+    tag = route.tags[0] if route.tags else "api"
+    return f"{tag}-{route.name}"
+
+
+def _engine(settings: Settings) -> AsyncEngine:
+    from phantomnet.api._engine import make_engine
+
+    return make_engine(settings)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    bus: EventBus | None = None,
+    status: Callable[[], list[dict[str, Any]]] | None = None,
+) -> FastAPI:
+    """Build the API.
+
+    ``engine``: the database (made from ``settings`` and disposed with the app when None).
+    ``bus``: the event bus for ``/api/stream`` and ``/health`` (no bus: stream 503, health
+    degraded). ``status``: in-process component status for ``/api/honeypots/status``.
+    """
+    owns_engine = engine is None
+    db = engine if engine is not None else _engine(settings)
+    state = ApiState(
+        settings=settings,
+        engine=db,
+        sessions=async_sessionmaker(db, class_=AsyncSession, expire_on_commit=False),
+        bus=bus,
+        status=status,
+        metrics=ApiMetrics(bus),
+        tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
+        owns_engine=owns_engine,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.owns_engine:
+            await state.engine.dispose()
+
+    app = FastAPI(
+        title="PhantomNet API",
+        version=__version__,
+        description="Events, detections, attackers and live feed of PhantomNet.",
+        generate_unique_id_function=operation_id,
+        responses=PROBLEM_RESPONSES,
+        lifespan=lifespan,
+    )
+    app.state.pn = state
+    install_error_handlers(app)
+    for module in ROUTER_MODULES:
+        router = importlib.import_module(module).router
+        assert isinstance(router, APIRouter)
+        app.include_router(router)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.api.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app

@@ -1,0 +1,110 @@
+"""FastAPI dependencies every router reuses.
+
+``SettingsDep``, ``DbDep`` (an AsyncSession per request), ``BusDep`` (the event bus, 503 when
+the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
+and ``StreamViewer`` (like Viewer, but also accepts ``?token=`` because EventSource cannot set
+headers; used by /api/stream only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from phantomnet.api.auth import Principal, TokenStore
+from phantomnet.api.metrics import ApiMetrics
+from phantomnet.bus.base import EventBus
+from phantomnet.errors import AuthError, BusUnavailable
+from phantomnet.settings import Settings
+
+StatusFn = Callable[[], list[dict[str, Any]]]
+
+
+@dataclass
+class ApiState:
+    """Everything the routes need, built once by ``create_app``."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus | None
+    status: StatusFn | None
+    metrics: ApiMetrics
+    tokens: TokenStore
+    owns_engine: bool = False
+    cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> ApiState:
+    state = request.app.state.pn
+    assert isinstance(state, ApiState)
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """One session per request; read-only routes never commit."""
+    async with state.sessions() as session:
+        yield session
+
+
+def get_bus(state: StateDep) -> EventBus:
+    if state.bus is None:
+        raise BusUnavailable("this API process has no event bus")
+    return state.bus
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
+BusDep = Annotated[EventBus, Depends(get_bus)]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")
+_query_token = APIKeyQuery(
+    name="token", auto_error=False, description="Token in the query (only /api/stream accepts it)"
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def _resolve(state: ApiState, token: str | None) -> Principal:
+    if state.settings.api.auth == "off":
+        return Principal(role="admin", name="auth-off")
+    if not token:
+        raise AuthError("missing bearer token")
+    return await state.tokens.principal(token)
+
+
+async def require_viewer(state: StateDep, creds: BearerDep) -> Principal:
+    """Any valid token (viewer or admin); 401 otherwise."""
+    return await _resolve(state, creds.credentials if creds else None)
+
+
+async def require_admin(principal: Annotated[Principal, Depends(require_viewer)]) -> Principal:
+    """An admin token; 403 for a viewer."""
+    if principal.role != "admin":
+        raise AuthError("this action needs an admin token", status=403)
+    return principal
+
+
+async def require_stream_viewer(
+    state: StateDep,
+    creds: BearerDep,
+    token: Annotated[str | None, Depends(_query_token)],
+) -> Principal:
+    """Like ``require_viewer`` but the token may also come as ``?token=``."""
+    return await _resolve(state, creds.credentials if creds else token)
+
+
+Viewer = Annotated[Principal, Depends(require_viewer)]
+Admin = Annotated[Principal, Depends(require_admin)]
+StreamViewer = Annotated[Principal, Depends(require_stream_viewer)]

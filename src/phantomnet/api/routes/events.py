@@ -1,0 +1,81 @@
+"""``/api/events``: keyset-paginated, filtered event list; ``/api/events/{event_id}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from phantomnet.api import params
+from phantomnet.api.convert import event_item
+from phantomnet.api.deps import DbDep, SettingsDep, Viewer
+from phantomnet.api.schemas import EventItem, Page
+from phantomnet.errors import InvalidInput, NotFound
+from phantomnet.events import kinds as event_kinds
+from phantomnet.storage import queries
+
+router = APIRouter(tags=["events"])
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size (max 1000).")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=params.MAX_CURSOR_CHARS, description="`next_cursor` of the previous page."),
+]
+
+
+def check_limit(limit: int, settings: SettingsDep) -> int:
+    """Refuse a limit above the configured ``api.page_limit_max``."""
+    if limit > settings.api.page_limit_max:
+        raise InvalidInput(f"limit: at most {settings.api.page_limit_max}")
+    return limit
+
+
+@router.get("/api/events", response_model=Page[EventItem], name="list")
+async def list_events(
+    _: Viewer,
+    db: DbDep,
+    settings: SettingsDep,
+    kind: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
+    sensor: Annotated[str | None, Query(max_length=64, description="Component name.")] = None,
+    src_ip: Annotated[str | None, Query(max_length=64)] = None,
+    level: Annotated[str | None, Query(description="Comma list of LOW,MEDIUM,HIGH.")] = None,
+    protocol: Annotated[str | None, Query(description="Comma list of protocols.")] = None,
+    since: Annotated[datetime | None, Query(description="ISO-8601, inclusive.")] = None,
+    until: Annotated[datetime | None, Query(description="ISO-8601, exclusive.")] = None,
+    session_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[EventItem]:
+    """Events newest first; pass ``next_cursor`` back as ``cursor`` for older ones."""
+    lo, hi = params.time_range(since, until)
+    where = queries.EventFilter(
+        kinds=params.comma_list(kind, "kind", allowed=event_kinds()),
+        component=sensor or None,
+        src_ip=params.ip_param(src_ip),
+        levels=params.comma_list(level, "level", allowed=params.LEVELS, upper=True),
+        protocols=params.comma_list(protocol, "protocol", max_len=32),
+        since=lo,
+        until=hi,
+        session_id=params.uuid_param(session_id, "session_id"),
+    )
+    limit = check_limit(limit, settings)
+    before = params.id_cursor(cursor)
+    rows = await queries.list_events(db, where=where, before_id=before, limit=limit + 1)
+    items = [event_item(r) for r in rows[:limit]]
+    return page(items, more=len(rows) > limit)
+
+
+def page(items: list[EventItem], *, more: bool) -> Page[EventItem]:
+    """A page whose cursor points after its last item when more rows exist."""
+    return Page(items=items, next_cursor=params.encode_cursor(items[-1].id) if more else None)
+
+
+@router.get("/api/events/{event_id}", response_model=EventItem, name="get")
+async def get_event(event_id: str, _: Viewer, db: DbDep) -> EventItem:
+    """One event by its ``event_id`` (UUID)."""
+    uid = params.uuid_param(event_id, "event_id")
+    row = await queries.get_event(db, event_id=uid) if uid else None
+    if row is None:
+        raise NotFound(f"no event {event_id[:64]!r}")
+    return event_item(row)

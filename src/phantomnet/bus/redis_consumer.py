@@ -1,0 +1,303 @@
+"""Reading the stream: consumer-group readers (at-least-once) and live readers (lossy).
+
+A :class:`GroupReader` yields batches in this order of priority:
+
+1. its own pending entries (``XREADGROUP … 0``): what this consumer name read but never
+   acknowledged before a restart;
+2. every ``claim_idle_ms / 2``, entries pending longer than ``claim_idle_ms`` for *any*
+   consumer of the group (``XAUTOCLAIM``): the work of a dead consumer;
+3. new entries (``XREADGROUP … >`` with ``COUNT`` and ``BLOCK``).
+
+Entries of kinds the group does not want, and malformed entries (copied to the dead-letter
+stream first), are acknowledged at once and never reach the consumer. Redis errors while
+reading are retried with backoff (the iterator never dies of an outage); ``Batch.ack`` raises
+:class:`BusUnavailable` when it cannot acknowledge (the entries are then delivered again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+
+from phantomnet.bus.redis_wire import (
+    Malformed,
+    as_fields,
+    dead_letter_fields,
+    decode,
+    entry_kind,
+)
+from phantomnet.bus.redis_wire import translate_errors as translate
+from phantomnet.errors import BusError, BusUnavailable
+from phantomnet.events import Event
+
+if TYPE_CHECKING:
+    from phantomnet.bus.redis_streams import RedisStreamsBus
+
+log = logging.getLogger(__name__)
+Entry = tuple[bytes, dict[bytes, bytes] | None]
+_BACKOFF_MAX_S = 5.0
+
+
+@dataclass
+class RedisBatch:
+    """Events of one read; ``ack`` XACKs exactly their entry ids (no-op for live readers)."""
+
+    events: Sequence[Event]
+    ids: Sequence[bytes]
+    bus: RedisStreamsBus
+    group: str | None
+    inflight: set[bytes] = field(default_factory=set)
+    acked: bool = field(default=False)
+
+    async def ack(self) -> None:
+        if self.acked or self.group is None or not self.ids:
+            self.acked = True
+            return
+        with translate("XACK"):
+            await self.bus.redis.xack(self.bus.stream, self.group, *self.ids)
+        self.acked = True
+        self.inflight.difference_update(self.ids)
+        self.bus.stats.acked += len(self.ids)
+
+
+class GroupReader:
+    """One consumer of one consumer group."""
+
+    def __init__(
+        self,
+        bus: RedisStreamsBus,
+        group: str,
+        consumer: str,
+        kinds: frozenset[str] | None,
+        batch_size: int,
+    ) -> None:
+        self.bus = bus
+        self.group = group
+        self.consumer = consumer
+        self.kinds = kinds
+        self.batch_size = batch_size
+        self._own_cursor: bytes | None = b"0"
+        self._claim_cursor: bytes = b"0-0"
+        self._next_claim = 0.0
+        self._group_ready = False
+        #: ids handed out by this reader and not acknowledged yet: an XAUTOCLAIM sweep that
+        #: returns them (they idled while the consumer gathered more) must not deliver twice.
+        self._inflight: set[bytes] = set()
+
+    async def batches(self) -> AsyncIterator[RedisBatch]:
+        """Yield batches until the bus closes; outages are waited out, never raised."""
+        delay = 0.05
+        while not self.bus.closed:
+            try:
+                batch = await self._next()
+            except BusUnavailable as exc:
+                if self.bus.closed:
+                    return
+                self.bus.outage_log.hit("bus read failed, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF_MAX_S)
+                continue
+            delay = 0.05
+            if batch is not None:
+                yield batch
+
+    async def _next(self) -> RedisBatch | None:
+        try:
+            if not self._group_ready:
+                await self.bus.ensure_group(self.group)
+                self._group_ready = True
+            if self._own_cursor is not None:
+                return await self._read_own()
+            if time.monotonic() >= self._next_claim:
+                batch = await self._claim()
+                if batch is not None:
+                    return batch
+            return await self._read_new()
+        except BusError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False  # stream deleted under us: recreate the group
+            return None
+
+    async def _read_own(self) -> RedisBatch | None:
+        assert self._own_cursor is not None
+        entries = await self._xreadgroup(self._own_cursor, block=None)
+        if not entries:
+            self._own_cursor = None
+            return None
+        self._own_cursor = entries[-1][0]
+        return await self._prepare(entries, redelivered=True)
+
+    async def _claim(self) -> RedisBatch | None:
+        """One step of the XAUTOCLAIM sweep; the sweep restarts every ``claim_idle_ms / 2``."""
+        bus = self.bus
+        for _ in range(16):  # bounded: each XAUTOCLAIM scans at most ~10 x COUNT entries
+            with translate("XAUTOCLAIM"):
+                reply: list[Any] = await bus.redis.xautoclaim(
+                    bus.stream,
+                    self.group,
+                    self.consumer,
+                    bus.claim_idle_ms,
+                    start_id=self._claim_cursor,
+                    count=self.batch_size,
+                )
+            self._claim_cursor = reply[0]
+            entries: list[Entry] = reply[1]
+            if entries:
+                return await self._prepare(entries, redelivered=True)
+            if self._claim_cursor in (b"0-0", "0-0"):
+                break
+        self._claim_cursor = b"0-0"
+        self._next_claim = time.monotonic() + bus.claim_idle_ms / 2000
+        return None
+
+    async def _read_new(self) -> RedisBatch | None:
+        entries = await self._xreadgroup(b">", block=self.bus.block_ms)
+        if not entries:
+            return None
+        return await self._prepare(entries, redelivered=False)
+
+    async def _xreadgroup(self, cursor: bytes, *, block: int | None) -> list[Entry]:
+        bus = self.bus
+        with translate("XREADGROUP"):
+            reply: Any = await bus.redis.xreadgroup(
+                self.group,
+                self.consumer,
+                {bus.stream: cursor},
+                count=self.batch_size,
+                block=block,
+            )
+        if not reply:
+            return []
+        entries: list[Entry] = reply[0][1]
+        return entries
+
+    async def _prepare(self, entries: list[Entry], *, redelivered: bool) -> RedisBatch | None:
+        """Decode ``entries``; ack skipped and malformed ones now; return the rest as a batch."""
+        bus = self.bus
+        events: list[Event] = []
+        ids: list[bytes] = []
+        done: list[bytes] = []
+        parked: list[dict[bytes, bytes]] = []
+        for entry_id, fields in entries:
+            if entry_id in self._inflight:
+                continue  # ours, still being worked on (claimed back from ourselves)
+            if fields is None:  # trimmed away while pending
+                done.append(entry_id)
+                continue
+            kind = entry_kind(fields)
+            if self.kinds is not None and kind is not None and kind not in self.kinds:
+                done.append(entry_id)
+                continue
+            decoded = decode(fields)
+            if isinstance(decoded, Malformed):
+                parked.append(self._park(entry_id, fields, decoded.error))
+                done.append(entry_id)
+                continue
+            events.append(decoded)
+            ids.append(entry_id)
+        if done:
+            await self._settle(done, parked)
+        if not events:
+            return None
+        bus.stats.delivered += len(events)
+        if redelivered:
+            bus.stats.redelivered += len(events)
+        self._inflight.update(ids)
+        return RedisBatch(events, ids, bus, self.group, self._inflight)
+
+    def _park(self, entry_id: bytes, fields: dict[bytes, bytes], error: str) -> dict[bytes, bytes]:
+        bus = self.bus
+        bus.stats.malformed += 1
+        bus.malformed_log.hit(
+            "malformed entry %s on %s (group %s): %s",
+            entry_id.decode(errors="replace"),
+            bus.stream,
+            self.group,
+            error[:200],
+        )
+        return dead_letter_fields(
+            fields, error=error, stream=bus.stream, entry_id=entry_id, group=self.group
+        )
+
+    async def _settle(self, done: list[bytes], parked: list[dict[bytes, bytes]]) -> None:
+        """Dead-letter ``parked`` and XACK ``done`` in one round trip (dead letters first)."""
+        bus = self.bus
+        with translate("dead-letter/XACK"):
+            async with bus.redis.pipeline(transaction=False) as pipe:
+                for fields in parked:
+                    pipe.xadd(
+                        bus.dead_letter_stream,
+                        as_fields(fields),
+                        maxlen=bus.dead_letter_maxlen,
+                        approximate=True,
+                    )
+                pipe.xack(bus.stream, self.group, *done)
+                await pipe.execute()
+        bus.stats.extra["skipped"] = bus.stats.extra.get("skipped", 0) + len(done) - len(parked)
+
+
+class LiveReader:
+    """A lossy reader without a group (``XREAD`` from the end of the stream at start)."""
+
+    def __init__(self, bus: RedisStreamsBus, kinds: frozenset[str] | None, batch_size: int):
+        self.bus = bus
+        self.kinds = kinds
+        self.batch_size = batch_size
+
+    async def batches(self) -> AsyncIterator[RedisBatch]:
+        """Yield what is published from now on; never blocks publishers, never needs ack."""
+        bus = self.bus
+        last: bytes | None = None
+        delay = 0.05
+        while not bus.closed:
+            try:
+                if last is None:
+                    last = await self._tail(bus.redis)
+                with translate("XREAD"):
+                    reply: Any = await bus.redis.xread(
+                        {bus.stream: last}, count=self.batch_size, block=bus.block_ms
+                    )
+            except BusUnavailable as exc:
+                if bus.closed:
+                    return
+                bus.outage_log.hit("live read failed, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF_MAX_S)
+                continue
+            delay = 0.05
+            if not reply:
+                continue
+            entries: list[Entry] = reply[0][1]
+            last = entries[-1][0]
+            events = self._decode(entries)
+            if events:
+                bus.stats.delivered += len(events)
+                yield RedisBatch(events, (), bus, None)
+
+    async def _tail(self, redis: Redis) -> bytes:
+        with translate("XREVRANGE"):
+            newest: Any = await redis.xrevrange(self.bus.stream, count=1)
+        return newest[0][0] if newest else b"0-0"
+
+    def _decode(self, entries: list[Entry]) -> list[Event]:
+        events: list[Event] = []
+        for _entry_id, fields in entries:
+            if fields is None:
+                continue
+            kind = entry_kind(fields)
+            if self.kinds is not None and kind not in self.kinds:
+                continue
+            decoded = decode(fields)
+            if isinstance(decoded, Malformed):
+                extra = self.bus.stats.extra
+                extra["live_malformed"] = extra.get("live_malformed", 0) + 1
+                continue
+            events.append(decoded)
+        return events

@@ -1,0 +1,79 @@
+"""``phantomnet``: run, configure and operate PhantomNet.
+
+User mistakes end in one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from phantomnet import __version__
+from phantomnet.cli import run as run_cmds
+from phantomnet.cli.common import ConfigOpt, err, out, settings_from
+from phantomnet.errors import PhantomNetError
+
+app = typer.Typer(
+    name="phantomnet",
+    help="PhantomNet: honeypots, network monitor, ML scoring, blocking and a live dashboard.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect and validate settings.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[Path | None, typer.Argument(help="TOML file to check.", dir_okay=False)] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Validate settings and every enabled plug-in's section; print what would run."""
+    from phantomnet.runtime.build import enabled_detectors, enabled_sensors
+
+    settings = settings_from(file or config)
+    sensors = enabled_sensors(settings)
+    detectors = enabled_detectors(settings)
+    out.print(f"[green]OK[/green] {file or config or '(defaults)'}")
+    out.print(f"  database  {settings.database_url.split('@')[-1]}")
+    out.print(f"  bus       {settings.bus.backend}")
+    out.print(f"  api       {settings.api.host}:{settings.api.port} auth={settings.api.auth}")
+    for cls, cfg in sensors:
+        out.print(f"  sensor    {cls.name} on {cfg.host}:{cfg.port}")
+    out.print(f"  detectors {', '.join(d.name for d in detectors) or 'none'}")
+
+
+run_cmds.register(app)
+
+
+def _register_optional() -> None:
+    """Commands contributed by other packages (each module exports ``register(app)``)."""
+    import importlib
+
+    for module in run_cmds.COMMAND_MODULES:
+        importlib.import_module(module).register(app)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning PhantomNet errors into one line and exit code 2."""
+    try:
+        _register_optional()
+        app()
+    except PhantomNetError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except asyncio.CancelledError:
+        sys.exit(130)

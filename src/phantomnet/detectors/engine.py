@@ -1,0 +1,64 @@
+"""Runs the enabled event-level detectors on the bus and publishes their detections."""
+
+from __future__ import annotations
+
+import logging
+
+from phantomnet.bus.base import EventBus
+from phantomnet.detectors.base import Detector
+from phantomnet.events import Detection
+from phantomnet.plugins import Component
+
+log = logging.getLogger(__name__)
+
+
+class DetectorEngine(Component):
+    """Feeds each event to the detectors that consume its kind; one failing detector is
+    counted and logged (first and every 100th failure) and never stops the others."""
+
+    name = "detectors"
+
+    def __init__(self, bus: EventBus, detectors: list[Detector], *, group: str = "detectors"):
+        self.bus = bus
+        self.detectors = detectors
+        self.group = group
+        self.failures: dict[str, int] = {}
+        self.detections = 0
+        self._subscription: object | None = None
+
+    async def start(self) -> None:
+        kinds = frozenset().union(*(d.consumes for d in self.detectors))
+        self._subscription = self.bus.subscribe(self.group, kinds=kinds or None)
+
+    async def run(self) -> None:
+        if not self.detectors or self._subscription is None:
+            return await super().run()
+        async for batch in self._subscription:  # type: ignore[attr-defined]
+            found: list[Detection] = []
+            for event in batch.events:
+                found.extend(self.observe(event))
+            if found:
+                await self.bus.publish_many(found)
+                self.detections += len(found)
+            await batch.ack()
+
+    def observe(self, event: object) -> list[Detection]:
+        out: list[Detection] = []
+        kind = getattr(event, "kind", None)
+        for detector in self.detectors:
+            if kind not in detector.consumes:
+                continue
+            try:
+                out.extend(detector.observe(event))  # type: ignore[arg-type]
+            except Exception:  # isolate one broken detector from the rest
+                n = self.failures[detector.name] = self.failures.get(detector.name, 0) + 1
+                if n == 1 or n % 100 == 0:
+                    log.exception("detector %s failed (%d failures)", detector.name, n)
+        return out
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "detectors": [d.name for d in self.detectors],
+            "events": self.detections,
+            "failures": sum(self.failures.values()),
+        }

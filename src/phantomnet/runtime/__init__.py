@@ -1,0 +1,1 @@
+"""Builds components from settings and runs them under one TaskGroup until told to stop."""

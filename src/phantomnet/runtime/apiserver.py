@@ -1,0 +1,74 @@
+"""The API and dashboard served by uvicorn inside the runtime's event loop."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+from collections.abc import Callable, Generator
+from typing import Any
+
+import uvicorn
+
+from phantomnet.errors import PortInUse
+from phantomnet.plugins import Component
+from phantomnet.settings import Settings
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the supervisor owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class ApiServer(Component):
+    """Binds in ``start`` (a taken port fails start-up), serves in ``run``."""
+
+    name = "api"
+
+    def __init__(
+        self, settings: Settings, engine: Any, bus: Any, status: Callable[[], list[dict[str, Any]]]
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.bus = bus
+        self.status = status
+        self.sock: socket.socket | None = None
+        self.server: _Server | None = None
+
+    async def start(self) -> None:
+        from phantomnet.api.app import create_app
+
+        cfg = self.settings.api
+        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((cfg.host, cfg.port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(f"api.port: {cfg.host}:{cfg.port} is already in use") from exc
+            raise
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.sock = sock
+        app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                timeout_graceful_shutdown=2)
+        self.server = _Server(config)
+
+    async def run(self) -> None:
+        assert self.server is not None and self.sock is not None
+        await self.server.serve(sockets=[self.sock])
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.sock is not None:
+            self.sock.close()
+
+    def describe(self) -> dict[str, object]:
+        return {"listen": f"{self.settings.api.host}:{self.settings.api.port}"}

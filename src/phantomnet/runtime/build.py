@@ -1,0 +1,121 @@
+"""Compose components from settings: the only place (with cli/ and api/) that wires concrete parts.
+
+Roles (DESIGN.md §3):
+  all     sensors + monitor + writer + detectors + scoring + response + API (``phantomnet up``)
+  sensor  sensors + monitor, publishing to the bus                  (``phantomnet sensor``)
+  server  writer + detectors + scoring + response + API              (``phantomnet server``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from phantomnet import plugins
+from phantomnet.bus.base import EventBus
+from phantomnet.detectors.base import Detector
+from phantomnet.detectors.engine import DetectorEngine
+from phantomnet.errors import ConfigError
+from phantomnet.plugins import Component
+from phantomnet.runtime.heartbeat import Heartbeat
+from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
+from phantomnet.settings import Settings, validate_section
+
+Role = Literal["all", "sensor", "server"]
+
+
+@dataclass
+class Runtime:
+    """Everything one ``phantomnet`` process runs."""
+
+    settings: Settings
+    bus: EventBus
+    components: list[Component] = field(default_factory=list)
+    engine: Any = None
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def status(self) -> list[dict[str, object]]:
+        return [{"component": c.name, **c.describe()} for c in self.components]
+
+
+def enabled_sensors(settings: Settings) -> list[tuple[type[Sensor], SensorConfig]]:
+    """Every registered sensor unless disabled, with its validated section; checks ports."""
+    chosen: list[tuple[type[Sensor], SensorConfig]] = []
+    for name in sorted(set(plugins.available(plugins.SENSORS)) | set(settings.sensors)):
+        section = settings.sensors.get(name, {})
+        if section.get("enabled", True) is False:
+            continue
+        cls = plugins.load_plugin(plugins.SENSORS, name, Sensor)
+        chosen.append((cls, validate_section(cls.Config, section, f"sensors.{name}")))
+    check_ports(chosen)
+    return chosen
+
+
+def check_ports(chosen: list[tuple[type[Sensor], SensorConfig]]) -> None:
+    seen: dict[tuple[str, int], str] = {}
+    for cls, cfg in chosen:
+        for port in _ports(cfg):
+            if port == 0:
+                continue
+            key = (cfg.host, port)
+            if key in seen:
+                raise ConfigError(
+                    f"sensors.{cls.name}.port: {cfg.host}:{port} is also used by "
+                    f"sensors.{seen[key]}"
+                )
+            seen[key] = cls.name
+
+
+def _ports(cfg: SensorConfig) -> list[int]:
+    extra = [getattr(cfg, f) for f in ("tls_port",) if getattr(cfg, f, None)]
+    return [cfg.port, *extra]
+
+
+def enabled_detectors(settings: Settings) -> list[Detector]:
+    found: list[Detector] = []
+    for name in sorted(set(plugins.available(plugins.DETECTORS)) | set(settings.detectors)):
+        section = settings.detectors.get(name, {})
+        if section.get("enabled", True) is False:
+            continue
+        cls = plugins.load_plugin(plugins.DETECTORS, name, Detector)
+        found.append(cls(validate_section(cls.Config, section, f"detectors.{name}"), settings.node))
+    return found
+
+
+def sensor_components(settings: Settings, bus: EventBus, shared: dict[str, Any]) -> list[Component]:
+    out: list[Component] = []
+    for cls, cfg in enabled_sensors(settings):
+        data_dir = settings.data_dir.resolve()
+        ctx = SensorContext(node=settings.node, bus=bus, data_dir=data_dir, shared=shared)
+        out.append(cls(cfg, ctx))
+    return out
+
+
+#: Optional parts contributed by other packages: (role set, factory(runtime) -> components).
+Factory = Callable[[Runtime], list[Component]]
+
+
+def build(
+    settings: Settings,
+    bus: EventBus,
+    *,
+    role: Role = "all",
+    extra: list[tuple[frozenset[str], Factory]] | None = None,
+    engine: Any = None,
+) -> Runtime:
+    """Build (but do not start) the components of ``role``."""
+    rt = Runtime(settings=settings, bus=bus, engine=engine)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    # Consumers start before producers (the memory bus only delivers to subscribed groups)
+    # and stop after them (the supervisor stops in reverse order), so nothing is lost.
+    for roles, factory in extra or []:
+        if role in roles:
+            rt.components += factory(rt)
+    if role in ("all", "server"):
+        rt.components.append(DetectorEngine(bus, enabled_detectors(settings)))
+    if role in ("all", "sensor"):
+        rt.components += sensor_components(settings, bus, rt.shared)
+    rt.components.append(Heartbeat(bus, settings.node, list(rt.components)))
+    return rt

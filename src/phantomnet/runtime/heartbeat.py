@@ -1,0 +1,73 @@
+"""Publishes a ``sensor.status`` heartbeat for every running component."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Literal
+
+from phantomnet.bus.base import EventBus
+from phantomnet.events import SensorRef, SensorStatus
+from phantomnet.plugins import Component
+
+
+class Heartbeat(Component):
+    """Every ``interval_s`` tell the world each component is up (or stopping)."""
+
+    name = "heartbeat"
+
+    def __init__(
+        self, bus: EventBus, node: str, components: Sequence[Component], interval_s: float = 10
+    ) -> None:
+        self.bus = bus
+        self.node = node
+        self.components = components
+        self.interval_s = interval_s
+
+    def statuses(self, state: str = "up") -> list[SensorStatus]:
+        out = []
+        for comp in self.components:
+            if comp is self:
+                continue
+            info = comp.describe()
+            out.append(
+                SensorStatus(
+                    sensor=SensorRef(node=self.node, component=comp.name),
+                    state=_state(info.get("state", state)),
+                    listen=_opt_str(info.get("listen")),
+                    connections=_int(info.get("connections")),
+                    events=_int(info.get("events", info.get("connections_total"))),
+                    detail=str(info.get("detail", ""))[:512],
+                )
+            )
+        return out
+
+    async def run(self) -> None:
+        while True:
+            await self.bus.publish_many(self.statuses())
+            await asyncio.sleep(self.interval_s)
+
+    async def stop(self) -> None:
+        try:
+            async with asyncio.timeout(1):
+                await self.bus.publish_many(self.statuses("stopping"))
+        except (TimeoutError, OSError):
+            return
+
+
+STATES = ("starting", "up", "degraded", "stopping", "down")
+
+
+def _state(value: object) -> Literal["starting", "up", "degraded", "stopping", "down"]:
+    for known in STATES:
+        if value == known:
+            return known  # type: ignore[return-value]
+    return "up"
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)[:128]

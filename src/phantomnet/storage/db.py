@@ -1,0 +1,92 @@
+"""Engines and sessions for SQLite (default) and PostgreSQL.
+
+``make_engine`` accepts the async URLs produced by :func:`phantomnet.settings.async_url`
+(plain ``postgresql://`` / ``sqlite:///`` URLs are mapped the same way). SQLite gets its
+parent directory created and WAL + ``busy_timeout`` + ``synchronous=NORMAL`` on every
+connection; PostgreSQL goes through asyncpg with the seed's pool (10 + 20 overflow),
+pre-ping and a short connect timeout so an unreachable server fails fast and callers retry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from phantomnet.settings import async_url
+
+#: Milliseconds a SQLite connection waits for a lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Seconds asyncpg waits for a TCP connection / server answer when connecting.
+PG_CONNECT_TIMEOUT_S = 5.0
+#: Seconds a single statement may run before the driver gives up.
+PG_COMMAND_TIMEOUT_S = 300.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False
+) -> AsyncEngine:
+    """Create an async engine for ``url`` (SQLite or PostgreSQL); nothing connects yet."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, echo=echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        parsed,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": PG_CONNECT_TIMEOUT_S,
+            "command_timeout": PG_COMMAND_TIMEOUT_S,
+            "server_settings": {"application_name": "phantomnet"},
+        },
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """An ``AsyncSession`` factory bound to ``engine`` (objects stay usable after commit)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    """Whether the database answers ``SELECT 1`` right now (never raises for a dead DB)."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True

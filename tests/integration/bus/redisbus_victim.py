@@ -1,0 +1,35 @@
+"""A consumer that reads one batch, stores part of it, reports, and waits to be SIGKILLed.
+
+Run as ``python redisbus_victim.py REDIS_URL STREAM DB BATCH STORE``: it joins group
+``storage`` as consumer ``victim``, takes one batch of up to BATCH events, stores the first
+STORE of them (committed), prints one JSON line ``{"taken": [...], "stored": [...]}`` and then
+sleeps without ever acknowledging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import redisbus_store
+
+from phantomnet.bus.redis_streams import RedisStreamsBus
+
+
+async def main(url: str, stream: str, db: str, batch_size: int, store: int) -> None:
+    bus = RedisStreamsBus(url, stream=stream, block_ms=100, claim_idle_ms=600_000)
+    await bus.start()
+    batch = await anext(aiter(bus.subscribe("storage", consumer="victim", batch_size=batch_size)))
+    await redisbus_store.write(db, batch.events[:store])
+    report = {
+        "taken": [str(e.event_id) for e in batch.events],
+        "stored": [str(e.event_id) for e in batch.events[:store]],
+    }
+    print(json.dumps(report), flush=True)
+    await asyncio.sleep(120)  # killed long before this
+
+
+if __name__ == "__main__":
+    url, stream, db, batch_size, store = sys.argv[1:6]
+    asyncio.run(main(url, stream, db, int(batch_size), int(store)))
