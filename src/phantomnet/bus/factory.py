@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from phantomnet.bus.base import EventBus
 from phantomnet.errors import ConfigError
 from phantomnet.settings import BusSettings
 
 
-def make_bus(cfg: BusSettings) -> EventBus:
+def make_bus(cfg: BusSettings, *, node: str = "", spool_dir: Path | None = None) -> EventBus:
     """A not-yet-started bus for ``cfg.backend`` (``memory`` or ``redis``).
 
-    Raises :class:`ConfigError` for a Redis bus without a URL. The Redis client library is
-    imported only when the Redis bus is chosen.
+    Redis only: ``node`` prefixes consumer names (pass ``settings.node``); ``spool_dir`` is
+    the disk spool used when ``cfg.spool_dir`` is not set (pass ``<data_dir>/spool`` for a
+    sensor host so that an outage of Redis loses nothing). Raises :class:`ConfigError` for a
+    Redis bus without a URL. The Redis client library is imported only when chosen.
     """
     if cfg.backend == "memory":
         from phantomnet.bus.memory import MemoryBus
@@ -21,4 +25,4 @@ def make_bus(cfg: BusSettings) -> EventBus:
         raise ConfigError("bus.url: the Redis bus needs a URL (redis://host:6379/0)")
     from phantomnet.bus.redis_streams import RedisStreamsBus
 
-    return RedisStreamsBus.from_settings(cfg)
+    return RedisStreamsBus.from_settings(cfg, node=node, spool_dir=spool_dir)

@@ -10,7 +10,8 @@ A :class:`GroupReader` yields batches in this order of priority:
 
 Entries of kinds the group does not want, and malformed entries (copied to the dead-letter
 stream first), are acknowledged at once and never reach the consumer. Redis errors while
-reading are retried with backoff (the iterator never dies of an outage); ``Batch.ack`` raises
+reading are retried with backoff by :class:`RedisSubscription` (the iterator never dies of an
+outage, and ``aclose`` works while another task waits in it); ``Batch.ack`` raises
 :class:`BusUnavailable` when it cannot acknowledge (the entries are then delivered again).
 """
 
@@ -21,7 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Entry = tuple[bytes, dict[bytes, bytes] | None]
 _BACKOFF_MAX_S = 5.0
+_FIRST_BACKOFF_S = 0.05
 
 
 @dataclass
@@ -64,6 +66,58 @@ class RedisBatch:
         self.acked = True
         self.inflight.difference_update(self.ids)
         self.bus.stats.acked += len(self.ids)
+
+
+class Reader(Protocol):
+    async def read_once(self) -> RedisBatch | None: ...
+
+
+class RedisSubscription:
+    """The async iterator ``subscribe`` returns.
+
+    Outages are waited out with backoff (iteration does not end because Redis went away).
+    :meth:`aclose` may be called from another task while one is waiting in ``__anext__``:
+    iteration then ends within ``block_ms``, and a batch read meanwhile is not handed out (it
+    stays pending, for this consumer name after a restart or for XAUTOCLAIM).
+    """
+
+    def __init__(self, bus: RedisStreamsBus, group: str, reader: Reader) -> None:
+        self.bus = bus
+        self.group = group
+        self._reader = reader
+        self._stopped = False
+        self._delay = _FIRST_BACKOFF_S
+
+    def __aiter__(self) -> AsyncIterator[RedisBatch]:
+        return self
+
+    async def __anext__(self) -> RedisBatch:
+        while not self._done():
+            try:
+                batch = await self._reader.read_once()
+            except BusUnavailable as exc:
+                if self._done():
+                    break
+                self.bus.outage_log.hit("bus read failed, retrying: %s", exc)
+                await asyncio.sleep(self._delay)
+                self._delay = min(self._delay * 2, _BACKOFF_MAX_S)
+                continue
+            self._delay = _FIRST_BACKOFF_S
+            if batch is not None and not self._done():
+                return batch
+        raise StopAsyncIteration
+
+    def _done(self) -> bool:
+        return self._stopped or self.bus.closed
+
+    def stop(self) -> None:
+        """End iteration (synchronous, for ``bus.unsubscribe``)."""
+        self._stopped = True
+        self.bus.forget(self)
+
+    async def aclose(self) -> None:
+        """End iteration; nothing is acknowledged on the way out."""
+        self.stop()
 
 
 class GroupReader:
@@ -90,24 +144,8 @@ class GroupReader:
         #: returns them (they idled while the consumer gathered more) must not deliver twice.
         self._inflight: set[bytes] = set()
 
-    async def batches(self) -> AsyncIterator[RedisBatch]:
-        """Yield batches until the bus closes; outages are waited out, never raised."""
-        delay = 0.05
-        while not self.bus.closed:
-            try:
-                batch = await self._next()
-            except BusUnavailable as exc:
-                if self.bus.closed:
-                    return
-                self.bus.outage_log.hit("bus read failed, retrying: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _BACKOFF_MAX_S)
-                continue
-            delay = 0.05
-            if batch is not None:
-                yield batch
-
-    async def _next(self) -> RedisBatch | None:
+    async def read_once(self) -> RedisBatch | None:
+        """One read step (raises BusUnavailable); None when nothing is ready yet."""
         try:
             if not self._group_ready:
                 await self.bus.ensure_group(self.group)
@@ -250,36 +288,26 @@ class LiveReader:
         self.bus = bus
         self.kinds = kinds
         self.batch_size = batch_size
+        self._last: bytes | None = None  # resolved to the stream's newest id on first read
 
-    async def batches(self) -> AsyncIterator[RedisBatch]:
-        """Yield what is published from now on; never blocks publishers, never needs ack."""
+    async def read_once(self) -> RedisBatch | None:
+        """One ``XREAD`` (raises BusUnavailable); None when nothing new arrived."""
         bus = self.bus
-        last: bytes | None = None
-        delay = 0.05
-        while not bus.closed:
-            try:
-                if last is None:
-                    last = await self._tail(bus.redis)
-                with translate("XREAD"):
-                    reply: Any = await bus.redis.xread(
-                        {bus.stream: last}, count=self.batch_size, block=bus.block_ms
-                    )
-            except BusUnavailable as exc:
-                if bus.closed:
-                    return
-                bus.outage_log.hit("live read failed, retrying: %s", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _BACKOFF_MAX_S)
-                continue
-            delay = 0.05
-            if not reply:
-                continue
-            entries: list[Entry] = reply[0][1]
-            last = entries[-1][0]
-            events = self._decode(entries)
-            if events:
-                bus.stats.delivered += len(events)
-                yield RedisBatch(events, (), bus, None)
+        if self._last is None:
+            self._last = await self._tail(bus.redis)
+        with translate("XREAD"):
+            reply: Any = await bus.redis.xread(
+                {bus.stream: self._last}, count=self.batch_size, block=bus.block_ms
+            )
+        if not reply:
+            return None
+        entries: list[Entry] = reply[0][1]
+        self._last = entries[-1][0]
+        events = self._decode(entries)
+        if not events:
+            return None
+        bus.stats.delivered += len(events)
+        return RedisBatch(events, (), bus, None)
 
     async def _tail(self, redis: Redis) -> bytes:
         with translate("XREVRANGE"):

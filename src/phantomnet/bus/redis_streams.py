@@ -23,14 +23,15 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from phantomnet.bus.base import BusStats
-from phantomnet.bus.redis_consumer import GroupReader, LiveReader, RedisBatch
+from phantomnet.bus.redis_consumer import GroupReader, LiveReader, RedisSubscription
 from phantomnet.bus.redis_wire import EveryN, as_fields, encode, encode_json, translate_errors
 from phantomnet.bus.spool import DiskSpool
 from phantomnet.errors import BusError, BusUnavailable
@@ -60,6 +61,7 @@ class RedisStreamsBus:
         new_group_start: str = "0",
         spool: DiskSpool | None = None,
         malformed_log_every: int = 1000,
+        consumer_prefix: str = "",
     ) -> None:
         if not url:
             raise BusError("the Redis bus needs a URL (bus.url = 'redis://…')")
@@ -71,6 +73,7 @@ class RedisStreamsBus:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.new_group_start = new_group_start
+        self.consumer_prefix = consumer_prefix
         self.closed = False
         self.malformed_log = EveryN(log, malformed_log_every)
         self.outage_log = EveryN(log, 100)
@@ -84,14 +87,21 @@ class RedisStreamsBus:
         self._spool = spool
         self._spooling = False
         self._replayer: asyncio.Task[None] | None = None
-        self._groups: set[str] = set()
+        self._subscriptions: dict[str, set[RedisSubscription]] = {}
 
     @classmethod
-    def from_settings(cls, cfg: BusSettings) -> RedisStreamsBus:
-        """Build from the ``[bus]`` settings section (spool only if ``spool_dir`` is set)."""
+    def from_settings(
+        cls, cfg: BusSettings, *, node: str = "", spool_dir: Path | None = None
+    ) -> RedisStreamsBus:
+        """Build from the ``[bus]`` section; ``cfg.spool_dir`` wins over ``spool_dir``.
+
+        ``node`` prefixes consumer names (``<node>:<consumer>``) so that consumers of one group
+        on different hosts never share a name. No spool when neither directory is given.
+        """
         spool = None
-        if cfg.spool_dir is not None:
-            spool = DiskSpool(cfg.spool_dir, max_bytes=cfg.spool_max_bytes)
+        directory = cfg.spool_dir or spool_dir
+        if directory is not None:
+            spool = DiskSpool(directory, max_bytes=cfg.spool_max_bytes)
         return cls(
             cfg.url,
             stream=cfg.stream,
@@ -101,6 +111,7 @@ class RedisStreamsBus:
             claim_idle_ms=cfg.claim_idle_ms,
             new_group_start=cfg.new_group_start,
             spool=spool,
+            consumer_prefix=node,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -257,12 +268,6 @@ class RedisStreamsBus:
         except BusError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-        self._groups.add(group)
-
-    def unsubscribe(self, group: str) -> None:
-        """Nothing to do: live (lossy) readers keep no server-side state and end when their
-        iterator is closed; consumer groups persist on purpose (their pending entries)."""
-        return None
 
     def subscribe(
         self,
@@ -272,15 +277,38 @@ class RedisStreamsBus:
         kinds: frozenset[str] | None = None,
         batch_size: int = 1000,
         lossy: bool = False,
-    ) -> AsyncIterator[RedisBatch]:
+    ) -> RedisSubscription:
         """Batches for ``group`` (at-least-once) or, if ``lossy``, a live tail without a group.
 
-        ``consumer`` must be unique within the group across processes (e.g. node + pid or
-        node + component); a restarted consumer with the same name first gets back what it
-        had read and not acknowledged.
+        ``consumer`` (prefixed with ``consumer_prefix:``, the node name, when set) must be
+        unique within the group across processes; a restarted consumer with the same name
+        first gets back what it had read and not acknowledged.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        reader: LiveReader | GroupReader
         if lossy:
-            return LiveReader(self, kinds, batch_size).batches()
-        return GroupReader(self, group, consumer, kinds, batch_size).batches()
+            reader = LiveReader(self, kinds, batch_size)
+        else:
+            name = f"{self.consumer_prefix}:{consumer}" if self.consumer_prefix else consumer
+            reader = GroupReader(self, group, name, kinds, batch_size)
+        sub = RedisSubscription(self, group, reader)
+        self._subscriptions.setdefault(group, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, group: str) -> None:
+        """End this process's subscriptions of ``group`` (live views whose client left).
+
+        The consumer group itself stays in Redis with its pending entries: deleting it would
+        lose what other processes have not acknowledged.
+        """
+        for sub in list(self._subscriptions.get(group, ())):
+            sub.stop()
+
+    def forget(self, sub: RedisSubscription) -> None:
+        """A subscription ended (called by the subscription itself)."""
+        subs = self._subscriptions.get(sub.group)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subscriptions[sub.group]

@@ -61,13 +61,24 @@ def entry_kind(fields: dict[bytes, bytes]) -> str | None:
         return None
 
 
+_KNOWN_KINDS: frozenset[str] | None = None
+
+
+def known_kinds() -> frozenset[str]:
+    """Every event kind (computed on first use, then cached: decoding is a hot path)."""
+    global _KNOWN_KINDS
+    if _KNOWN_KINDS is None:
+        _KNOWN_KINDS = kinds()
+    return _KNOWN_KINDS
+
+
 def decode(fields: dict[bytes, bytes]) -> Event | Malformed:
     """Validate one entry into its event; never raises."""
     version = fields.get(b"v")
     if version != WIRE_VERSION:
         return Malformed(f"unsupported wire version {version!r}")
     kind = entry_kind(fields)
-    if kind is None or kind not in kinds():
+    if kind is None or kind not in known_kinds():
         return Malformed(f"unknown kind {fields.get(b'kind')!r}")
     data = fields.get(b"data")
     if data is None:

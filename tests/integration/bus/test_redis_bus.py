@@ -195,3 +195,54 @@ async def test_close_ends_a_blocked_subscription(make_bus: MakeBus) -> None:
     await bus.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(reader, 5)
+
+
+async def test_aclose_from_another_task_ends_a_waiting_iteration(
+    make_bus: MakeBus, stream: str
+) -> None:
+    bus = make_bus(block_ms=100)
+    await bus.start()
+    sub = bus.subscribe("storage")
+    waiting = asyncio.create_task(anext(sub))  # blocked in XREADGROUP, as a reader task is
+    await asyncio.sleep(0.3)
+    await sub.aclose()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 5)
+    await bus.publish(auth(0))  # the group is still there and keeps the event for later
+    again = await take(bus.subscribe("storage"), want=1)
+    assert flat(again) == ["user0"]
+
+
+async def test_unsubscribe_ends_live_views_of_that_group_only(make_bus: MakeBus) -> None:
+    bus = make_bus(block_ms=100)
+    await bus.start()
+    gone = bus.subscribe("sse-1", lossy=True)
+    kept = bus.subscribe("sse-2", lossy=True)
+    waiting = asyncio.create_task(anext(gone))
+    reader = asyncio.create_task(take(kept, want=1))
+    await asyncio.sleep(0.3)
+    bus.unsubscribe("sse-1")
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 5)
+    await bus.publish(auth(1))
+    assert flat(await reader) == ["user1"]
+
+
+async def test_consumer_names_carry_the_node(make_bus: MakeBus, stream: str) -> None:
+    bus = make_bus(consumer_prefix="edge-1")
+    await bus.start()
+    await bus.publish(auth(0))
+    await take(bus.subscribe("storage"), want=1)
+    pending = await bus.redis.xpending(stream, "storage")
+    assert pending["consumers"] == [{"name": b"edge-1:c1", "pending": 1}]
+
+
+async def test_stream_deleted_under_a_consumer_is_recreated(make_bus: MakeBus, stream: str) -> None:
+    bus = make_bus()
+    await bus.start()
+    sub = bus.subscribe("storage")
+    await bus.publish(auth(0))
+    await (await take(sub, want=1))[0].ack()
+    await bus.redis.delete(stream)  # an operator wiped it: the group is gone too
+    await bus.publish(auth(1))
+    assert flat(await take(sub, want=1)) == ["user1"]

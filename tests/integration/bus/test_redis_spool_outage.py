@@ -105,3 +105,23 @@ async def test_without_spool_an_outage_is_reported(private_redis: PrivateRedis) 
     with pytest.raises(BusUnavailable):
         await bus.publish(auth(0))
     await bus.close()
+
+
+async def test_a_consumer_waits_out_an_outage(private_redis: PrivateRedis) -> None:
+    bus = RedisStreamsBus(private_redis.url, stream=STREAM, block_ms=50)
+    await bus.start()
+    sub = bus.subscribe("storage")
+    await bus.publish(auth(0))
+    first = await asyncio.wait_for(anext(sub), 10)
+    await first.ack()
+    reading = asyncio.create_task(anext(sub))
+    private_redis.stop()
+    await asyncio.sleep(0.5)
+    assert not reading.done()  # retrying, not crashed
+    private_redis.start()  # empty server: the group is recreated on NOGROUP
+    publisher = RedisStreamsBus(private_redis.url, stream=STREAM)
+    await publisher.publish(auth(1))
+    batch = await asyncio.wait_for(reading, 20)
+    assert [e.username for e in batch.events] == ["user1"]  # type: ignore[union-attr]
+    await publisher.close()
+    await bus.close()

@@ -38,3 +38,15 @@ def test_redis_without_url_is_a_config_error() -> None:
     cfg = BusSettings.model_construct(backend="redis", url="")
     with pytest.raises(ConfigError, match=r"bus\.url"):
         make_bus(cfg)
+
+
+async def test_node_prefixes_consumers_and_default_spool_dir_applies(tmp_path: Path) -> None:
+    cfg = BusSettings(backend="redis", url="redis://127.0.0.1:1/0")
+    bus = make_bus(cfg, node="edge-1", spool_dir=tmp_path / "spool")
+    assert isinstance(bus, RedisStreamsBus)
+    assert bus.consumer_prefix == "edge-1"
+    assert bus._spool is not None and bus._spool.directory == tmp_path / "spool"
+    await bus.close()
+    plain = make_bus(cfg)
+    assert isinstance(plain, RedisStreamsBus) and plain._spool is None
+    await plain.close()

@@ -159,3 +159,25 @@ async def test_debug_roundtrip_delivers_an_equal_copy_through_json() -> None:
     await bus.publish(event)
     (got,) = (await anext(sub)).events
     assert got == event and got is not event
+
+
+async def test_aclose_from_another_task_ends_a_waiting_iteration() -> None:
+    bus = MemoryBus()
+    sub = bus.subscribe("storage")
+    waiting = asyncio.create_task(anext(sub))
+    await asyncio.sleep(0)
+    await sub.aclose()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 1)
+    await bus.publish(auth(0))  # the non-lossy group outlives its consumer
+    assert names(list((await anext(bus.subscribe("storage"))).events)) == ["user0"]
+
+
+async def test_unsubscribe_ends_every_subscription_of_the_group() -> None:
+    bus = MemoryBus()
+    sub = bus.subscribe("sse-1", lossy=True)
+    waiting = asyncio.create_task(anext(sub))
+    await asyncio.sleep(0)
+    bus.unsubscribe("sse-1")
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 1)
