@@ -273,6 +273,9 @@ class Persona:
     def user(self, name: str) -> UserEntry | None:
         if name == "root":
             return UserEntry(name="root", uid=0, gid=0, gecos="root", home="/root")
+        if name == "www-data":  # Debian's fixed system account (base-passwd), as in /etc/passwd
+            return UserEntry(name="www-data", uid=33, gid=33, gecos="www-data", home="/var/www",
+                             shell="/usr/sbin/nologin")  # fmt: skip
         return next((u for u in self.identity.users if u.name == name), None)
 
     def as_dict(self) -> dict[str, Any]:

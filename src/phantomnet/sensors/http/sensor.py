@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import secrets
 import ssl
 import string
@@ -22,7 +23,7 @@ from pydantic import Field
 from phantomnet.deception.host import FakeHost
 from phantomnet.events import ClientFingerprint, Endpoint, HttpRequest, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session, wait_closed
-from phantomnet.sensors.http import apache, routes
+from phantomnet.sensors.http import apache, routes, webroot
 from phantomnet.sensors.http.fakedb import FakeDatabase
 from phantomnet.sensors.http.request import Request, Site
 from phantomnet.sensors.http.tlsfp import fingerprints
@@ -68,7 +69,10 @@ class HttpSensor(Sensor):
         self._servers.append(plain)
         self.bound_port = int(plain.sockets[0].getsockname()[1])
         if cfg.tls_port is not None:
-            cert, key = ensure_certificate(self.ctx.data_dir / "tls", self.site.hostname)
+            cert, key = ensure_certificate(
+                self.ctx.data_dir / "tls", self.site.hostname,
+                self.site.host.persona.identity.installed_at,
+            )  # fmt: skip
             self._tls_ctx: ssl.SSLContext = server_context(cert, key)
             secure = await asyncio.start_server(self._secure, cfg.host, cfg.tls_port)
             self._servers.append(secure)
@@ -260,14 +264,25 @@ class Conversation:
 
 def _site(host: FakeHost, config: HttpConfig) -> Site:
     persona = host.persona
-    domain = persona.fqdn.split(".", 1)[-1]
-    company = config.company or domain.split(".")[0].replace("-", " ").title() + " Networks"
+    webroot.plant(host)
+    company = config.company or company_name(persona.identity.seed)
     users = _web_users(host)
     wp_users = ("admin", *(u.name for u in persona.identity.users), *(u for u, _, _ in users))
     db = FakeDatabase(users=users, hostname=persona.fqdn, seed=persona.identity.seed)
     return Site(host=host, db=db, server=persona.software("apache", "Apache/2.4.65 (Debian)"),
                 company=company, hostname=persona.fqdn, wp_users=tuple(wp_users),
                 max_upload_bytes=config.max_upload_bytes, tls_port=config.tls_port)  # fmt: skip
+
+
+COMPANY_WORDS = ("Northwind", "Altmark", "Brightline", "Kessler", "Redwood", "Hansa", "Silverline",
+                 "Lindner", "Meridian", "Vector", "Nordic", "Bergmann")  # fmt: skip
+COMPANY_KINDS = ("Networks", "Systems", "Industrial Supply", "Technik", "IT Solutions", "Trading")
+
+
+def company_name(seed: int) -> str:
+    """The shop's company name, drawn from the install's seed (never a fixed default)."""
+    rng = random.Random(seed ^ 0x5EB)
+    return f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
 
 
 def _web_users(host: FakeHost) -> list[tuple[str, str, str]]:

@@ -278,7 +278,12 @@ class SmtpSensor(Sensor):
     async def start(self) -> None:
         tls = None
         if self.config.starttls:
-            cert, key = ensure_certificate(self.ctx.data_dir / "tls", self.hostname)
+            host: FakeHost = self.ctx.shared_object(
+                "fake_host", lambda: FakeHost.load(self.ctx.data_dir)
+            )
+            cert, key = ensure_certificate(
+                self.ctx.data_dir / "tls", self.hostname, host.persona.identity.installed_at
+            )
             tls = server_context(cert, key)
         (self.store / "messages").mkdir(parents=True, exist_ok=True)
         (self.store / "attachments").mkdir(parents=True, exist_ok=True)

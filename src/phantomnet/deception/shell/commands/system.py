@@ -31,6 +31,8 @@ def _groups(cmd: Cmd) -> list[tuple[int, str]]:
     user = cmd.shell.user
     if user.uid == 0:
         return [(0, "root")]
+    if user.uid < 1000:  # system accounts (www-data) have no supplementary groups
+        return [(user.gid, user.name)]
     return [(user.gid, user.name), (27, "sudo"), (100, "users")]
 
 
