@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from phantomnet.deception.shell import run_command
+from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import FileUpload, HttpRequest
 from phantomnet.sensors.http import tlsfp
 from tests.conftest import require_tool
@@ -105,6 +106,11 @@ async def test_command_injection_answers_like_the_fake_shell(web: Web) -> None:
     assert "uid=" not in benign.stdout
     requests = await web.events(HttpRequest, 2)
     assert [("cmd_injection" in r.tags) for r in requests] == [True, False]
+    detector = HttpAttacks(HttpAttacksConfig(use_classifier=False), node="test")
+    found = [d for r in requests for d in detector.observe(r)]
+    assert [(d.rule, d.evidence) for d in found] == [
+        ("http_cmd_injection", (f"event:{requests[0].event_id}",))
+    ]
 
 
 async def test_upload_trap_stores_serves_and_shows_in_the_fake_fs(web: Web, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import AuthAttempt, HoneytokenTriggered, HttpRequest
 from tests.conftest import require_tool
 from tests.integration.sensors.http.conftest import Web, run
@@ -45,6 +46,11 @@ async def test_sqlmap_finds_mariadb_and_dumps_the_honeytoken_users(
     requests = await web.drain()
     tagged = [r for r in requests if isinstance(r, HttpRequest) and "sqli" in r.tags]
     assert len(tagged) > 20
+    detector = HttpAttacks(HttpAttacksConfig(), node="test")
+    found = [d for r in requests if isinstance(r, HttpRequest) for d in detector.observe(r)]
+    sqli = [d for d in found if d.rule == "http_sqli"]
+    assert sqli and sqli[0].count == 1 and sqli[0].evidence == (f"event:{tagged[0].event_id}",)
+    assert {d.rule for d in found} <= {"http_sqli", "http_traversal", "http_cmd_injection"}
 
 
 async def test_whatweb_sees_apache_debian_wordpress(web: Web) -> None:
