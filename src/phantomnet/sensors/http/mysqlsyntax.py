@@ -13,7 +13,7 @@ _TOKEN = re.compile(
     r"""(?P<str>'(?:[^'\\]|\\.|'')*'?|"(?:[^"\\]|\\.|"")*"?)"""
     r"""|(?P<vcomment>/\*!\d*)|(?P<cend>\*/)|(?P<comment>/\*.*?(?:\*/|$))"""
     r"""|(?P<hash>\#.*$)|(?P<dash>--(?:\s.*)?$)"""
-    r"""|(?P<hex>\b0x[0-9a-fA-F]+\b)|(?P<var>@@(?:session\.|global\.)?\w+)"""
+    r"""|(?P<hex>\b0x[0-9a-fA-F]+\b)|(?P<var>@@(?i:session\.|global\.)?\w+)"""
     r"""|(?P<other>[^'"/#@0*-]+|.)""",
     re.S | re.M,
 )

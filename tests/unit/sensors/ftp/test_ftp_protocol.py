@@ -42,7 +42,7 @@ def test_escapes_root() -> None:
 
 @given(st.binary(max_size=600))
 def test_parsers_never_raise(raw: bytes) -> None:
-    verb, arg = p.parse_line(raw)
+    _verb, arg = p.parse_line(raw)
     p.parse_port(arg)
     p.parse_eprt(arg)
     p.escapes_root(arg)
