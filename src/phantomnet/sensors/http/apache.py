@@ -102,15 +102,16 @@ def error_page(status: int, *, server: str, host: str, port: int, method: str = 
 
 
 def frame(
-    resp: Response, *, server: str, keep_alive: bool, head: bool = False
+    resp: Response, *, server: str, keep_alive: bool, head: bool = False, left: int = 99
 ) -> list[tuple[str, str]]:
-    """The full header list in httpd's order."""
+    """The full header list in httpd's order (``left``: further requests this connection may
+    make, which httpd counts down in ``Keep-Alive: max=``)."""
     headers = [("Date", http_date()), ("Server", server), *resp.headers]
     headers.append(("Content-Length", str(len(resp.body))))
     if resp.vary and resp.body:
         headers.append(("Vary", "Accept-Encoding"))
     if keep_alive:
-        headers += [("Keep-Alive", "timeout=5, max=100"), ("Connection", "Keep-Alive")]
+        headers += [("Keep-Alive", f"timeout=5, max={left}"), ("Connection", "Keep-Alive")]
     else:
         headers.append(("Connection", "close"))
     if resp.content_type and (resp.body or head):

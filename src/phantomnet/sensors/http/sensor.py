@@ -144,9 +144,10 @@ class Conversation:
         self.sensor, self.session, self.stream, self.tls, self.ja = sensor, session, stream, tls, ja
         self.port = port
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self.served = 0
 
     async def run(self) -> None:
-        for _ in range(self.sensor.config.max_requests_per_connection):
+        for _ in range(self.sensor.config.max_requests_per_connection + 1):
             request = await self._next_request()
             if request is None:
                 return
@@ -208,8 +209,12 @@ class Conversation:
         return True
 
     async def _send(self, resp: apache.Response, head: bool = False) -> None:
-        keep = self.conn.their_state is not h11.MUST_CLOSE
-        headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=keep, head=head)
+        self.served += 1
+        left = self.sensor.config.max_requests_per_connection - self.served + 1  # httpd counts
+        keep = self.conn.their_state is not h11.MUST_CLOSE and left > 0
+        headers = apache.frame(
+            resp, server=self.sensor.site.server, keep_alive=keep, head=head, left=left
+        )
         reason = apache.REASONS.get(resp.status, "").encode()
         out = self.conn.send(h11.Response(status_code=resp.status, headers=headers, reason=reason))
         if not head and resp.body:

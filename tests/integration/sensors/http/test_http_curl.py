@@ -42,6 +42,10 @@ async def test_headers_are_apache_on_debian_and_stable(web: Web) -> None:
     assert static_names[:5] == ["Date", "Server", "Last-Modified", "ETag", "Accept-Ranges"]
     etag = dict(headers(static.stdout))["ETag"]
     assert re.fullmatch(r'"[0-9a-f]+-[0-9a-f]+"', etag)
+    twice = await run("curl", "-sS", "-v", "-o", "/dev/null", "-o", "/dev/null",
+                      web.url + "/robots.txt", web.url + "/robots.txt")  # fmt: skip
+    assert re.findall(r"Keep-Alive: (.*)\r?\n", twice.stderr) == [
+        "timeout=5, max=100", "timeout=5, max=99"]  # fmt: skip
     for probe in ("python", "werkzeug", "aiohttp", "h11", "honeypot", "uvicorn"):
         assert probe not in (first.stdout + static.stdout).lower()
 
@@ -102,6 +106,7 @@ async def test_command_injection_answers_like_the_fake_shell(web: Web) -> None:
     assert "uid=33(www-data) gid=33(www-data) groups=33(www-data)\n" in pre
     assert pre.rstrip().endswith(web.host.persona.hostname)
     assert pre.startswith("PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.")
+    assert re.search(r"icmp_seq=1 ttl=64 time=0\.\d{3} ms", pre)  # loopback, iputils format
     benign = await run("curl", "-sS", f"{web.url}/ping.php?ip=10.0.0.1")
     assert "uid=" not in benign.stdout
     requests = await web.events(HttpRequest, 2)

@@ -238,16 +238,17 @@ async def ping(cmd: Cmd) -> int:
     host = rest[0]
     count = min(int(opt_value(flags, "c", "4") or 4), 10)
     dest = _fake_ip(host)
-    base = 8 + hash_name(dest) % 60
+    local = dest.startswith("127.") or dest == cmd.host.persona.identity.ipv4
+    base, spread = (0.02, 6) if local else (8 + hash_name(dest) % 60, 900)
+    ttl = 64 if local else 117 - hash_name(dest) % 10
     name = host if host == dest else f"{host} ({dest})"
     cmd.out(f"PING {host} ({dest}) 56(84) bytes of data.\n")
     times = []
     for seq in range(1, count + 1):
-        rtt = base + (hash_name(f"{dest}{seq}{time.time():.0f}") % 900) / 100
+        rtt = base + (hash_name(f"{dest}{seq}{time.time():.0f}") % spread) / 100
         times.append(rtt)
-        cmd.out(
-            f"64 bytes from {name}: icmp_seq={seq} ttl={117 - hash_name(dest) % 10} time={rtt:.1f} ms\n"
-        )
+        shown = f"{rtt:.3f}" if rtt < 1 else f"{rtt:.2f}" if rtt < 10 else f"{rtt:.1f}"  # iputils
+        cmd.out(f"64 bytes from {name}: icmp_seq={seq} ttl={ttl} time={shown} ms\n")
         if seq < count:
             await cmd.sleep(1.0)
     avg = sum(times) / len(times)
