@@ -215,11 +215,14 @@ class Conversation:
         headers = apache.frame(
             resp, server=self.sensor.site.server, keep_alive=keep, head=head, left=left
         )
-        reason = apache.REASONS.get(resp.status, "").encode()
-        out = self.conn.send(h11.Response(status_code=resp.status, headers=headers, reason=reason))
+        reason = apache.REASONS.get(resp.status, "")
+        # h11 tracks the connection state; the bytes are ours, because h11 moves a
+        # "Connection: close" header to the end, which httpd never does.
+        self.conn.send(h11.Response(status_code=resp.status, headers=headers, reason=reason))
         if not head and resp.body:
-            out = (out or b"") + (self.conn.send(h11.Data(data=resp.body)) or b"")
-        out = (out or b"") + (self.conn.send(h11.EndOfMessage()) or b"")
+            self.conn.send(h11.Data(data=resp.body))
+        self.conn.send(h11.EndOfMessage())
+        out = _head_bytes(resp.status, reason, headers) + (b"" if head else resp.body)
         self.session.bytes_out += len(out)
         await self.stream.write(out)
 
@@ -227,16 +230,8 @@ class Conversation:
         resp = apache.error_page(
             400, server=self.sensor.site.server, host=self.sensor.site.hostname, port=self.port
         )
-        raw = (
-            b"HTTP/1.1 400 Bad Request\r\n"
-            + b"".join(
-                f"{k}: {v}\r\n".encode()
-                for k, v in apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
-            )
-            + b"\r\n"
-            + resp.body
-        )
-        await self.stream.write(raw)
+        headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
+        await self.stream.write(_head_bytes(400, "Bad Request", headers) + resp.body)
 
     async def _error(self, status: int, head: h11.Request | None) -> None:
         method = head.method.decode("latin-1") if head else "GET"
@@ -277,6 +272,11 @@ def _site(host: FakeHost, config: HttpConfig) -> Site:
     return Site(host=host, db=db, server=persona.software("apache", "Apache/2.4.65 (Debian)"),
                 company=company, hostname=persona.fqdn, wp_users=tuple(wp_users),
                 max_upload_bytes=config.max_upload_bytes, tls_port=config.tls_port)  # fmt: skip
+
+
+def _head_bytes(status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
+    lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 COMPANY_WORDS = ("Northwind", "Altmark", "Brightline", "Kessler", "Redwood", "Hansa", "Silverline",

@@ -46,6 +46,8 @@ async def test_headers_are_apache_on_debian_and_stable(web: Web) -> None:
                       web.url + "/robots.txt", web.url + "/robots.txt")  # fmt: skip
     assert re.findall(r"Keep-Alive: (.*)\r?\n", twice.stderr) == [
         "timeout=5, max=100", "timeout=5, max=99"]  # fmt: skip
+    closing = await run("curl", "-sS", "-i", "-H", "Connection: close", web.url + "/robots.txt")
+    assert [k for k, _ in headers(closing.stdout)][-2:] == ["Connection", "Content-Type"]
     for probe in ("python", "werkzeug", "aiohttp", "h11", "honeypot", "uvicorn"):
         assert probe not in (first.stdout + static.stdout).lower()
 
