@@ -18,7 +18,20 @@ def test_every_kind_is_documented_and_every_documented_kind_exists() -> None:
     assert documented() == set(kinds())
 
 
-def test_every_model_is_in_the_union() -> None:
+def test_every_event_model_defined_is_in_the_union() -> None:
+    """A model added to an events module but forgotten in the union would never parse."""
+    import inspect
+
+    from phantomnet.events import analysis, network, response, sensor
+    from phantomnet.events.base import EventBase
+
+    defined = {
+        obj
+        for module in (analysis, network, response, sensor)
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, EventBase) and obj is not EventBase and "kind" in obj.model_fields
+    }
+    assert defined == set(EVENT_TYPES)
     assert {kind_of(m) for m in EVENT_TYPES} == set(kinds())
 
 

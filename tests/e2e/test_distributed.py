@@ -94,3 +94,8 @@ def test_sensor_and_server_processes_over_redis(
         assert (sessions, busy) == (2, 1)
         assert sensor.stop()[0] == 0
         assert server.stop()[0] == 0
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(stream, f"{stream}-dead")
+    client.close()

@@ -54,9 +54,14 @@ def operation_id(route: APIRoute) -> str:
 
 
 def _engine(settings: Settings) -> AsyncEngine:
-    from phantomnet.api._engine import make_engine
+    from phantomnet.storage.db import make_engine
 
-    return make_engine(settings)
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        echo=settings.database.echo,
+    )
 
 
 def create_app(
@@ -78,6 +83,9 @@ def create_app(
         settings=settings,
         engine=db,
         sessions=async_sessionmaker(db, class_=AsyncSession, expire_on_commit=False),
+        read_sessions=async_sessionmaker(
+            db.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession
+        ),
         bus=bus,
         status=status,
         metrics=ApiMetrics(bus),

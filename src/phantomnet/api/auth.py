@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.errors import AuthError, InvalidInput
@@ -27,6 +29,8 @@ ROLES: frozenset[str] = frozenset({"viewer", "admin"})
 TOKEN_PREFIX = "pn_"
 CACHE_TTL_S = 10.0
 CACHE_MAX = 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,17 +120,27 @@ class TokenStore:
         return found
 
     async def _lookup(self, digest: str) -> Principal | None:
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
             row = await session.scalar(
                 select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
             )
-            if row is None or not hmac.compare_digest(row.token_hash, digest):
-                return None
-            if row.role not in ROLES:
-                return None
-            row.last_used_at = datetime.now(UTC)
-            role: Role = "admin" if row.role == "admin" else "viewer"
-            return Principal(role=role, name=row.name)
+        if row is None or row.role not in ROLES or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        await self._touch(row.id)
+        role: Role = "admin" if row.role == "admin" else "viewer"
+        return Principal(role=role, name=row.name)
+
+    async def _touch(self, token_id: int) -> None:
+        """Record ``last_used_at``; best effort (a busy database must not refuse a request)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(ApiToken)
+                    .where(ApiToken.id == token_id)
+                    .values(last_used_at=datetime.now(UTC))
+                )
+        except OperationalError as exc:
+            log.debug("could not record last_used_at of token %s: %s", token_id, exc)
 
     def forget(self) -> None:
         """Drop the cache (after a revocation in this process)."""

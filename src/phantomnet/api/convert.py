@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,42 @@ def event_item(row: Mapping[Any, Any]) -> s.EventItem:
         score=row["score"],
         payload=row["payload"] or {},
     )
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _iso(value: datetime | None) -> str | None:
+    out = s.utc(value)
+    return None if out is None else out.isoformat().replace("+00:00", "Z")
+
+
+def event_json(row: Mapping[Any, Any]) -> str:
+    """The JSON of one EventItem from a row with ``payload_json`` (stored text, spliced in)."""
+    envelope = {
+        "id": row["id"],
+        "event_id": str(row["event_id"]),
+        "kind": row["kind"],
+        "occurred_at": _iso(row["occurred_at"]),
+        "node": row["node"],
+        "component": row["component"],
+        "session_id": _str(row["session_id"]),
+        "src_ip": row["src_ip"],
+        "src_port": row["src_port"],
+        "dst_ip": row["dst_ip"],
+        "dst_port": row["dst_port"],
+        "protocol": row["protocol"],
+        "level": row["level"],
+        "score": row["score"],
+    }
+    head = _ENCODER.encode(envelope)
+    return f'{head[:-1]},"payload":{row["payload_json"] or "{}"}}}'
+
+
+def event_page_json(rows: Sequence[Mapping[Any, Any]], next_cursor: str | None) -> bytes:
+    """A ``Page[EventItem]`` body built without decoding the stored payloads."""
+    items = ",".join(event_json(r) for r in rows)
+    return f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'.encode()
 
 
 def detection_item(row: Mapping[Any, Any]) -> s.DetectionItem:

@@ -1,6 +1,10 @@
 """FastAPI dependencies every router reuses.
 
-``SettingsDep``, ``DbDep`` (an AsyncSession per request), ``BusDep`` (the event bus, 503 when
+All are ``async def``: FastAPI runs plain ``def`` dependencies in a worker thread, which
+costs more than the work they do.
+
+``SettingsDep``, ``DbDep`` (an AsyncSession per request, for routes that write),
+``ReadDbDep`` (autocommit session for read-only routes), ``BusDep`` (the event bus, 503 when
 the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
 and ``StreamViewer`` (like Viewer, but also accepts ``?token=`` because EventSource cannot set
 headers; used by /api/stream only).
@@ -32,6 +36,7 @@ class ApiState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     bus: EventBus | None
     status: StatusFn | None
     metrics: ApiMetrics
@@ -40,7 +45,7 @@ class ApiState:
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
     state = request.app.state.pn
     assert isinstance(state, ApiState)
     return state
@@ -49,7 +54,7 @@ def get_state(request: Request) -> ApiState:
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
@@ -59,7 +64,13 @@ async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_bus(state: StateDep) -> EventBus:
+async def get_read_db(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session in autocommit mode for read-only routes: no BEGIN/ROLLBACK round trips."""
+    async with state.read_sessions() as session:
+        yield session
+
+
+async def get_bus(state: StateDep) -> EventBus:
     if state.bus is None:
         raise BusUnavailable("this API process has no event bus")
     return state.bus
@@ -67,6 +78,7 @@ def get_bus(state: StateDep) -> EventBus:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[AsyncSession, Depends(get_db)]
+ReadDbDep = Annotated[AsyncSession, Depends(get_read_db)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 from datetime import UTC, datetime
 from uuid import UUID
 
 from phantomnet.errors import InvalidInput
+from phantomnet.events import kinds
+from phantomnet.storage.queries import EventKey
 
 LEVELS = frozenset({"LOW", "MEDIUM", "HIGH"})
 SEVERITIES = frozenset({"low", "medium", "high", "critical"})
 MAX_LIST_ITEMS = 32
 MAX_CURSOR_CHARS = 200
+
+
+@functools.cache
+def event_kinds() -> frozenset[str]:
+    """Every event kind (computed once)."""
+    return kinds()
 
 
 def encode_cursor(*parts: str | int) -> str:
@@ -44,6 +53,28 @@ def id_cursor(cursor: str | None) -> int | None:
     if len(parts) != 1 or not parts[0].isdigit() or len(parts[0]) > 19:
         raise InvalidInput("cursor: not a cursor this API produced")
     return int(parts[0])
+
+
+def event_cursor(cursor: str | None, *, time_ordered: bool) -> EventKey | None:
+    """Decode an ``/api/events`` cursor: ``id`` or, for time-bounded queries, ``t|time|id``."""
+    if cursor is None or cursor == "":
+        return None
+    parts = _decode(cursor)
+    try:
+        if time_ordered and len(parts) == 3 and parts[0] == "t" and parts[2].isdigit():
+            return EventKey(id=int(parts[2]), occurred_at=as_utc(datetime.fromisoformat(parts[1])))
+        if not time_ordered and len(parts) == 1 and parts[0].isdigit() and len(parts[0]) < 20:
+            return EventKey(id=int(parts[0]))
+    except ValueError as exc:
+        raise InvalidInput("cursor: not a cursor this API produced") from exc
+    raise InvalidInput("cursor: not a cursor of this query (did since/until change?)")
+
+
+def event_cursor_after(row_id: int, occurred_at: datetime, *, time_ordered: bool) -> str:
+    """The cursor pointing after an event row."""
+    if time_ordered:
+        return encode_cursor("t", as_utc(occurred_at).isoformat(), row_id)
+    return encode_cursor(row_id)
 
 
 def time_uuid_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import typer
 
-from phantomnet.bus.memory import MemoryBus
 from phantomnet.cli.common import (
     BusOpt,
     ConfigOpt,
@@ -27,13 +26,10 @@ COMMAND_MODULES: list[str] = ["phantomnet.cli.db", "phantomnet.cli.token"]
 
 
 def make_bus(settings: Settings) -> Any:
-    if settings.bus.backend == "memory":
-        return MemoryBus(
-            queue_size=settings.bus.queue_size, debug_roundtrip=settings.bus.debug_roundtrip
-        )
+    """The configured bus; a sensor's Redis bus spools to disk while Redis is down."""
     from phantomnet.bus.factory import make_bus as factory
 
-    return factory(settings.bus)
+    return factory(settings.bus, node=settings.node, spool_dir=settings.data_dir / "spool")
 
 
 async def prepare_database(settings: Settings, *, migrate: bool) -> Any:

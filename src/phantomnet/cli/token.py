@@ -23,12 +23,12 @@ NameOpt = Annotated[str, typer.Option("--name", help="A label to recognise the t
 
 
 def _with_engine(config: Any, db: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    from phantomnet.api._engine import make_engine
+    from phantomnet.storage.db import make_engine
 
     settings = settings_from(config, db=db)
 
     async def run() -> T:
-        engine = make_engine(settings)
+        engine = make_engine(settings.database_url)
         try:
             return await work(engine)
         finally:

@@ -11,6 +11,7 @@ from typing import Annotated, Union, get_args
 from pydantic import Field, TypeAdapter
 
 from phantomnet.events.analysis import Detection, Score, VerificationResult
+from phantomnet.events.base import EventBase
 from phantomnet.events.network import (
     NetworkArp,
     NetworkDns,
@@ -38,37 +39,8 @@ from phantomnet.events.sensor import (
     SmtpMessage,
 )
 
-EVENT_TYPES = (
-    ConnectionOpened,
-    ConnectionClosed,
-    AuthAttempt,
-    CommandInput,
-    FileUpload,
-    FileDownload,
-    HttpRequest,
-    SmtpMessage,
-    DbQuery,
-    ClientFingerprint,
-    HoneytokenTriggered,
-    SensorStatus,
-    NetworkFlow,
-    NetworkPacket,
-    NetworkStats,
-    NetworkDns,
-    NetworkHttp,
-    NetworkTls,
-    NetworkSsh,
-    NetworkArp,
-    ParserAnomaly,
-    Detection,
-    Score,
-    VerificationResult,
-    ResponseBlock,
-    ResponseUnblock,
-)
-
 Event = Annotated[
-    Union[  # noqa: UP007 - a runtime union of the tuple above
+    Union[  # noqa: UP007 - a runtime union, listed once
         ConnectionOpened,
         ConnectionClosed,
         AuthAttempt,
@@ -99,6 +71,9 @@ Event = Annotated[
     Field(discriminator="kind"),
 ]
 
+#: Every event model, in the union's order (derived from it: one list to maintain).
+EVENT_TYPES: tuple[type[EventBase], ...] = get_args(get_args(Event)[0])
+
 _ADAPTER: TypeAdapter[Event] | None = None
 
 
@@ -118,7 +93,7 @@ def kind_of(model: type) -> str:
 
 def kinds() -> frozenset[str]:
     """Every event kind of the union."""
-    return frozenset(kind_of(m) for m in get_args(get_args(Event)[0]))
+    return frozenset(kind_of(m) for m in EVENT_TYPES)
 
 
 def model_for(kind: str) -> type:

@@ -1,7 +1,7 @@
 """Read-side queries for the API (keyword-only, on an explicit AsyncSession).
 
-Lists are keyset-paginated, newest first: ``before_id`` is the id of the last row the client
-has seen, so every page is an index range scan whatever the table size. Every query has a
+Lists are keyset-paginated, newest first: ``before``/``before_id`` is the key of the last row
+the client has seen, so every page is an index range scan whatever the table size. Every query has a
 ``limit``. Rows come back as mappings of column name to value (no ORM identity map).
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,11 @@ class EventFilter:
     until: datetime | None = None
     session_id: UUID | None = None
 
+    @property
+    def time_ordered(self) -> bool:
+        """Whether pages of this filter are ordered by time (a time bound is set)."""
+        return self.since is not None or self.until is not None
+
     def clauses(self) -> list[ColumnElement[bool]]:
         """One SQL condition per filter that is set."""
         c = EVENT.c
@@ -80,15 +85,43 @@ async def ping(session: AsyncSession) -> None:
     await session.execute(select(1))
 
 
+#: Envelope columns plus the payload as JSON *text* (served as is, never re-parsed).
+EVENT_JSON_COLUMNS = (
+    *(col for col in EVENT.c if col.name != "payload"),
+    cast(EVENT.c.payload, Text).label("payload_json"),
+)
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """Keyset position of the last event a client has seen (``occurred_at`` in time order)."""
+
+    id: int
+    occurred_at: datetime | None = None
+
+
 async def list_events(
-    session: AsyncSession, *, where: EventFilter, before_id: int | None, limit: int
+    session: AsyncSession, *, where: EventFilter, before: EventKey | None, limit: int
 ) -> Sequence[RowMapping]:
-    """Events matching ``where``, newest (highest id) first, older than ``before_id``."""
-    query = select(EVENT).where(*where.clauses())
-    if before_id is not None:
-        query = query.where(EVENT.c.id < before_id)
-    query = query.order_by(EVENT.c.id.desc()).limit(limit)
-    return (await session.execute(query)).mappings().all()
+    """Events matching ``where``, newest first, after ``before``.
+
+    Without a time filter the order is ``id`` (the primary key: the live tail). With
+    ``since``/``until`` it is ``(occurred_at, id)``, so the ``(kind|src_ip, occurred_at)``
+    indexes serve old windows instead of walking the primary key back from the newest row.
+    Rows carry ``payload_json`` (text) instead of ``payload``: the list is the hot path and
+    the API copies the stored JSON into its answer without decoding it.
+    """
+    c = EVENT.c
+    query = select(*EVENT_JSON_COLUMNS).where(*where.clauses())
+    if where.time_ordered:
+        if before is not None and before.occurred_at is not None:
+            query = query.where(tuple_(c.occurred_at, c.id) < tuple_(before.occurred_at, before.id))
+        query = query.order_by(c.occurred_at.desc(), c.id.desc())
+    else:
+        if before is not None:
+            query = query.where(c.id < before.id)
+        query = query.order_by(c.id.desc())
+    return (await session.execute(query.limit(limit))).mappings().all()
 
 
 async def get_event(session: AsyncSession, *, event_id: UUID) -> RowMapping | None:
@@ -135,16 +168,25 @@ def _hour(session: AsyncSession, column: Any) -> Any:
     return func.strftime("%Y-%m-%d %H:00:00", column)
 
 
+#: Kinds left out of statistics: component heartbeats are not activity.
+NOT_COUNTED = ("sensor.status",)
+
+
 async def count_events(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(EVENT)) or 0)
+    """Stored events, heartbeats excepted."""
+    query = select(func.count()).select_from(EVENT).where(EVENT.c.kind.not_in(NOT_COUNTED))
+    return int(await session.scalar(query) or 0)
 
 
 async def window_breakdown(session: AsyncSession, *, since: datetime) -> Sequence[Any]:
-    """Rows of (hour, kind, protocol, level, n) for events at or after ``since``."""
+    """Rows of (hour, kind, protocol, level, n) for events at or after ``since``.
+
+    Heartbeats (:data:`NOT_COUNTED`) are left out.
+    """
     hour = _hour(session, EVENT.c.occurred_at).label("hour")
     query = (
         select(hour, EVENT.c.kind, EVENT.c.protocol, EVENT.c.level, func.count().label("n"))
-        .where(EVENT.c.occurred_at >= since)
+        .where(EVENT.c.occurred_at >= since, EVENT.c.kind.not_in(NOT_COUNTED))
         .group_by(hour, EVENT.c.kind, EVENT.c.protocol, EVENT.c.level)
     )
     return (await session.execute(query)).all()
@@ -162,8 +204,14 @@ async def score_histogram(session: AsyncSession, *, since: datetime) -> dict[int
 
 
 async def count_sources(session: AsyncSession, *, since: datetime) -> int:
-    query = select(func.count(func.distinct(EVENT.c.src_ip))).where(EVENT.c.occurred_at >= since)
-    return int(await session.scalar(query) or 0)
+    """Distinct non-null sources since ``since`` (DISTINCT subquery: a hash, not a sort)."""
+    sources = (
+        select(EVENT.c.src_ip)
+        .where(EVENT.c.occurred_at >= since, EVENT.c.src_ip.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(sources)) or 0)
 
 
 async def count_active_blocks(session: AsyncSession) -> int:

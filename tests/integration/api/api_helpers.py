@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.events import (
@@ -21,7 +20,7 @@ from phantomnet.events import (
     Score,
     SensorRef,
 )
-from phantomnet.storage.tables import EventRow
+from phantomnet.storage.ingest import insert_events
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -30,33 +29,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def event_row(event: Event) -> dict[str, Any]:
-    """The ``event`` row the storage writer makes of an event (envelope columns + JSON)."""
-    payload = event.model_dump(mode="json")
-    level = payload.get("level")
-    return {
-        "event_id": event.event_id,
-        "kind": event.kind,
-        "occurred_at": event.occurred_at,
-        "node": event.sensor.node,
-        "component": event.sensor.component,
-        "session_id": event.session_id,
-        "src_ip": event.src.ip if event.src else None,
-        "src_port": event.src.port if event.src else None,
-        "dst_ip": event.dst.ip if event.dst else None,
-        "dst_port": event.dst.port if event.dst else None,
-        "community_id": event.community_id,
-        "protocol": payload.get("protocol") or payload.get("transport"),
-        "level": level,
-        "score": payload.get("score"),
-        "payload": payload,
-    }
-
-
 async def store(engine: AsyncEngine, events: Iterable[Event]) -> None:
-    rows = [event_row(e) for e in events]
+    """Store events the way the storage writer does (its own insert path)."""
     async with engine.begin() as conn:
-        await conn.execute(insert(EventRow), rows)
+        await insert_events(conn, list(events))
 
 
 def sample_events(n: int = 30, *, start: datetime | None = None) -> list[Event]:
@@ -93,7 +69,7 @@ def _event(i: int, common: dict[str, Any], session: uuid.UUID) -> Event:
         lambda: Score(
             subject_kind="auth.attempt",
             score=float(i * 3 % 101),
-            level=("LOW", "MEDIUM", "HIGH")[i % 3],
+            level=("LOW", "MEDIUM", "HIGH")[i // 6 % 3],
             decision="ALERT",
             confidence=0.9,
             model_version="t",

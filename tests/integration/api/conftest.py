@@ -10,13 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.api import create_app
 from phantomnet.api.auth import create_token
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.settings import Settings, async_url
-from phantomnet.storage.tables import Base
+from phantomnet.storage.db import make_engine
+from phantomnet.storage.migrate import upgrade_async
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -31,10 +32,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on an empty database with every table created."""
-    eng = create_async_engine(db_url)
-    async with eng.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    """An engine on a database migrated to the head revision."""
+    await upgrade_async(db_url)
+    eng = make_engine(db_url)
     yield eng
     await eng.dispose()
 

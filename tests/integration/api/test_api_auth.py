@@ -37,11 +37,15 @@ async def test_unknown_token_is_401(client: httpx.AsyncClient, admin_token: str)
         assert r.status_code == 401, token
 
 
-async def test_roles(client: httpx.AsyncClient, admin_token: str, viewer_token: str) -> None:
+async def test_roles(
+    client: httpx.AsyncClient, engine: AsyncEngine, admin_token: str, viewer_token: str
+) -> None:
+    assert all(t["last_used_at"] is None for t in await list_tokens(engine))
     r = await client.get("/api/me", headers=bearer(viewer_token))
     assert r.json() == {"role": "viewer", "auth": "on"}
     r = await client.get("/api/me", headers=bearer(admin_token))
     assert r.json() == {"role": "admin", "auth": "on"}
+    assert all(t["last_used_at"] is not None for t in await list_tokens(engine))
 
 
 async def test_only_the_hash_is_stored(engine: AsyncEngine, admin_token: str) -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from api_helpers import bearer
 from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from phantomnet.api import create_app
@@ -137,3 +138,40 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
     for op in ops:
         assert "200" in op["responses"], op["operationId"]
     assert paths["/api/events"]["get"]["responses"]["200"]["content"]["application/json"]
+
+
+async def test_metrics_can_require_a_token(
+    settings: Settings, engine: AsyncEngine, viewer_token: str
+) -> None:
+    private = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"metrics_public": False})}
+    )
+    async with _client(create_app(private, engine=engine)) as c:
+        assert (await c.get("/metrics")).status_code == 401
+        assert (await c.get("/metrics", headers=bearer(viewer_token))).status_code == 200
+
+
+class Body(BaseModel):
+    ip: str
+
+
+async def test_malformed_json_body_is_422_problem(
+    settings: Settings, engine: AsyncEngine, admin_token: str
+) -> None:
+    app = create_app(settings, engine=engine)
+    extra = APIRouter(tags=["test"])
+
+    @extra.post("/api/test-body")
+    async def take(body: Body) -> dict[str, str]:
+        return {"ip": body.ip}
+
+    app.include_router(extra)
+    headers = {**bearer(admin_token), "Content-Type": "application/json"}
+    async with _client(app) as c:
+        for raw in (b'{"ip": ', b"\xff\xfe", b'{"ip": 5}', b"[]"):
+            r = await c.post("/api/test-body", content=raw, headers=headers)
+            assert r.status_code == 422, raw
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.json()["status"] == 422 and r.json()["detail"]
+        ok = await c.post("/api/test-body", json={"ip": "192.0.2.1"}, headers=headers)
+        assert ok.json() == {"ip": "192.0.2.1"}

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pytest
 import uvicorn
 from api_helpers import bearer, sample_events
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.api import create_app
+from phantomnet.bus.factory import make_bus
 from phantomnet.bus.memory import MemoryBus
-from phantomnet.settings import Settings
+from phantomnet.settings import BusSettings, Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -145,3 +148,37 @@ async def test_stream_refuses_bad_kinds_and_missing_token(base_url: str, viewer_
         assert r.status_code == 422
         assert r.headers["content-type"] == "application/problem+json"
         assert (await client.get("/api/stream")).status_code == 401
+
+
+async def test_stream_over_the_redis_bus(
+    redis_url: str, settings: Settings, engine: AsyncEngine, viewer_token: str
+) -> None:
+    """The distributed mode: events published to Redis Streams reach an SSE client."""
+    stream = f"pn-test-api-{uuid.uuid4().hex[:8]}"
+    cfg = BusSettings(
+        backend="redis",
+        url=redis_url,
+        stream=stream,
+        dead_letter_stream=f"{stream}:dead",
+        block_ms=100,
+    )
+    bus = make_bus(cfg, node="api-test")
+    await bus.start()
+    try:
+        async for url in serve(create_app(settings, engine=engine, bus=bus)):
+            async with (
+                httpx.AsyncClient(base_url=url, timeout=10) as client,
+                client.stream("GET", "/api/stream", headers=bearer(viewer_token)) as r,
+            ):
+                lines = r.aiter_lines()
+                await _read_until(lines, ": connected")
+                event = sample_events(1)[0]
+                await bus.publish(event)
+                got = await _read_until(lines, "data: ")
+                assert f"id: {event.event_id}" in got
+                assert json.loads(got[-1].removeprefix("data: "))["kind"] == event.kind
+    finally:
+        redis = Redis.from_url(redis_url)
+        await redis.delete(stream, f"{stream}:dead")
+        await redis.aclose()
+        await bus.close()

@@ -14,19 +14,14 @@ from typer.testing import CliRunner
 
 from phantomnet.cli.token import register
 from phantomnet.errors import InvalidInput
-from phantomnet.storage.tables import ApiToken, Base
+from phantomnet.storage.migrate import upgrade
+from phantomnet.storage.tables import ApiToken
 
 pytestmark = pytest.mark.integration
 
 
 def _prepare(path: Path) -> None:
-    async def run() -> None:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        await engine.dispose()
-
-    asyncio.run(run())
+    upgrade(f"sqlite:///{path}")
 
 
 def _stored(path: Path) -> list[tuple[str, str, bool]]:

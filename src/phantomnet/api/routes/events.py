@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from phantomnet.api import params
-from phantomnet.api.convert import event_item
-from phantomnet.api.deps import DbDep, SettingsDep, Viewer
+from phantomnet.api.convert import event_item, event_page_json
+from phantomnet.api.deps import ReadDbDep, SettingsDep, Viewer
 from phantomnet.api.schemas import EventItem, Page
 from phantomnet.errors import InvalidInput, NotFound
-from phantomnet.events import kinds as event_kinds
 from phantomnet.storage import queries
 
 router = APIRouter(tags=["events"])
@@ -34,7 +33,7 @@ def check_limit(limit: int, settings: SettingsDep) -> int:
 @router.get("/api/events", response_model=Page[EventItem], name="list")
 async def list_events(
     _: Viewer,
-    db: DbDep,
+    db: ReadDbDep,
     settings: SettingsDep,
     kind: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
     sensor: Annotated[str | None, Query(max_length=64, description="Component name.")] = None,
@@ -46,11 +45,17 @@ async def list_events(
     session_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Page[EventItem]:
-    """Events newest first; pass ``next_cursor`` back as ``cursor`` for older ones."""
+) -> Response:
+    """Events newest first; pass ``next_cursor`` back as ``cursor`` for older ones.
+
+    Order: by id (arrival) without a time bound, by occurred_at with ``since``/``until``.
+
+    The body is built directly from the stored JSON (the hot path of the dashboard); its
+    shape is ``Page[EventItem]`` as documented.
+    """
     lo, hi = params.time_range(since, until)
     where = queries.EventFilter(
-        kinds=params.comma_list(kind, "kind", allowed=event_kinds()),
+        kinds=params.comma_list(kind, "kind", allowed=params.event_kinds()),
         component=sensor or None,
         src_ip=params.ip_param(src_ip),
         levels=params.comma_list(level, "level", allowed=params.LEVELS, upper=True),
@@ -60,19 +65,20 @@ async def list_events(
         session_id=params.uuid_param(session_id, "session_id"),
     )
     limit = check_limit(limit, settings)
-    before = params.id_cursor(cursor)
-    rows = await queries.list_events(db, where=where, before_id=before, limit=limit + 1)
-    items = [event_item(r) for r in rows[:limit]]
-    return page(items, more=len(rows) > limit)
-
-
-def page(items: list[EventItem], *, more: bool) -> Page[EventItem]:
-    """A page whose cursor points after its last item when more rows exist."""
-    return Page(items=items, next_cursor=params.encode_cursor(items[-1].id) if more else None)
+    before = params.event_cursor(cursor, time_ordered=where.time_ordered)
+    rows = await queries.list_events(db, where=where, before=before, limit=limit + 1)
+    page = rows[:limit]
+    cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        cursor = params.event_cursor_after(
+            last["id"], last["occurred_at"], time_ordered=where.time_ordered
+        )
+    return Response(event_page_json(page, cursor), media_type="application/json")
 
 
 @router.get("/api/events/{event_id}", response_model=EventItem, name="get")
-async def get_event(event_id: str, _: Viewer, db: DbDep) -> EventItem:
+async def get_event(event_id: str, _: Viewer, db: ReadDbDep) -> EventItem:
     """One event by its ``event_id`` (UUID)."""
     uid = params.uuid_param(event_id, "event_id")
     row = await queries.get_event(db, event_id=uid) if uid else None

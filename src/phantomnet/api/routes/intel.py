@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from phantomnet.api import convert, params
 from phantomnet.api import schemas as s
-from phantomnet.api.deps import DbDep, SettingsDep, Viewer
+from phantomnet.api.deps import ReadDbDep, SettingsDep, Viewer
 from phantomnet.api.routes.events import Cursor, Limit, check_limit
 from phantomnet.errors import NotFound
 from phantomnet.storage import queries
@@ -28,7 +28,7 @@ BLOCK_EVENTS_SCANNED = 200
 @router.get("/api/detections", response_model=s.Page[s.DetectionItem], name="detections")
 async def detections(
     _: Viewer,
-    db: DbDep,
+    db: ReadDbDep,
     settings: SettingsDep,
     rule: Annotated[str | None, Query(description="Comma list of rule names.")] = None,
     severity: Annotated[str | None, Query(description="Comma list of severities.")] = None,
@@ -54,7 +54,7 @@ async def detections(
 @router.get("/api/attackers", response_model=s.Items[s.AttackerItem], name="attackers")
 async def attackers(
     _: Viewer,
-    db: DbDep,
+    db: ReadDbDep,
     sort: Literal["last_seen", "event_count", "max_score"] = "last_seen",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> s.Items[s.AttackerItem]:
@@ -64,7 +64,7 @@ async def attackers(
 
 
 @router.get("/api/attackers/{ip}", response_model=s.AttackerProfile, name="attacker")
-async def attacker(ip: str, _: Viewer, db: DbDep) -> s.AttackerProfile:
+async def attacker(ip: str, _: Viewer, db: ReadDbDep) -> s.AttackerProfile:
     """Everything known about one source address."""
     addr = params.ip_param(ip, "ip")
     assert addr is not None

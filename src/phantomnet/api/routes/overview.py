@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from phantomnet.api import convert
-from phantomnet.api.deps import ApiState, DbDep, StateDep, Viewer
+from phantomnet.api.deps import ApiState, ReadDbDep, StateDep, Viewer
 from phantomnet.api.schemas import (
     Bucket,
     ComponentStatus,
@@ -35,7 +35,7 @@ DOWN_STATES = frozenset({"down", "stopping"})
 @router.get("/api/stats", response_model=Stats, name="stats")
 async def stats(
     _: Viewer,
-    db: DbDep,
+    db: ReadDbDep,
     state: StateDep,
     hours: Annotated[int, Query(ge=1, le=720, description="Window in hours.")] = 24,
 ) -> Stats:
@@ -102,7 +102,7 @@ def _stats_from(rows: Sequence[Any], *, since: datetime, now: datetime) -> Stats
 
 
 @router.get("/api/honeypots/status", response_model=Items[ComponentStatus], name="status")
-async def honeypots_status(_: Viewer, db: DbDep, state: StateDep) -> Items[ComponentStatus]:
+async def honeypots_status(_: Viewer, db: ReadDbDep, state: StateDep) -> Items[ComponentStatus]:
     """Every component seen by heartbeat (table ``sensor_status``) or running in-process."""
     now = datetime.now(UTC)
     merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -155,7 +155,7 @@ def _count(value: object) -> int:
 
 @router.get("/api/traffic", response_model=Items[TrafficItem], name="traffic")
 async def traffic(
-    _: Viewer, db: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    _: Viewer, db: ReadDbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50
 ) -> Items[TrafficItem]:
     """Recent ``packet_logs`` rows and ``network.flow`` events, newest first."""
     packets = [convert.packet_item(r) for r in await queries.recent_packets(db, limit=limit)]

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from phantomnet.api import convert, params
 from phantomnet.api import schemas as s
-from phantomnet.api.deps import DbDep, SettingsDep, Viewer
+from phantomnet.api.deps import ReadDbDep, SettingsDep, Viewer
 from phantomnet.api.routes.events import Cursor, Limit, check_limit
 from phantomnet.errors import NotFound
 from phantomnet.storage import queries
@@ -24,7 +24,7 @@ ASCIICAST = "application/x-asciicast"
 @router.get("/api/sessions", response_model=s.Page[s.SessionItem], name="list")
 async def list_sessions(
     _: Viewer,
-    db: DbDep,
+    db: ReadDbDep,
     settings: SettingsDep,
     src_ip: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 100,
@@ -47,7 +47,7 @@ async def list_sessions(
 
 
 @router.get("/api/sessions/{session_id}", response_model=s.SessionDetail, name="get")
-async def get_session(session_id: str, _: Viewer, db: DbDep) -> s.SessionDetail:
+async def get_session(session_id: str, _: Viewer, db: ReadDbDep) -> s.SessionDetail:
     """One session and its events in order."""
     uid = params.uuid_param(session_id, "session_id")
     row = await queries.get_session(db, session_id=uid) if uid else None
@@ -77,7 +77,9 @@ def confined(data_dir: Path, relative: str) -> Path | None:
     response_class=FileResponse,
     responses={200: {"content": {ASCIICAST: {}}, "description": "asciicast v2 file"}},
 )
-async def recording(session_id: str, _: Viewer, db: DbDep, settings: SettingsDep) -> FileResponse:
+async def recording(
+    session_id: str, _: Viewer, db: ReadDbDep, settings: SettingsDep
+) -> FileResponse:
     """The session's terminal recording (asciicast v2), from the data directory."""
     uid = params.uuid_param(session_id, "session_id")
     row = await queries.get_session(db, session_id=uid) if uid else None

@@ -9,21 +9,26 @@ every ``api.stream_keepalive_s`` seconds of silence, so proxies keep the connect
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from phantomnet.api import params
 from phantomnet.api.deps import BusDep, SettingsDep, StreamViewer
-from phantomnet.bus.base import EventBus
+from phantomnet.bus.base import Batch, EventBus
+from phantomnet.errors import BusError
 from phantomnet.events import Event, dump_event
-from phantomnet.events import kinds as event_kinds
 
 router = APIRouter(tags=["stream"])
+log = logging.getLogger(__name__)
 
+#: Seconds a leaving client may take to release its subscription.
+CLEANUP_TIMEOUT_S = 2.0
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -39,26 +44,52 @@ def sse_message(event: Event) -> bytes:
 async def event_stream(
     bus: EventBus, kinds: frozenset[str] | None, keepalive_s: float, batch_size: int
 ) -> AsyncIterator[bytes]:
-    """Yield SSE bytes until the client leaves (the generator is closed) or the bus closes."""
+    """Yield SSE bytes until the client leaves (the generator is closed) or the bus closes.
+
+    The next read is a task that survives keep-alive timeouts, so a bus read is never
+    cancelled half-way just to send a comment; it is started before the first byte goes
+    out, so the subscription is live by the time the client sees ``: connected``.
+    """
     group = f"sse-{uuid.uuid4().hex}"
     subscription = bus.subscribe(group, kinds=kinds, lossy=True, batch_size=batch_size)
     batches = aiter(subscription)
+    pending: asyncio.Future[Batch] | None = asyncio.ensure_future(anext(batches))
     try:
         yield b"retry: 3000\n: connected\n\n"
-        while True:
-            try:
-                batch = await asyncio.wait_for(anext(batches), keepalive_s)
-            except TimeoutError:
+        while pending is not None:
+            done, _ = await asyncio.wait({pending}, timeout=keepalive_s)
+            if not done:
                 yield b": keep-alive\n\n"
                 continue
+            try:
+                batch = pending.result()
             except StopAsyncIteration:
                 return
+            except BusError as exc:
+                # Headers are sent: end the stream; EventSource reconnects after ``retry``.
+                log.warning("live stream ended: %s", exc)
+                return
+            pending = asyncio.ensure_future(anext(batches))
             yield b"".join(sse_message(e) for e in batch.events)
     finally:
-        closer = getattr(subscription, "aclose", None)
-        if closer is not None:
-            await closer()
+        # The request's cancel scope may already be cancelled: do the synchronous cleanup
+        # first, then wait for the read and the subscription shielded (and bounded).
+        if pending is not None:
+            pending.cancel()
         bus.unsubscribe(group)
+        with anyio.move_on_after(CLEANUP_TIMEOUT_S, shield=True):
+            await _finish(pending, subscription)
+
+
+async def _finish(pending: asyncio.Future[Batch] | None, subscription: object) -> None:
+    """Wait for the cancelled read (its result is dropped) and close the subscription."""
+    if pending is not None:
+        await asyncio.wait({pending})
+        if not pending.cancelled() and pending.exception() is not None:
+            log.debug("stream read ended with %r", pending.exception())
+    closer = getattr(subscription, "aclose", None)
+    if closer is not None:
+        await closer()
 
 
 @router.get(
@@ -74,7 +105,7 @@ async def stream(
     kinds: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
 ) -> StreamingResponse:
     """Live events as ``text/event-stream`` (token as Bearer header or ``?token=``)."""
-    wanted = params.comma_list(kinds, "kinds", allowed=event_kinds())
+    wanted = params.comma_list(kinds, "kinds", allowed=params.event_kinds())
     body = event_stream(
         bus,
         frozenset(wanted) if wanted else None,
