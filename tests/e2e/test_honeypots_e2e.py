@@ -83,3 +83,50 @@ def test_up_records_web_ftp_and_smtp_attacks(tmp_path: Path) -> None:
         assert by_rule["http_sqli"]["src_ip"] == "127.0.0.1" and by_rule["http_sqli"]["evidence"]
         code, _ = pn.stop()
     assert code == 0, pn.log()[-3000:]
+
+
+def test_up_against_scanners_sqlmap_and_hydra(tmp_path: Path) -> None:
+    require_tool("nmap", "sqlmap", "hydra")
+    sensors = free_sensor_ports()
+    sensors["ftp"]["failed_login_delay_s"] = 0.05
+    config = {"api": {"port": free_port()}, "sensors": sensors,
+              "detectors": {"brute_force": {"threshold": 5}}}  # fmt: skip
+    web = sensors["http"]["port"]
+    with PhantomNet(tmp_path, config) as pn:
+        pn.wait_http("/health")
+        ports = [web, sensors["http"]["tls_port"], sensors["ftp"]["port"], sensors["smtp"]["port"]]
+        for port in ports:
+            pn.wait_port(port)
+        token = pn.cli("token", "create", "--role", "viewer").stdout.strip()
+
+        scan = sh("nmap", "-sV", "-Pn", "-n", "-p", ",".join(map(str, ports)), "127.0.0.1",
+                  timeout=180).stdout  # fmt: skip
+        assert f"{ports[0]}/tcp open  http" in scan and "Apache httpd 2.4.65 ((Debian))" in scan
+        assert f"{ports[1]}/tcp open  ssl/http" in scan, scan
+        assert "vsftpd 3.0.3" in scan and "Postfix smtpd" in scan, scan
+        assert "honeypot" not in scan.lower()
+
+        out = tmp_path / "sqlmap"
+        found = sh("sqlmap", "-u", f"http://127.0.0.1:{web}/products.php?id=1", "--batch",
+                   "--output-dir", str(out), "--timeout", "5", "--retries", "0", "--threads", "1",
+                   "--technique=BU", "--dump", "-T", "users", "-D", "shop", timeout=180).stdout  # fmt: skip
+        assert "(MariaDB fork)" in found and "[3 entries]" in found, found[-2000:]
+
+        (tmp_path / "users").write_text("admin\n")
+        (tmp_path / "pw").write_text("".join(f"wrong{i}\n" for i in range(8)))
+        hydra = subprocess.run(
+            ["hydra", "-I", "-l", "admin", "-P", "pw", "-t", "2", "-s", str(web), "127.0.0.1",
+             "http-post-form", "/wp-login.php:log=^USER^&pwd=^PASS^:F=incorrect"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert "0 valid password" in hydra.stdout, hydra.stdout
+
+        detections = wait_items(pn, "/api/detections", token, 2)
+        brute = [d for d in detections if d["rule"] == "brute_force"]
+        assert brute and brute[0]["protocol"] == "http", detections
+        sqli = [d for d in detections if d["rule"] == "http_sqli"]
+        assert sqli and sqli[0]["src_ip"] == "127.0.0.1"
+        failed = wait_items(pn, "/api/events?kind=auth.attempt&protocol=http", token, 8)
+        assert {e["payload"]["username"] for e in failed} == {"admin"}
+        code, _ = pn.stop()
+    assert code == 0, pn.log()[-3000:]
