@@ -145,6 +145,7 @@ class Conversation:
         self.port = port
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         self.served = 0
+        self.pending = b""  # bytes of the request being parsed (to record a malformed one)
 
     async def run(self) -> None:
         for _ in range(self.sensor.config.max_requests_per_connection + 1):
@@ -172,10 +173,12 @@ class Conversation:
             if event is h11.NEED_DATA:
                 data = await asyncio.wait_for(self.stream.read(), self.sensor.config.idle_timeout_s)
                 self.session.bytes_in += len(data)
+                if len(self.pending) < MAX_HEADER_BYTES:
+                    self.pending += data[:MAX_HEADER_BYTES]
                 self.conn.receive_data(data)
                 continue
             if isinstance(event, h11.Request):
-                head = event
+                head, self.pending = event, b""
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self.sensor.config.max_body_bytes:
@@ -232,6 +235,22 @@ class Conversation:
         )
         headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
         await self.stream.write(_head_bytes(400, "Bad Request", headers) + resp.body)
+        await self._record_malformed()
+
+    async def _record_malformed(self) -> None:
+        """A request h11 refused (``GET / HTTP/1337``, junk) is still an ``http.request``,
+        tagged ``malformed`` (and ``probe`` for the honeypot-detection version probes)."""
+        line = self.pending.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+        method, _, rest = line.partition(" ")
+        target, _, version = rest.rpartition(" ") if " " in rest else (rest, "", "")
+        probe = version.startswith("HTTP/") and version not in ("HTTP/1.0", "HTTP/1.1")
+        self.sensor.requests += 1
+        await self.session.emit(
+            HttpRequest, method=attacker_text(method, 32) or "-", path=attacker_text(target, 2048),
+            body_excerpt=attacker_text(self.pending[:2048]), body_size=len(self.pending),
+            status=400, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1],
+            tags=("malformed", "probe") if probe else ("malformed",),
+        )  # fmt: skip
 
     async def _error(self, status: int, head: h11.Request | None) -> None:
         method = head.method.decode("latin-1") if head else "GET"

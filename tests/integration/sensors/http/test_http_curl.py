@@ -74,6 +74,8 @@ async def test_error_pages_and_the_http1337_probe(web: Web) -> None:
     assert "Server: Apache/2.4.65 (Debian)\r\n" in answer and "Connection: close\r\n" in answer
     assert "Your browser sent a request that this server could not understand." in answer
     assert "Bad status line" not in answer
+    recorded = [r for r in await web.events(HttpRequest, 3) if r.status == 400]
+    assert [(r.method, r.path, r.tags) for r in recorded] == [("GET", "/", ("malformed", "probe"))]
 
 
 async def test_traversal_shows_the_same_passwd_as_the_fake_shell(web: Web) -> None:
