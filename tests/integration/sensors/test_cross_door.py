@@ -85,12 +85,11 @@ async def test_web_leak_opens_ftp_and_ftp_upload_is_served_by_the_web(
     assert (user, password) == (token.username, token.secret)
     page = tmp_path / "note.txt"
     page.write_bytes(b"deployed by ftp\n")
-    script = (
-        f"set net:max-retries 1; set net:timeout 10; cd /var/www/html; put {page} -o note.txt; bye"
-    )
+    script = f"set net:max-retries 1; set net:timeout 10; quote PWD; put {page} -o note.txt; bye"
     ftp = await run("lftp", "-u", f"{user},{password}", "-p", str(doors.ftp.bound_port),
                     "-e", script, "127.0.0.1")  # fmt: skip
     assert ftp.returncode == 0, ftp.stderr
+    assert '257 "/var/www/html"' in ftp.stdout  # the deploy account's root
     served = await run("curl", "-sS", f"{web}/note.txt")
     assert served.stdout == "deployed by ftp\n"
     shown = await run_command("cat /var/www/html/note.txt", doors.http.site.host, "127.0.0.1",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from phantomnet.sensors.ftp.sensor import FtpConversation
 
 log = logging.getLogger(__name__)
+WEB_ROOT = "/var/www/html"
 
 Handler = Callable[["FtpConversation", str], Awaitable[None]]
 
@@ -103,7 +104,9 @@ def _login(c: FtpConversation, anonymous: bool) -> None:
                 )
         return
     entry = c.host.persona.user(c.user or "")
-    home = entry.home if entry is not None else ("/root" if c.user == "root" else "/")
+    # accounts that are not system users (the web/DB deploy logins leaked by the site) are
+    # virtual vsftpd users whose local_root is the web root: what they put, Apache serves
+    home = entry.home if entry is not None else ("/root" if c.user == "root" else WEB_ROOT)
     c.cwd = home if c.fs.is_dir(home) else "/"
 
 
