@@ -39,7 +39,7 @@ test-py: install web
 test-web: web
 	@if [ -f web/package.json ]; then cd web && npm test; fi
 
-bench: install
+bench: install web
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: install

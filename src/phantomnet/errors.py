@@ -20,6 +20,7 @@ them into problem responses (``api/errors.py``). Catch narrowly.
     - BackendUnavailable   the firewall backend does not work on this host
   + ModelError             a scoring model could not be used
     - ArtifactIntegrityError  the artefact's SHA-256 does not match the pinned one
+  + CaptureError           a capture file/interface/BPF filter cannot be used
 """
 
 from __future__ import annotations
@@ -95,3 +96,7 @@ class ModelError(PhantomNetError):
 
 class ArtifactIntegrityError(ModelError):
     """A model artefact does not match its pinned SHA-256."""
+
+
+class CaptureError(PhantomNetError):
+    """A capture source failed: missing/corrupt capture file, bad BPF filter, no permission."""

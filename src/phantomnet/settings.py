@@ -7,6 +7,7 @@ plain tables here and are validated by each plug-in's own ``Config`` model.
 
 from __future__ import annotations
 
+import re
 import socket
 import tomllib
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from phantomnet.errors import ConfigError
+from phantomnet.errors import ConfigError, InvalidInput
 
 DEFAULT_DATA_DIR = Path("phantomnet-data")
 
@@ -153,6 +154,34 @@ def async_url(url: str) -> str:
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
     raise ConfigError(f"database.url: unsupported URL scheme in {url.split(':', 1)[0]!r}")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_PART = re.compile(r"(\d{1,9})([smhdw])")
+MAX_DURATION_S = 366 * 86_400
+
+
+def parse_duration(value: str | int | float) -> int:
+    """Seconds in ``value``: an int, ``"3600"``, ``"10m"``, ``"1h30m"``, ``"7d"``.
+
+    Raises :class:`InvalidInput` with a one-line reason for anything else, zero or over a year.
+    """
+    if isinstance(value, bool):
+        raise InvalidInput(f"duration must be a number or text like 1h, not {value!r}")
+    if isinstance(value, int | float):
+        seconds = int(value)
+    else:
+        text = value.strip().lower()
+        if text.isdigit():
+            seconds = int(text)
+        else:
+            parts = _PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise InvalidInput(f"duration {value!r}: use e.g. 90s, 10m, 1h, 24h, 7d, 1h30m")
+            seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if not 1 <= seconds <= MAX_DURATION_S:
+        raise InvalidInput(f"duration {value!r}: must be between 1 s and 366 days")
+    return seconds
 
 
 def _format_error(exc: ValidationError) -> str:

@@ -33,6 +33,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "phantomnet.api.routes.stream",
     "phantomnet.api.routes.intel",
     "phantomnet.api.routes.sessions",
+    "phantomnet.api.routes.response",
+    "phantomnet.api.routes.analysis",
 )
 
 #: Problem responses shown in OpenAPI for every route.
@@ -121,4 +123,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    # The dashboard answers whatever no API route matched (router fallback).
+    from phantomnet.dashboard import mount_dashboard
+
+    mount_dashboard(app)
     return app

@@ -59,5 +59,5 @@ def setup_logging(level: str) -> None:
         datefmt="%H:%M:%S",
         force=True,
     )
-    for noisy in ("asyncssh", "uvicorn.access", "aiosqlite", "sqlalchemy.engine"):
+    for noisy in ("asyncssh", "uvicorn.access", "aiosqlite", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

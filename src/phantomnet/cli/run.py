@@ -22,7 +22,12 @@ from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
 #: Modules adding their own commands with ``register(app)``.
-COMMAND_MODULES: list[str] = ["phantomnet.cli.db", "phantomnet.cli.token"]
+COMMAND_MODULES: list[str] = [
+    "phantomnet.cli.db",
+    "phantomnet.cli.token",
+    "phantomnet.cli.response",
+    "phantomnet.cli.train",
+]
 
 
 def make_bus(settings: Settings) -> Any:
@@ -72,6 +77,7 @@ def _start(settings: Settings, role: Role) -> None:
     setup_logging(settings.log_level)
     err.print(f"PhantomNet {role}: node {settings.node}, data in {settings.data_dir.resolve()}")
     asyncio.run(_run(settings, role))
+    err.print(f"PhantomNet {role}: stopped")
 
 
 def register(app: typer.Typer) -> None:

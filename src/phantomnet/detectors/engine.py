@@ -42,6 +42,11 @@ class DetectorEngine(Component):
                 self.detections += len(found)
             await batch.ack()
 
+    async def stop(self) -> None:
+        close = getattr(self._subscription, "aclose", None)
+        if close is not None:
+            await close()
+
     def observe(self, event: object) -> list[Detection]:
         out: list[Detection] = []
         kind = getattr(event, "kind", None)

@@ -32,6 +32,18 @@ class NetworkFlow(EventBase):
     iat_mean_ms: float | None = None
     iat_std_ms: float | None = None
     payload_entropy: float | None = None
+    # Identity-free statistics for ML features (added by the monitor, all optional).
+    payload_bytes_out: int = Field(default=0, ge=0)
+    payload_bytes_in: int = Field(default=0, ge=0)
+    pkt_len_min: int | None = Field(default=None, ge=0)
+    pkt_len_max: int | None = Field(default=None, ge=0)
+    pkt_len_mean: float | None = None
+    pkt_len_std: float | None = None
+    iat_max_ms: float | None = None
+    psh_count: int = Field(default=0, ge=0)
+    ack_count: int = Field(default=0, ge=0)
+    urg_count: int = Field(default=0, ge=0)
+    end_reason: str = Field(default="", max_length=16)
 
 
 class NetworkPacket(EventBase):

@@ -29,12 +29,18 @@ class ApiServer(Component):
     name = "api"
 
     def __init__(
-        self, settings: Settings, engine: Any, bus: Any, status: Callable[[], list[dict[str, Any]]]
+        self,
+        settings: Settings,
+        engine: Any,
+        bus: Any,
+        status: Callable[[], list[dict[str, Any]]],
+        shared: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.bus = bus
         self.status = status
+        self.shared = shared or {}
         self.sock: socket.socket | None = None
         self.server: _Server | None = None
 
@@ -56,19 +62,24 @@ class ApiServer(Component):
         sock.setblocking(False)
         self.sock = sock
         app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2)
+        if "response_service" in self.shared:
+            app.state.response_service = self.shared["response_service"]
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        )
         self.server = _Server(config)
 
     async def run(self) -> None:
         assert self.server is not None and self.sock is not None
-        await self.server.serve(sockets=[self.sock])
+        try:
+            await self.server.serve(sockets=[self.sock])
+        finally:
+            self.sock.close()
 
     async def stop(self) -> None:
+        """Ask uvicorn to shut down (it closes the socket and runs the app's lifespan end)."""
         if self.server is not None:
             self.server.should_exit = True
-        if self.sock is not None:
-            self.sock.close()
 
     def describe(self) -> dict[str, object]:
         return {"listen": f"{self.settings.api.host}:{self.settings.api.port}"}

@@ -23,6 +23,7 @@ class Heartbeat(Component):
         self.node = node
         self.components = components
         self.interval_s = interval_s
+        self._stopping = asyncio.Event()
 
     def statuses(self, state: str = "up") -> list[SensorStatus]:
         out = []
@@ -43,11 +44,15 @@ class Heartbeat(Component):
         return out
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self.bus.publish_many(self.statuses())
-            await asyncio.sleep(self.interval_s)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
+            except TimeoutError:
+                continue
 
     async def stop(self) -> None:
+        self._stopping.set()
         try:
             async with asyncio.timeout(1):
                 await self.bus.publish_many(self.statuses("stopping"))

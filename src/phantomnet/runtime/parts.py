@@ -1,4 +1,7 @@
-"""Factories for the server-side parts, wired by role (see ``runtime.build``)."""
+"""Factories for the server-side parts, wired by role (see ``runtime.build``).
+
+Each factory imports its package lazily: a role that does not run a part never imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,44 @@ from phantomnet.runtime.build import Factory, Runtime
 
 
 def storage_writer(rt: Runtime) -> list[Component]:
+    """The writer, enriching new attackers with offline geolocation when it is on."""
+    from phantomnet.intel.geo import enricher
     from phantomnet.storage.writer import StorageWriter
 
     db = rt.settings.database
-    return [
-        StorageWriter(
-            rt.bus, rt.engine, batch_size=db.batch_size, flush_interval_s=db.flush_interval_s
-        )
-    ]
+    writer = StorageWriter(
+        rt.bus,
+        rt.engine,
+        batch_size=db.batch_size,
+        flush_interval_s=db.flush_interval_s,
+        consumer=f"{rt.settings.node}:storage",
+        enrich=enricher(rt.settings),
+    )
+    return [writer]
+
+
+def scoring(rt: Runtime) -> list[Component]:
+    from phantomnet.scoring.service import build_scoring
+
+    return build_scoring(rt.settings, rt.bus)
+
+
+def retention_job(rt: Runtime) -> list[Component]:
+    from phantomnet.storage.retention import RetentionJob
+
+    r = rt.settings.retention
+    return [RetentionJob(rt.engine, days=r.days, batch_size=r.batch_size, interval_s=r.interval_s)]
+
+
+def response(rt: Runtime) -> list[Component]:
+    """The response layer; the API shares its service (one lock, one set of counters)."""
+    from phantomnet.response.component import ResponseComponent
+    from phantomnet.response.factory import build_service
+    from phantomnet.storage.blocks import SqlBlockStore
+
+    service = build_service(rt.settings, SqlBlockStore.from_engine(rt.engine), rt.bus.publish)
+    rt.shared["response_service"] = service
+    return [ResponseComponent(service, rt.bus)]
 
 
 def api_server(rt: Runtime) -> list[Component]:
@@ -22,7 +55,7 @@ def api_server(rt: Runtime) -> list[Component]:
 
     if not rt.settings.api.enabled:
         return []
-    return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status)]
+    return [ApiServer(rt.settings, rt.engine, rt.bus, rt.status, shared=rt.shared)]
 
 
 SERVER = frozenset({"all", "server"})
@@ -31,5 +64,8 @@ SENSOR = frozenset({"all", "sensor"})
 #: (roles, factory) in start order; sensors and detectors are built by ``runtime.build``.
 PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, storage_writer),
+    (SERVER, retention_job),
+    (SERVER, scoring),
+    (SERVER, response),
     (SERVER, api_server),
 ]

@@ -20,6 +20,8 @@ from phantomnet.plugins import Component
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 4.0
+#: After every ``stop()``, how long runs may take to finish (uvicorn's shutdown) before cancel.
+GRACE_S = 2.5
 
 
 async def start_all(components: Sequence[Component]) -> list[Component]:
@@ -63,7 +65,7 @@ async def supervise(components: Sequence[Component], stop: asyncio.Event | None 
     finally:
         # Graceful first (components finish their run), then cancel whatever is left.
         await stop_all(started)
-        await asyncio.wait([*tasks, waiter], timeout=0.5)
+        await asyncio.wait(tasks, timeout=GRACE_S) if tasks else None
         for task in [*tasks, waiter]:
             task.cancel()
         await asyncio.gather(*tasks, waiter, return_exceptions=True)

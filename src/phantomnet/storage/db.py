@@ -9,9 +9,13 @@ pre-ping and a short connect timeout so an unreachable server fails fast and cal
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from phantomnet.errors import StorageError, StorageUnavailable
 from phantomnet.settings import async_url
 
 #: Milliseconds a SQLite connection waits for a lock before failing.
@@ -30,6 +35,17 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 5.0
 #: Seconds a single statement may run before the driver gives up.
 PG_COMMAND_TIMEOUT_S = 300.0
+
+#: Failures that mean "the database is not usable right now" (down, missing, not migrated,
+#: locked): callers retry later and never drop what they hold.
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    StorageError,
+    SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    sqlite3.Error,
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -82,11 +98,28 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def describe_url(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return make_url(async_url(url)).render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """Turn driver/SQLAlchemy failures into :class:`StorageUnavailable` (one clear line)."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except DB_ERRORS as exc:
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise StorageUnavailable(f"database {describe_url(url)}: {detail}") from exc
+
+
 async def ping(engine: AsyncEngine) -> bool:
     """Whether the database answers ``SELECT 1`` right now (never raises for a dead DB)."""
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
+    except DB_ERRORS:
         return False
     return True

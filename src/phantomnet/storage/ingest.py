@@ -16,11 +16,23 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, Table, Uuid, and_, bindparam, case, func, select, text, update
+from sqlalchemy import (
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from phantomnet.errors import StorageError
 from phantomnet.events import Event
 from phantomnet.storage import rows
 from phantomnet.storage.tables import (
@@ -79,19 +91,44 @@ async def insert_events(conn: AsyncConnection, events: Sequence[Event]) -> set[U
     records = [rows.event_record(e) for e in events]
     if conn.dialect.name == "postgresql":
         return await _copy_events(conn, records)
-    cols = rows.EVENT_COLUMNS
-    stmt = (
-        sqlite_insert(EVENT)
-        .values(payload=bindparam("payload_text", type_=String()))
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(EVENT.c.event_id)
-    )
-    params = [
-        {("payload_text" if c == "payload" else c): v for c, v in zip(cols, r, strict=True)}
-        for r in records
-    ]
-    result = await conn.execute(stmt, params)
-    return {row[0] for row in result}
+    return await _sqlite_events(conn, records)
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO event ({_COLS}) VALUES ({', '.join('?' * len(rows.EVENT_COLUMNS))})"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+#: Bound parameters per ``IN (...)`` probe (well under SQLite's variable limit).
+_SQLITE_PROBE = 500
+
+
+def _sqlite_ts(value: datetime) -> str:
+    # SQLAlchemy's SQLite DateTime storage format (UTC wall clock, microseconds).
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_params(r: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Same encodings as the SQLAlchemy types: Uuid as 32 hex digits, DateTime as text.
+    return (r[0].hex, r[1], _sqlite_ts(r[2]), *r[3:5], r[5].hex if r[5] else None, *r[6:])
+
+
+async def _sqlite_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) -> set[UUID]:
+    """Probe which ids exist, then ``executemany`` the rest through the driver.
+
+    SQLite has one writer at a time; if another one slipped a row in between, the row count
+    differs and the whole batch is retried (the probe then sees it)."""
+    hexes = [r[0].hex for r in records]
+    known: set[str] = set()
+    for i in range(0, len(hexes), _SQLITE_PROBE):
+        chunk = tuple(hexes[i : i + _SQLITE_PROBE])
+        probe = f"SELECT event_id FROM event WHERE event_id IN ({', '.join('?' * len(chunk))})"
+        known.update(row[0] for row in await conn.exec_driver_sql(probe, chunk))
+    fresh = [r for r in records if r[0].hex not in known]
+    if fresh:
+        result = await conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_params(r) for r in fresh])
+        if result.rowcount != len(fresh):
+            raise StorageError("event rows appeared during the batch (another writer); retrying")
+    return {r[0] for r in fresh}
 
 
 async def _copy_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) -> set[UUID]:
@@ -106,16 +143,29 @@ async def _copy_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) ->
     return {row[0] for row in result}
 
 
+#: subject event id -> (score time, level, score) of the latest score seen for it.
+SubjectScores = dict[UUID, tuple[datetime, str, float]]
+
+
 async def apply_derived(
-    conn: AsyncConnection, events: Sequence[Event], enrich: Enrich | None = None
-) -> None:
-    """Update every derived table for ``events`` (events just inserted, never replays)."""
+    conn: AsyncConnection,
+    events: Sequence[Event],
+    enrich: Enrich | None = None,
+    unscored: SubjectScores | None = None,
+) -> tuple[set[UUID], SubjectScores]:
+    """Update every derived table for ``events`` (events just inserted, never replays).
+
+    ``unscored`` are scores whose subject event was not stored yet (it may be committing
+    in a concurrent transaction or another process); they are tried again here. Returns the
+    subjects that got their score and the scores still waiting for their subject.
+    """
     await _row_tables(conn, events)
     await _sessions(conn, rows.session_deltas(events))
     await _attackers(conn, rows.attacker_deltas(events), enrich)
-    await _subject_scores(conn, events)
+    result = await _subject_scores(conn, events, unscored or {})
     await _statuses(conn, events)
     await _honeytokens(conn, events)
+    return result
 
 
 async def _row_tables(conn: AsyncConnection, events: Sequence[Event]) -> None:
@@ -130,107 +180,126 @@ async def _row_tables(conn: AsyncConnection, events: Sequence[Event]) -> None:
         await conn.execute(ins(table).on_conflict_do_nothing(index_elements=["event_id"]), values)
 
 
-def _earlier(col: Any, param: str) -> Any:
-    p = bindparam(param, type_=Ts)
-    return case((p < col, p), else_=col)
+def _earlier(col: Any, new: Any) -> Any:
+    return case((new < col, new), else_=col)
+
+
+_SESSION_ADD = ("auth_attempts", "commands")
+_SESSION_NEWER = ("username", "client_version", "ended_at", "end_reason", "recording")
 
 
 async def _sessions(conn: AsyncConnection, deltas: list[rows.SessionDelta]) -> None:
+    """One upsert whose update part is additive, so concurrent writers commute."""
     if not deltas:
         return
-    base = [
-        {
-            "session_id": d.session_id, "component": d.component, "protocol": d.protocol,
-            "node": d.node, "src_ip": d.src_ip, "src_port": d.src_port,
-            "dst_port": d.dst_port, "started_at": d.started_at, "authenticated": False,
-            "auth_attempts": 0, "commands": 0,
-        }
-        for d in deltas
-    ]  # fmt: skip
-    ins = _insert(conn)(SESSION).on_conflict_do_nothing(index_elements=["session_id"])
-    await conn.execute(ins, base)
-    c = SESSION.c
-    stmt = (
-        update(SESSION)
-        .where(c.session_id == bindparam("sid"))
-        .values(
-            started_at=_earlier(c.started_at, "start"),
-            src_port=func.coalesce(bindparam("sport"), c.src_port),
-            dst_port=func.coalesce(bindparam("dport"), c.dst_port),
-            auth_attempts=c.auth_attempts + bindparam("attempts"),
-            commands=c.commands + bindparam("cmds"),
-            authenticated=c.authenticated | bindparam("auth"),
-            username=func.coalesce(bindparam("user"), c.username),
-            client_version=func.coalesce(bindparam("cv"), c.client_version),
-            ended_at=func.coalesce(bindparam("ended", type_=Ts), c.ended_at),
-            end_reason=func.coalesce(bindparam("reason"), c.end_reason),
-            recording=func.coalesce(bindparam("rec"), c.recording),
-        )
+    ins = _insert(conn)(SESSION)
+    new, old = ins.excluded, SESSION.c
+    set_: dict[str, Any] = {k: old[k] + new[k] for k in _SESSION_ADD}
+    set_.update({k: func.coalesce(new[k], old[k]) for k in _SESSION_NEWER})
+    set_.update(
+        started_at=_earlier(old.started_at, new.started_at),
+        src_port=func.coalesce(old.src_port, new.src_port),
+        dst_port=func.coalesce(old.dst_port, new.dst_port),
+        authenticated=old.authenticated | new.authenticated,
     )
-    params = [
-        {
-            "sid": d.session_id, "start": d.started_at, "sport": d.src_port,
-            "dport": d.dst_port, "attempts": d.auth_attempts, "cmds": d.commands,
-            "auth": d.authenticated, "user": d.username, "cv": d.client_version,
-            "ended": d.ended_at, "reason": d.end_reason, "rec": d.recording,
-        }
-        for d in deltas
-    ]  # fmt: skip
-    await conn.execute(stmt, params)
+    stmt = ins.on_conflict_do_update(index_elements=["session_id"], set_=set_)
+    await conn.execute(stmt, [vars(d) for d in deltas])
 
 
-async def _locked_attackers(conn: AsyncConnection, ips: list[str]) -> dict[str, dict[str, Any]]:
-    if not ips:
-        return {}
-    query = select(ATTACKER).where(ATTACKER.c.ip.in_(ips)).order_by(ATTACKER.c.ip)
-    result = await conn.execute(query.with_for_update())
-    return {row.ip: dict(row._mapping) for row in result}
+async def _known_attackers(conn: AsyncConnection, ips: list[str]) -> dict[str, dict[str, Any]]:
+    query = select(
+        ATTACKER.c.ip, ATTACKER.c.first_seen_at, ATTACKER.c.last_seen_at, ATTACKER.c.protocols
+    ).where(ATTACKER.c.ip.in_(ips))
+    return {row.ip: dict(row._mapping) for row in await conn.execute(query)}
+
+
+def _attacker_upsert(conn: AsyncConnection) -> Any:
+    """Insert new addresses; merge into known ones additively (concurrent writers commute)."""
+    ins = _insert(conn)(ATTACKER)
+    new, old = ins.excluded, ATTACKER.c
+    protocols: Any = new.protocols  # SQLite: one writer, merged in Python from the read row
+    if conn.dialect.name == "postgresql":
+        protocols = text(
+            "(SELECT coalesce(jsonb_agg(DISTINCT p ORDER BY p), '[]'::jsonb) FROM"
+            " jsonb_array_elements(attacker.protocols || excluded.protocols) AS p)"
+        )
+    set_ = {
+        "first_seen_at": _earlier(old.first_seen_at, new.first_seen_at),
+        "last_seen_at": case((new.last_seen_at > old.last_seen_at, new.last_seen_at),
+                             else_=old.last_seen_at),
+        "event_count": old.event_count + new.event_count,
+        "detection_count": old.detection_count + new.detection_count,
+        "protocols": protocols,
+        "last_score": func.coalesce(new.last_score, old.last_score),
+        "last_level": func.coalesce(new.last_level, old.last_level),
+        "max_score": case((or_(old.max_score.is_(None), new.max_score > old.max_score),
+                           new.max_score), else_=old.max_score),
+    }  # fmt: skip
+    return ins.on_conflict_do_update(index_elements=["ip"], set_=set_)
 
 
 async def _attackers(
     conn: AsyncConnection, deltas: list[rows.AttackerDelta], enrich: Enrich | None
 ) -> None:
+    """Upsert one row per address; geo columns from ``enrich`` only when first seen."""
     if not deltas:
         return
-    existing = await _locked_attackers(conn, [d.ip for d in deltas])
-    fresh = [d for d in deltas if d.ip not in existing and d.creates]
-    if fresh:
-        new_rows = [rows.new_attacker(d, enrich(d.ip) if enrich else {}) for d in fresh]
-        stmt = _insert(conn)(ATTACKER).on_conflict_do_nothing(index_elements=["ip"])
-        inserted = await conn.execute(stmt.returning(ATTACKER.c.ip), new_rows)
-        done = {row[0] for row in inserted}
-        # Another writer created some of them meanwhile: merge into theirs instead.
-        raced = [d.ip for d in fresh if d.ip not in done]
-        existing.update(await _locked_attackers(conn, raced))
-    merged = [rows.merge_attacker(existing[d.ip], d) for d in deltas if d.ip in existing]
-    if not merged:
-        return
-    cols = ("first_seen_at", "last_seen_at", "event_count", "detection_count", "protocols",
-            "last_score", "last_level", "max_score")  # fmt: skip
-    stmt = (
-        update(ATTACKER)
-        .where(ATTACKER.c.ip == bindparam("b_ip"))
-        .values({c: bindparam(f"b_{c}") for c in cols})
-    )
-    await conn.execute(stmt, [{f"b_{k}": row[k] for k in ("ip", *cols)} for row in merged])
+    known = await _known_attackers(conn, [d.ip for d in deltas])
+    values = []
+    for d in deltas:
+        row = known.get(d.ip)
+        if row is not None:
+            values.append(rows.attacker_increment(row, d))
+        elif d.creates:
+            values.append(rows.new_attacker(d, enrich(d.ip) if enrich else {}))
+    if values:
+        await conn.execute(_attacker_upsert(conn), values)
 
 
-async def _subject_scores(conn: AsyncConnection, events: Sequence[Event]) -> None:
-    latest: dict[UUID, tuple[datetime, str, float]] = {}
+_PG_SUBJECT_SCORES = text(
+    "UPDATE event SET level = v.lvl, score = v.val FROM (SELECT"
+    " unnest(CAST(:ids AS uuid[])) AS sid, unnest(CAST(:lvls AS varchar[])) AS lvl,"
+    " unnest(CAST(:vals AS float8[])) AS val) AS v WHERE event.event_id = v.sid"
+    " RETURNING event.event_id"
+).columns(event_id=Uuid())
+
+
+async def _subject_scores(
+    conn: AsyncConnection, events: Sequence[Event], unscored: SubjectScores
+) -> tuple[set[UUID], SubjectScores]:
+    """Copy each score's level and value onto its subject event (latest score wins)."""
+    latest = dict(unscored)
     for e in events:
         if e.kind == "score" and e.subject_event_id is not None:
             prev = latest.get(e.subject_event_id)
             if prev is None or e.occurred_at >= prev[0]:
                 latest[e.subject_event_id] = (e.occurred_at, e.level, e.score)
     if not latest:
-        return
-    stmt = (
-        update(EVENT)
-        .where(EVENT.c.event_id == bindparam("sid"))
-        .values(level=bindparam("lvl"), score=bindparam("val"))
-    )
-    params = [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in sorted(latest.items(), key=str)]
-    await conn.execute(stmt, params)
+        return set(), {}
+    items = sorted(latest.items(), key=lambda kv: str(kv[0]))
+    if conn.dialect.name == "postgresql":
+        ids, lvls, vals = [k for k, _ in items], [v[1] for _, v in items], [v[2] for _, v in items]
+        result = await conn.execute(_PG_SUBJECT_SCORES, {"ids": ids, "lvls": lvls, "vals": vals})
+        found = {row[0] for row in result}
+    else:
+        found = await _existing_ids(conn, [k for k, _ in items])
+        stmt = (
+            update(EVENT)
+            .where(EVENT.c.event_id == bindparam("sid"))
+            .values(level=bindparam("lvl"), score=bindparam("val"))
+        )
+        params = [{"sid": k, "lvl": v[1], "val": v[2]} for k, v in items if k in found]
+        if params:
+            await conn.execute(stmt, params)
+    return found, {k: v for k, v in latest.items() if k not in found}
+
+
+async def _existing_ids(conn: AsyncConnection, ids: list[UUID]) -> set[UUID]:
+    found: set[UUID] = set()
+    for i in range(0, len(ids), _SQLITE_PROBE):
+        query = select(EVENT.c.event_id).where(EVENT.c.event_id.in_(ids[i : i + _SQLITE_PROBE]))
+        found.update(row[0] for row in await conn.execute(query))
+    return found
 
 
 async def _statuses(conn: AsyncConnection, events: Sequence[Event]) -> None:

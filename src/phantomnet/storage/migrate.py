@@ -17,9 +17,12 @@ from typing import TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import Connection
 
+from phantomnet.errors import InvalidInput
 from phantomnet.settings import async_url
+from phantomnet.storage.db import make_engine, storage_errors
 
 T = TypeVar("T")
 
@@ -33,33 +36,37 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _off_loop(fn: Callable[[], T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return fn()
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pn-migrate") as pool:
-        return pool.submit(fn).result()
+def _off_loop(url: str, fn: Callable[[], T]) -> T:
+    with storage_errors(url):
+        try:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return fn()
+            with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pn-migrate") as pool:
+                return pool.submit(fn).result()
+        except CommandError as exc:  # unknown revision and the like: the caller's mistake
+            raise InvalidInput(f"migrate: {exc}") from exc
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision`` (creates the SQLite file if needed)."""
-    _off_loop(lambda: command.upgrade(alembic_config(url), revision))
+    """Migrate the database at ``url`` up to ``revision`` (creates the SQLite file if needed).
+
+    Raises :class:`StorageUnavailable` when the database cannot be reached or used."""
+    _off_loop(url, lambda: command.upgrade(alembic_config(url), revision))
 
 
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops everything)."""
-    _off_loop(lambda: command.downgrade(alembic_config(url), revision))
+    _off_loop(url, lambda: command.downgrade(alembic_config(url), revision))
 
 
 def current(url: str) -> str | None:
     """The revision the database is at, or ``None`` when it was never migrated."""
-    return _off_loop(lambda: _current(url))
+    return _off_loop(url, lambda: _current(url))
 
 
 def _current(url: str) -> str | None:
-    from phantomnet.storage.db import make_engine
-
     async def read() -> str | None:
         engine = make_engine(url)
         try:

@@ -83,12 +83,20 @@ def payload_json(event: Event) -> str:
     return raw
 
 
+_PROTOCOL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def protocol_of(event: Event) -> str:
     """The ``event.protocol`` column (see module rules)."""
-    for name in ("protocol", "app", "transport"):
-        value = getattr(event, name, None)
-        if isinstance(value, str) and value:
-            return value[:32]
+    names = _PROTOCOL_FIELDS.get(type(event))
+    if names is None:
+        fields = type(event).model_fields
+        names = tuple(n for n in ("protocol", "app", "transport") if n in fields)
+        _PROTOCOL_FIELDS[type(event)] = names
+    for name in names:
+        value = getattr(event, name)
+        if value:
+            return str(value)[:32]
     return event.sensor.component[:32]
 
 
@@ -237,22 +245,19 @@ def attacker_deltas(events: Sequence[Event]) -> list[AttackerDelta]:
     return [deltas[k] for k in sorted(deltas)]
 
 
-def merge_attacker(row: dict[str, Any], delta: AttackerDelta) -> dict[str, Any]:
-    """New values of an existing ``attacker`` row after ``delta`` (geo columns untouched)."""
-    out = dict(row)
-    if delta.events:
-        first, last = delta.first_seen_at, delta.last_seen_at
-        assert first is not None and last is not None
-        out["first_seen_at"] = min(utc(row["first_seen_at"]), first)
-        out["last_seen_at"] = max(utc(row["last_seen_at"]), last)
-        out["event_count"] = row["event_count"] + delta.events
-        out["detection_count"] = row["detection_count"] + delta.detections
-        out["protocols"] = sorted(set(row["protocols"] or ()) | delta.protocols)
-    if delta.last_score is not None:
-        out["last_score"], out["last_level"] = delta.last_score, delta.last_level
-        assert delta.max_score is not None
-        out["max_score"] = max(row["max_score"] or 0.0, delta.max_score)
-    return out
+def attacker_increment(row: dict[str, Any], delta: AttackerDelta) -> dict[str, Any]:
+    """Upsert values for a known address: counts are increments, times and scores merge
+    in SQL; ``protocols`` is the union with what was read (exact on SQLite's one writer,
+    merged again in SQL on PostgreSQL). Geo columns are never rewritten."""
+    first = delta.first_seen_at or utc(row["first_seen_at"])
+    last = delta.last_seen_at or utc(row["last_seen_at"])
+    return {
+        "ip": delta.ip, "first_seen_at": first, "last_seen_at": last,
+        "event_count": delta.events, "detection_count": delta.detections,
+        "protocols": sorted(set(row["protocols"] or ()) | delta.protocols),
+        "last_score": delta.last_score, "last_level": delta.last_level,
+        "max_score": delta.max_score, **dict.fromkeys(GEO_LIMITS),
+    }  # fmt: skip
 
 
 def new_attacker(delta: AttackerDelta, geo: dict[str, Any]) -> dict[str, Any]:

@@ -167,6 +167,8 @@ class Block(Base):
     active: Mapped[bool] = mapped_column(Boolean, index=True)
     offence: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str | None] = mapped_column(String(128))
+    backend: Mapped[str | None] = mapped_column(String(32))
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ApiToken(Base):

@@ -13,34 +13,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
+import os
+import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
+from uuid import UUID
 
-import asyncpg
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.bus.base import Batch, EventBus
+from phantomnet.errors import BusError
 from phantomnet.events import Event
 from phantomnet.plugins import Component
 from phantomnet.storage import rows
-from phantomnet.storage.ingest import Enrich, apply_derived, insert_events
+from phantomnet.storage.db import DB_ERRORS
+from phantomnet.storage.ingest import Enrich, SubjectScores, apply_derived, insert_events
 
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF_S = 0.05
 MAX_BACKOFF_S = 5.0
+#: Scores waiting for their subject event: kept this long / at most this many.
+UNSCORED_TTL_S = 300.0
+UNSCORED_MAX = 10_000
 #: Bus batches buffered between the reader task and the writer (back-pressure beyond).
 READ_AHEAD = 4
-#: Failures that mean "the database is not usable right now": retry, never drop.
-DB_ERRORS: tuple[type[BaseException], ...] = (
-    SQLAlchemyError,
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    sqlite3.Error,
-)
 
 
 class StorageWriter(Component):
@@ -57,42 +55,80 @@ class StorageWriter(Component):
         flush_interval_s: float = 0.2,
         group: str = "storage",
         enrich: Enrich | None = None,
+        workers: int | None = None,
+        consumer: str | None = None,
     ) -> None:
+        """``workers``: concurrent transactions (default 2 on PostgreSQL, 1 on SQLite,
+        which has a single writer anyway); batches are independent, derived updates commute.
+        ``consumer``: this process's name in the group, unique across processes (default
+        ``<host>-<pid>``; pass a stable one to get back one's own pending entries on restart).
+        """
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.bus, self.engine, self.group, self.enrich = bus, engine, group, enrich
         self.batch_size, self.flush_interval_s = batch_size, flush_interval_s
         self.state = "starting"
         self.stored = self.duplicates = self.batches = self.retries = 0
         self.last_error: str | None = None
         self._sub: AsyncIterator[Batch] | None = None
-        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(READ_AHEAD)
         self._reader: asyncio.Task[None] | None = None
+        self._ended = False
+        self._unscored: dict[UUID, tuple[float, tuple[datetime, str, float]]] = {}
+        if workers is None:
+            workers = 2 if engine.dialect.name == "postgresql" else 1
+        self.workers = workers
+        self._queue: asyncio.Queue[Batch | None] = asyncio.Queue(READ_AHEAD + workers)
 
     async def start(self) -> None:
-        """Subscribe now so that every event published from here on is delivered to us."""
-        self._sub = aiter(self.bus.subscribe(self.group, batch_size=self.batch_size))
+        """Subscribe now so that every event published from here on is delivered to us.
+
+        Buses whose groups are created lazily (Redis Streams: on first read) expose
+        ``ensure_group``; it is called here so the group exists before ``start`` returns.
+        """
+        ensure_group = getattr(self.bus, "ensure_group", None)
+        if ensure_group is not None:
+            await ensure_group(self.group)
+        sub = self.bus.subscribe(self.group, consumer=self.consumer, batch_size=self.batch_size)
+        self._sub = aiter(sub)
         self.state = "up"
 
     async def run(self) -> None:
         """Store batches until cancelled or the subscription ends."""
         if self._sub is None:
             await self.start()
-        self._reader = asyncio.create_task(self._read(), name="storage-reader")
-        try:
-            while True:
-                pending = await self._gather()
-                if pending[0] is None:
-                    return
+        # A failing subscription (bus error) fails run(); uncommitted batches stay un-acked.
+        async with asyncio.TaskGroup() as tg:
+            self._reader = tg.create_task(self._read(), name="storage-reader")
+            for i in range(self.workers):
+                tg.create_task(self._work(), name=f"storage-writer-{i}")
+
+    async def _work(self) -> None:
+        while True:
+            pending = await self._gather()
+            if pending[0] is not None:
                 await self._store(pending)
-                if pending[-1] is None:
-                    return
-        finally:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            if pending[-1] is None or (self._ended and self._queue.empty()):
+                self._ended = True
+                self._wake()
+                return
+
+    def _wake(self) -> None:
+        """Unblock workers waiting on the queue once the input has ended."""
+        for _ in range(self.workers):
+            with contextlib.suppress(asyncio.QueueFull):  # full: nobody is waiting
+                self._queue.put_nowait(None)
 
     async def stop(self) -> None:
-        """Close the subscription; unacknowledged batches stay with the bus."""
+        """Stop reading, let the workers store what they already hold, close the subscription.
+
+        ``run()`` then returns once those batches are committed; if the database is down it
+        keeps retrying until the caller cancels it (unacknowledged batches stay with the bus).
+        """
         self.state = "stopped"
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        self._ended = True
+        self._wake()
         close = getattr(self._sub, "aclose", None)
         if close is not None:
             await close()
@@ -101,7 +137,8 @@ class StorageWriter(Component):
         return {
             "state": self.state, "group": self.group, "stored": self.stored,
             "duplicates": self.duplicates, "batches": self.batches, "retries": self.retries,
-            "last_error": self.last_error,
+            "last_error": self.last_error, "workers": self.workers,
+            "buffered_batches": self._queue.qsize(), "scores_waiting": len(self._unscored),
         }  # fmt: skip
 
     async def _read(self) -> None:
@@ -133,9 +170,13 @@ class StorageWriter(Component):
         batches = [b for b in pending if b is not None]
         events = rows.unique_events(e for b in batches for e in b.events)
         await self._write_until_done(events)
-        for batch in batches:
-            await batch.ack()
         self.batches += 1
+        for batch in batches:
+            try:
+                await batch.ack()
+            except BusError as exc:  # stored already: a redelivery is only a duplicate
+                self.last_error = f"ack failed: {exc}"[:300]
+                log.warning("storage writer: %s", self.last_error)
 
     async def _write_until_done(self, events: list[Event]) -> None:
         delay = FIRST_BACKOFF_S
@@ -149,22 +190,38 @@ class StorageWriter(Component):
                 continue
             if self.state == "degraded":
                 log.warning("storage writer recovered after %d retries", self.retries)
-            self.state = "up"
+                self.state = "up"
             self.stored += inserted
             self.duplicates += len(events) - inserted
             return
 
     def _failed(self, exc: BaseException) -> None:
         first = self.state != "degraded"
-        self.state, self.retries = "degraded", self.retries + 1
+        if self.state != "stopped":
+            self.state = "degraded"
+        self.retries += 1
         self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         if first:
             log.warning("storage writer: database failed, retrying: %s", self.last_error)
 
     async def write(self, events: list[Event]) -> int:
         """Store ``events`` in one transaction; return how many were new (no retry here)."""
+        carried = {k: v for k, (_, v) in self._unscored.items()}
         async with self.engine.begin() as conn:
             new_ids = await insert_events(conn, events)
             fresh = [e for e in events if e.event_id in new_ids]
-            await apply_derived(conn, fresh, self.enrich)
+            scored, waiting = await apply_derived(conn, fresh, self.enrich, carried)
+        self._remember_unscored(scored, waiting)
         return len(new_ids)
+
+    def _remember_unscored(self, scored: set[UUID], waiting: SubjectScores) -> None:
+        """After a commit: forget delivered scores, keep (bounded, for a while) the rest."""
+        now = time.monotonic()
+        for key in scored:
+            self._unscored.pop(key, None)
+        for key, value in waiting.items():
+            self._unscored[key] = (self._unscored.get(key, (now, value))[0], value)
+        expired = [k for k, (t, _) in self._unscored.items() if now - t > UNSCORED_TTL_S]
+        overflow = max(0, len(self._unscored) - len(expired) - UNSCORED_MAX)
+        for key in expired + list(self._unscored)[:overflow]:  # oldest first
+            self._unscored.pop(key, None)

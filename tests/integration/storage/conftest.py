@@ -54,7 +54,8 @@ class Factory:
         self.t = self.t + timedelta(seconds=step_s)
         return {
             "sensor": self.sensor, "session_id": self.session_id, "occurred_at": self.t,
-            "src": ev.Endpoint(ip=self.ip, port=40000), "dst": ev.Endpoint(ip="127.0.0.1", port=2222),
+            "src": ev.Endpoint(ip=self.ip, port=40000),
+            "dst": ev.Endpoint(ip="127.0.0.1", port=2222),
             **extra,
         }  # fmt: skip
 
@@ -71,7 +72,9 @@ class Factory:
         return ev.CommandInput(protocol="ssh", command=line, **self._env())
 
     def closed(self, recording: str | None = "recordings/x.cast") -> ev.ConnectionClosed:
-        return ev.ConnectionClosed(protocol="ssh", reason="peer", recording=recording, **self._env())
+        return ev.ConnectionClosed(
+            protocol="ssh", reason="peer", recording=recording, **self._env()
+        )
 
     def detection(self, severity: str = "high") -> ev.Detection:
         return ev.Detection(
@@ -103,7 +106,10 @@ class Factory:
 
     def status(self, state: str, at: datetime, events: int) -> ev.SensorStatus:
         return ev.SensorStatus(
-            state=state, listen="127.0.0.1:2222", events=events, sensor=self.sensor,  # type: ignore[arg-type]
+            state=state,
+            listen="127.0.0.1:2222",
+            events=events,
+            sensor=self.sensor,  # type: ignore[arg-type]
             occurred_at=at,
         )
 
@@ -119,3 +125,8 @@ class Factory:
 @pytest.fixture
 def factory() -> Factory:
     return Factory()
+
+
+@pytest.fixture
+def factory_cls() -> type[Factory]:
+    return Factory

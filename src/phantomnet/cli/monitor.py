@@ -1,0 +1,141 @@
+"""``phantomnet monitor``: passive monitoring of an interface (live) or a capture file."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from phantomnet.cli.common import ConfigOpt, settings_from
+from phantomnet.errors import CaptureError, InvalidInput
+from phantomnet.events import Event, dump_event
+
+PUBLISH_CHUNK = 1000
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``monitor`` command to the ``phantomnet`` CLI."""
+    app.command("monitor")(monitor)
+
+
+def monitor(
+    interface: Annotated[
+        str | None, typer.Option("--interface", "-i", help="Capture live on IF (root).")
+    ] = None,
+    pcap: Annotated[
+        Path | None, typer.Option("--pcap", "-r", help="Read a pcap/pcapng file.", dir_okay=False)
+    ] = None,
+    bpf: Annotated[
+        str, typer.Option("--bpf", help="Kernel BPF filter (tcpdump syntax), live only.")
+    ] = "",
+    jsonl: Annotated[
+        str | None,
+        typer.Option("--jsonl", help="Write JSON lines to FILE ('-' = stdout) instead of the bus."),
+    ] = None,
+    all_events: Annotated[
+        bool, typer.Option("--all", help="With --jsonl: every event, not only detections.")
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop a live capture after SECONDS.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Decode traffic, build flows, fingerprint TLS/SSH and detect attacks."""
+    from phantomnet.monitor.config import load_monitor_config
+
+    if (interface is None) == (pcap is None):
+        raise InvalidInput("give exactly one of --interface IF or --pcap FILE")
+    if bpf and pcap is not None:
+        raise InvalidInput("--bpf applies to live capture (--interface) only")
+    settings = settings_from(config)
+    section = dict(settings.monitor)
+    if interface is not None:
+        section.update(interface=interface, bpf=bpf or section.get("bpf", ""))
+    cfg = load_monitor_config(section)
+    if pcap is not None:
+        from phantomnet.monitor.replay import events_from_pcap
+
+        events: Iterator[Event] = events_from_pcap(pcap, cfg, node=settings.node)
+    else:
+        events = _live(cfg, settings.node, duration)
+    if jsonl is not None:
+        _write_jsonl(events, jsonl, all_events)
+    else:
+        asyncio.run(_publish(settings, events))
+
+
+def _live(cfg: object, node: str, duration: float | None) -> Iterator[Event]:
+    from phantomnet.monitor.afpacket import AfPacketCapture
+    from phantomnet.monitor.config import MonitorConfig
+    from phantomnet.monitor.pipeline import Pipeline
+
+    assert isinstance(cfg, MonitorConfig)
+    capture = AfPacketCapture(
+        cfg.interface,
+        bpf=cfg.bpf,
+        snaplen=cfg.snaplen,
+        block_kib=cfg.ring_block_kib,
+        blocks=cfg.ring_blocks,
+        block_timeout_ms=cfg.block_timeout_ms,
+        promiscuous=cfg.promiscuous,
+    )
+    pipeline = Pipeline(cfg, node)
+    deadline = time.monotonic() + duration if duration else None
+    try:
+        for batch in capture.batches():
+            if batch is not None:
+                yield from pipeline.process(batch)
+            pipeline.sampler.dropped = capture.read_stats().dropped
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stats = capture.read_stats()
+        capture.close()
+        sys.stderr.write(
+            f"capture: {stats.received} packets, {stats.dropped} dropped by the kernel\n"
+        )
+    yield from pipeline.finish()
+
+
+def _write_jsonl(events: Iterable[Event], target: str, all_events: bool) -> None:
+    out: TextIO = sys.stdout if target == "-" else _open(target)
+    try:
+        for event in events:
+            if all_events or event.kind == "detection":
+                out.write(dump_event(event).decode() + "\n")
+        out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def _open(target: str) -> TextIO:
+    try:
+        return Path(target).open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CaptureError(f"cannot write {target}: {exc.strerror}") from exc
+
+
+async def _publish(settings: object, events: Iterable[Event]) -> None:
+    from phantomnet.cli.run import make_bus
+
+    bus = make_bus(settings)  # type: ignore[arg-type]
+    await bus.start()
+    try:
+        chunk: list[Event] = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= PUBLISH_CHUNK:
+                await bus.publish_many(chunk)
+                chunk = []
+        if chunk:
+            await bus.publish_many(chunk)
+    finally:
+        await bus.close()

@@ -1,0 +1,123 @@
+"""The monitor as a runtime component: live capture -> pipeline -> bus.
+
+Capture and the pipeline run in one worker thread (blocking ring reads, CPU-bound numpy);
+finished event lists cross to the event loop through a bounded queue and are published with
+``publish_many``. If the bus falls behind, the queue fills and the worker blocks, the ring
+fills, and the kernel counts drops (reported in ``network.stats`` and ``describe()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any
+
+from phantomnet.bus.base import EventBus
+from phantomnet.events import Event
+from phantomnet.monitor.config import MonitorConfig, load_monitor_config
+from phantomnet.plugins import Component
+from phantomnet.settings import Settings
+
+QUEUE_BATCHES = 64
+
+
+class MonitorComponent(Component):
+    """Capture on ``config.interface`` and publish every event the pipeline produces."""
+
+    name = "monitor"
+
+    def __init__(self, config: MonitorConfig, bus: EventBus, node: str) -> None:
+        self.config = config
+        self.bus = bus
+        self.node = node
+        self.stop_flag = threading.Event()
+        self.capture: Any = None
+        self.published = 0
+        self.packets = 0
+        self.dropped = 0
+        self.error: str | None = None
+        self._worker: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        """Open the ring now so a bad interface, BPF or missing privilege stops start-up."""
+        from phantomnet.monitor.afpacket import AfPacketCapture
+
+        c = self.config
+        self.capture = AfPacketCapture(
+            c.interface,
+            bpf=c.bpf,
+            snaplen=c.snaplen,
+            block_kib=c.ring_block_kib,
+            blocks=c.ring_blocks,
+            block_timeout_ms=c.block_timeout_ms,
+            promiscuous=c.promiscuous,
+        )
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[list[Event] | None] = asyncio.Queue(QUEUE_BATCHES)
+        worker = loop.run_in_executor(None, self._work, loop, queue)
+        self._worker = worker
+        try:
+            while True:
+                events = await queue.get()
+                if events is None:
+                    break
+                await self.bus.publish_many(events)
+                self.published += len(events)
+        finally:
+            self.stop_flag.set()
+            await asyncio.shield(worker)
+
+    def _work(
+        self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[list[Event] | None]
+    ) -> None:
+        from phantomnet.monitor.pipeline import Pipeline
+
+        pipeline = Pipeline(self.config, self.node)
+        put = asyncio.run_coroutine_threadsafe
+        try:
+            for batch in self.capture.batches():
+                if self.stop_flag.is_set():
+                    break
+                events = pipeline.process(batch) if batch is not None else []
+                stats = self.capture.read_stats()
+                pipeline.sampler.dropped = stats.dropped
+                self.packets, self.dropped = pipeline.packets, stats.dropped
+                if events:
+                    put(queue.put(events), loop).result()
+            final = pipeline.finish()
+            if final:
+                put(queue.put(final), loop).result()
+        except Exception as exc:  # reported through describe(); the component then ends
+            self.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            put(queue.put(None), loop)
+
+    async def stop(self) -> None:
+        self.stop_flag.set()
+        if self._worker is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._worker), timeout=3.0)
+        if self.capture is not None:
+            self.capture.close()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "interface": self.config.interface,
+            "bpf": self.config.bpf,
+            "packets": self.packets,
+            "kernel_drops": self.dropped,
+            "events": self.published,
+            "error": self.error,
+        }
+
+
+def build_monitor(settings: Settings, bus: EventBus) -> list[Component]:
+    """The monitor component when ``[monitor] interface`` is set, else nothing."""
+    config = load_monitor_config(settings.monitor)
+    if not config.interface:
+        return []
+    return [MonitorComponent(config, bus, settings.node)]

@@ -1,0 +1,1 @@
+"""Firewall backends: nftables, iptables + ipset, and dry-run."""

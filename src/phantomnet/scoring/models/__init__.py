@@ -1,0 +1,1 @@
+"""Model artefacts (skops, hash-pinned) and the score/level/decision policy."""

@@ -1,0 +1,63 @@
+// A table of stored events (EventItem rows); clicking a row opens its detail.
+import { Link } from "react-router";
+import type { EventItem } from "../api/types";
+import { fmtTime, itemSummary } from "../lib/format";
+import { Badge, td, th } from "./ui";
+
+export function EventTable({ items, onOpen }: { items: EventItem[]; onOpen?: (e: EventItem) => void }) {
+  return (
+    <table className="w-full table-fixed text-sm">
+      <colgroup>
+        <col className="w-40" />
+        <col className="w-36" />
+        <col className="w-32" />
+        <col className="w-20" />
+        <col className="w-20" />
+        <col />
+      </colgroup>
+      <thead>
+        <tr>
+          <th className={th}>Time (UTC)</th>
+          <th className={th}>Kind</th>
+          <th className={th}>Source</th>
+          <th className={th}>Proto</th>
+          <th className={th}>Level</th>
+          <th className={th}>Summary</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((e) => (
+          <tr
+            key={e.id}
+            data-testid="event-row"
+            onClick={() => onOpen?.(e)}
+            className={`border-t border-slate-800 ${onOpen ? "cursor-pointer hover:bg-slate-800/50" : ""}`}
+          >
+            <td className={`${td} font-mono text-xs whitespace-nowrap text-slate-400`}>{fmtTime(e.occurred_at)}</td>
+            <td className={`${td} text-xs text-cyan-300`}>{e.kind}</td>
+            <td className={`${td} font-mono text-xs`}>
+              {e.src_ip ? (
+                <Link
+                  to={`/attackers/${encodeURIComponent(e.src_ip)}`}
+                  onClick={(ev) => ev.stopPropagation()}
+                  className="hover:text-cyan-300"
+                >
+                  {e.src_ip}
+                </Link>
+              ) : (
+                "—"
+              )}
+            </td>
+            <td className={`${td} text-xs text-slate-400`}>{e.protocol ?? e.component}</td>
+            <td className={td}>
+              <Badge value={e.level} />
+            </td>
+            <td className={`${td} truncate font-mono text-xs text-slate-300`} title={itemSummary(e)}>
+              {itemSummary(e)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
