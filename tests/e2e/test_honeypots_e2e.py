@@ -69,7 +69,8 @@ def test_up_records_web_ftp_and_smtp_attacks(tmp_path: Path) -> None:
         requests = wait_items(pn, "/api/events?kind=http.request", token, 3)
         tags = {tuple(r["payload"]["tags"]) for r in requests}
         assert {("traversal",), ("sqli",), ("cmd_injection",)} <= tags
-        assert any(r["payload"]["tls"] for r in requests)
+        tls = [r["payload"] for r in requests if r["payload"]["tls"]]
+        assert tls and tls[0]["ja3"] and tls[0]["ja4"].startswith("t13")  # curl's ClientHello
         upload = wait_items(pn, "/api/events?kind=file.upload", token)[0]["payload"]
         assert upload["protocol"] == "ftp" and upload["size"] == payload.stat().st_size
         message = wait_items(pn, "/api/events?kind=smtp.message", token)[0]["payload"]
