@@ -7,6 +7,7 @@ succeed (and raise ``honeytoken.triggered``), so a brute force never gets in by 
 from __future__ import annotations
 
 import html
+import json
 import time
 import xml.etree.ElementTree as ET
 
@@ -55,6 +56,21 @@ async def wp_login(site: Site, req: Request) -> Response:
 
 async def wp_admin(site: Site, req: Request) -> Response:
     return apache.php(b"", 302, [("Location", "/wp-login.php?redirect_to=%2Fwp-admin%2F&reauth=1")])
+
+
+async def wp_users(site: Site, req: Request) -> Response:
+    """The REST user list WordPress exposes by default (what WPScan enumerates first): the
+    names it gives are the ones the login decoys know, planted users included."""
+    base = f"https://{site.hostname}"
+    users = [{"id": i, "name": name, "url": "", "description": "", "slug": name.replace(".", "-"),
+              "link": f"{base}/author/{name.replace('.', '-')}/", "meta": []}
+             for i, name in enumerate(site.wp_users, 1)]  # fmt: skip
+    body = json.dumps(users, separators=(",", ":")).encode()
+    headers = [("X-WP-Total", str(len(users))), ("X-WP-TotalPages", "1"),
+               ("Link", f'<{base}/wp-json/>; rel="https://api.w.org/"')]  # fmt: skip
+    resp = Response(200, body, "application/json; charset=UTF-8", headers)
+    resp.tags = ("recon",)
+    return resp
 
 
 async def xmlrpc(site: Site, req: Request) -> Response:

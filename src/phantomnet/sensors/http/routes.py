@@ -100,6 +100,7 @@ ROUTES: dict[str, Handler] = {
     "/phpmyadmin/index.php": logins.phpmyadmin, "/phpMyAdmin/": logins.phpmyadmin,
     "/pma/": logins.phpmyadmin, "/admin/": logins.admin, "/admin/login.php": logins.admin,
     "/server-status": server_status, "/.htpasswd": forbidden,
+    "/wp-json/wp/v2/users": logins.wp_users, "/wp-json/wp/v2/users/": logins.wp_users,
 }  # fmt: skip
 
 

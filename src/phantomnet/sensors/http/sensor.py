@@ -286,7 +286,8 @@ def _site(host: FakeHost, config: HttpConfig) -> Site:
     webroot.plant(host)
     company = config.company or company_name(persona.identity.seed)
     users = _web_users(host)
-    wp_users = ("admin", *(u.name for u in persona.identity.users), *(u for u, _, _ in users))
+    people = (u.name for u in persona.identity.users if u.gecos)  # humans, not service users
+    wp_users = dict.fromkeys(("admin", *people, *(u for u, _, _ in users)))
     db = FakeDatabase(users=users, hostname=persona.fqdn, seed=persona.identity.seed)
     return Site(host=host, db=db, server=persona.software("apache", "Apache/2.4.65 (Debian)"),
                 company=company, hostname=persona.fqdn, wp_users=tuple(wp_users),

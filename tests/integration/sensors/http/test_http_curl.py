@@ -157,3 +157,15 @@ async def test_https_certificate_is_the_persona_and_requests_are_recorded(web: W
     assert request.user_agent and request.user_agent.startswith("curl/")
     if tlsfp._monitor() is not None:  # JA3/JA4 come from the monitor package
         assert request.ja3 and request.ja4 and request.ja4.startswith("t13")
+
+
+async def test_wordpress_user_enumeration_lists_the_login_decoy_users(web: Web) -> None:
+    require_tool("curl")
+    import json
+
+    out = await run("curl", "-sS", "-i", f"{web.url}/wp-json/wp/v2/users")
+    head, body = out.stdout.split("\n\n", 1)
+    assert "Content-Type: application/json; charset=UTF-8" in head and "X-WP-Total: " in head
+    names = [u["name"] for u in json.loads(body)]
+    tokens = [t.username for t in web.host.tokens.by_kind("web_user")]
+    assert names[0] == "admin" and set(tokens) <= set(names) and len(names) == len(set(names))
