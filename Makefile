@@ -31,7 +31,7 @@ run: install web
 	$(BIN)/phantomnet migrate
 	exec $(BIN)/phantomnet up
 
-test: test-py test-web
+test: test-web test-py
 
 test-py: install web
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
