@@ -6,7 +6,6 @@ Each handler is ``async (conversation, argument) -> None`` and answers with vsft
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,6 @@ from phantomnet.sensors.ftp.transfer import (
 if TYPE_CHECKING:
     from phantomnet.sensors.ftp.sensor import FtpConversation
 
-log = logging.getLogger(__name__)
 WEB_ROOT = "/var/www/html"
 
 Handler = Callable[["FtpConversation", str], Awaitable[None]]
