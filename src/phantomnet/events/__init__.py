@@ -14,6 +14,7 @@ from phantomnet.events.base import (
     SensorRef,
     Severity,
     attacker_text,
+    normalise_ip,
     utcnow,
 )
 from phantomnet.events.catalogue import (
@@ -99,6 +100,7 @@ __all__ = [
     "kind_of",
     "kinds",
     "model_for",
+    "normalise_ip",
     "parse_event",
     "parse_event_obj",
     "utcnow",

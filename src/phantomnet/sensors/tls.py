@@ -17,8 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 
-def ensure_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
-    """Return (cert, key) PEM paths for ``hostname``, creating them once."""
+def ensure_certificate(
+    directory: Path, hostname: str, issued_at: float | None = None
+) -> tuple[Path, Path]:
+    """Return (cert, key) PEM paths for ``hostname``, creating them once.
+
+    ``issued_at`` (epoch seconds) is when ``ssl-cert`` ran on the persona, i.e. its install
+    day: a certificate born at the honeypot's first start would be a tell."""
     directory.mkdir(parents=True, exist_ok=True)
     safe = "".join(c for c in hostname if c.isalnum() or c in ".-") or "localhost"
     cert_path, key_path = directory / f"{safe}.pem", directory / f"{safe}.key"
@@ -27,6 +32,8 @@ def ensure_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if issued_at is not None:
+        now = dt.datetime.fromtimestamp(int(issued_at), dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -57,5 +64,9 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # Debian's ssl.conf (SSLCipherSuite HIGH:!aNULL, SSLHonorCipherOrder off); Postfix's
+    # "medium" grade is the same set on OpenSSL 3. Python's own list would be a tell.
+    ctx.set_ciphers("HIGH:!aNULL")
+    ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     ctx.load_cert_chain(cert, key)
     return ctx

@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword
 from aiosmtpd.smtp import Session as SmtpSession
 from pydantic import Field
 
+from phantomnet.deception.host import FakeHost
 from phantomnet.events import (
     AuthAttempt,
     ClientFingerprint,
@@ -277,7 +278,12 @@ class SmtpSensor(Sensor):
     async def start(self) -> None:
         tls = None
         if self.config.starttls:
-            cert, key = ensure_certificate(self.ctx.data_dir / "tls", self.hostname)
+            host: FakeHost = self.ctx.shared_object(
+                "fake_host", lambda: FakeHost.load(self.ctx.data_dir)
+            )
+            cert, key = ensure_certificate(
+                self.ctx.data_dir / "tls", self.hostname, host.persona.identity.installed_at
+            )
             tls = server_context(cert, key)
         (self.store / "messages").mkdir(parents=True, exist_ok=True)
         (self.store / "attachments").mkdir(parents=True, exist_ok=True)
@@ -376,16 +382,10 @@ def _write_once(path: Path, data: bytes) -> None:
 
 
 def persona_names(ctx: SensorContext, cfg: SmtpConfig) -> tuple[str, str, tuple[str, ...]]:
-    """(FQDN, mail domain, local users) of the fake host, so SMTP agrees with SSH and HTTP."""
-    host = ctx.shared.get("fake_host")
-    persona = getattr(host, "persona", None)
-    identity = getattr(persona, "identity", None)
-    if cfg.hostname:
-        fqdn = cfg.hostname
-    elif identity is not None:
-        fqdn = f"{identity.hostname}.{identity.domain}"
-    else:
-        fqdn = "mail.localdomain"
+    """(FQDN, mail domain, local users) of the shared fake host, so SMTP agrees with SSH,
+    HTTP and the TLS certificate (``hostname -f`` in the shell equals the greeting)."""
+    host: FakeHost = ctx.shared_object("fake_host", lambda: FakeHost.load(ctx.data_dir))
+    fqdn = cfg.hostname or host.persona.fqdn
     domain = fqdn.split(".", 1)[1] if "." in fqdn else fqdn
-    users = tuple(u.name for u in getattr(identity, "users", ()))
+    users = tuple(u.name for u in host.persona.identity.users)
     return fqdn, domain, users

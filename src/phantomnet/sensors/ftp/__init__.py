@@ -1,0 +1,1 @@
+"""FTP honeypot: a vsftpd persona over the shared fake filesystem."""

