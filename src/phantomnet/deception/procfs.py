@@ -1,0 +1,135 @@
+"""Live generated files: ``/proc``, devices and binaries (``Node.gen`` names).
+
+Values move a little on every read (load average, free memory, uptime), because static
+``free`` output is a known honeypot tell (cowrie#725). Binaries are ELF files with a real
+64-bit header, so ``dd if=/proc/self/exe bs=1 count=4`` prints ``7f 45 4c 46``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Callable
+
+from phantomnet.deception.persona import Persona
+
+ELF_HEADER = (
+    b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x03\x00\x3e\x00\x01\x00\x00\x00"
+    b"\x60\x61\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00"
+)
+
+
+def elf_bytes(size: int, salt: str) -> bytes:
+    """A deterministic ELF-looking body of ``size`` bytes."""
+    block = b"".join(hashlib.sha256(f"{salt}{i}".encode()).digest() for i in range(64))
+    body = (block * (size // len(block) + 1))[: max(0, size - len(ELF_HEADER))]
+    return ELF_HEADER + body
+
+
+class Liveness:
+    """Slowly drifting machine state shared by /proc, ``free``, ``uptime``, ``top``..."""
+
+    def __init__(self, persona: Persona) -> None:
+        self.persona = persona
+        self.rng = random.Random(persona.identity.seed ^ int(time.time()))
+        self.base_load = 0.05 + (persona.identity.seed % 40) / 100
+
+    def loadavg(self) -> tuple[float, float, float]:
+        jitter = self.rng.uniform(-0.04, 0.09)
+        one = max(0.0, self.base_load + jitter)
+        return (
+            round(one, 2),
+            round(self.base_load * 0.9 + 0.01, 2),
+            round(self.base_load * 0.8, 2),
+        )
+
+    def memory_kb(self) -> dict[str, int]:
+        total = self.persona.identity.mem_mb * 1024 - 180_000
+        used = int(total * (0.18 + (self.persona.identity.seed % 17) / 100))
+        used += self.rng.randint(-9000, 9000)
+        cache = int(total * 0.31) + self.rng.randint(-4000, 4000)
+        buffers = 90_000 + self.rng.randint(0, 3000)
+        free = total - used - cache - buffers
+        return {
+            "total": total, "used": used, "free": free, "shared": 1_320 + self.rng.randint(0, 90),
+            "buffers": buffers, "cache": cache, "available": free + int(cache * 0.85),
+            "swap_total": 998_396 if self.persona.identity.mem_mb <= 4096 else 0,
+        }  # fmt: skip
+
+    def procs(self) -> tuple[int, int]:
+        return (1 + (self.rng.random() < 0.2), 118 + self.persona.identity.seed % 40)
+
+
+def _meminfo(m: dict[str, int]) -> str:
+    rows = [("MemTotal", m["total"]), ("MemFree", m["free"]), ("MemAvailable", m["available"]),
+            ("Buffers", m["buffers"]), ("Cached", m["cache"]), ("SwapCached", 0),
+            ("Active", m["used"] // 2), ("Inactive", m["cache"] // 2),
+            ("SwapTotal", m["swap_total"]), ("SwapFree", m["swap_total"]),
+            ("Shmem", m["shared"])]  # fmt: skip
+    return "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in rows)
+
+
+def _cpuinfo(p: Persona) -> str:
+    out = []
+    for i in range(p.identity.cpu_count):
+        out.append(
+            f"processor\t: {i}\nvendor_id\t: "
+            f"{'AuthenticAMD' if 'AMD' in p.identity.cpu_model else 'GenuineIntel'}\n"
+            f"cpu family\t: 6\nmodel\t\t: 79\nmodel name\t: {p.identity.cpu_model}\n"
+            f"stepping\t: 1\nmicrocode\t: 0x1\ncpu MHz\t\t: 2399.998\ncache size\t: 16384 KB\n"
+            f"physical id\t: {i}\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
+            "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+            "clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology "
+            "cpuid pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx "
+            "f16c rdrand hypervisor lahf_lm abm\nbogomips\t: 4799.99\n"
+            "address sizes\t: 46 bits physical, 48 bits virtual\n\n"
+        )
+    return "".join(out)
+
+
+def make_generators(persona: Persona, live: Liveness) -> dict[str, Callable[[], bytes]]:
+    """The table of generator names to functions (dispatch table, no if-chains)."""
+
+    def loadavg() -> bytes:
+        a, b, c = live.loadavg()
+        running, total = live.procs()
+        return (
+            f"{a:.2f} {b:.2f} {c:.2f} {running}/{total} {4000 + int(time.time()) % 9000}\n".encode()
+        )
+
+    def uptime() -> bytes:
+        up = persona.uptime_s()
+        return f"{up:.2f} {up * persona.identity.cpu_count * 0.97:.2f}\n".encode()
+
+    def mounts() -> bytes:
+        return (
+            b"sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+            b"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+            b"udev /dev devtmpfs rw,nosuid,relatime,size=4008392k,mode=755 0 0\n"
+            b"/dev/sda1 / ext4 rw,relatime,errors=remount-ro 0 0\n"
+            b"tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime,mode=755 0 0\n"
+            b"tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
+        )
+
+    exe = elf_bytes(1_265_648, "bash")
+    return {
+        "proc:cpuinfo": lambda: _cpuinfo(persona).encode(),
+        "proc:meminfo": lambda: _meminfo(live.memory_kb()).encode(),
+        "proc:loadavg": loadavg,
+        "proc:uptime": uptime,
+        "proc:version": lambda: persona.proc_version().encode(),
+        "proc:mounts": mounts,
+        "proc:self/exe": lambda: exe,
+        "proc:cmdline": lambda: (
+            f"BOOT_IMAGE=/boot/vmlinuz-{persona.spec.kernel.release} "
+            "root=/dev/sda1 ro quiet\n".encode()
+        ),
+        "proc:self/cmdline": lambda: b"-bash\x00",
+        "proc:filesystems": lambda: b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\n\text3\n\text4\n",
+        "dev:null": lambda: b"",
+        "dev:zero": lambda: b"\x00" * 65536,
+        "dev:urandom": lambda: os.urandom(65536),
+        "dev:random": lambda: os.urandom(65536),
+    }

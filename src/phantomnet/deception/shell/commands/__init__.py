@@ -1,0 +1,24 @@
+"""The command registry: builtins (looked up first) and programs (found along ``$PATH``)."""
+
+from phantomnet.deception.shell.commands import admin, files, network, system, text, tools
+from phantomnet.deception.shell.commands.builtins import BUILTINS as _BUILTINS
+from phantomnet.deception.shell.context import CommandFn
+
+BUILTINS: dict[str, CommandFn] = {**_BUILTINS, "test": tools.test, "[": tools.test}
+
+COMMANDS: dict[str, CommandFn] = {
+    **files.COMMANDS,
+    **text.COMMANDS,
+    **system.COMMANDS,
+    **network.COMMANDS,
+    **tools.COMMANDS,
+    **admin.COMMANDS,
+    "echo": _BUILTINS["echo"],
+    "printf": _BUILTINS["printf"],
+    "pwd": _BUILTINS["pwd"],
+    "true": _BUILTINS["true"],
+    "false": _BUILTINS["false"],
+    "kill": system.kill,
+}
+
+__all__ = ["BUILTINS", "COMMANDS"]

@@ -1,0 +1,358 @@
+"""System information commands rendered from the persona and live state: uname, id, w, ps,
+free, df, uptime, nproc, lscpu, hostname, date, env, which, lsb_release, dmesg, mount..."""
+
+from __future__ import annotations
+
+import time
+
+from phantomnet.deception.shell.context import Cmd, CommandFn
+from phantomnet.deception.shell.getopt import split_opts
+from phantomnet.deception.shell.simple import find_in_path
+
+UNAME_LONG = {"--all": "a", "--kernel-name": "s", "--nodename": "n", "--kernel-release": "r",
+              "--kernel-version": "v", "--machine": "m", "--operating-system": "o"}  # fmt: skip
+
+
+async def uname(cmd: Cmd) -> int:
+    flags = ""
+    for arg in cmd.argv:
+        if arg in UNAME_LONG:
+            flags += UNAME_LONG[arg]
+        elif arg.startswith("-") and all(c in "asnrvmpio" for c in arg[1:]):
+            flags += arg[1:]
+        else:
+            return cmd.fail(f"invalid option -- '{arg.lstrip('-')[:1]}'\n"
+                            "Try 'uname --help' for more information.")  # fmt: skip
+    cmd.out(cmd.host.persona.uname(flags or "s") + "\n")
+    return 0
+
+
+def _groups(cmd: Cmd) -> list[tuple[int, str]]:
+    user = cmd.shell.user
+    if user.uid == 0:
+        return [(0, "root")]
+    return [(user.gid, user.name), (27, "sudo"), (100, "users")]
+
+
+async def id_(cmd: Cmd) -> int:
+    user = cmd.shell.user
+    if cmd.argv[:1] == ["-u"]:
+        cmd.out(f"{user.uid}\n")
+    elif cmd.argv[:1] == ["-g"]:
+        cmd.out(f"{user.gid}\n")
+    elif cmd.argv[:1] in (["-un"], ["-nu"]):
+        cmd.out(f"{user.name}\n")
+    else:
+        groups = ",".join(f"{gid}({name})" for gid, name in _groups(cmd))
+        cmd.out(
+            f"uid={user.uid}({user.name}) gid={user.gid}({_groups(cmd)[0][1]}) groups={groups}\n"
+        )
+    return 0
+
+
+async def whoami(cmd: Cmd) -> int:
+    cmd.out(cmd.shell.user.name + "\n")
+    return 0
+
+
+async def groups(cmd: Cmd) -> int:
+    cmd.out(" ".join(name for _gid, name in _groups(cmd)) + "\n")
+    return 0
+
+
+async def hostname(cmd: Cmd) -> int:
+    p = cmd.host.persona
+    if cmd.argv and not cmd.argv[0].startswith("-"):
+        return cmd.fail("you must be root to change the host name") if cmd.shell.user.uid else 0
+    flags, _ = split_opts(cmd.argv)
+    cmd.out((p.fqdn if "f" in flags else cmd.host.persona.identity.ipv4 if "I" in flags
+             else p.hostname) + "\n")  # fmt: skip
+    return 0
+
+
+def _uptime_text(cmd: Cmd) -> str:
+    up = int(cmd.host.persona.uptime_s())
+    days, rem = divmod(up, 86400)
+    hours, mins = divmod(rem // 60, 60)
+    span = (
+        f"{days} day{'s' if days != 1 else ''}, {hours:2d}:{mins:02d}"
+        if days
+        else f"{hours:2d}:{mins:02d}"
+    )
+    a, b, c = cmd.host.live.loadavg()
+    return (f" {time.strftime('%H:%M:%S')} up {span},  1 user,  load average: {a:.2f}, {b:.2f},"
+            f" {c:.2f}")  # fmt: skip
+
+
+async def uptime(cmd: Cmd) -> int:
+    if "-p" in cmd.argv:
+        up = int(cmd.host.persona.uptime_s())
+        cmd.out(f"up {up // 86400} days, {up % 86400 // 3600} hours, {up % 3600 // 60} minutes\n")
+    else:
+        cmd.out(_uptime_text(cmd) + "\n")
+    return 0
+
+
+async def w(cmd: Cmd) -> int:
+    info = cmd.shell.info
+    login = time.strftime("%H:%M", time.localtime(info.login_time))
+    cmd.out(
+        _uptime_text(cmd)
+        + "\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n"
+    )
+    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<8} {info.client_ip:<16} {login}    0.00s  0.02s"
+            "  0.00s w\n")  # fmt: skip
+    return 0
+
+
+async def who(cmd: Cmd) -> int:
+    info = cmd.shell.info
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.login_time))
+    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<12} {when} ({info.client_ip})\n")
+    return 0
+
+
+async def last(cmd: Cmd) -> int:
+    info = cmd.shell.info
+    when = time.strftime("%a %b %e %H:%M", time.localtime(info.login_time))
+    boot = time.strftime("%a %b %e %H:%M", time.localtime(cmd.host.persona.boot_time))
+    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
+            f"reboot   system boot  {cmd.host.persona.spec.kernel.release:<16} {boot}   still running\n"
+            f"\nwtmp begins {boot}\n")  # fmt: skip
+    return 0
+
+
+async def free(cmd: Cmd) -> int:
+    flags, _ = split_opts(cmd.argv)
+    m = cmd.host.live.memory_kb()
+    div, width = (1024, 12) if "m" in flags else (1024 * 1024, 12) if "g" in flags else (1, 12)
+    human = "h" in flags
+
+    def fmt(v: int) -> str:
+        if human:
+            return f"{v / 1024 / 1024:.1f}Gi" if v > 1024 * 1024 else f"{v // 1024}Mi"
+        return str(v // div)
+
+    cols = ["total", "used", "free", "shared", "buff/cache", "available"]
+    cmd.out(" " * 15 + "".join(c.rjust(width) for c in cols) + "\n")
+    row = [m["total"], m["used"], m["free"], m["shared"], m["buffers"] + m["cache"], m["available"]]
+    cmd.out("Mem:" + " " * 11 + "".join(fmt(v).rjust(width) for v in row) + "\n")
+    swap = [m["swap_total"], 0, m["swap_total"]]
+    cmd.out("Swap:" + " " * 10 + "".join(fmt(v).rjust(width) for v in swap) + "\n")
+    return 0
+
+
+async def df(cmd: Cmd) -> int:
+    flags, _ = split_opts(cmd.argv)
+    ident = cmd.host.persona.identity
+    total = ident.disk_gb * 1024 * 1024 - 2_100_000
+    used = int(total * (0.2 + (ident.seed % 30) / 100)) + cmd.fs.used // 1024
+    mem = ident.mem_mb * 1024
+    rows = [("udev", mem // 2, 0, "/dev"), ("tmpfs", mem // 10, 1_200, "/run"),
+            ("/dev/sda1", total, used, "/"), ("tmpfs", mem // 2, 0, "/dev/shm"),
+            ("tmpfs", 5120, 0, "/run/lock"), ("tmpfs", mem // 10, 0, "/run/user/0")]  # fmt: skip
+    human = "h" in flags
+
+    def h(kb: int) -> str:
+        if not human:
+            return str(kb)
+        for unit, size in (("G", 1024 * 1024), ("M", 1024), ("K", 1)):
+            if kb >= size:
+                val = kb / size
+                return f"{val:.1f}{unit}" if val < 10 else f"{val:.0f}{unit}"
+        return "0"
+
+    head = "Size  Used Avail" if human else "1K-blocks     Used Available"
+    cmd.out(f"Filesystem     {head} Use% Mounted on\n")
+    for fs_, size, use, mnt in rows:
+        pct = f"{round(use * 100 / size) if size else 0}%"
+        w1 = 4 if human else 9
+        cmd.out(f"{fs_:<14} {h(size):>{w1}} {h(use):>{5 if human else 8}} "
+                f"{h(size - use):>{5 if human else 9}} {pct:>4} {mnt}\n")  # fmt: skip
+    return 0
+
+
+async def nproc(cmd: Cmd) -> int:
+    cmd.out(f"{cmd.host.persona.identity.cpu_count}\n")
+    return 0
+
+
+async def lscpu(cmd: Cmd) -> int:
+    ident = cmd.host.persona.identity
+    vendor = "AuthenticAMD" if "AMD" in ident.cpu_model else "GenuineIntel"
+    rows = [("Architecture", "x86_64"), ("CPU op-mode(s)", "32-bit, 64-bit"),
+            ("Address sizes", "46 bits physical, 48 bits virtual"), ("Byte Order", "Little Endian"),
+            ("CPU(s)", str(ident.cpu_count)), ("On-line CPU(s) list", f"0-{ident.cpu_count - 1}"),
+            ("Vendor ID", vendor), ("Model name", ident.cpu_model), ("Thread(s) per core", "1"),
+            ("Core(s) per socket", "1"), ("Socket(s)", str(ident.cpu_count)),
+            ("Hypervisor vendor", "KVM"), ("Virtualization type", "full"),
+            ("L1d cache", f"{32 * ident.cpu_count} KiB ({ident.cpu_count} instances)")]  # fmt: skip
+    cmd.out("".join(f"{k + ':':<24}{v}\n" for k, v in rows))
+    return 0
+
+
+def process_table(cmd: Cmd) -> list[tuple[str, int, str, str, str]]:
+    """(user, pid, tty, start, command) rows, including this session."""
+    boot = time.strftime("%b%d", time.localtime(cmd.host.persona.boot_time))
+    info = cmd.shell.info
+    base = [("root", 1, "?", "/sbin/init"), ("root", 2, "?", "[kthreadd]"),
+            ("root", 3, "?", "[rcu_gp]"), ("root", 4, "?", "[rcu_par_gp]"),
+            ("root", 9, "?", "[mm_percpu_wq]"), ("root", 10, "?", "[rcu_tasks_kthread]"),
+            ("root", 13, "?", "[ksoftirqd/0]"), ("root", 14, "?", "[rcu_preempt]"),
+            ("root", 15, "?", "[migration/0]"), ("root", 24, "?", "[kdevtmpfs]"),
+            ("root", 281, "?", "/lib/systemd/systemd-journald"),
+            ("root", 305, "?", "/lib/systemd/systemd-udevd"),
+            ("message+", 511, "?", "/usr/bin/dbus-daemon --system --address=systemd: --nofork"),
+            ("root", 514, "?", "/usr/sbin/cron -f"),
+            ("root", 516, "?", "/usr/sbin/rsyslogd -n -iNONE"),
+            ("root", 519, "?", "/lib/systemd/systemd-logind"),
+            ("root", 560, "tty1", "/sbin/agetty -o -p -- \\u --noclear - linux"),
+            ("root", 571, "?", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
+            ("mysql", 612, "?", "/usr/sbin/mariadbd"),
+            ("root", 688, "?", "/usr/sbin/apache2 -k start"),
+            ("www-data", 690, "?", "/usr/sbin/apache2 -k start"),
+            ("www-data", 691, "?", "/usr/sbin/apache2 -k start")]  # fmt: skip
+    rows = [(u, p, t, boot, c) for u, p, t, c in base]
+    start = time.strftime("%H:%M", time.localtime(info.login_time))
+    user = cmd.shell.user.name
+    rows += [("root", info.pid - 3, "?", start, f"sshd: {user} [priv]"),
+             (user, info.pid - 1, "?", start, f"sshd: {user}@{info.tty}"),
+             (user, info.pid, info.tty, start, "-bash")]  # fmt: skip
+    return rows
+
+
+async def ps(cmd: Cmd) -> int:
+    args = "".join(a.lstrip("-") for a in cmd.argv)
+    rows = process_table(cmd)
+    rows.append((cmd.shell.user.name, cmd.shell.info.pid + 40, cmd.shell.info.tty,
+                 rows[-1][3], "ps " + " ".join(cmd.argv)))  # fmt: skip
+    if ("a" in args and "u" in args) or ("e" in args and "f" in args):
+        cmd.out("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
+        for user, pid, tty, start, command in rows:
+            vsz = 0 if command.startswith("[") else 5000 + pid * 37 % 90000
+            rss = 0 if command.startswith("[") else 1000 + pid * 13 % 9000
+            stat = "S" if tty == "?" else "Ss"
+            cmd.out(f"{user:<8} {pid:>7}  0.0  0.{pid % 9} {vsz:>6} {rss:>5} {tty:<8} {stat:<4} "
+                    f"{start:>5}   0:00 {command}\n")  # fmt: skip
+        return 0
+    if "e" in args or "A" in args or "x" in args:
+        cmd.out("    PID TTY          TIME CMD\n")
+        for _u, pid, tty, _s, command in rows:
+            name = command.split()[0].rsplit("/", 1)[-1].strip("[]:")
+            cmd.out(f"{pid:>7} {tty:<8} 00:00:00 {name}\n")
+        return 0
+    cmd.out("    PID TTY          TIME CMD\n")
+    for _u, pid, tty, _s, command in rows[-2:]:
+        cmd.out(f"{pid:>7} {tty:<8} 00:00:00 {command.lstrip('-').split()[0]}\n")
+    return 0
+
+
+async def kill(cmd: Cmd) -> int:
+    pids = [a for a in cmd.argv if not a.startswith("-")]
+    known = {p for _u, p, *_ in process_table(cmd)}
+    status = 0
+    for pid in pids:
+        if not pid.isdigit() or int(pid) not in known:
+            cmd.err(
+                f"{'-bash' if cmd.shell.interactive else 'bash'}: kill: ({pid}) - No such process\n"
+            )
+            status = 1
+    return status
+
+
+async def date(cmd: Cmd) -> int:
+    fmt = next((a[1:] for a in cmd.argv if a.startswith("+")), None)
+    now = time.localtime()
+    if fmt is not None:
+        cmd.out(time.strftime(fmt.replace("%N", "000000000"), now) + "\n")
+    else:
+        cmd.out(time.strftime("%a %b %e %H:%M:%S %Z %Y", now) + "\n")
+    return 0
+
+
+async def env(cmd: Cmd) -> int:
+    if cmd.argv and "=" not in cmd.argv[0] and not cmd.argv[0].startswith("-"):
+        from phantomnet.deception.shell.simple import dispatch
+
+        cmd.args = cmd.argv
+        return await dispatch(cmd.shell, cmd)
+    cmd.out("".join(f"{k}={v}\n" for k, v in cmd.shell.env.items()))
+    return 0
+
+
+async def which(cmd: Cmd) -> int:
+    status = 0
+    for name in (a for a in cmd.argv if not a.startswith("-")):
+        where = find_in_path(cmd.shell, name)
+        if where is None:
+            status = 1
+        else:
+            cmd.out(where.replace("/bin/", "/usr/bin/", 1) if where.startswith("/bin/") else where)
+            cmd.out("\n")
+    return status
+
+
+async def lsb_release(cmd: Cmd) -> int:
+    lsb = cmd.host.persona.spec.lsb_release
+    flags, _ = split_opts(cmd.argv)
+    if not flags & {"a", "i", "d", "r", "c"}:
+        flags = {"d"}
+    if "a" in flags:
+        cmd.err("No LSB modules are available.\n")
+        flags = {"i", "d", "r", "c"}
+    labels = [("i", "Distributor ID", "id"), ("d", "Description", "description"),
+              ("r", "Release", "release"), ("c", "Codename", "codename")]  # fmt: skip
+    for flag, label, key in labels:
+        if flag in flags:
+            cmd.out(
+                f"{label + ':':<16}{lsb.get(key, '')}\n"
+                if "s" not in flags
+                else f"{lsb.get(key, '')}\n"
+            )
+    return 0
+
+
+async def dmesg(cmd: Cmd) -> int:
+    if cmd.shell.user.uid:
+        return cmd.fail("read kernel buffer failed: Operation not permitted")
+    k = cmd.host.persona.spec.kernel
+    cmd.out(f"[    0.000000] Linux version {k.release} ({k.builder}) ({k.compiler}) {k.version}\n"
+            f"[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-{k.release} root=/dev/sda1 ro quiet\n"
+            "[    0.000000] BIOS-provided physical RAM map:\n"
+            "[    0.004000] Hypervisor detected: KVM\n")  # fmt: skip
+    return 0
+
+
+async def mount(cmd: Cmd) -> int:
+    if cmd.argv:
+        return cmd.fail("only root can do that") if cmd.shell.user.uid else 0
+    cmd.out(cmd.fs.read("/proc/mounts").decode().replace(" 0 0", "").replace(" rw,", " type rw,"))
+    return 0
+
+
+async def sleep(cmd: Cmd) -> int:
+    if not cmd.argv:
+        return cmd.fail("missing operand\nTry 'sleep --help' for more information.")
+    try:
+        seconds = sum(float(a.rstrip("smhd")) * {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(
+            a[-1], 1) for a in cmd.argv)  # fmt: skip
+    except ValueError:
+        return cmd.fail(
+            f"invalid time interval '{cmd.argv[0]}'\nTry 'sleep --help' for more information."
+        )
+    await cmd.sleep(seconds)
+    return 0
+
+
+async def clear(cmd: Cmd) -> int:
+    cmd.out("\x1b[H\x1b[2J\x1b[3J")
+    return 0
+
+
+COMMANDS: dict[str, CommandFn] = {
+    "uname": uname, "id": id_, "whoami": whoami, "groups": groups, "hostname": hostname,
+    "uptime": uptime, "w": w, "who": who, "last": last, "free": free, "df": df, "nproc": nproc,
+    "lscpu": lscpu, "ps": ps, "kill": kill, "pkill": kill, "killall": kill, "date": date,
+    "env": env, "printenv": env, "which": which, "lsb_release": lsb_release, "dmesg": dmesg,
+    "mount": mount, "sleep": sleep, "clear": clear,
+}  # fmt: skip

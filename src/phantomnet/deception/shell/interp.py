@@ -1,0 +1,272 @@
+"""The interpreter: runs a parsed line against the fake host, never against the real one.
+
+Every command is a Python function from the registry; nothing is executed on the machine.
+Budgets bound every run (steps, output, nesting, total sleep), so ``while true`` or a fork
+bomb only burns its own budget. Output goes to the terminal in order (stdout and stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import time
+from dataclasses import dataclass, field
+
+from phantomnet.deception.fakefs import FsError, FsView, vnorm
+from phantomnet.deception.host import FakeHost
+from phantomnet.deception.persona import UserEntry
+from phantomnet.deception.shell import parser as ast
+from phantomnet.deception.shell.context import MAX_OUTPUT, Cmd, InputStream, ShellResult
+from phantomnet.deception.shell.expand import ExpandEnv, expand_string, expand_word
+from phantomnet.deception.shell.lexer import ShellSyntaxError
+
+MAX_STEPS = 5000
+MAX_DEPTH = 12
+MAX_SLEEP_TOTAL = 30.0
+
+
+class _Exit(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+@dataclass
+class SessionInfo:
+    """Facts about the login the shell runs in (shown by ``w``, ``who``, ``ip a``...)."""
+
+    client_ip: str = "127.0.0.1"
+    client_port: int = 0
+    server_ip: str = "127.0.0.1"
+    server_port: int = 22
+    tty: str = "pts/0"
+    login_time: float = field(default_factory=time.time)
+    pid: int = 0
+
+
+class Shell:
+    """A bash-like session for one attacker on the fake host."""
+
+    def __init__(
+        self, host: FakeHost, attacker_ip: str, user: str = "root",
+        info: SessionInfo | None = None, interactive: bool = True,
+    ) -> None:  # fmt: skip
+        self.host = host
+        self.fs: FsView = host.fs(attacker_ip)
+        self.attacker_ip = attacker_ip
+        self.info = info or SessionInfo(client_ip=attacker_ip)
+        if not self.info.pid:
+            self.info.pid = 2000 + (hash(attacker_ip) % 30000)
+        self.user: UserEntry = host.persona.user(user) or UserEntry(
+            name=user, uid=1000 + len(host.persona.identity.users), gid=1000, gecos="",
+            home=f"/home/{user}",
+        )  # fmt: skip
+        self.interactive = interactive
+        self.cwd = self.user.home if self.fs.is_dir(self.user.home) else "/"
+        self.env = self._initial_env()
+        self.status = 0
+        self.history: list[str] = []
+        self.positional: list[str] = []
+        self.slept = 0.0
+        self.steps = 0
+        self.depth = 0
+        self.result = ShellResult()
+        self._term = bytearray()
+
+    def _initial_env(self) -> dict[str, str]:
+        root = self.user.uid == 0
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        if not root:
+            path = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
+        return {
+            "SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user.name,
+            "HOME": self.user.home, "LANG": "C.UTF-8", "USER": self.user.name,
+            "SHLVL": "1", "PATH": path, "TERM": "xterm-256color", "MAIL": f"/var/mail/{self.user.name}",
+            "SSH_CLIENT": f"{self.info.client_ip} {self.info.client_port} {self.info.server_port}",
+            "SSH_CONNECTION": f"{self.info.client_ip} {self.info.client_port} "
+            f"{self.info.server_ip} {self.info.server_port}",
+            "SSH_TTY": f"/dev/{self.info.tty}", "_": "/usr/bin/bash",
+        }  # fmt: skip
+
+    # -- prompt and variables -------------------------------------------------------------
+    def prompt(self) -> str:
+        home = self.user.home
+        cwd = (
+            "~" + self.cwd[len(home) :]
+            if self.cwd == home or self.cwd.startswith(home + "/")
+            else self.cwd
+        )
+        mark = "#" if self.user.uid == 0 else "$"
+        return f"{self.user.name}@{self.host.persona.hostname}:{cwd}{mark} "
+
+    def get_var(self, name: str) -> str | None:
+        special = {
+            "?": lambda: str(self.status), "$": lambda: str(self.info.pid),
+            "#": lambda: str(len(self.positional)), "@": lambda: " ".join(self.positional),
+            "*": lambda: " ".join(self.positional), "0": lambda: "-bash",
+            "RANDOM": lambda: str(self.host.live.rng.randrange(32768)),
+            "UID": lambda: str(self.user.uid), "EUID": lambda: str(self.user.uid),
+            "HOSTNAME": lambda: self.host.persona.hostname, "PPID": lambda: str(self.info.pid - 1),
+            "BASH_VERSION": lambda: self.host.persona.software("bash"), "PWD": lambda: self.cwd,
+            "SECONDS": lambda: str(int(time.time() - self.info.login_time)),
+        }  # fmt: skip
+        if name in special:
+            return special[name]()
+        if name.isdigit():
+            idx = int(name) - 1
+            return self.positional[idx] if 0 <= idx < len(self.positional) else None
+        return self.env.get(name)
+
+    def _expand_env(self) -> ExpandEnv:
+        return ExpandEnv(self.get_var, self._command_sub, self._glob, self.user.home)
+
+    async def _command_sub(self, text: str) -> str:
+        saved = self._term
+        self._term = bytearray()
+        sub = Cmd(self, ["$()"], b"")
+        try:
+            await self._run_nested(text, sub)
+        finally:
+            self._term = saved
+        return sub.stdout.decode("utf-8", "replace")
+
+    def _glob(self, pattern: str) -> list[str]:
+        absolute = pattern.startswith("/")
+        parts = [p for p in pattern.split("/") if p]
+        bases = ["/"] if absolute else [""]
+        for part in parts:
+            nxt = []
+            for base in bases:
+                full = vnorm(base or ".", self.cwd)
+                if not any(c in part for c in "*?["):
+                    cand = f"{base}{part}" if base.endswith("/") or not base else f"{base}/{part}"
+                    if self.fs.lexists(cand, self.cwd):
+                        nxt.append(cand)
+                    continue
+                try:
+                    names = self.fs.listdir(full)
+                except FsError:
+                    continue
+                for name in names:
+                    if name.startswith(".") and not part.startswith("."):
+                        continue
+                    if fnmatch.fnmatchcase(name, part):
+                        nxt.append(
+                            f"{base}{name}" if base.endswith("/") or not base else f"{base}/{name}"
+                        )
+            bases = nxt
+        return sorted(bases)
+
+    # -- running --------------------------------------------------------------------------
+    async def run(self, line: str) -> ShellResult:
+        """Run one input line; returns what the terminal shows and what was asked for."""
+        self.result = ShellResult()
+        self._term = bytearray()
+        self.steps = 0
+        self.slept = 0.0
+        if line.strip():
+            self.history.append(line)
+        top = Cmd(self, ["-bash"], b"")
+        top.tty = self.interactive
+        top.to_term = True
+        try:
+            await self._run_nested(line, top)
+        except _Exit as ex:
+            self.status = ex.status
+            self.result.exit = True
+        self.result.output = bytes(self._term)
+        self.result.stdout = bytes(top.stdout)
+        self.result.status = self.status
+        return self.result
+
+    async def _run_nested(self, text: str, caller: Cmd) -> None:
+        if self.depth >= MAX_DEPTH:
+            self.write_stderr(caller, b"-bash: fork: retry: Resource temporarily unavailable\n")
+            return
+        try:
+            tree = ast.parse(text)
+        except ShellSyntaxError as exc:
+            self.write_stderr(caller, f"-bash: {exc}\n".encode())
+            self.status = 2
+            return
+        self.depth += 1
+        try:
+            await self.exec_list(tree, caller)
+        except BudgetExceeded:
+            return
+        finally:
+            self.depth -= 1
+
+    def emit(self, data: bytes | bytearray) -> None:
+        """Append to what the terminal shows (capped)."""
+        room = MAX_OUTPUT - len(self._term)
+        if room > 0:
+            self._term += data[:room]
+
+    def write_stderr(self, cmd: Cmd, data: bytes) -> None:
+        """stderr of ``cmd``: redirected buffer if any, else straight to the terminal."""
+        if cmd.stderr_to is not None:
+            cmd.stderr_to += data
+        else:
+            self.emit(data)
+
+    async def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, min(seconds, MAX_SLEEP_TOTAL - self.slept))
+        self.slept += seconds
+        if seconds:
+            await asyncio.sleep(seconds)
+
+    async def exec_list(self, node: ast.CommandList, caller: Cmd) -> int:
+        for item in node.items:
+            await self.exec_and_or(item, caller)
+        return self.status
+
+    async def exec_and_or(self, node: ast.AndOr, caller: Cmd) -> int:
+        status = await self.exec_pipeline(node.first, caller)
+        for op, pipe in node.rest:
+            if (op == "&&" and status == 0) or (op == "||" and status != 0):
+                status = await self.exec_pipeline(pipe, caller)
+        return status
+
+    async def exec_pipeline(self, node: ast.Pipeline, caller: Cmd) -> int:
+        data: bytes | InputStream = caller.input
+        for i, command in enumerate(node.commands):
+            last = i == len(node.commands) - 1
+            sink = Cmd(self, caller.args, data)
+            sink.stderr_to = caller.stderr_to
+            sink.tty = last and caller.tty
+            await self.exec_node(command, sink)
+            if last:
+                caller.out(bytes(sink.stdout))
+            data = bytes(sink.stdout)
+        if node.negate:
+            self.status = 0 if self.status else 1
+        return self.status
+
+    async def exec_node(self, node: ast.Node, io: Cmd) -> None:
+        from phantomnet.deception.shell.compound import run_compound
+        from phantomnet.deception.shell.simple import run_simple
+
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded
+        if isinstance(node, ast.Simple):
+            await run_simple(self, node, io)
+        else:
+            await run_compound(self, node, io)
+
+    async def expand_words(self, words: list[str]) -> list[str]:
+        env = self._expand_env()
+        out: list[str] = []
+        for w in words:
+            out.extend(await expand_word(w, env))
+        return out
+
+    async def expand_text(self, text: str) -> str:
+        return await expand_string(text, self._expand_env())
+
+    def exit(self, status: int) -> None:
+        raise _Exit(status)
