@@ -212,6 +212,8 @@ class Shell:
             cmd.stderr_to += data
         else:
             self.emit(data)
+            if len(self.result.stderr) < MAX_OUTPUT:
+                self.result.stderr += data
 
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, min(seconds, MAX_SLEEP_TOTAL - self.slept))

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def error_prefix(shell: Shell) -> str:
-    """How bash names itself in errors: ``-bash`` (login), ``bash: line 1`` (``-c``)."""
-    return "-bash" if shell.interactive else "bash: line 1"
+    """How bash names itself in errors: ``-bash`` (login shell), ``bash`` (``bash -c``)."""
+    return "-bash" if shell.interactive else "bash"
 
 
 async def apply_redirects(

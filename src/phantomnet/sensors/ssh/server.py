@@ -1,0 +1,122 @@
+"""The asyncssh side: connection subclass (persona algorithms) and authentication.
+
+Every password and public-key attempt becomes an ``auth.attempt`` event carrying the client
+version and the HASSH computed by the front from the client's own KEXINIT. Failures are
+delayed like OpenSSH behind PAM, and the ``max_auth_tries``-th failure disconnects with
+OpenSSH's ``Too many authentication failures``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import TYPE_CHECKING, Any
+
+import asyncssh
+
+from phantomnet.events import AuthAttempt, HoneytokenTriggered
+
+if TYPE_CHECKING:
+    from phantomnet.sensors.ssh.front import ConnState
+    from phantomnet.sensors.ssh.sensor import SshSensor
+
+
+class PhantomConnection(asyncssh.SSHServerConnection):  # type: ignore[misc]
+    """Advertises the persona's host-key list and extra kex names (e.g. no ``ext-info-s``,
+    which OpenSSH only added in 9.6)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, options: asyncssh.SSHServerConnectionOptions,
+        state: ConnState, host_key_algs: list[bytes], extra_kex: list[bytes],
+    ) -> None:  # fmt: skip
+        super().__init__(loop, options)
+        self.state = state
+        if host_key_algs:
+            self._server_host_key_algs = host_key_algs
+        self._phantom_extra_kex = extra_kex
+
+    def _get_extra_kex_algs(self) -> list[bytes]:
+        return list(self._phantom_extra_kex)
+
+
+class PhantomServer(asyncssh.SSHServer):  # type: ignore[misc]
+    """Authentication policy for one connection."""
+
+    def __init__(self, sensor: SshSensor) -> None:
+        self.sensor = sensor
+        self.conn: PhantomConnection | None = None
+        self.seen_keys: set[tuple[str, str]] = set()
+
+    @property
+    def state(self) -> ConnState:
+        assert self.conn is not None
+        return self.conn.state
+
+    def connection_made(self, conn: Any) -> None:
+        self.conn = conn
+
+    def begin_auth(self, username: str) -> bool:
+        self.state.user = username
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    def _attempt(self, **fields: Any) -> None:
+        state = self.state
+        self.sensor.post(
+            state.session.build(
+                AuthAttempt, protocol="ssh", client_version=state.client_version,
+                hassh=state.hassh, **fields,
+            )  # fmt: skip
+        )
+
+    async def validate_password(self, username: str, password: str) -> bool:
+        source = self.state.session.src.ip if self.state.session.src else "0.0.0.0"
+        decision = self.sensor.policy.check_password(source, username, password)
+        self._attempt(method="password", username=username, password=password,
+                      accepted=decision.accepted)  # fmt: skip
+        if decision.token is not None:
+            self.sensor.post(
+                self.state.session.build(
+                    HoneytokenTriggered, token_id=decision.token.token_id,
+                    token_kind=decision.token.kind, protocol="ssh",
+                    detail=f"ssh login as {username[:64]}",
+                )  # fmt: skip
+            )
+        if decision.accepted:
+            return True
+        cfg = self.sensor.config
+        await asyncio.sleep(cfg.auth_fail_delay_s + random.uniform(0, cfg.auth_fail_jitter_s))
+        self._failed()
+        return False
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        fingerprint = key.get_fingerprint("sha256")
+        source = self.state.session.src.ip if self.state.session.src else "0.0.0.0"
+        decision = self.sensor.policy.check_publickey(source, username)
+        if (username, fingerprint) not in self.seen_keys:
+            self.seen_keys.add((username, fingerprint))
+            self._attempt(method="publickey", username=username, key_fingerprint=fingerprint,
+                          key_type=key.get_algorithm(), accepted=decision.accepted)  # fmt: skip
+            if not decision.accepted:
+                self._failed()
+        return decision.accepted
+
+    def _failed(self) -> None:
+        state = self.state
+        state.failures += 1
+        limit = self.sensor.persona.spec.ssh.max_auth_tries
+        if state.failures >= limit and self.conn is not None:
+            self.conn.disconnect(
+                asyncssh.DISC_PROTOCOL_ERROR, self.sensor.persona.spec.ssh.too_many_failures
+            )
+
+    def auth_completed(self) -> None:
+        return None

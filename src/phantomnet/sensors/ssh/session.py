@@ -1,0 +1,151 @@
+"""Sessions after login: the interactive shell (with or without a pty) and ``exec``.
+
+Each input line becomes a ``command.input`` event (``known`` is false when bash would say
+``command not found``); wget/curl requests become ``file.download`` (``fetched=false``);
+a planted secret typed into the shell raises ``honeytoken.triggered``. Output and input are
+recorded as an asciicast v2 file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import asyncssh
+
+from phantomnet.deception.shell import SessionInfo, Shell, ShellResult
+from phantomnet.events import CommandInput, FileDownload, HoneytokenTriggered, attacker_text
+from phantomnet.sensors.ssh.recording import Recorder
+
+if TYPE_CHECKING:
+    from phantomnet.sensors.ssh.front import ConnState
+    from phantomnet.sensors.ssh.sensor import SshSensor
+
+
+class ShellSession:
+    """One session channel of a logged-in client."""
+
+    def __init__(self, sensor: SshSensor, process: asyncssh.SSHServerProcess) -> None:
+        self.sensor = sensor
+        self.process = process
+        conn = process.get_extra_info("connection")
+        self.state: ConnState = conn.state
+        session = self.state.session
+        src, dst = session.src, session.dst
+        user = process.get_extra_info("username") or "root"
+        self.tty = process.get_terminal_type() is not None
+        info = SessionInfo(
+            client_ip=src.ip if src else "0.0.0.0", client_port=src.port or 0 if src else 0,
+            server_ip=dst.ip if dst else "0.0.0.0", server_port=dst.port or 22 if dst else 22,
+            tty=f"pts/{sensor.next_pty()}",
+        )  # fmt: skip
+        self.shell = Shell(sensor.host, info.client_ip, user=user, info=info,
+                           interactive=process.command is None)  # fmt: skip
+        self.recorder: Recorder | None = None
+        if sensor.config.record:
+            width, height, _, _ = process.get_terminal_size()
+            self.recorder = Recorder(sensor.ctx.data_dir, str(session.id), width, height,
+                                     process.get_terminal_type() or "")  # fmt: skip
+            self.state.recording = self.recorder.relative
+
+    def write(self, data: str | bytes, stderr: bool = False) -> None:
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if self.recorder is not None:
+            shown = text.replace("\r\n", "\n").replace("\n", "\r\n") if self.tty else text
+            self.recorder.event("o", shown)
+        self.state.session.bytes_out += len(text)
+        (self.process.stderr if stderr else self.process.stdout).write(text)
+
+    async def run(self) -> None:
+        status = 0
+        try:
+            async with asyncio.timeout(self.sensor.config.session_timeout_s):
+                if self.process.command is not None:
+                    status = await self.exec(self.process.command)
+                else:
+                    status = await self.interactive()
+        except TimeoutError:
+            status = 255
+        except (asyncssh.BreakReceived, asyncssh.TerminalSizeChanged, ConnectionError):
+            status = 255
+        finally:
+            if self.recorder is not None:
+                self.recorder.close()
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self.process.exit(status)
+
+    async def exec(self, command: str) -> int:
+        try:
+            async with asyncio.timeout(self.sensor.config.exec_timeout_s):
+                result = await self.run_line(command)
+        except TimeoutError:
+            return 124
+        if self.tty:
+            self.write(result.output)
+        else:
+            self.write(result.stdout)
+            self.write(result.stderr, stderr=True)
+        return result.status
+
+    async def run_line(self, line: str) -> ShellResult:
+        """Run one line through the fake shell and report it."""
+        if self.recorder is not None:
+            self.recorder.event("i", line + "\n")
+            if self.tty:
+                self.recorder.event("o", line + "\r\n")
+        result = await self.shell.run(line)
+        self._report(line, result)
+        return result
+
+    def _report(self, line: str, result: ShellResult) -> None:
+        session = self.state.session
+        post = self.sensor.post
+        if line.strip():
+            post(session.build(CommandInput, protocol="ssh", command=attacker_text(line),
+                               known=not result.unknown))  # fmt: skip
+        for d in result.downloads:
+            post(session.build(FileDownload, protocol="ssh", url=attacker_text(d.url),
+                               filename=attacker_text(d.filename) if d.filename else None,
+                               fetched=False))  # fmt: skip
+        for token in self.sensor.host.tokens.match_text(line):
+            post(session.build(HoneytokenTriggered, token_id=token.token_id, token_kind=token.kind,
+                               protocol="ssh", detail=attacker_text(line, 512)))  # fmt: skip
+
+    def _motd(self) -> str:
+        persona = self.sensor.host.persona
+        k = persona.spec.kernel
+        last = time.strftime("%a %b %e %H:%M:%S %Y", time.localtime(time.time() - 52_000))
+        head = f"Linux {persona.hostname} {k.release} {k.version} {k.machine}\n"
+        motd = self.shell.fs.read_text("/etc/motd") if self.shell.fs.exists("/etc/motd") else ""
+        return f"{head}{motd}\nLast login: {last} from {persona.identity.gateway}\n"
+
+    async def interactive(self) -> int:
+        stdin = self.process.stdin
+        if self.tty:
+            self.write(self._motd())
+        idle = self.sensor.config.idle_timeout_s
+        while True:
+            if self.tty:
+                self.write(self.shell.prompt())
+            try:
+                async with asyncio.timeout(idle):
+                    line = await stdin.readline()
+            except TimeoutError:
+                self.write("\ntimed out waiting for input: auto-logout\n")
+                return 0
+            except asyncssh.SignalReceived:
+                self.write("^C\n")
+                continue
+            except asyncssh.TerminalSizeChanged:
+                continue
+            if line == "":
+                if self.tty:
+                    self.write("logout\n")
+                return self.shell.status
+            line = line.rstrip("\r\n")[: self.sensor.config.max_line_bytes]
+            result = await self.run_line(line)
+            self.write(result.output)
+            if result.exit:
+                return result.status
