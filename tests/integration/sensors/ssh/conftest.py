@@ -6,6 +6,7 @@ Clients run as subprocesses through asyncio (the sensor lives in the test's even
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -83,10 +84,12 @@ async def ssh(tmp_path: Path, host_key_dir: Path) -> AsyncIterator[Running]:
     task.cancel()
 
 
-async def run(*argv: str, stdin: bytes | None = None, timeout: float = 30) -> tuple[int, str, str]:
+async def run(
+    *argv: str, stdin: bytes | None = None, timeout: float = 30, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """Run a client tool; returns (exit status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        *argv, env={**os.environ, **(env or {})}, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -103,3 +106,11 @@ async def run(*argv: str, stdin: bytes | None = None, timeout: float = 30) -> tu
 def ssh_exec(port: int, password: str, command: str, user: str = "root", *extra: str) -> list[str]:
     return ["sshpass", "-p", password, "ssh", *SSH_OPTS, *extra, "-p", str(port),
             f"{user}@127.0.0.1", command]  # fmt: skip
+
+
+def askpass(folder: Path, password: str) -> dict[str, str]:
+    """Environment making ``ssh`` answer every password prompt with ``password``."""
+    script = folder / "askpass.sh"
+    script.write_text(f"#!/bin/sh\necho '{password}'\n")
+    script.chmod(0o700)
+    return {"SSH_ASKPASS": str(script), "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}

@@ -53,16 +53,27 @@ def _human(size: int) -> str:
     return str(size)
 
 
-def _long_line(cmd: Cmd, name: str, node: Node, human: bool) -> str:
+def _long_fields(cmd: Cmd, name: str, node: Node, human: bool) -> list[str]:
     size = 4096 if node.is_dir else node.size
-    links = 2 if node.is_dir else 1
     shown = _human(size) if human else str(size)
     if node.kind == "link":
         name = f"{name} -> {node.target}"
     if node.kind == "chr":
         shown = "1, 3"
+    links = "2" if node.is_dir else "1"
     user, group = _owner(cmd, node.uid), _group(cmd, node.gid)
-    return f"{mode_string(node)} {links:>2} {user} {group} {shown:>5} {_when(node.mtime)} {name}"
+    return [mode_string(node), links, user, group, shown, _when(node.mtime), name]
+
+
+def _long_lines(cmd: Cmd, entries: list[tuple[str, Node]], human: bool) -> str:
+    """``ls -l`` rows with coreutils' per-column widths (numbers right, names left)."""
+    rows = [_long_fields(cmd, n, node, human) for n, node in entries]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    out = []
+    for r in rows:
+        out.append(f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
+                   f"{r[4]:>{widths[4]}} {r[5]} {r[6]}\n")  # fmt: skip
+    return "".join(out)
 
 
 def _columns(names: list[str], width: int = 80) -> str:
@@ -129,7 +140,7 @@ def _ls_block(
     if not entries:
         return
     if long_:
-        cmd.out("".join(_long_line(cmd, n, node, human) + "\n" for n, node in entries))
+        cmd.out(_long_lines(cmd, entries, human))
     elif one:
         cmd.out("".join(n + "\n" for n, _ in entries))
     else:
