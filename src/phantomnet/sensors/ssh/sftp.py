@@ -8,8 +8,10 @@ stored by SHA-256 under ``<data_dir>/uploads/``, placed in the attacker's tree a
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import inspect
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +123,9 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
                 continue
             attrs = self._attrs(node)
             sftp_name = SFTPName(name.encode(), attrs=attrs)
-            await self.format_longname(sftp_name)
+            pending = self.format_longname(sftp_name)
+            if inspect.isawaitable(pending):
+                await pending
             yield sftp_name
 
     def open(self, path: bytes, pflags: int, attrs: SFTPAttrs) -> _Handle:
@@ -211,6 +215,11 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
 
     def fsync(self, file_obj: _Handle) -> None:
         return None
+
+    def exit(self) -> None:
+        """Like OpenSSH's sftp-server, end with exit status 0 (``scp -s`` checks it)."""
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self.channel.exit(0)
 
     def _fs_call(self, fn: Any, path: bytes) -> None:
         try:
