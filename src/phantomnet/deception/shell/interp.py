@@ -60,7 +60,7 @@ class Shell:
         self.info = info or SessionInfo(client_ip=attacker_ip)
         if not self.info.pid:
             self.info.pid = 2000 + (hash(attacker_ip) % 30000)
-        self.user: UserEntry = host.persona.user(user) or UserEntry(
+        self.user: UserEntry = self.lookup_user(user) or UserEntry(
             name=user, uid=1000 + len(host.persona.identity.users), gid=1000, gecos="",
             home=f"/home/{user}",
         )  # fmt: skip
@@ -75,6 +75,19 @@ class Shell:
         self.depth = 0
         self.result = ShellResult()
         self._term = bytearray()
+
+    def lookup_user(self, name: str) -> UserEntry | None:
+        """The ``/etc/passwd`` entry of ``name`` in this attacker's view."""
+        try:
+            text = self.fs.read_text("/etc/passwd")
+        except FsError:
+            return None
+        for row in text.splitlines():
+            f = row.split(":")
+            if len(f) >= 7 and f[0] == name and f[2].isdigit() and f[3].isdigit():
+                return UserEntry(name=f[0], uid=int(f[2]), gid=int(f[3]), gecos=f[4], home=f[5],
+                                 shell=f[6])  # fmt: skip
+        return None
 
     def _initial_env(self) -> dict[str, str]:
         root = self.user.uid == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import find_in_path
@@ -28,10 +29,18 @@ async def uname(cmd: Cmd) -> int:
 
 
 def _groups(cmd: Cmd) -> list[tuple[int, str]]:
+    """Primary group then memberships, from the attacker's ``/etc/group``."""
     user = cmd.shell.user
-    if user.uid == 0:
-        return [(0, "root")]
-    return [(user.gid, user.name), (27, "sudo"), (100, "users")]
+    try:
+        rows = [r.split(":") for r in cmd.fs.read_text("/etc/group").splitlines()]
+    except FsError:
+        rows = []
+    by_gid = {int(r[2]): r[0] for r in rows if len(r) >= 4 and r[2].isdigit()}
+    out = [(user.gid, by_gid.get(user.gid, user.name))]
+    for r in rows:
+        if len(r) >= 4 and r[2].isdigit() and user.name in r[3].split(",") and int(r[2]) != user.gid:
+            out.append((int(r[2]), r[0]))
+    return out
 
 
 async def id_(cmd: Cmd) -> int:

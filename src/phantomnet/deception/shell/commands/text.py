@@ -367,7 +367,22 @@ async def sed(cmd: Cmd) -> int:
     return 0
 
 
+async def rev(cmd: Cmd) -> int:
+    _f, paths = split_opts(cmd.argv)
+    for _p, data in _inputs(cmd, paths, "rev"):
+        cmd.out(b"".join(line[::-1] + b"\n" for line in data.splitlines()))
+    return 0
+
+
+async def tac(cmd: Cmd) -> int:
+    _f, paths = split_opts(cmd.argv)
+    for _p, data in _inputs(cmd, paths, "tac"):
+        cmd.out(b"".join(line + b"\n" for line in reversed(data.splitlines())))
+    return 0
+
+
 COMMANDS: dict[str, CommandFn] = {
+    "rev": rev, "tac": tac,
     "head": head, "tail": tail, "wc": wc, "sort": sort, "uniq": uniq, "grep": grep,
     "egrep": grep, "fgrep": grep, "cut": cut, "tr": tr, "base64": base64,
     "md5sum": _hasher("md5"), "sha1sum": _hasher("sha1"), "sha256sum": _hasher("sha256"),
