@@ -111,7 +111,9 @@ class Session:
         if event is not None:
             await self.ctx.bus.publish(event)
 
-    def close_event(self, reason: str = "peer", recording: str | None = None) -> ConnectionClosed | None:
+    def close_event(
+        self, reason: str = "peer", recording: str | None = None
+    ) -> ConnectionClosed | None:
         """Mark the session closed and build its ``connection.closed`` (None if already closed)."""
         if self.closed:
             return None

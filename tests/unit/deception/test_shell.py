@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
@@ -99,7 +97,9 @@ async def test_wget_records_without_fetching(host: FakeHost) -> None:
 
 async def test_arm_binary_fails_like_bash(host: FakeHost) -> None:
     fs = host.fs("192.0.2.21")
-    fs.write("/tmp/bot", b"\x7fELF\x01\x01\x01" + b"\x00" * 11 + b"\x28\x00" + b"\x00" * 40, mode=0o755)
+    fs.write(
+        "/tmp/bot", b"\x7fELF\x01\x01\x01" + b"\x00" * 11 + b"\x28\x00" + b"\x00" * 40, mode=0o755
+    )
     out = await sh(host, "/tmp/bot", "192.0.2.21")
     assert out == "-bash: /tmp/bot: cannot execute binary file: Exec format error\n"
 
@@ -130,8 +130,9 @@ def test_syntax_errors_are_reported_not_raised() -> None:
 
 
 def test_credential_policy(host: FakeHost) -> None:
-    policy = CredentialPolicy(CredentialPolicyConfig(accept=("root:123456",), accept_after=3),
-                              host.tokens)  # fmt: skip
+    policy = CredentialPolicy(
+        CredentialPolicyConfig(accept=("root:123456",), accept_after=3), host.tokens
+    )
     assert policy.check_password("1.1.1.1", "root", "123456").accepted
     assert not policy.check_password("2.2.2.2", "admin", "a").accepted
     assert not policy.check_password("2.2.2.2", "admin", "b").accepted

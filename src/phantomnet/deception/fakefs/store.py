@@ -87,9 +87,17 @@ class OverlayStore:
                 out[path] = None
                 continue
             out[path] = Node(
-                kind=kind, mode=mode, uid=uid, gid=gid, mtime=mtime, size=size,
-                content=content, blob=blob, target=target, opaque=bool(opaque),
-            )  # fmt: skip
+                kind=kind,
+                mode=mode,
+                uid=uid,
+                gid=gid,
+                mtime=mtime,
+                size=size,
+                content=content,
+                blob=blob,
+                target=target,
+                opaque=bool(opaque),
+            )
         return out
 
     def put(self, owner: str, path: str, node: Node | None) -> None:
@@ -103,10 +111,20 @@ class OverlayStore:
             "INSERT OR REPLACE INTO node (owner, path, kind, mode, uid, gid, mtime, size, content,"
             " blob, target, opaque, whiteout) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
             (
-                owner, path, node.kind, node.mode, node.uid, node.gid, node.mtime, node.size,
-                node.content, node.blob, node.target, int(node.opaque),
+                owner,
+                path,
+                node.kind,
+                node.mode,
+                node.uid,
+                node.gid,
+                node.mtime,
+                node.size,
+                node.content,
+                node.blob,
+                node.target,
+                int(node.opaque),
             ),
-        )  # fmt: skip
+        )
 
     def delete(self, owner: str, path: str) -> None:
         """Forget an overlay row (the base node, if any, shows through again)."""

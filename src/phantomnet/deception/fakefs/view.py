@@ -103,7 +103,7 @@ class FsView:
         return cur, self._get(cur)
 
     def stat(self, path: str, cwd: str = "/") -> Node:
-        real, node = self.resolve(path, cwd)
+        _, node = self.resolve(path, cwd)
         if node is None:
             raise FsError(errno.ENOENT, path)
         if node.gen is not None and node.kind == "file" and node.size == 0:
@@ -161,7 +161,7 @@ class FsView:
 
     # -- reading -------------------------------------------------------------------------
     def read(self, path: str, cwd: str = "/", limit: int | None = None) -> bytes:
-        real, node = self.resolve(path, cwd)
+        _, node = self.resolve(path, cwd)
         if node is None:
             raise FsError(errno.ENOENT, path)
         if node.is_dir:
@@ -213,9 +213,15 @@ class FsView:
         return real, node
 
     def write(
-        self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644,
-        uid: int = 0, gid: int = 0,
-    ) -> str:  # fmt: skip
+        self,
+        path: str,
+        data: bytes,
+        cwd: str = "/",
+        append: bool = False,
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> str:
         """Create or replace (or append to) a file; returns its real virtual path."""
         real, node = self._target(path, cwd)
         if node is not None and node.is_dir:
@@ -238,9 +244,15 @@ class FsView:
         return real
 
     def add_blob(
-        self, path: str, sha256: str, size: int, cwd: str = "/", mode: int = 0o644,
-        uid: int = 0, gid: int = 0,
-    ) -> str:  # fmt: skip
+        self,
+        path: str,
+        sha256: str,
+        size: int,
+        cwd: str = "/",
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> str:
         """Place an already-stored upload (by SHA-256) at ``path``; returns the real path."""
         real, node = self._target(path, cwd)
         if node is not None and node.is_dir:
@@ -250,14 +262,21 @@ class FsView:
             raise FsError(errno.ENOENT, path)
         if self.used + size > self.limits.max_owner_bytes:
             raise FsError(errno.ENOSPC, path)
-        self._put(real, Node("file", mode=mode, uid=uid, gid=gid, mtime=time.time(), size=size,
-                             blob=sha256))  # fmt: skip
+        self._put(
+            real,
+            Node("file", mode=mode, uid=uid, gid=gid, mtime=time.time(), size=size, blob=sha256),
+        )
         return real
 
     def mkdir(
-        self, path: str, cwd: str = "/", parents: bool = False, mode: int = 0o755,
-        uid: int = 0, gid: int = 0,
-    ) -> None:  # fmt: skip
+        self,
+        path: str,
+        cwd: str = "/",
+        parents: bool = False,
+        mode: int = 0o755,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> None:
         real = vnorm(path, cwd)
         if parents and not self.is_dir(vparent(real)) and real != "/":
             self.mkdir(vparent(real), parents=True, mode=mode, uid=uid, gid=gid)
@@ -267,16 +286,18 @@ class FsView:
             raise FsError(errno.EEXIST, path)
         target = self._writable_parent(real, "/")
         opaque = target in self.overlay and self.overlay[target] is None
-        self._put(target, Node("dir", mode=mode, uid=uid, gid=gid, mtime=time.time(),
-                               opaque=opaque))  # fmt: skip
+        self._put(
+            target, Node("dir", mode=mode, uid=uid, gid=gid, mtime=time.time(), opaque=opaque)
+        )
 
     def symlink(self, target: str, path: str, cwd: str = "/") -> None:
         real = vnorm(path, cwd)
         if self.lexists(real):
             raise FsError(errno.EEXIST, path)
         where = self._writable_parent(real, "/")
-        self._put(where, Node("link", mode=0o777, mtime=time.time(), target=target,
-                              size=len(target)))  # fmt: skip
+        self._put(
+            where, Node("link", mode=0o777, mtime=time.time(), target=target, size=len(target))
+        )
 
     def lexists(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -343,8 +364,9 @@ class FsView:
 
     def chown(self, path: str, uid: int | None, gid: int | None, cwd: str = "/") -> None:
         node = self.stat(path, cwd)
-        self._update(path, cwd, uid=node.uid if uid is None else uid,
-                     gid=node.gid if gid is None else gid)  # fmt: skip
+        self._update(
+            path, cwd, uid=node.uid if uid is None else uid, gid=node.gid if gid is None else gid
+        )
 
     def touch(self, path: str, cwd: str = "/") -> None:
         if not self.exists(path, cwd):

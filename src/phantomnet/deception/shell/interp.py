@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from phantomnet.deception.fakefs import FsError, FsView, vnorm
@@ -51,9 +52,13 @@ class Shell:
     """A bash-like session for one attacker on the fake host."""
 
     def __init__(
-        self, host: FakeHost, attacker_ip: str, user: str = "root",
-        info: SessionInfo | None = None, interactive: bool = True,
-    ) -> None:  # fmt: skip
+        self,
+        host: FakeHost,
+        attacker_ip: str,
+        user: str = "root",
+        info: SessionInfo | None = None,
+        interactive: bool = True,
+    ) -> None:
         self.host = host
         self.fs: FsView = host.fs(attacker_ip)
         self.attacker_ip = attacker_ip
@@ -61,9 +66,12 @@ class Shell:
         if not self.info.pid:
             self.info.pid = 2000 + (hash(attacker_ip) % 30000)
         self.user: UserEntry = self.lookup_user(user) or UserEntry(
-            name=user, uid=1000 + len(host.persona.identity.users), gid=1000, gecos="",
+            name=user,
+            uid=1000 + len(host.persona.identity.users),
+            gid=1000,
+            gecos="",
             home=f"/home/{user}",
-        )  # fmt: skip
+        )
         self.interactive = interactive
         self.cwd = self.user.home if self.fs.is_dir(self.user.home) else "/"
         self.env = self._initial_env()
@@ -85,8 +93,9 @@ class Shell:
         for row in text.splitlines():
             f = row.split(":")
             if len(f) >= 7 and f[0] == name and f[2].isdigit() and f[3].isdigit():
-                return UserEntry(name=f[0], uid=int(f[2]), gid=int(f[3]), gecos=f[4], home=f[5],
-                                 shell=f[6])  # fmt: skip
+                return UserEntry(
+                    name=f[0], uid=int(f[2]), gid=int(f[3]), gecos=f[4], home=f[5], shell=f[6]
+                )
         return None
 
     def _initial_env(self) -> dict[str, str]:
@@ -95,14 +104,22 @@ class Shell:
         if not root:
             path = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
         return {
-            "SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user.name,
-            "HOME": self.user.home, "LANG": "C.UTF-8", "USER": self.user.name,
-            "SHLVL": "1", "PATH": path, "TERM": "xterm-256color", "MAIL": f"/var/mail/{self.user.name}",
+            "SHELL": "/bin/bash",
+            "PWD": self.cwd,
+            "LOGNAME": self.user.name,
+            "HOME": self.user.home,
+            "LANG": "C.UTF-8",
+            "USER": self.user.name,
+            "SHLVL": "1",
+            "PATH": path,
+            "TERM": "xterm-256color",
+            "MAIL": f"/var/mail/{self.user.name}",
             "SSH_CLIENT": f"{self.info.client_ip} {self.info.client_port} {self.info.server_port}",
             "SSH_CONNECTION": f"{self.info.client_ip} {self.info.client_port} "
             f"{self.info.server_ip} {self.info.server_port}",
-            "SSH_TTY": f"/dev/{self.info.tty}", "_": "/usr/bin/bash",
-        }  # fmt: skip
+            "SSH_TTY": f"/dev/{self.info.tty}",
+            "_": "/usr/bin/bash",
+        }
 
     # -- prompt and variables -------------------------------------------------------------
     def prompt(self) -> str:
@@ -116,16 +133,22 @@ class Shell:
         return f"{self.user.name}@{self.host.persona.hostname}:{cwd}{mark} "
 
     def get_var(self, name: str) -> str | None:
-        special = {
-            "?": lambda: str(self.status), "$": lambda: str(self.info.pid),
-            "#": lambda: str(len(self.positional)), "@": lambda: " ".join(self.positional),
-            "*": lambda: " ".join(self.positional), "0": lambda: "-bash",
+        special: dict[str, Callable[[], str]] = {
+            "?": lambda: str(self.status),
+            "$": lambda: str(self.info.pid),
+            "#": lambda: str(len(self.positional)),
+            "@": lambda: " ".join(self.positional),
+            "*": lambda: " ".join(self.positional),
+            "0": lambda: "-bash",
             "RANDOM": lambda: str(self.host.live.rng.randrange(32768)),
-            "UID": lambda: str(self.user.uid), "EUID": lambda: str(self.user.uid),
-            "HOSTNAME": lambda: self.host.persona.hostname, "PPID": lambda: str(self.info.pid - 1),
-            "BASH_VERSION": lambda: self.host.persona.software("bash"), "PWD": lambda: self.cwd,
+            "UID": lambda: str(self.user.uid),
+            "EUID": lambda: str(self.user.uid),
+            "HOSTNAME": lambda: self.host.persona.hostname,
+            "PPID": lambda: str(self.info.pid - 1),
+            "BASH_VERSION": lambda: self.host.persona.software("bash"),
+            "PWD": lambda: self.cwd,
             "SECONDS": lambda: str(int(time.time() - self.info.login_time)),
-        }  # fmt: skip
+        }
         if name in special:
             return special[name]()
         if name.isdigit():

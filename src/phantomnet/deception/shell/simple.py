@@ -83,8 +83,9 @@ def _touch_target(shell: Shell, io: Cmd, dest: tuple[str, bool]) -> bool:
         return True
     try:
         if not shell.fs.exists(path, shell.cwd) or not append:
-            shell.fs.write(path, b"", shell.cwd, append=append, uid=shell.user.uid,
-                           gid=shell.user.gid)  # fmt: skip
+            shell.fs.write(
+                path, b"", shell.cwd, append=append, uid=shell.user.uid, gid=shell.user.gid
+            )
     except FsError as exc:
         shell.write_stderr(io, f"{error_prefix(shell)}: {path}: {exc.strerror}\n".encode())
         shell.status = 1

@@ -67,9 +67,12 @@ def ensure_sntrup() -> bool:
     for name in SNTRUP_NAMES:
         if name not in have:
             register_kex_alg(
-                name, _KexHybridECDH, hashlib.sha512,
-                (PqcryptoSntrup761, b"sntrup761", Curve25519DH), False,
-            )  # fmt: skip
+                name,
+                _KexHybridECDH,
+                hashlib.sha512,
+                (PqcryptoSntrup761, b"sntrup761", Curve25519DH),
+                False,
+            )
     return True
 
 

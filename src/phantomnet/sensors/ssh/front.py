@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Literal
 
-from phantomnet.events import ClientFingerprint, ConnectionOpened, Endpoint, attacker_text
+from phantomnet.events import ConnectionOpened, Endpoint, attacker_text
 from phantomnet.sensors.base import Session
 from phantomnet.sensors.ssh.wire import KexInit, check_identification, parse_kexinit_packet
 
@@ -45,7 +45,17 @@ class ConnState:
 class FrontProtocol(asyncio.Protocol):
     """One TCP connection to the SSH port."""
 
-    __slots__ = ("buf", "conn", "kex_offset", "mode", "sensor", "session", "source", "state", "transport")
+    __slots__ = (
+        "buf",
+        "conn",
+        "kex_offset",
+        "mode",
+        "sensor",
+        "session",
+        "source",
+        "state",
+        "transport",
+    )
 
     def __init__(self, sensor: SshSensor) -> None:
         self.sensor = sensor
@@ -124,7 +134,11 @@ class FrontProtocol(asyncio.Protocol):
         """What OpenSSH 9.2 writes after a bad identification line, then close."""
         assert self.transport is not None
         spec = self.sensor.persona.spec.ssh
-        text = spec.major_version_differs if verdict == "major_differs" else spec.invalid_identification
+        text = (
+            spec.major_version_differs
+            if verdict == "major_differs"
+            else spec.invalid_identification
+        )
         if verdict != "too_long":
             self.transport.write(text.encode())
         line = self.buf.split(b"\n", 1)[0][:256]
@@ -135,7 +149,7 @@ class FrontProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         if self.conn is not None and self.mode != "closed":
-            return self.conn.eof_received()
+            self.conn.eof_received()
         return None
 
     def pause_writing(self) -> None:

@@ -23,9 +23,12 @@ class Recorder:
         self.start = time.monotonic()
         self.size = 0
         header = {
-            "version": 2, "width": max(1, width or 80), "height": max(1, height or 24),
-            "timestamp": int(time.time()), "env": {"SHELL": "/bin/bash", "TERM": term or "xterm"},
-        }  # fmt: skip
+            "version": 2,
+            "width": max(1, width or 80),
+            "height": max(1, height or 24),
+            "timestamp": int(time.time()),
+            "env": {"SHELL": "/bin/bash", "TERM": term or "xterm"},
+        }
         self._line(json.dumps(header))
 
     def _line(self, text: str) -> None:

@@ -75,26 +75,45 @@ class SshSensor(Sensor):
         if spec.strict_kex:
             self._extra_kex.append(b"kex-strict-s-v00@openssh.com")
         self._options = await asyncssh.SSHServerConnectionOptions.construct(
-            None, config=(), server_factory=lambda: PhantomServer(self), server_host_keys=keys,
-            server_version=spec.version, process_factory=self._process,
-            sftp_factory=lambda chan: PhantomSFTP(chan, self), allow_scp=True,
-            login_timeout=spec.login_grace_s, keepalive_interval=0, line_editor=True,
-            max_line_length=self.config.max_line_bytes, agent_forwarding=False,
-            x11_forwarding=False, allow_pty=True, encoding="utf-8", errors="replace",
+            None,
+            config=(),
+            server_factory=lambda: PhantomServer(self),
+            server_host_keys=keys,
+            server_version=spec.version,
+            process_factory=self._process,
+            sftp_factory=lambda chan: PhantomSFTP(chan, self),
+            allow_scp=True,
+            login_timeout=spec.login_grace_s,
+            keepalive_interval=0,
+            line_editor=True,
+            max_line_length=self.config.max_line_bytes,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_pty=True,
+            encoding="utf-8",
+            errors="replace",
             **server_algorithms(spec),
-        )  # fmt: skip
+        )
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: FrontProtocol(self), self.config.host, self.config.port, backlog=1024,
+                lambda: FrontProtocol(self),
+                self.config.host,
+                self.config.port,
+                backlog=1024,
                 reuse_address=True,
-            )  # fmt: skip
+            )
         except OSError as exc:
             if exc.errno == 98:
                 raise PortInUse(f"ssh: port {self.config.port} is already in use") from exc
-            raise SensorError(f"ssh: cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
+            raise SensorError(
+                f"ssh: cannot listen on {self.config.host}:{self.config.port}: {exc}"
+            ) from exc
         self.bound_port = self._server.sockets[0].getsockname()[1]
-        self._tasks = [asyncio.create_task(self._publisher()), asyncio.create_task(self.tarpit.run())]
+        self._tasks = [
+            asyncio.create_task(self._publisher()),
+            asyncio.create_task(self.tarpit.run()),
+        ]
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -114,9 +133,13 @@ class SshSensor(Sensor):
 
     def describe(self) -> dict[str, object]:
         info = super().describe()
-        info.update(persona=self.persona.spec.id, banner=self.persona.ssh_banner,
-                    tarpitted=len(self.tarpit.held), refused=self.refused,
-                    dropped_events=self.dropped_events)  # fmt: skip
+        info.update(
+            persona=self.persona.spec.id,
+            banner=self.persona.ssh_banner,
+            tarpitted=len(self.tarpit.held),
+            refused=self.refused,
+            dropped_events=self.dropped_events,
+        )
         return info
 
     # -- events ---------------------------------------------------------------------------
@@ -138,10 +161,18 @@ class SshSensor(Sensor):
                 batch.append(self.events.get_nowait())  # type: ignore[arg-type]
             await bus.publish_many(batch)
 
-    def post_fingerprint(self, state: ConnState, method: str, value: str, raw: str | None = None) -> None:
-        self.post(state.session.build(ClientFingerprint, protocol="ssh", method=method,
-                                      value=attacker_text(value, 1024),
-                                      raw=attacker_text(raw) if raw else None))  # fmt: skip
+    def post_fingerprint(
+        self, state: ConnState, method: str, value: str, raw: str | None = None
+    ) -> None:
+        self.post(
+            state.session.build(
+                ClientFingerprint,
+                protocol="ssh",
+                method=method,
+                value=attacker_text(value, 1024),
+                raw=attacker_text(raw) if raw else None,
+            )
+        )
 
     def finish(self, state: ConnState | None) -> None:
         """A served connection ended: publish ``connection.closed`` with its recording."""
@@ -154,12 +185,13 @@ class SshSensor(Sensor):
     # -- connection plumbing --------------------------------------------------------------
     def new_connection(self, state: ConnState) -> PhantomConnection:
         assert self._options is not None
-        return PhantomConnection(asyncio.get_running_loop(), self._options, state,
-                                 self._host_key_algs, self._extra_kex)  # fmt: skip
+        return PhantomConnection(
+            asyncio.get_running_loop(), self._options, state, self._host_key_algs, self._extra_kex
+        )
 
     def next_pty(self) -> int:
         self._pty = (self._pty + 1) % 8
         return self._pty
 
-    async def _process(self, process: asyncssh.SSHServerProcess) -> None:
+    async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
         await ShellSession(self, process).run()

@@ -21,14 +21,18 @@ if TYPE_CHECKING:
     from phantomnet.sensors.ssh.sensor import SshSensor
 
 
-class PhantomConnection(asyncssh.SSHServerConnection):  # type: ignore[misc]
+class PhantomConnection(asyncssh.SSHServerConnection):
     """Advertises the persona's host-key list and extra kex names (e.g. no ``ext-info-s``,
     which OpenSSH only added in 9.6)."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, options: asyncssh.SSHServerConnectionOptions,
-        state: ConnState, host_key_algs: list[bytes], extra_kex: list[bytes],
-    ) -> None:  # fmt: skip
+        self,
+        loop: asyncio.AbstractEventLoop,
+        options: asyncssh.SSHServerConnectionOptions,
+        state: ConnState,
+        host_key_algs: list[bytes],
+        extra_kex: list[bytes],
+    ) -> None:
         super().__init__(loop, options)
         self.state = state
         if host_key_algs:
@@ -39,7 +43,7 @@ class PhantomConnection(asyncssh.SSHServerConnection):  # type: ignore[misc]
         return list(self._phantom_extra_kex)
 
 
-class PhantomServer(asyncssh.SSHServer):  # type: ignore[misc]
+class PhantomServer(asyncssh.SSHServer):
     """Authentication policy for one connection."""
 
     def __init__(self, sensor: SshSensor) -> None:
@@ -72,23 +76,29 @@ class PhantomServer(asyncssh.SSHServer):  # type: ignore[misc]
         state = self.state
         self.sensor.post(
             state.session.build(
-                AuthAttempt, protocol="ssh", client_version=state.client_version,
-                hassh=state.hassh, **fields,
-            )  # fmt: skip
+                AuthAttempt,
+                protocol="ssh",
+                client_version=state.client_version,
+                hassh=state.hassh,
+                **fields,
+            )
         )
 
     async def validate_password(self, username: str, password: str) -> bool:
         source = self.state.session.src.ip if self.state.session.src else "0.0.0.0"
         decision = self.sensor.policy.check_password(source, username, password)
-        self._attempt(method="password", username=username, password=password,
-                      accepted=decision.accepted)  # fmt: skip
+        self._attempt(
+            method="password", username=username, password=password, accepted=decision.accepted
+        )
         if decision.token is not None:
             self.sensor.post(
                 self.state.session.build(
-                    HoneytokenTriggered, token_id=decision.token.token_id,
-                    token_kind=decision.token.kind, protocol="ssh",
+                    HoneytokenTriggered,
+                    token_id=decision.token.token_id,
+                    token_kind=decision.token.kind,
+                    protocol="ssh",
                     detail=f"ssh login as {username[:64]}",
-                )  # fmt: skip
+                )
             )
         if decision.accepted:
             return True
@@ -103,8 +113,13 @@ class PhantomServer(asyncssh.SSHServer):  # type: ignore[misc]
         decision = self.sensor.policy.check_publickey(source, username)
         if (username, fingerprint) not in self.seen_keys:
             self.seen_keys.add((username, fingerprint))
-            self._attempt(method="publickey", username=username, key_fingerprint=fingerprint,
-                          key_type=key.get_algorithm(), accepted=decision.accepted)  # fmt: skip
+            self._attempt(
+                method="publickey",
+                username=username,
+                key_fingerprint=fingerprint,
+                key_type=key.get_algorithm(),
+                accepted=decision.accepted,
+            )
             if not decision.accepted:
                 self._failed()
         return decision.accepted

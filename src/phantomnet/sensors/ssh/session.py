@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class ShellSession:
     """One session channel of a logged-in client."""
 
-    def __init__(self, sensor: SshSensor, process: asyncssh.SSHServerProcess) -> None:
+    def __init__(self, sensor: SshSensor, process: asyncssh.SSHServerProcess[str]) -> None:
         self.sensor = sensor
         self.process = process
         conn = process.get_extra_info("connection")
@@ -37,17 +37,25 @@ class ShellSession:
         user = process.get_extra_info("username") or "root"
         self.tty = process.get_terminal_type() is not None
         info = SessionInfo(
-            client_ip=src.ip if src else "0.0.0.0", client_port=src.port or 0 if src else 0,
-            server_ip=dst.ip if dst else "0.0.0.0", server_port=dst.port or 22 if dst else 22,
+            client_ip=src.ip if src else "0.0.0.0",
+            client_port=src.port or 0 if src else 0,
+            server_ip=dst.ip if dst else "0.0.0.0",
+            server_port=dst.port or 22 if dst else 22,
             tty=f"pts/{sensor.next_pty()}",
-        )  # fmt: skip
-        self.shell = Shell(sensor.host, info.client_ip, user=user, info=info,
-                           interactive=process.command is None)  # fmt: skip
+        )
+        self.shell = Shell(
+            sensor.host, info.client_ip, user=user, info=info, interactive=process.command is None
+        )
         self.recorder: Recorder | None = None
         if sensor.config.record:
             width, height, _, _ = process.get_terminal_size()
-            self.recorder = Recorder(sensor.ctx.data_dir, str(session.id), width, height,
-                                     process.get_terminal_type() or "")  # fmt: skip
+            self.recorder = Recorder(
+                sensor.ctx.data_dir,
+                str(session.id),
+                width,
+                height,
+                process.get_terminal_type() or "",
+            )
             self.state.recording = self.recorder.relative
 
     def write(self, data: str | bytes, stderr: bool = False) -> None:
@@ -103,15 +111,34 @@ class ShellSession:
         session = self.state.session
         post = self.sensor.post
         if line.strip():
-            post(session.build(CommandInput, protocol="ssh", command=attacker_text(line),
-                               known=not result.unknown))  # fmt: skip
+            post(
+                session.build(
+                    CommandInput,
+                    protocol="ssh",
+                    command=attacker_text(line),
+                    known=not result.unknown,
+                )
+            )
         for d in result.downloads:
-            post(session.build(FileDownload, protocol="ssh", url=attacker_text(d.url),
-                               filename=attacker_text(d.filename) if d.filename else None,
-                               fetched=False))  # fmt: skip
+            post(
+                session.build(
+                    FileDownload,
+                    protocol="ssh",
+                    url=attacker_text(d.url),
+                    filename=attacker_text(d.filename) if d.filename else None,
+                    fetched=False,
+                )
+            )
         for token in self.sensor.host.tokens.match_text(line):
-            post(session.build(HoneytokenTriggered, token_id=token.token_id, token_kind=token.kind,
-                               protocol="ssh", detail=attacker_text(line, 512)))  # fmt: skip
+            post(
+                session.build(
+                    HoneytokenTriggered,
+                    token_id=token.token_id,
+                    token_kind=token.kind,
+                    protocol="ssh",
+                    detail=attacker_text(line, 512),
+                )
+            )
 
     def _motd(self) -> str:
         persona = self.sensor.host.persona

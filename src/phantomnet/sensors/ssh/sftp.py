@@ -25,8 +25,12 @@ if TYPE_CHECKING:
     from phantomnet.sensors.ssh.front import ConnState
     from phantomnet.sensors.ssh.sensor import SshSensor
 
-_FILETYPE = {"dir": asyncssh.FILEXFER_TYPE_DIRECTORY, "file": asyncssh.FILEXFER_TYPE_REGULAR,
-             "link": asyncssh.FILEXFER_TYPE_SYMLINK, "chr": asyncssh.FILEXFER_TYPE_SPECIAL}  # fmt: skip
+_FILETYPE = {
+    "dir": asyncssh.FILEXFER_TYPE_DIRECTORY,
+    "file": asyncssh.FILEXFER_TYPE_REGULAR,
+    "link": asyncssh.FILEXFER_TYPE_SYMLINK,
+    "chr": asyncssh.FILEXFER_TYPE_SPECIAL,
+}
 
 
 def _sftp_error(exc: FsError) -> asyncssh.SFTPError:
@@ -48,7 +52,7 @@ class _Handle:
         self.truncated = False
 
 
-class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
+class PhantomSFTP(asyncssh.SFTPServer):
     def __init__(self, chan: Any, sensor: SshSensor) -> None:
         super().__init__(chan)
         self.sensor = sensor
@@ -67,8 +71,15 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
 
     def _attrs(self, node: Node) -> SFTPAttrs:
         size = 4096 if node.is_dir else node.size
-        return SFTPAttrs(type=_FILETYPE[node.kind], size=size, uid=node.uid, gid=node.gid,
-                         permissions=node.st_mode, atime=int(node.mtime), mtime=int(node.mtime))  # fmt: skip
+        return SFTPAttrs(
+            type=_FILETYPE[node.kind],
+            size=size,
+            uid=node.uid,
+            gid=node.gid,
+            permissions=node.st_mode,
+            atime=int(node.mtime),
+            mtime=int(node.mtime),
+        )
 
     def format_user(self, uid: int | None) -> str:
         return "root" if not uid else str(uid)
@@ -91,10 +102,12 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
         except FsError as exc:
             raise _sftp_error(exc) from None
 
-    def fstat(self, file_obj: _Handle) -> SFTPAttrs:
+    def fstat(self, file_obj: object) -> SFTPAttrs:
+        assert isinstance(file_obj, _Handle)
         if file_obj.writing:
-            return SFTPAttrs(type=asyncssh.FILEXFER_TYPE_REGULAR, size=len(file_obj.data),
-                             permissions=0o100644)  # fmt: skip
+            return SFTPAttrs(
+                type=asyncssh.FILEXFER_TYPE_REGULAR, size=len(file_obj.data), permissions=0o100644
+            )
         return self.stat(file_obj.path.encode())
 
     def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
@@ -107,7 +120,7 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
     def lsetstat(self, path: bytes, attrs: SFTPAttrs) -> None:
         self.setstat(path, attrs)
 
-    def fsetstat(self, file_obj: _Handle, attrs: SFTPAttrs) -> None:
+    def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
         return None
 
     async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
@@ -138,14 +151,18 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
                     data = self.fs.read(real, limit=self.sensor.config.upload_max_bytes)
                 self.fs.write(real, data, uid=self.uid, gid=self.uid)
                 return _Handle(real, data, True)
-            return _Handle(real, self.fs.read(real, limit=self.sensor.config.upload_max_bytes), False)
+            return _Handle(
+                real, self.fs.read(real, limit=self.sensor.config.upload_max_bytes), False
+            )
         except FsError as exc:
             raise _sftp_error(exc) from None
 
-    def read(self, file_obj: _Handle, offset: int, size: int) -> bytes:
+    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        assert isinstance(file_obj, _Handle)
         return bytes(file_obj.data[offset : offset + size])
 
-    def write(self, file_obj: _Handle, offset: int, data: bytes) -> int:
+    def write(self, file_obj: object, offset: int, data: bytes) -> int:
+        assert isinstance(file_obj, _Handle)
         file_obj.received += len(data)
         cap = self.sensor.config.upload_max_bytes
         if offset >= cap:
@@ -159,7 +176,8 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
         file_obj.data[offset : offset + len(data)] = data
         return len(data)
 
-    def close(self, file_obj: _Handle) -> None:
+    def close(self, file_obj: object) -> None:
+        assert isinstance(file_obj, _Handle)
         if not file_obj.writing:
             return
         body = bytes(file_obj.data)
@@ -171,10 +189,14 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
             raise _sftp_error(exc) from None
         self.sensor.post(
             self.state.session.build(
-                FileUpload, protocol="ssh", filename=attacker_text(file_obj.path), sha256=sha,
-                size=max(file_obj.received, len(body)), truncated=file_obj.truncated,
+                FileUpload,
+                protocol="ssh",
+                filename=attacker_text(file_obj.path),
+                sha256=sha,
+                size=max(file_obj.received, len(body)),
+                truncated=file_obj.truncated,
                 stored_as=self.sensor.host.upload_path(sha),
-            )  # fmt: skip
+            )
         )
 
     def remove(self, path: bytes) -> None:
@@ -210,10 +232,21 @@ class PhantomSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
         raise asyncssh.SFTPOpUnsupported("Operation unsupported")
 
     def statvfs(self, path: bytes) -> asyncssh.SFTPVFSAttrs:
-        return asyncssh.SFTPVFSAttrs(4096, 4096, 10_000_000, 6_000_000, 6_000_000, 2_600_000,
-                                     1_900_000, 1_900_000, 2049, 0, 255)  # fmt: skip
+        return asyncssh.SFTPVFSAttrs(
+            4096,
+            4096,
+            10_000_000,
+            6_000_000,
+            6_000_000,
+            2_600_000,
+            1_900_000,
+            1_900_000,
+            2049,
+            0,
+            255,
+        )
 
-    def fsync(self, file_obj: _Handle) -> None:
+    def fsync(self, file_obj: object) -> None:
         return None
 
     def exit(self) -> None:

@@ -42,7 +42,9 @@ class TarpitPolicy:
         while times and times[0] < now - self.config.window_s:
             times.popleft()
         if len(self.recent) > 50_000:
-            self.recent = {k: v for k, v in self.recent.items() if v and v[-1] > now - self.config.window_s}
+            self.recent = {
+                k: v for k, v in self.recent.items() if v and v[-1] > now - self.config.window_s
+            }
         return len(times) > limit
 
 
@@ -56,7 +58,9 @@ def random_line(max_len: int) -> bytes:
 class Tarpit:
     """Holds transports and drips a line to each every ``interval_s``."""
 
-    def __init__(self, config: TarpitConfig, on_release: Callable[[asyncio.Transport], None]) -> None:
+    def __init__(
+        self, config: TarpitConfig, on_release: Callable[[asyncio.Transport], None]
+    ) -> None:
         self.config = config
         self.held: dict[asyncio.Transport, float] = {}
         self.on_release = on_release

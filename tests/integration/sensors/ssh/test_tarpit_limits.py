@@ -18,7 +18,9 @@ async def _open(port: int, source: str) -> tuple[asyncio.StreamReader, asyncio.S
     return await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
 
 
-async def test_listed_source_is_tarpitted_others_are_served(tmp_path: Path, host_key_dir: Path) -> None:
+async def test_listed_source_is_tarpitted_others_are_served(
+    tmp_path: Path, host_key_dir: Path
+) -> None:
     running, task = await start_sensor(
         tmp_path, host_key_dir, tarpit={"sources": ["127.0.0.2/32"], "interval_s": 0.2}
     )
@@ -40,7 +42,9 @@ async def test_listed_source_is_tarpitted_others_are_served(tmp_path: Path, host
         task.cancel()
 
 
-async def test_source_over_connection_budget_gets_tarpitted(tmp_path: Path, host_key_dir: Path) -> None:
+async def test_source_over_connection_budget_gets_tarpitted(
+    tmp_path: Path, host_key_dir: Path
+) -> None:
     running, task = await start_sensor(
         tmp_path, host_key_dir, tarpit={"after_connections": 2, "interval_s": 0.2}
     )
@@ -60,7 +64,9 @@ async def test_source_over_connection_budget_gets_tarpitted(tmp_path: Path, host
         task.cancel()
 
 
-async def test_per_source_cap_and_flood_never_take_it_down(tmp_path: Path, host_key_dir: Path) -> None:
+async def test_per_source_cap_and_flood_never_take_it_down(
+    tmp_path: Path, host_key_dir: Path
+) -> None:
     running, task = await start_sensor(tmp_path, host_key_dir, max_per_source=3, max_sessions=40)
     try:
         held = [await _open(running.port, "127.0.0.4") for _ in range(3)]
@@ -87,15 +93,29 @@ async def test_per_source_cap_and_flood_never_take_it_down(tmp_path: Path, host_
         task.cancel()
 
 
-async def test_hydra_small_list_finds_the_accepted_password(tmp_path: Path, host_key_dir: Path) -> None:
+async def test_hydra_small_list_finds_the_accepted_password(
+    tmp_path: Path, host_key_dir: Path
+) -> None:
     require_tool("hydra")
     running, task = await start_sensor(tmp_path, host_key_dir)
     words = ["letmein1", "hunter2", "dragon99", "qwerty77", "sunshine5", "123456"]
     wordlist = tmp_path / "pw.txt"
     wordlist.write_text("\n".join(words) + "\n")
     try:
-        rc, out, err = await run("hydra", "-l", "root", "-P", str(wordlist), "-t", "4", "-I",
-                                 "-s", str(running.port), "ssh://127.0.0.1", timeout=90)  # fmt: skip
+        rc, out, err = await run(
+            "hydra",
+            "-l",
+            "root",
+            "-P",
+            str(wordlist),
+            "-t",
+            "4",
+            "-I",
+            "-s",
+            str(running.port),
+            "ssh://127.0.0.1",
+            timeout=90,
+        )
         assert rc == 0, err
         assert "login: root   password: 123456" in out
         await running.captured.wait_for(lambda c: any(a.accepted for a in c.of("auth.attempt")))

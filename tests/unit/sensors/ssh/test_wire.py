@@ -40,15 +40,27 @@ def _namelist(items: list[str]) -> bytes:
 
 
 def _kexinit_packet(lists: list[list[str]]) -> bytes:
-    payload = bytes([20]) + b"\x11" * 16 + b"".join(_namelist(x) for x in lists) + b"\x00" + b"\x00" * 4
+    payload = (
+        bytes([20]) + b"\x11" * 16 + b"".join(_namelist(x) for x in lists) + b"\x00" + b"\x00" * 4
+    )
     pad = 8 - (len(payload) + 5) % 8 + 8
     body = bytes([pad]) + payload + b"\x00" * pad
     return struct.pack(">I", len(body)) + body
 
 
 def test_kexinit_parse_and_hassh() -> None:
-    lists = [["curve25519-sha256", "ext-info-c"], ["ssh-ed25519"], ["aes128-ctr"], ["aes256-ctr"],
-             ["hmac-sha2-256"], ["hmac-sha1"], ["none", "zlib@openssh.com"], ["none"], [], []]  # fmt: skip
+    lists = [
+        ["curve25519-sha256", "ext-info-c"],
+        ["ssh-ed25519"],
+        ["aes128-ctr"],
+        ["aes256-ctr"],
+        ["hmac-sha2-256"],
+        ["hmac-sha1"],
+        ["none", "zlib@openssh.com"],
+        ["none"],
+        [],
+        [],
+    ]
     packet = _kexinit_packet(lists)
     assert parse_kexinit_packet(packet[:10]) == ("incomplete", None)
     status, kex = parse_kexinit_packet(packet + b"trailing")

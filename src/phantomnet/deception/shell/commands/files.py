@@ -1,7 +1,7 @@
 """coreutils file commands over the fake FS: ls, cat, mkdir, rm, cp, mv, touch, chmod...
 
 Error wording is coreutils 9.1's (quoting differs per tool: ``ls``/``rm``/``touch`` always
-quote with ``'``, ``mkdir`` uses locale quotes ``‘’``, ``cat`` does not quote).
+quote with ``'``, ``mkdir`` uses locale quotes ``\u2018\u2019``, ``cat`` does not quote).
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ def _long_lines(cmd: Cmd, entries: list[tuple[str, Node]], human: bool) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     out = []
     for r in rows:
-        out.append(f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
-                   f"{r[4]:>{widths[4]}} {r[5]} {r[6]}\n")  # fmt: skip
+        out.append(
+            f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
+            f"{r[4]:>{widths[4]}} {r[5]} {r[6]}\n"
+        )
     return "".join(out)
 
 
@@ -110,8 +112,11 @@ async def ls(cmd: Cmd) -> int:
             cmd.err(f"ls: cannot access '{path}': {exc.strerror}\n")
             status = 2
             continue
-        (dirs.append((path, vnorm(path, cmd.cwd))) if node.is_dir and not dir_only
-         else files.append((path, node)))  # fmt: skip
+        (
+            dirs.append((path, vnorm(path, cmd.cwd)))
+            if node.is_dir and not dir_only
+            else files.append((path, node))
+        )
     _ls_block(cmd, files, long_, human, one)
     for i, (shown, real) in enumerate(dirs):
         if len(paths) > 1:
@@ -169,8 +174,9 @@ async def mkdir(cmd: Cmd) -> int:
     status = 0
     for path in paths:
         try:
-            cmd.fs.mkdir(path, cmd.cwd, parents="p" in opts, uid=cmd.shell.user.uid,
-                         gid=cmd.shell.user.gid)  # fmt: skip
+            cmd.fs.mkdir(
+                path, cmd.cwd, parents="p" in opts, uid=cmd.shell.user.uid, gid=cmd.shell.user.gid
+            )
         except FsError as exc:
             cmd.err(f"mkdir: cannot create directory \u2018{path}\u2019: {exc.strerror}\n")
             status = 1
@@ -185,8 +191,10 @@ async def rm(cmd: Cmd) -> int:
     status = 0
     for path in paths:
         if vnorm(path, cmd.cwd) == "/" and recursive:
-            cmd.err("rm: it is dangerous to operate recursively on '/'\n"
-                    "rm: use --no-preserve-root to override this failsafe\n")  # fmt: skip
+            cmd.err(
+                "rm: it is dangerous to operate recursively on '/'\n"
+                "rm: use --no-preserve-root to override this failsafe\n"
+            )
             status = 1
             continue
         try:
@@ -360,8 +368,12 @@ async def stat(cmd: Cmd) -> int:
             cmd.err(f"stat: cannot statx '{path}': {exc.strerror}\n")
             status = 1
             continue
-        kind = {"dir": "directory", "file": "regular file", "link": "symbolic link",
-                "chr": "character special file"}[node.kind]  # fmt: skip
+        kind = {
+            "dir": "directory",
+            "file": "regular file",
+            "link": "symbolic link",
+            "chr": "character special file",
+        }[node.kind]
         if node.kind == "file" and node.size == 0:
             kind = "regular empty file"
         when = time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000", time.gmtime(node.mtime))
@@ -369,7 +381,8 @@ async def stat(cmd: Cmd) -> int:
         cmd.out(
             f"  File: {path}\n  Size: {size:<15} Blocks: {-(-size // 512) * 1:<10} IO Block: 4096"
             f"   {kind}\nDevice: 801h/2049d\tInode: {abs(hash(path)) % 900000 + 1000:<11} "
-            f"Links: 1\nAccess: ({node.mode & 0o7777:04o}/{mode_string(node)})  Uid: ({node.uid:>5}/"
+            f"Links: 1\nAccess: ({node.mode & 0o7777:04o}/{mode_string(node)})  Uid: "
+            f"({node.uid:>5}/"
             f"{_owner(cmd, node.uid):>8})   Gid: ({node.gid:>5}/{_group(cmd, node.gid):>8})\n"
             f"Access: {when}\nModify: {when}\nChange: {when}\n Birth: {when}\n"
         )
@@ -395,7 +408,19 @@ async def readlink(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "ls": ls, "dir": ls, "cat": cat, "mkdir": mkdir, "rm": rm, "rmdir": rmdir, "touch": touch,
-    "cp": cp, "mv": mv, "ln": ln, "chmod": chmod, "chown": chown, "chgrp": chown, "stat": stat,
+    "ls": ls,
+    "dir": ls,
+    "cat": cat,
+    "mkdir": mkdir,
+    "rm": rm,
+    "rmdir": rmdir,
+    "touch": touch,
+    "cp": cp,
+    "mv": mv,
+    "ln": ln,
+    "chmod": chmod,
+    "chown": chown,
+    "chgrp": chown,
+    "stat": stat,
     "readlink": readlink,
-}  # fmt: skip
+}
