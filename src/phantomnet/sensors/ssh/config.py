@@ -31,8 +31,10 @@ class SshConfig(SensorConfig):
     port: int = Field(default=2222, ge=0, le=65535)
     persona: str = "debian12"
     credentials: CredentialPolicyConfig = CredentialPolicyConfig()
+    #: delay before answering a wrong password (Linux-PAM's pam_unix default is 2 s, which
+    #: PAM randomises by up to 25 %: that is what brute-forcers measure on a Debian host)
     auth_fail_delay_s: float = Field(default=2.0, ge=0, le=30)
-    auth_fail_jitter_s: float = Field(default=0.4, ge=0, le=10)
+    auth_fail_jitter: float = Field(default=0.25, ge=0, le=1)
     upload_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     record: bool = True
     exec_timeout_s: float = Field(default=60, gt=0)

@@ -9,7 +9,7 @@ line itself (to answer a bad one exactly like OpenSSH) and its clear-text KEXINI
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from phantomnet.events import ConnectionOpened, Endpoint, attacker_text
 from phantomnet.sensors.base import Session
@@ -40,6 +40,44 @@ class ConnState:
     @property
     def hassh(self) -> str | None:
         return self.kexinit.hassh() if self.kexinit else None
+
+
+class CoalescingTransport:
+    """Gathers the packets asyncssh writes in one loop iteration into one ``send``.
+
+    asyncssh writes every SSH packet separately and each write is a syscall; a login sends
+    several packets back to back (KEX reply, NEWKEYS, EXT_INFO...). Also counts bytes out.
+    """
+
+    __slots__ = ("_buf", "_loop", "_session", "_t")
+
+    def __init__(self, transport: asyncio.Transport, session: Session) -> None:
+        self._t = transport
+        self._loop = asyncio.get_running_loop()
+        self._buf: list[bytes] = []
+        self._session = session
+
+    def write(self, data: bytes) -> None:
+        if not self._buf:
+            self._loop.call_soon(self._flush)
+        self._buf.append(data)
+        self._session.bytes_out += len(data)
+
+    def _flush(self) -> None:
+        if self._buf and not self._t.is_closing():
+            self._t.write(b"".join(self._buf))
+        self._buf.clear()
+
+    def abort(self) -> None:
+        self._flush()
+        self._t.abort()
+
+    def close(self) -> None:
+        self._flush()
+        self._t.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._t, name)
 
 
 class FrontProtocol(asyncio.Protocol):
@@ -92,7 +130,8 @@ class FrontProtocol(asyncio.Protocol):
         sensor.post(self.session.build(ConnectionOpened, protocol="ssh"))
         self.mode = "ident"
         self.conn = sensor.new_connection(self.state)
-        self.conn.connection_made(transport)
+        proxy = CoalescingTransport(transport, self.session)
+        self.conn.connection_made(cast(asyncio.Transport, proxy))
 
     def data_received(self, data: bytes) -> None:
         if self.session is not None:

@@ -42,6 +42,11 @@ class PhantomConnection(asyncssh.SSHServerConnection):
     def _get_extra_kex_algs(self) -> list[bytes]:
         return list(self._phantom_extra_kex)
 
+    async def reload_config(self) -> None:
+        """No per-user config (sshd ``Match`` blocks) here: asyncssh would rebuild every option
+        in a worker thread at each login, which is most of a login's CPU."""
+        return None
+
 
 class PhantomServer(asyncssh.SSHServer):
     """Authentication policy for one connection."""
@@ -103,7 +108,8 @@ class PhantomServer(asyncssh.SSHServer):
         if decision.accepted:
             return True
         cfg = self.sensor.config
-        await asyncio.sleep(cfg.auth_fail_delay_s + random.uniform(0, cfg.auth_fail_jitter_s))
+        jitter = random.uniform(1 - cfg.auth_fail_jitter, 1 + cfg.auth_fail_jitter)
+        await asyncio.sleep(cfg.auth_fail_delay_s * jitter)
         self._failed()
         return False
 

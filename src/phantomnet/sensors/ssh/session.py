@@ -63,7 +63,6 @@ class ShellSession:
         if self.recorder is not None:
             shown = text.replace("\r\n", "\n").replace("\n", "\r\n") if self.tty else text
             self.recorder.event("o", shown)
-        self.state.session.bytes_out += len(text)
         (self.process.stderr if stderr else self.process.stdout).write(text)
 
     async def run(self) -> None:

@@ -82,7 +82,7 @@ async def start_sensor(
         "host": "127.0.0.1",
         "port": 0,
         "auth_fail_delay_s": 0.05,
-        "auth_fail_jitter_s": 0.0,
+        "auth_fail_jitter": 0.0,
     }
     settings.update(overrides)
     sensor = SshSensor(
