@@ -32,6 +32,7 @@ def test_identity_is_drawn_per_install_and_stored(tmp_path: Path) -> None:
     a = Persona.load(tmp_path / "a")
     again = Persona.load(tmp_path / "a")
     assert again.identity == a.identity
+    assert again.boot_time == a.boot_time  # uptime keeps growing across restarts
     spec = load_spec()
     hostnames = {draw_identity(spec, seed, 0).hostname for seed in range(40)}
     assert len(hostnames) > 20

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from typing import TYPE_CHECKING
 
@@ -103,6 +104,9 @@ class ShellSession:
             if self.tty:
                 self.recorder.event("o", line + "\r\n")
         result = await self.shell.run(line)
+        if line.strip():
+            # fork+exec on a real host: answers are never uniformly instant (a known tell)
+            await asyncio.sleep(random.uniform(0.004, 0.02))
         self._report(line, result)
         return result
 
