@@ -130,3 +130,34 @@ async def test_hydra_small_list_finds_the_accepted_password(
     finally:
         await running.sensor.stop()
         task.cancel()
+
+
+async def test_idle_timeout_and_line_cap(tmp_path: Path, host_key_dir: Path) -> None:
+    import asyncssh
+
+    running, task = await start_sensor(tmp_path, host_key_dir, idle_timeout_s=1.0,
+                                       max_line_bytes=256)  # fmt: skip
+    try:
+        async with asyncssh.connect(
+            "127.0.0.1", running.port, known_hosts=None, username="root", password="123456",
+            client_keys=None, agent_path=None,
+        ) as conn:  # fmt: skip
+            proc = await conn.create_process(term_type="xterm")
+            proc.stdin.write("echo " + "A" * 5000 + "\n")
+            proc.stdin.write("echo still-here\n")
+            seen = ""
+            async with asyncio.timeout(15):
+                while "auto-logout" not in seen:
+                    chunk = await proc.stdout.read(4096)
+                    if not chunk:
+                        break
+                    seen += chunk
+            assert "still-here" in seen
+            assert "timed out waiting for input: auto-logout" in seen
+            assert await asyncio.wait_for(proc.wait_closed(), 5) is None
+        commands = [c.command for c in running.captured.of("command.input")]
+        assert "echo still-here" in commands
+        assert all(len(c) <= 256 for c in commands)
+    finally:
+        await running.sensor.stop()
+        task.cancel()
