@@ -148,7 +148,9 @@ class FakeHost:
                     parent.rsplit("/", 1)[1]
                 )
             mode = 0o600 if path.startswith("/root") else 0o640
-            self.base.nodes[path] = Node("file", mode=mode, mtime=t, size=len(data), content=data)
+            owner = 33 if path.startswith("/var/www/") else 0
+            self.base.nodes[path] = Node("file", mode=mode, uid=owner, gid=owner, mtime=t,
+                                         size=len(data), content=data)  # fmt: skip
             self.base.children.setdefault(parent, set()).add(path.rsplit("/", 1)[1])
 
     def fingerprint(self) -> str:

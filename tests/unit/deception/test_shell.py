@@ -148,3 +148,31 @@ def test_credential_policy(host: FakeHost) -> None:
 async def test_chpasswd_makes_the_new_password_work(host: FakeHost) -> None:
     await sh(host, "echo 'root:N3wPass!' | chpasswd", "192.0.2.50")
     assert host.policy.check_password("192.0.2.50", "root", "N3wPass!").accepted
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("cat /etc/shadow", "cat: /etc/shadow: Permission denied\n"),
+        ("ls /root", "ls: cannot open directory '/root': Permission denied\n"),
+        ("ls -l /root/.ssh", "ls: cannot access '/root/.ssh': Permission denied\n"),
+        ("cd /root", "bash: cd: /root: Permission denied\n"),
+        ("echo x > /etc/passwd", "bash: /etc/passwd: Permission denied\n"),
+        ("rm /etc/hosts", "rm: cannot remove '/etc/hosts': Permission denied\n"),
+        (
+            "chmod 777 /etc/passwd",
+            "chmod: changing permissions of '/etc/passwd': Operation not permitted\n",
+        ),
+        ("id -un; head -1 /etc/passwd", "www-data\nroot:x:0:0:root:/root:/bin/bash\n"),
+    ],
+)
+async def test_permissions_for_the_web_user(host: FakeHost, line: str, expected: str) -> None:
+    result = await run_command(line, host, "192.0.2.60", cwd="/var/www/html")
+    assert result.output.decode() == expected
+
+
+async def test_web_user_owns_the_web_root(host: FakeHost) -> None:
+    result = await run_command("echo '<?php' > shell.php; ls -l shell.php", host, "192.0.2.61",
+                               cwd="/var/www/html")  # fmt: skip
+    assert result.stdout.decode().startswith("-rw-r--r-- 1 www-data www-data 6 ")
+    assert host.fs("192.0.2.61").read("/var/www/html/shell.php") == b"<?php\n"

@@ -50,6 +50,8 @@ _PROC = (
 
 
 _DIR_MODES = {"/tmp": 0o1777, "/var/tmp": 0o1777, "/root": 0o700, "/dev/shm": 0o1777}
+#: the web root belongs to www-data (uploads through the web door must land there)
+_DIR_OWNERS = {"/var/www/html": 33}
 
 
 def _seed_nodes(persona: Persona, t: float) -> dict[str, Node]:
@@ -59,7 +61,8 @@ def _seed_nodes(persona: Persona, t: float) -> dict[str, Node]:
             path, target = item.split(">")
             nodes[path] = Node("link", mode=0o777, mtime=t, target=target, size=len(target))
             continue
-        nodes[item] = Node("dir", mode=_DIR_MODES.get(item, 0o755), mtime=t)
+        owner = _DIR_OWNERS.get(item, 0)
+        nodes[item] = Node("dir", mode=_DIR_MODES.get(item, 0o755), uid=owner, gid=owner, mtime=t)
     for folder, names in BINARIES.items():
         for i, name in enumerate(names.split()):
             size = 18_000 + (hash_name(name) % 140_000)
@@ -130,6 +133,7 @@ def _passwd(persona: Persona) -> tuple[str, str, str]:
         "sys:x:3:",
         "adm:x:4:",
         "tty:x:5:",
+        "shadow:x:42:",
         "disk:x:6:",
         "www-data:x:33:",
         "sudo:x:27:" + ",".join(u.name for u in persona.identity.users[:1]),
@@ -206,7 +210,10 @@ def build_base(persona: Persona) -> BaseTree:
         data = text.encode()
         mode = 0o640 if path == "/etc/shadow" else 0o644
         _ensure_dirs(nodes, vparent(path), t)
-        nodes[path] = Node("file", mode=mode, mtime=t, size=len(data), content=data)
+        owner = 33 if path.startswith("/var/www/") else 0
+        gid = 42 if path == "/etc/shadow" else owner
+        nodes[path] = Node("file", mode=mode, uid=owner, gid=gid, mtime=t, size=len(data),
+                           content=data)  # fmt: skip
     for user in persona.identity.users:
         nodes[user.home] = Node("dir", mode=0o755, uid=user.uid, gid=user.gid, mtime=t)
         for name, body in (

@@ -12,8 +12,10 @@ import fnmatch
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from phantomnet.deception.fakefs import FsError, FsView, vnorm
+from phantomnet.deception.fakefs.access import AccessView
 from phantomnet.deception.host import FakeHost
 from phantomnet.deception.persona import UserEntry
 from phantomnet.deception.shell import parser as ast
@@ -60,7 +62,8 @@ class Shell:
         interactive: bool = True,
     ) -> None:
         self.host = host
-        self.fs: FsView = host.fs(attacker_ip)
+        self._view: FsView = host.fs(attacker_ip)
+        self._access: dict[int, FsView] = {}
         self.attacker_ip = attacker_ip
         self.info = info or SessionInfo(client_ip=attacker_ip)
         if not self.info.pid:
@@ -73,7 +76,7 @@ class Shell:
             home=f"/home/{user}",
         )
         self.interactive = interactive
-        self.cwd = self.user.home if self.fs.is_dir(self.user.home) else "/"
+        self.cwd = self.user.home if self._view.is_dir(self.user.home) else "/"
         self.env = self._initial_env()
         self.status = 0
         self.history: list[str] = []
@@ -84,10 +87,31 @@ class Shell:
         self.result = ShellResult()
         self._term = bytearray()
 
+    @property
+    def fs(self) -> FsView:
+        """The attacker's view, with permission checks unless the current user is root."""
+        uid = self.user.uid
+        if uid == 0:
+            return self._view
+        if uid not in self._access:
+            gids = frozenset(self._groups_of(self.user.name))
+            view = AccessView(self._view, uid, self.user.gid, gids)
+            self._access[uid] = cast(FsView, view)
+        return self._access[uid]
+
+    def _groups_of(self, name: str) -> set[int]:
+        try:
+            rows = [r.split(":") for r in self._view.read_text("/etc/group").splitlines()]
+        except FsError:
+            return set()
+        return {
+            int(r[2]) for r in rows if len(r) >= 4 and r[2].isdigit() and name in r[3].split(",")
+        }
+
     def lookup_user(self, name: str) -> UserEntry | None:
         """The ``/etc/passwd`` entry of ``name`` in this attacker's view."""
         try:
-            text = self.fs.read_text("/etc/passwd")
+            text = self._view.read_text("/etc/passwd")
         except FsError:
             return None
         for row in text.splitlines():

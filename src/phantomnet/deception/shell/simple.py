@@ -165,7 +165,17 @@ def find_in_path(shell: Shell, name: str) -> str | None:
 
 
 async def dispatch(shell: Shell, cmd: Cmd) -> int:
-    """Run ``cmd.args`` as bash would; returns the exit status."""
+    """Run ``cmd.args`` as bash would; returns the exit status.
+
+    A filesystem error a command did not handle itself is printed the generic coreutils way
+    (``tool: path: strerror``), never raised into the session."""
+    try:
+        return await _dispatch(shell, cmd)
+    except FsError as exc:
+        return cmd.fs_fail(exc)
+
+
+async def _dispatch(shell: Shell, cmd: Cmd) -> int:
     from phantomnet.deception.shell.commands import BUILTINS, COMMANDS
 
     name = cmd.args[0]

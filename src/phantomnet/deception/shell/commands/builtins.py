@@ -71,6 +71,8 @@ async def cd(cmd: Cmd) -> int:
         return _bash_err(cmd, f"{target}: {exc.strerror}")
     if not node.is_dir:
         return _bash_err(cmd, f"{target}: Not a directory")
+    if not sh.fs.access(path, 1):
+        return _bash_err(cmd, f"{target}: Permission denied")
     sh.env["OLDPWD"] = sh.cwd
     sh.cwd = path
     sh.env["PWD"] = path

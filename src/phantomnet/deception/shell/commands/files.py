@@ -6,6 +6,7 @@ quote with ``'``, ``mkdir`` uses locale quotes ``\u2018\u2019``, ``cat`` does no
 
 from __future__ import annotations
 
+import errno
 import posixpath
 import time
 
@@ -32,7 +33,7 @@ def _passwd(cmd: Cmd) -> list[list[str]]:
 
 
 def _group(cmd: Cmd, gid: int) -> str:
-    return {0: "root", 33: "www-data", 4: "adm"}.get(gid) or _owner(cmd, gid)
+    return {0: "root", 33: "www-data", 4: "adm", 42: "shadow"}.get(gid) or _owner(cmd, gid)
 
 
 def _when(mtime: float) -> str:
@@ -121,7 +122,12 @@ async def ls(cmd: Cmd) -> int:
     for i, (shown, real) in enumerate(dirs):
         if len(paths) > 1:
             cmd.out(("\n" if files or i else "") + f"{shown}:\n")
-        names = cmd.fs.listdir(real)
+        try:
+            names = cmd.fs.listdir(real)
+        except FsError as exc:
+            cmd.err(f"ls: cannot open directory '{shown}': {exc.strerror}\n")
+            status = 2
+            continue
         if not show_all:
             names = [n for n in names if not n.startswith(".")]
         elif "a" in opts:
@@ -331,7 +337,8 @@ async def chmod(cmd: Cmd) -> int:
                 return cmd.fail(f"invalid mode: '{args[0]}'")
             cmd.fs.chmod(path, mode, cmd.cwd)
         except FsError as exc:
-            cmd.err(f"chmod: cannot access '{path}': {exc.strerror}\n")
+            verb = "changing permissions of" if exc.code == errno.EPERM else "cannot access"
+            cmd.err(f"chmod: {verb} '{path}': {exc.strerror}\n")
             status = 1
     return status
 

@@ -92,7 +92,9 @@ async def find(cmd: Cmd) -> int:
                 continue
             try:
                 kids = cmd.fs.listdir(path) if cmd.fs.lstat(path).kind == "dir" else []
-            except FsError:
+            except FsError as exc:
+                cmd.err(f"find: \u2018{shown}\u2019: {exc.strerror}\n")
+                status = 1
                 continue
             for kid in reversed(kids):
                 stack.append((posixpath.join(path, kid), posixpath.join(shown, kid), depth + 1))
