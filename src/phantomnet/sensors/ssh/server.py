@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from phantomnet.deception.credentials import Decision
+from phantomnet.deception.fakefs import FsError
 from phantomnet.events import AuthAttempt, HoneytokenTriggered
 
 if TYPE_CHECKING:
@@ -46,6 +48,22 @@ class PhantomConnection(asyncssh.SSHServerConnection):
         """No per-user config (sshd ``Match`` blocks) here: asyncssh would rebuild every option
         in a worker thread at each login, which is most of a login's CPU."""
         return None
+
+
+def authorized(sensor: SshSensor, source: str, username: str, key: asyncssh.SSHKey) -> bool:
+    """Is ``key`` in ``~username/.ssh/authorized_keys`` of this source's fake filesystem?
+
+    Bots install their key and come back with it; the key they planted keeps working for
+    them (and only for them: the file lives in their own overlay)."""
+    fs = sensor.host.fs(source)
+    entry = sensor.host.persona.user(username)
+    home = entry.home if entry else f"/home/{username}"
+    try:
+        text = fs.read(f"{home}/.ssh/authorized_keys", limit=256 * 1024).decode("ascii", "replace")
+    except FsError:
+        return False
+    blob = key.export_public_key("openssh").split()[1].decode("ascii")
+    return any(blob in line.split() for line in text.splitlines() if not line.startswith("#"))
 
 
 class PhantomServer(asyncssh.SSHServer):
@@ -117,6 +135,8 @@ class PhantomServer(asyncssh.SSHServer):
         fingerprint = key.get_fingerprint("sha256")
         source = self.state.session.src.ip if self.state.session.src else "0.0.0.0"
         decision = self.sensor.policy.check_publickey(source, username)
+        if not decision.accepted and authorized(self.sensor, source, username, key):
+            decision = Decision(True, reason="authorized_keys")
         if (username, fingerprint) not in self.seen_keys:
             self.seen_keys.add((username, fingerprint))
             self._attempt(

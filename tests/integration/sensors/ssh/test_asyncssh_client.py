@@ -119,3 +119,21 @@ async def test_openssh_scp_upload_legacy_and_sftp_modes(ssh: Running, tmp_path: 
         "chmod +x /tmp/dropper.sh; /tmp/dropper.sh",
     )
     assert rc == 0 and out == "pwned\n"
+
+
+async def test_key_planted_in_authorized_keys_lets_that_source_back_in(ssh: Running) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    public = key.export_public_key("openssh").decode().strip()
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with _connect(ssh.port, client_keys=[key], password=None, preferred_auth="publickey"):
+            pass
+    async with _connect(ssh.port, password="123456") as conn:
+        await conn.run(f"mkdir -p ~/.ssh && echo '{public} bot' >> ~/.ssh/authorized_keys")
+    async with _connect(ssh.port, client_keys=[key], preferred_auth="publickey") as conn:
+        result = await conn.run("whoami", check=False)
+    assert result.stdout == "root\n"
+    await ssh.captured.wait_for(lambda c: len(c.of("auth.attempt")) >= 3)
+    key_attempts = [a for a in ssh.captured.of("auth.attempt") if a.method == "publickey"]
+    assert [a.accepted for a in key_attempts] == [False, True]
+    assert {a.key_fingerprint for a in key_attempts} == {key.get_fingerprint("sha256")}
+    assert not ssh.sensor.host.fs("198.51.100.99").exists("/root/.ssh/authorized_keys")
