@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
 from phantomnet.deception.host import FakeHost
@@ -176,3 +178,31 @@ async def test_web_user_owns_the_web_root(host: FakeHost) -> None:
                                cwd="/var/www/html")  # fmt: skip
     assert result.stdout.decode().startswith("-rw-r--r-- 1 www-data www-data 6 ")
     assert host.fs("192.0.2.61").read("/var/www/html/shell.php") == b"<?php\n"
+
+
+_ALPHABET = "ab $`'\"\\;|&<>(){}[]*?~=#!-/.01\n\t" + "\x00\xe9"
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(line=st.text(alphabet=_ALPHABET, max_size=60))
+async def test_any_input_never_raises(host: FakeHost, line: str) -> None:
+    shell = Shell(host, "192.0.2.70")
+    shell.sleep_budget = 0
+    result = await shell.run(line)
+    assert isinstance(result.output, bytes) and len(result.output) <= 1024 * 1024
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(words=st.lists(st.sampled_from(sorted(COMMANDS)), min_size=1, max_size=3),
+       arg=st.sampled_from(["", "-la", "/etc/passwd", "/nope", "-", "/proc", "x y", "-n 2"]))  # fmt: skip
+async def test_every_command_survives_odd_arguments(
+    host: FakeHost, words: list[str], arg: str
+) -> None:
+    shell = Shell(host, "192.0.2.71")
+    shell.sleep_budget = 0
+    result = await shell.run(" | ".join(f"{w} {arg}" for w in words))
+    assert isinstance(result.status, int)

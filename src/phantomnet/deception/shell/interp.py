@@ -82,6 +82,8 @@ class Shell:
         self.history: list[str] = []
         self.positional: list[str] = []
         self.slept = 0.0
+        #: seconds ``sleep``/``ping``/``wget`` may really wait per input line
+        self.sleep_budget = MAX_SLEEP_TOTAL
         self.steps = 0
         self.depth = 0
         self.result = ShellResult()
@@ -276,7 +278,7 @@ class Shell:
                 self.result.stderr += data
 
     async def sleep(self, seconds: float) -> None:
-        seconds = max(0.0, min(seconds, MAX_SLEEP_TOTAL - self.slept))
+        seconds = max(0.0, min(seconds, self.sleep_budget - self.slept))
         self.slept += seconds
         if seconds:
             await asyncio.sleep(seconds)
