@@ -23,6 +23,13 @@ from tests.integration.sensors.ssh.conftest import Running, run
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
+def same_release(text: str | bytes) -> str:
+    """The Debian security revision (``deb12uN``) moves with updates on the test host; the
+    persona pins one. Everything else must be identical."""
+    raw = text.decode("latin-1") if isinstance(text, bytes) else text
+    return re.sub(r"deb12u\d+", "deb12uN", raw)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,7 +101,7 @@ async def server_kexinit(port: int) -> tuple[bytes, KexInit]:
 async def test_banner_and_kexinit_lists_identical(ssh: Running, real_sshd: int) -> None:
     ours_banner, ours = await server_kexinit(ssh.port)
     ref_banner, ref = await server_kexinit(real_sshd)
-    assert ours_banner == ref_banner
+    assert same_release(ours_banner) == same_release(ref_banner)
     assert ours == ref  # every list, same order, including sntrup761 and kex-strict-s
     assert "kex-strict-s-v00@openssh.com" in ours.kex
     assert "sntrup761x25519-sha512@openssh.com" in ours.kex
@@ -114,7 +121,7 @@ async def test_ssh_audit_sees_the_same_server(ssh: Running, real_sshd: int) -> N
     require_tool("ssh-audit")
     _, ours, _ = await run("ssh-audit", "-p", str(ssh.port), "127.0.0.1", timeout=60)
     _, ref, _ = await run("ssh-audit", "-p", str(real_sshd), "127.0.0.1", timeout=60)
-    assert _audit_lines(ours) == _audit_lines(ref)
+    assert _audit_lines(same_release(ours)) == _audit_lines(same_release(ref))
     assert "(gen) banner: SSH-2.0-OpenSSH_9.2p1" in re.sub(r"\x1b\[[0-9;]*m", "", ours)
 
 
@@ -143,7 +150,8 @@ async def test_nmap_enum_algos_and_version_match(ssh: Running, real_sshd: int) -
     assert set(_nmap_scripts(ours)) == {"ssh2-enum-algos", "ssh-auth-methods", "ssh-hostkey"}
     version = re.compile(r"open\s+ssh\s+(.*)")
     ours_v, ref_v = version.search(ours), version.search(ref)
-    assert ours_v and ref_v and ours_v.group(1).strip() == ref_v.group(1).strip()
+    assert ours_v and ref_v
+    assert same_release(ours_v.group(1).strip()) == same_release(ref_v.group(1).strip())
     assert "OpenSSH 9.2p1 Debian" in ours_v.group(1)
 
 
@@ -164,7 +172,7 @@ async def test_bad_identification_answers_like_openssh(
 ) -> None:
     ours = await exchange(ssh.port, probe)
     ref = await exchange(real_sshd, probe)
-    assert ours == ref, (ours, ref)
+    assert same_release(ours) == same_release(ref), (ours, ref)
 
 
 async def test_spacer_and_double_banner_probes_look_the_same(ssh: Running, real_sshd: int) -> None:
@@ -173,6 +181,6 @@ async def test_spacer_and_double_banner_probes_look_the_same(ssh: Running, real_
         ref = await exchange(real_sshd, probe)
         ours_banner, ours_rest = ours.split(b"\r\n", 1)
         ref_banner, ref_rest = ref.split(b"\r\n", 1)
-        assert ours_banner == ref_banner
+        assert same_release(ours_banner) == same_release(ref_banner)
         assert parse_kexinit_packet(ours_rest)[1] == parse_kexinit_packet(ref_rest)[1]
     assert os.path.exists("/run/sshd")
