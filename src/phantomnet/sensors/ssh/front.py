@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from phantomnet.events import ConnectionOpened, Endpoint, attacker_text
 from phantomnet.sensors.base import Session
+from phantomnet.sensors.ssh.recording import Recorder
 from phantomnet.sensors.ssh.wire import KexInit, check_identification, parse_kexinit_packet
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ MAX_PREFACE = 64 * 1024
 class ConnState:
     """What the front learned about one served connection (read by the asyncssh side)."""
 
-    __slots__ = ("client_version", "failures", "kexinit", "recording", "session", "user")
+    __slots__ = ("client_version", "failures", "kexinit", "recorder", "session", "user")
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -35,7 +36,12 @@ class ConnState:
         self.kexinit: KexInit | None = None
         self.failures = 0
         self.user: str | None = None
-        self.recording: str | None = None
+        #: one asciicast per connection, shared by its session channels
+        self.recorder: Recorder | None = None
+
+    @property
+    def recording(self) -> str | None:
+        return self.recorder.relative if self.recorder is not None else None
 
     @property
     def hassh(self) -> str | None:

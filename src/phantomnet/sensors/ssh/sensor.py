@@ -177,6 +177,8 @@ class SshSensor(Sensor):
     def finish(self, state: ConnState | None) -> None:
         """A served connection ended: publish ``connection.closed`` with its recording."""
         if state is not None:
+            if state.recorder is not None:
+                state.recorder.close()
             self.post(state.session.close_event("peer", state.recording))
 
     def _tarpit_released(self, transport: asyncio.Transport) -> None:

@@ -47,17 +47,13 @@ class ShellSession:
         self.shell = Shell(
             sensor.host, info.client_ip, user=user, info=info, interactive=process.command is None
         )
-        self.recorder: Recorder | None = None
-        if sensor.config.record:
+        if sensor.config.record and self.state.recorder is None:
             width, height, _, _ = process.get_terminal_size()
-            self.recorder = Recorder(
-                sensor.ctx.data_dir,
-                str(session.id),
-                width,
-                height,
-                process.get_terminal_type() or "",
+            term = process.get_terminal_type() or ""
+            self.state.recorder = Recorder(
+                sensor.ctx.data_dir, str(session.id), width, height, term
             )
-            self.state.recording = self.recorder.relative
+        self.recorder: Recorder | None = self.state.recorder
 
     def write(self, data: str | bytes, stderr: bool = False) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -78,9 +74,7 @@ class ShellSession:
             status = 255
         except (asyncssh.BreakReceived, asyncssh.TerminalSizeChanged, ConnectionError):
             status = 255
-        finally:
-            if self.recorder is not None:
-                self.recorder.close()
+        # the recording is closed with the connection (one file for all its channels)
         with contextlib.suppress(OSError, asyncssh.Error):
             self.process.exit(status)
 

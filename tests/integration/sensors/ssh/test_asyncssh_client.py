@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -137,3 +138,16 @@ async def test_key_planted_in_authorized_keys_lets_that_source_back_in(ssh: Runn
     assert [a.accepted for a in key_attempts] == [False, True]
     assert {a.key_fingerprint for a in key_attempts} == {key.get_fingerprint("sha256")}
     assert not ssh.sensor.host.fs("198.51.100.99").exists("/root/.ssh/authorized_keys")
+
+
+async def test_several_channels_share_one_recording(ssh: Running) -> None:
+    async with _connect(ssh.port, password="123456") as conn:
+        first = await conn.run("echo first-channel", check=False)
+        second = await conn.run("echo second-channel", check=False)
+    assert (first.stdout, second.stdout) == ("first-channel\n", "second-channel\n")
+    await ssh.captured.wait_for(lambda c: bool(c.of("connection.closed")))
+    [closed] = ssh.captured.of("connection.closed")
+    lines = (ssh.data_dir / closed.recording).read_text().splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    text = "".join(json.loads(x)[2] for x in lines[1:])
+    assert "first-channel" in text and "second-channel" in text
