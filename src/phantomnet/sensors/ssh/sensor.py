@@ -85,7 +85,7 @@ class SshSensor(Sensor):
             allow_scp=True,
             login_timeout=spec.login_grace_s,
             keepalive_interval=0,
-            line_editor=True,
+            line_editor=False,
             max_line_length=self.config.max_line_bytes,
             agent_forwarding=False,
             x11_forwarding=False,

@@ -18,6 +18,7 @@ import asyncssh
 
 from phantomnet.deception.shell import SessionInfo, Shell, ShellResult
 from phantomnet.events import CommandInput, FileDownload, HoneytokenTriggered, attacker_text
+from phantomnet.sensors.ssh.lineedit import Interrupted, LineReader
 from phantomnet.sensors.ssh.recording import Recorder
 
 if TYPE_CHECKING:
@@ -57,9 +58,10 @@ class ShellSession:
 
     def write(self, data: str | bytes, stderr: bool = False) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if self.tty:  # the pty's onlcr: the client's terminal is in raw mode
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         if self.recorder is not None:
-            shown = text.replace("\r\n", "\n").replace("\n", "\r\n") if self.tty else text
-            self.recorder.event("o", shown)
+            self.recorder.event("o", text)
         (self.process.stderr if stderr else self.process.stdout).write(text)
 
     async def run(self) -> None:
@@ -95,8 +97,6 @@ class ShellSession:
         """Run one line through the fake shell and report it."""
         if self.recorder is not None:
             self.recorder.event("i", line + "\n")
-            if self.tty:
-                self.recorder.event("o", line + "\r\n")
         result = await self.shell.run(line)
         if line.strip():
             # fork+exec on a real host: answers are never uniformly instant (a known tell)
@@ -145,8 +145,13 @@ class ShellSession:
         motd = self.shell.fs.read_text("/etc/motd") if self.shell.fs.exists("/etc/motd") else ""
         return f"{head}{motd}\nLast login: {last} from {persona.identity.gateway}\n"
 
+    async def _plain_line(self) -> str | None:
+        raw = await self.process.stdin.readline()
+        return raw.rstrip("\r\n") if raw else None
+
     async def interactive(self) -> int:
-        stdin = self.process.stdin
+        cap = self.sensor.config.max_line_bytes
+        reader = LineReader(lambda: self.process.stdin.read(4096), self.write, cap)
         if self.tty:
             self.write(self._motd())
         idle = self.sensor.config.idle_timeout_s
@@ -155,21 +160,27 @@ class ShellSession:
                 self.write(self.shell.prompt())
             try:
                 async with asyncio.timeout(idle):
-                    line = await stdin.readline()
+                    line = await (reader.readline() if self.tty else self._plain_line())
             except TimeoutError:
                 self.write("\ntimed out waiting for input: auto-logout\n")
                 return 0
-            except asyncssh.SignalReceived:
+            except Interrupted:
+                continue  # Ctrl-C: bash drops the line and prompts again
+            except (asyncssh.BreakReceived, asyncssh.SignalReceived):
                 self.write("^C\n")
                 continue
             except asyncssh.TerminalSizeChanged:
                 continue
-            if line == "":
+            if line is None:
                 if self.tty:
                     self.write("logout\n")
                 return self.shell.status
-            line = line.rstrip("\r\n")[: self.sensor.config.max_line_bytes]
+            line = line[:cap]
             result = await self.run_line(line)
-            self.write(result.output)
+            if self.tty:
+                self.write(result.output)
+            else:
+                self.write(result.stdout)
+                self.write(result.stderr, stderr=True)
             if result.exit:
                 return result.status

@@ -60,7 +60,7 @@ async def test_interactive_pty_session(ssh: Running) -> None:
     assert rc == 2  # like bash, a bare ``exit`` returns the last status (ls failed: 2)
     hostname = ssh.sensor.persona.hostname
     assert f"root@{hostname}:~# " in out and f"root@{hostname}:/tmp# " in out
-    assert "# 42\r\n" in out
+    assert "# cat answer\r\n42\r\n" in out  # echoed by our line discipline, like a pty
     assert "ls: cannot access '/nonexistent': No such file or directory" in out
     assert "logout" in out
     await ssh.captured.wait_for(lambda c: len(c.of("command.input")) >= 5)

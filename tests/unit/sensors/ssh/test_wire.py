@@ -97,3 +97,22 @@ def test_recording_is_asciicast_v2(tmp_path: Path) -> None:
     header = json.loads(lines[0])
     assert (header["version"], header["width"], header["height"]) == (2, 100, 30)
     assert [json.loads(x)[1:] for x in lines[1:]] == [["o", "hello\r\n"], ["i", "ls\n"]]
+
+
+async def test_line_discipline_like_bash() -> None:
+    from phantomnet.sensors.ssh.lineedit import Interrupted, LineReader
+
+    chunks = ["ls\x7f\x7fecho hi\x1b[A\x1b[D!\r", "\nsleep 5\x03", "wc\x15id\r", "\x04"]
+    shown: list[str] = []
+
+    async def read() -> str:
+        return chunks.pop(0) if chunks else ""
+
+    reader = LineReader(read, shown.append, max_len=64)
+    assert await reader.readline() == "echo hi!"
+    with pytest.raises(Interrupted):
+        await reader.readline()
+    assert await reader.readline() == "id"
+    assert await reader.readline() is None
+    text = "".join(shown)
+    assert text.startswith("ls\b \b\b \becho hi!\r\n") and "sleep 5^C\r\n" in text
