@@ -28,7 +28,7 @@ MAX_PREFACE = 64 * 1024
 class ConnState:
     """What the front learned about one served connection (read by the asyncssh side)."""
 
-    __slots__ = ("client_version", "failures", "kexinit", "recorder", "session", "user")
+    __slots__ = ("client_version", "failures", "kexinit", "reason", "recorder", "session", "user")
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -36,6 +36,8 @@ class ConnState:
         self.kexinit: KexInit | None = None
         self.failures = 0
         self.user: str | None = None
+        #: ``connection.closed.reason``: peer, timeout, limit, shutdown, error
+        self.reason = "peer"
         #: one asciicast per connection, shared by its session channels
         self.recorder: Recorder | None = None
 
@@ -133,6 +135,7 @@ class FrontProtocol(asyncio.Protocol):
             return
         self.session = sensor.open_session(src, dst)
         self.state = ConnState(self.session)
+        sensor.active.add(self)
         sensor.post(self.session.build(ConnectionOpened, protocol="ssh"))
         self.mode = "ident"
         self.conn = sensor.new_connection(self.state)
@@ -174,6 +177,13 @@ class FrontProtocol(asyncio.Protocol):
             self.sensor.post_fingerprint(self.state, "hassh", kex.hassh(), kex.hassh_string())
         self.mode = "pass"
         self.buf = b""
+
+    def shutdown(self) -> None:
+        """The sensor is stopping: close this connection now."""
+        if self.state is not None:
+            self.state.reason = "shutdown"
+        if self.transport is not None:
+            self.transport.abort()
 
     def _reject(self, verdict: str) -> None:
         """What OpenSSH 9.2 writes after a bad identification line, then close."""
@@ -218,5 +228,6 @@ class FrontProtocol(asyncio.Protocol):
             self.conn.connection_lost(exc)
             self.conn = None
             sensor.limiter.release(self.source)
+            sensor.active.discard(self)
             sensor.finish(self.state)
         self.mode = "closed"

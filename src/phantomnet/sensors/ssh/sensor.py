@@ -64,6 +64,7 @@ class SshSensor(Sensor):
         self._extra_kex: list[bytes] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._pty = 0
+        self.active: set[FrontProtocol] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -119,7 +120,9 @@ class SshSensor(Sensor):
         if self._server is not None:
             self._server.close()
         self.tarpit.close_all()
-        await asyncio.sleep(0)
+        for front in list(self.active):
+            front.shutdown()
+        await asyncio.sleep(0.05)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
                 while not self.events.empty():
@@ -179,7 +182,7 @@ class SshSensor(Sensor):
         if state is not None:
             if state.recorder is not None:
                 state.recorder.close()
-            self.post(state.session.close_event("peer", state.recording))
+            self.post(state.session.close_event(state.reason, state.recording))
 
     def _tarpit_released(self, transport: asyncio.Transport) -> None:
         return None

@@ -155,6 +155,7 @@ class PhantomServer(asyncssh.SSHServer):
         state.failures += 1
         limit = self.sensor.persona.spec.ssh.max_auth_tries
         if state.failures >= limit and self.conn is not None:
+            state.reason = "limit"
             self.conn.disconnect(
                 asyncssh.DISC_PROTOCOL_ERROR, self.sensor.persona.spec.ssh.too_many_failures
             )

@@ -73,6 +73,7 @@ class ShellSession:
                 else:
                     status = await self.interactive()
         except TimeoutError:
+            self.state.reason = "timeout"
             status = 255
         except (asyncssh.BreakReceived, asyncssh.TerminalSizeChanged, ConnectionError):
             status = 255
@@ -163,6 +164,7 @@ class ShellSession:
                     line = await (reader.readline() if self.tty else self._plain_line())
             except TimeoutError:
                 self.write("\ntimed out waiting for input: auto-logout\n")
+                self.state.reason = "timeout"
                 return 0
             except Interrupted:
                 continue  # Ctrl-C: bash drops the line and prompts again

@@ -104,6 +104,7 @@ async def test_wrong_passwords_then_disconnect_like_openssh(ssh: Running, tmp_pa
     await ssh.captured.wait_for(lambda c: bool(c.of("connection.closed")))
     failed = [a for a in ssh.captured.of("auth.attempt") if not a.accepted]
     assert len(failed) == ssh.sensor.persona.spec.ssh.max_auth_tries
+    assert [c.reason for c in ssh.captured.of("connection.closed")] == ["limit"]
     assert {a.password for a in failed} == {"wrong-pw"}
     # the brute_force detector counts these failed attempts per source and protocol
     detector = BruteForce(BruteForceConfig(threshold=5), node="test")

@@ -155,9 +155,24 @@ async def test_idle_timeout_and_line_cap(tmp_path: Path, host_key_dir: Path) -> 
             assert "still-here" in seen
             assert "timed out waiting for input: auto-logout" in seen
             assert await asyncio.wait_for(proc.wait_closed(), 5) is None
+        await running.captured.wait_for(lambda c: bool(c.of("connection.closed")))
+        assert [e.reason for e in running.captured.of("connection.closed")] == ["timeout"]
         commands = [c.command for c in running.captured.of("command.input")]
         assert "echo still-here" in commands
         assert all(len(c) <= 256 for c in commands)
     finally:
         await running.sensor.stop()
         task.cancel()
+
+
+async def test_stop_closes_live_connections_quickly(tmp_path: Path, host_key_dir: Path) -> None:
+    running, task = await start_sensor(tmp_path, host_key_dir)
+    reader, writer = await _open(running.port, "127.0.0.1")
+    assert (await asyncio.wait_for(reader.readline(), 3)).startswith(b"SSH-2.0-")
+    started = asyncio.get_running_loop().time()
+    await running.sensor.stop()
+    assert asyncio.get_running_loop().time() - started < 3
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    assert [e.reason for e in running.captured.of("connection.closed")] == ["shutdown"]
+    writer.close()
+    task.cancel()
