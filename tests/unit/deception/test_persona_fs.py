@@ -127,3 +127,19 @@ def test_planted_honeytokens_are_readable_and_registered(tmp_path: Path) -> None
     assert host.tokens.match_credential("wpuser", db.secret) == db
     again = FakeHost.load(tmp_path)
     assert again.tokens.by_kind("db_password") == [db]
+
+
+def test_bodies_stay_on_disk_and_survive_metadata_changes(tmp_path: Path) -> None:
+    host = FakeHost.load(tmp_path)
+    fs = host.fs("198.51.100.9")
+    fs.write("/tmp/a", b"alpha")
+    fs.chmod("/tmp/a", 0o755)
+    fs.touch("/tmp/a")
+    fs.write("/tmp/big", b"B" * 100_000)
+    fs.write("/tmp/big", b"small again")
+    assert all(n is None or n.content is None for n in fs.overlay.values())
+    assert fs.read("/tmp/a") == b"alpha" and fs.stat("/tmp/a").mode == 0o755
+    assert fs.read("/tmp/big") == b"small again"
+    host.close()
+    again = FakeHost.load(tmp_path).fs("198.51.100.9")
+    assert again.read("/tmp/a") == b"alpha" and again.read("/tmp/big") == b"small again"

@@ -165,12 +165,14 @@ class FsView:
 
     # -- reading -------------------------------------------------------------------------
     def read(self, path: str, cwd: str = "/", limit: int | None = None) -> bytes:
-        _, node = self.resolve(path, cwd)
+        real, node = self.resolve(path, cwd)
         if node is None:
             raise FsError(errno.ENOENT, path)
         if node.is_dir:
             raise FsError(errno.EISDIR, path)
-        if node.gen is not None:
+        if node.in_db:
+            data = self.store.content(self.owner, real)
+        elif node.gen is not None:
             data = self.generate(node.gen, self)
         elif node.blob is not None:
             data = self.blobs.get(node.blob, limit)
@@ -190,8 +192,10 @@ class FsView:
             self.used -= old.size
         if node is not None and node.kind == "file":
             self.used += node.size
-        self.overlay[path] = node
         self.store.put(self.owner, path, node)
+        if node is not None and node.content is not None:
+            node = node.with_(content=None, in_db=True)  # keep only metadata in memory
+        self.overlay[path] = node
 
     def _writable_parent(self, path: str, cwd: str) -> str:
         real = vnorm(path, cwd)
@@ -241,9 +245,11 @@ class FsView:
             raise FsError(errno.ENOSPC, path)
         base = node if node is not None else Node("file", mode=mode, uid=uid, gid=gid)
         if len(data) > INLINE_MAX:
-            new = base.with_(content=None, blob=self.blobs.put(data), gen=None, size=len(data))
+            new = base.with_(
+                content=None, blob=self.blobs.put(data), gen=None, size=len(data), in_db=False
+            )
         else:
-            new = base.with_(content=data, blob=None, gen=None, size=len(data))
+            new = base.with_(content=data, blob=None, gen=None, size=len(data), in_db=False)
         self._put(real, new.with_(mtime=time.time()))
         return real
 
@@ -387,4 +393,6 @@ class FsView:
         if node.gen is not None:
             data = self.generate(node.gen, self)
             node = node.with_(gen=None, content=data, size=len(data))
+        elif node.in_db:
+            node = node.with_(content=self.store.content(self.owner, real), in_db=False)
         self._put(real, node.with_(**changes))
