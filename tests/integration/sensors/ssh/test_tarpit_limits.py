@@ -98,7 +98,8 @@ async def test_hydra_small_list_finds_the_accepted_password(
 ) -> None:
     require_tool("hydra")
     running, task = await start_sensor(tmp_path, host_key_dir)
-    words = [f"wrong-{i}" for i in range(10)] + ["123456"]
+    # fewer wrong words than MaxAuthTries, so no hydra task is ever disconnected mid-list
+    words = [f"wrong-{i}" for i in range(5)] + ["123456"]
     wordlist = tmp_path / "pw.txt"
     wordlist.write_text("\n".join(words) + "\n")
     try:
