@@ -107,6 +107,7 @@ def serve_phantom(port: int, data_dir: str, tarpit: bool) -> None:
         config = SshConfig(
             host="127.0.0.1", port=port, max_sessions=2000, max_per_source=2000,
             tarpit={"sources": ["127.0.0.0/8"] if tarpit else [], "interval_s": 10},
+            credentials={"accept": ["root:password", "*:password"]},
         )  # fmt: skip
         sensor = SshSensor(config, SensorContext(node="bench", bus=bus, data_dir=Path(data_dir)))
         await sensor.start()
@@ -145,6 +146,7 @@ def start_cowrie(venv: Path, port: int, folder: Path) -> subprocess.Popen[bytes]
         (folder / sub).mkdir(parents=True, exist_ok=True)
     dist = next(venv.glob("lib/python3*/site-packages/cowrie/data/etc/cowrie.cfg.dist"))
     shutil.copy(dist, folder / "etc" / "cowrie.cfg.dist")
+    (folder / "etc" / "userdb.txt").write_text("*:x:password\n")
     (folder / "etc" / "cowrie.cfg").write_text(
         f"[ssh]\nlisten_endpoints = tcp:{port}:interface=127.0.0.1\n[telnet]\nenabled = false\n"
     )
@@ -201,6 +203,36 @@ async def login_bench(port: int, concurrency: int, seconds: float) -> dict[str, 
     }  # fmt: skip
 
 
+async def hydra_bench(pid: int, port: int, folder: Path, users: int = 3000) -> dict[str, float]:
+    """Load from hydra (C, libssh): 2 processes x 50 tasks = 100 concurrent clients, each
+    login a different user with the accepted password, so every login is a full connection.
+    Far cheaper per login than the Python client, so the server is closer to saturation."""
+    lists = []
+    for half in range(2):
+        path = folder / f"users{half}.txt"
+        path.write_text("".join(f"u{half}x{i}\n" for i in range(users // 2)))
+        lists.append(path)
+    before = cpu_s(pid)
+    began = time.monotonic()
+    procs = [
+        await asyncio.create_subprocess_exec(
+            "hydra", "-L", str(path), "-p", PASSWORD, "-t", "50", "-I", "-s", str(port),
+            "ssh://127.0.0.1", stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, cwd=folder,
+        )
+        for path in lists
+    ]  # fmt: skip
+    outs = await asyncio.gather(*(p.communicate() for p in procs))
+    elapsed = time.monotonic() - began
+    used = cpu_s(pid) - before
+    found = sum(out.count(b" login: ") for out, _ in outs)
+    return {
+        "logins": found, "seconds": round(elapsed, 1),
+        "logins_per_s": round(found / elapsed, 1),
+        "server_cpu_ms_per_login": round(used * 1000 / max(1, found), 2),
+    }  # fmt: skip
+
+
 async def tarpit_rss(pid: int, port: int, counts: list[int]) -> dict[str, float]:
     """Open idle connections in steps and read the server's RSS after each step."""
     held: list[asyncio.StreamWriter] = []
@@ -239,6 +271,8 @@ async def run_all(args: argparse.Namespace) -> dict[str, object]:
             await wait_port(port)
             await login_bench(port, 10, 2)  # warm-up (host keys, caches)
             results["phantomnet"] = await measured(proc.pid, port, args.concurrency, args.seconds)
+            if shutil.which("hydra"):
+                results["phantomnet_hydra"] = await hydra_bench(proc.pid, port, Path(tmp))
         finally:
             stop(proc)
         if not args.no_cowrie and (venv := ensure_cowrie()) is not None:
@@ -248,6 +282,8 @@ async def run_all(args: argparse.Namespace) -> dict[str, object]:
                 await wait_port(cport, timeout=90)
                 await login_bench(cport, 10, 2)
                 results["cowrie"] = await measured(cproc.pid, cport, args.concurrency, args.seconds)
+                if shutil.which("hydra"):
+                    results["cowrie_hydra"] = await hydra_bench(cproc.pid, cport, Path(tmp))
             finally:
                 stop(cproc)
             p, c = results["phantomnet"], results["cowrie"]
@@ -255,6 +291,11 @@ async def run_all(args: argparse.Namespace) -> dict[str, object]:
                 theirs = c[key]  # type: ignore[index]
                 ratio = round(p[key] / theirs, 2) if theirs else None  # type: ignore[index]
                 results[f"ratio_{key}"] = ratio
+            if "cowrie_hydra" in results:
+                ph, ch = results["phantomnet_hydra"], results["cowrie_hydra"]
+                theirs = ch["logins_per_s"]  # type: ignore[index]
+                ratio = round(ph["logins_per_s"] / theirs, 2) if theirs else None  # type: ignore[index]
+                results["ratio_hydra_logins_per_s"] = ratio
         tport = free_port()
         tproc = start_phantom(tport, Path(tmp) / "tarpit", tarpit=True)
         try:
@@ -295,6 +336,15 @@ def main() -> None:
                 f"ratio logins/s {results['ratio_logins_per_s']}x, "
                 f"per server CPU second {results['ratio_logins_per_server_cpu_s']}x"
             )
+        for name, key in (("PhantomNet", "phantomnet_hydra"), ("Cowrie", "cowrie_hydra")):
+            if key in results:
+                h = results[key]
+                print(
+                    f"{name:<11} hydra load: {h['logins_per_s']} logins/s "  # type: ignore[index]
+                    f"({h['server_cpu_ms_per_login']} server CPU ms/login)"
+                )  # type: ignore[index]
+        if "ratio_hydra_logins_per_s" in results:
+            print(f"ratio logins/s under hydra load {results['ratio_hydra_logins_per_s']}x")
 
 
 if __name__ == "__main__":
