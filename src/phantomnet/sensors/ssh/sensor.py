@@ -54,7 +54,7 @@ class SshSensor(Sensor):
         self.host.policy.config = config.credentials
         self.policy = self.host.policy
         self.tarpit_policy = TarpitPolicy(config.tarpit)
-        self.tarpit = Tarpit(config.tarpit, self._tarpit_released)
+        self.tarpit = Tarpit(config.tarpit)
         self.events: asyncio.Queue[EventBase] = asyncio.Queue(config.max_pending_events)
         self.dropped_events = 0
         self.refused = 0
@@ -183,9 +183,6 @@ class SshSensor(Sensor):
             if state.recorder is not None:
                 state.recorder.close()
             self.post(state.session.close_event(state.reason, state.recording))
-
-    def _tarpit_released(self, transport: asyncio.Transport) -> None:
-        return None
 
     # -- connection plumbing --------------------------------------------------------------
     def new_connection(self, state: ConnState) -> PhantomConnection:

@@ -14,7 +14,6 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
 
 from phantomnet.sensors.ssh.config import TarpitConfig
 
@@ -58,12 +57,9 @@ def random_line(max_len: int) -> bytes:
 class Tarpit:
     """Holds transports and drips a line to each every ``interval_s``."""
 
-    def __init__(
-        self, config: TarpitConfig, on_release: Callable[[asyncio.Transport], None]
-    ) -> None:
+    def __init__(self, config: TarpitConfig) -> None:
         self.config = config
         self.held: dict[asyncio.Transport, float] = {}
-        self.on_release = on_release
         self.total = 0
 
     def full(self) -> bool:
@@ -93,8 +89,7 @@ class Tarpit:
                 continue
             if now > deadline or transport.get_write_buffer_size() > 4096:
                 self.held.pop(transport, None)
-                self.on_release(transport)
-                transport.abort()
+                transport.abort()  # its protocol reports connection.closed (reason tarpit)
                 continue
             transport.write(random_line(self.config.line_max))
 
