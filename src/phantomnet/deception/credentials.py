@@ -16,10 +16,33 @@ from pydantic import BaseModel, ConfigDict, Field
 from phantomnet.deception.honeytokens import Honeytoken, HoneytokenRegistry
 
 COMMON_PASSWORDS = (
-    "123456", "password", "12345678", "1234", "12345", "123456789", "admin", "root", "toor",
-    "qwerty", "1q2w3e4r", "111111", "123123", "passw0rd", "P@ssw0rd", "abc123", "changeme",
-    "default", "letmein", "welcome", "raspberry", "ubuntu", "debian", "test", "pass", "1qaz2wsx",
-)  # fmt: skip
+    "123456",
+    "password",
+    "12345678",
+    "1234",
+    "12345",
+    "123456789",
+    "admin",
+    "root",
+    "toor",
+    "qwerty",
+    "1q2w3e4r",
+    "111111",
+    "123123",
+    "passw0rd",
+    "P@ssw0rd",
+    "abc123",
+    "changeme",
+    "default",
+    "letmein",
+    "welcome",
+    "raspberry",
+    "ubuntu",
+    "debian",
+    "test",
+    "pass",
+    "1qaz2wsx",
+)
 
 
 class CredentialPolicyConfig(BaseModel):

@@ -66,9 +66,13 @@ class HoneytokenRegistry:
             if token.secret == secret and token.username == username and token.kind == kind:
                 return token
         token = Honeytoken(
-            token_id=secrets.token_hex(16), kind=kind, username=username, secret=secret,
-            planted_in=planted_in, created_at=time.time(),
-        )  # fmt: skip
+            token_id=secrets.token_hex(16),
+            kind=kind,
+            username=username,
+            secret=secret,
+            planted_in=planted_in,
+            created_at=time.time(),
+        )
         self.tokens[token.token_id] = token
         self.save()
         return token

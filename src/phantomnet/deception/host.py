@@ -94,25 +94,30 @@ class FakeHost:
         alphabet = string.ascii_letters + string.digits
         db = self.tokens.by_kind("db_password") or [
             self.tokens.register(
-                "db_password", "".join(rng.choice(alphabet) for _ in range(14)),
-                username="wpuser", planted_in=("/var/www/html/wp-config.php", "/root/.my.cnf"),
+                "db_password",
+                "".join(rng.choice(alphabet) for _ in range(14)),
+                username="wpuser",
+                planted_in=("/var/www/html/wp-config.php", "/root/.my.cnf"),
             )
-        ]  # fmt: skip
+        ]
         aws = self.tokens.by_kind("aws_key") or [
             self.tokens.register(
-                "aws_key", "".join(rng.choice(alphabet + "/+") for _ in range(40)),
-                username="AKIA" + "".join(rng.choice(string.ascii_uppercase + "234567")
-                                          for _ in range(16)),
+                "aws_key",
+                "".join(rng.choice(alphabet + "/+") for _ in range(40)),
+                username="AKIA"
+                + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16)),
                 planted_in=("/root/.aws/credentials",),
             )
-        ]  # fmt: skip
+        ]
         users = [u.name for u in self.persona.identity.users] or ["root"]
         ssh_pw = self.tokens.by_kind("ssh_password") or [
             self.tokens.register(
-                "ssh_password", "".join(rng.choice(alphabet) for _ in range(10)) + "!",
-                username=users[-1], planted_in=("/root/.bash_history",),
+                "ssh_password",
+                "".join(rng.choice(alphabet) for _ in range(10)) + "!",
+                username=users[-1],
+                planted_in=("/root/.bash_history",),
             )
-        ]  # fmt: skip
+        ]
         d, a, s = db[0], aws[0], ssh_pw[0]
         host = self.persona.hostname
         files = {
@@ -143,7 +148,9 @@ class FakeHost:
                     parent.rsplit("/", 1)[1]
                 )
             mode = 0o600 if path.startswith("/root") else 0o640
-            self.base.nodes[path] = Node("file", mode=mode, mtime=t, size=len(data), content=data)
+            owner = 33 if path.startswith("/var/www/") else 0
+            self.base.nodes[path] = Node("file", mode=mode, uid=owner, gid=owner, mtime=t,
+                                         size=len(data), content=data)  # fmt: skip
             self.base.children.setdefault(parent, set()).add(path.rsplit("/", 1)[1])
 
     def fingerprint(self) -> str:

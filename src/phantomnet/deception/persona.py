@@ -120,6 +120,9 @@ class Identity(_Model):
     mac: str
     ipv4: str
     gateway: str
+    #: when this install first started (the fake boot time is ``first_start - boot_offset_s``
+    #: so uptime keeps growing across restarts, like a server nobody reboots)
+    first_start: float = 0.0
 
 
 def list_personas() -> list[str]:
@@ -186,6 +189,7 @@ def draw_identity(spec: PersonaSpec, seed: int, now: float) -> Identity:
         mac=mac,
         ipv4=f"{prefix}.{rng.randint(10, 250)}",
         gateway=f"{prefix}.1",
+        first_start=now,
     )
 
 
@@ -215,7 +219,8 @@ class Persona:
     def __init__(self, spec: PersonaSpec, identity: Identity) -> None:
         self.spec = spec
         self.identity = identity
-        self._boot = time.time() - identity.boot_offset_s
+        start = identity.first_start or time.time()
+        self._boot = start - identity.boot_offset_s
 
     @classmethod
     def load(cls, folder: Path, name_or_path: str = DEFAULT_PERSONA) -> Persona:

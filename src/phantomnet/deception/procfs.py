@@ -53,21 +53,34 @@ class Liveness:
         buffers = 90_000 + self.rng.randint(0, 3000)
         free = total - used - cache - buffers
         return {
-            "total": total, "used": used, "free": free, "shared": 1_320 + self.rng.randint(0, 90),
-            "buffers": buffers, "cache": cache, "available": free + int(cache * 0.85),
+            "total": total,
+            "used": used,
+            "free": free,
+            "shared": 1_320 + self.rng.randint(0, 90),
+            "buffers": buffers,
+            "cache": cache,
+            "available": free + int(cache * 0.85),
             "swap_total": 998_396 if self.persona.identity.mem_mb <= 4096 else 0,
-        }  # fmt: skip
+        }
 
     def procs(self) -> tuple[int, int]:
         return (1 + (self.rng.random() < 0.2), 118 + self.persona.identity.seed % 40)
 
 
 def _meminfo(m: dict[str, int]) -> str:
-    rows = [("MemTotal", m["total"]), ("MemFree", m["free"]), ("MemAvailable", m["available"]),
-            ("Buffers", m["buffers"]), ("Cached", m["cache"]), ("SwapCached", 0),
-            ("Active", m["used"] // 2), ("Inactive", m["cache"] // 2),
-            ("SwapTotal", m["swap_total"]), ("SwapFree", m["swap_total"]),
-            ("Shmem", m["shared"])]  # fmt: skip
+    rows = [
+        ("MemTotal", m["total"]),
+        ("MemFree", m["free"]),
+        ("MemAvailable", m["available"]),
+        ("Buffers", m["buffers"]),
+        ("Cached", m["cache"]),
+        ("SwapCached", 0),
+        ("Active", m["used"] // 2),
+        ("Inactive", m["cache"] // 2),
+        ("SwapTotal", m["swap_total"]),
+        ("SwapFree", m["swap_total"]),
+        ("Shmem", m["shared"]),
+    ]
     return "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in rows)
 
 

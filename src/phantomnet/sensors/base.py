@@ -92,26 +92,40 @@ class Session:
         self.bytes_out = 0
         self.closed = False
 
+    def build(self, kind: type[E], **fields: Any) -> E:
+        """Build ``kind`` with this session's identity, without publishing it (for protocol
+        callbacks that cannot await; the sensor queues the event)."""
+        return kind(sensor=self.sensor, session_id=self.id, src=self.src, dst=self.dst, **fields)
+
     async def emit(self, kind: type[E], **fields: Any) -> E:
         """Build and publish ``kind`` with this session's identity."""
-        event = kind(sensor=self.sensor, session_id=self.id, src=self.src, dst=self.dst, **fields)
+        event = self.build(kind, **fields)
         await self.ctx.bus.publish(event)  # type: ignore[arg-type]
         return event
 
     async def open(self) -> None:
         await self.emit(ConnectionOpened, protocol=self.protocol)
 
-    async def close(self, reason: str = "peer") -> None:
+    async def close(self, reason: str = "peer", recording: str | None = None) -> None:
+        event = self.close_event(reason, recording)
+        if event is not None:
+            await self.ctx.bus.publish(event)
+
+    def close_event(
+        self, reason: str = "peer", recording: str | None = None
+    ) -> ConnectionClosed | None:
+        """Mark the session closed and build its ``connection.closed`` (None if already closed)."""
         if self.closed:
-            return
+            return None
         self.closed = True
-        await self.emit(
+        return self.build(
             ConnectionClosed,
             protocol=self.protocol,
             reason=reason,
             duration_s=round(time.monotonic() - self.started, 3),
             bytes_in=self.bytes_in,
             bytes_out=self.bytes_out,
+            recording=recording,
         )
 
 

@@ -5,6 +5,15 @@ from phantomnet.deception.fakefs.store import BlobStore, OverlayStore
 from phantomnet.deception.fakefs.view import BaseTree, FsLimits, FsView
 
 __all__ = [
-    "BaseTree", "BlobStore", "FsError", "FsLimits", "FsView", "Node", "OverlayStore",
-    "mode_string", "vname", "vnorm", "vparent",
-]  # fmt: skip
+    "BaseTree",
+    "BlobStore",
+    "FsError",
+    "FsLimits",
+    "FsView",
+    "Node",
+    "OverlayStore",
+    "mode_string",
+    "vname",
+    "vnorm",
+    "vparent",
+]

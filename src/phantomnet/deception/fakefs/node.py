@@ -65,6 +65,8 @@ class Node:
     gen: str | None = None
     target: str | None = None
     opaque: bool = False
+    #: the inline body lives in the overlay database, not in memory (read it from the store)
+    in_db: bool = False
 
     @property
     def is_dir(self) -> bool:

@@ -75,22 +75,30 @@ class OverlayStore:
         self.db.executescript(_SCHEMA)
 
     def load(self, owner: str) -> dict[str, Node | None]:
-        """Every overlay entry of ``owner`` (``None`` marks a whiteout)."""
+        """Every overlay entry of ``owner`` (``None`` marks a whiteout). Only metadata is
+        loaded: inline bodies stay in the database until read (:meth:`content`)."""
         rows = self.db.execute(
-            "SELECT path, kind, mode, uid, gid, mtime, size, content, blob, target, opaque,"
-            " whiteout FROM node WHERE owner = ?",
+            "SELECT path, kind, mode, uid, gid, mtime, size, content IS NOT NULL, blob, target,"
+            " opaque, whiteout FROM node WHERE owner = ?",
             (owner,),
         ).fetchall()
         out: dict[str, Node | None] = {}
-        for path, kind, mode, uid, gid, mtime, size, content, blob, target, opaque, wo in rows:
+        for path, kind, mode, uid, gid, mtime, size, inline, blob, target, opaque, wo in rows:
             if wo:
                 out[path] = None
                 continue
             out[path] = Node(
-                kind=kind, mode=mode, uid=uid, gid=gid, mtime=mtime, size=size,
-                content=content, blob=blob, target=target, opaque=bool(opaque),
+                kind=kind, mode=mode, uid=uid, gid=gid, mtime=mtime, size=size, blob=blob,
+                target=target, opaque=bool(opaque), in_db=bool(inline),
             )  # fmt: skip
         return out
+
+    def content(self, owner: str, path: str) -> bytes:
+        """The inline body of ``path`` in ``owner``'s overlay."""
+        row = self.db.execute(
+            "SELECT content FROM node WHERE owner = ? AND path = ?", (owner, path)
+        ).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else b""
 
     def put(self, owner: str, path: str, node: Node | None) -> None:
         if node is None:
@@ -103,10 +111,20 @@ class OverlayStore:
             "INSERT OR REPLACE INTO node (owner, path, kind, mode, uid, gid, mtime, size, content,"
             " blob, target, opaque, whiteout) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
             (
-                owner, path, node.kind, node.mode, node.uid, node.gid, node.mtime, node.size,
-                node.content, node.blob, node.target, int(node.opaque),
+                owner,
+                path,
+                node.kind,
+                node.mode,
+                node.uid,
+                node.gid,
+                node.mtime,
+                node.size,
+                node.content,
+                node.blob,
+                node.target,
+                int(node.opaque),
             ),
-        )  # fmt: skip
+        )
 
     def delete(self, owner: str, path: str) -> None:
         """Forget an overlay row (the base node, if any, shows through again)."""

@@ -14,14 +14,15 @@ from phantomnet.deception.persona import Persona
 
 BINARIES = {
     "/usr/bin": (
-        "apt apt-get apt-cache awk base64 basename bash cat chattr chgrp chmod chown cp crontab curl"
+        "apt apt-get apt-cache awk base64 basename bash cat chattr chgrp chmod chown cp "
+        "crontab curl"
         " cut date dd df diff dirname dmesg dpkg du echo egrep env expr false fgrep find free grep"
         " groups gzip head hostname id ip kill last less ln login ls lsattr lsblk lscpu md5sum"
         " mkdir mktemp more mount mv nano nc netstat nohup nproc od passwd perl pgrep ping pkill"
         " printf ps pwd python3 readlink rm rmdir scp sed seq sh sha1sum sha256sum sleep sort"
         " ssh ss stat su sudo tail tar tee test timeout top touch tr true umount uname uniq"
         " unzip uptime vi w wc wget whereis which who whoami xargs yes zcat sftp lsb_release"
-        " systemctl journalctl openssl busybox gunzip hostnamectl chpasswd file dash"
+        " systemctl journalctl openssl busybox gunzip hostnamectl chpasswd file dash rev tac"
     ),
     "/usr/sbin": (
         "adduser useradd userdel usermod groupadd iptables ip6tables sshd cron ifconfig route"
@@ -48,6 +49,11 @@ _PROC = (
 )
 
 
+_DIR_MODES = {"/tmp": 0o1777, "/var/tmp": 0o1777, "/root": 0o700, "/dev/shm": 0o1777}
+#: the web root belongs to www-data (uploads through the web door must land there)
+_DIR_OWNERS = {"/var/www/html": 33}
+
+
 def _seed_nodes(persona: Persona, t: float) -> dict[str, Node]:
     nodes: dict[str, Node] = {"/": Node("dir", mode=0o755, mtime=t)}
     for item in _DIRS.split():
@@ -55,8 +61,8 @@ def _seed_nodes(persona: Persona, t: float) -> dict[str, Node]:
             path, target = item.split(">")
             nodes[path] = Node("link", mode=0o777, mtime=t, target=target, size=len(target))
             continue
-        mode = {"/tmp": 0o1777, "/var/tmp": 0o1777, "/root": 0o700, "/dev/shm": 0o1777}
-        nodes[item] = Node("dir", mode=mode.get(item, 0o755), mtime=t)
+        owner = _DIR_OWNERS.get(item, 0)
+        nodes[item] = Node("dir", mode=_DIR_MODES.get(item, 0o755), uid=owner, gid=owner, mtime=t)
     for folder, names in BINARIES.items():
         for i, name in enumerate(names.split()):
             size = 18_000 + (hash_name(name) % 140_000)
@@ -76,7 +82,7 @@ def _seed_nodes(persona: Persona, t: float) -> dict[str, Node]:
         ("sda", 0o660),
         ("sda1", 0o660),
     ):
-        nodes[f"/dev/{dev}"] = Node("chr", mode=mode, mtime=t, gen=f"dev:{dev}")  # fmt: skip
+        nodes[f"/dev/{dev}"] = Node("chr", mode=mode, mtime=t, gen=f"dev:{dev}")
     return nodes
 
 
@@ -110,8 +116,9 @@ def _passwd(persona: Persona) -> tuple[str, str, str]:
         ("sshd", 101, 65534, "", "/run/sshd", "/usr/sbin/nologin"),
         ("mysql", 102, 110, "MySQL Server,,,", "/nonexistent", "/bin/false"),
     ]
-    rows = system + [(u.name, u.uid, u.gid, u.gecos, u.home, u.shell)
-                     for u in persona.identity.users]  # fmt: skip
+    rows = system + [
+        (u.name, u.uid, u.gid, u.gecos, u.home, u.shell) for u in persona.identity.users
+    ]
     passwd = "".join(f"{n}:x:{uid}:{gid}:{g}:{h}:{s}\n" for n, uid, gid, g, h, s in rows)
     day = int(persona.identity.installed_at // 86400)
     shadow = "".join(
@@ -119,10 +126,20 @@ def _passwd(persona: Persona) -> tuple[str, str, str]:
         f":{day}:0:99999:7:::\n"
         for n, _u, _g, _ge, _h, s in rows
     )
-    groups = ["root:x:0:", "daemon:x:1:", "bin:x:2:", "sys:x:3:", "adm:x:4:",
-              "tty:x:5:", "disk:x:6:", "www-data:x:33:", "sudo:x:27:" +
-              ",".join(u.name for u in persona.identity.users[:1]), "users:x:100:",
-              "nogroup:x:65534:"]  # fmt: skip
+    groups = [
+        "root:x:0:",
+        "daemon:x:1:",
+        "bin:x:2:",
+        "sys:x:3:",
+        "adm:x:4:",
+        "tty:x:5:",
+        "shadow:x:42:",
+        "disk:x:6:",
+        "www-data:x:33:",
+        "sudo:x:27:" + ",".join(u.name for u in persona.identity.users[:1]),
+        "users:x:100:",
+        "nogroup:x:65534:",
+    ]
     groups += [f"{u.name}:x:{u.gid}:" for u in persona.identity.users]
     return passwd, shadow, "\n".join(groups) + "\n"
 
@@ -186,19 +203,33 @@ def build_base(persona: Persona) -> BaseTree:
     """Render the whole base tree for ``persona``."""
     t = persona.identity.installed_at
     nodes = _seed_nodes(persona, t)
-    nodes["/etc/os-release"] = Node("link", mode=0o777, mtime=t, target="../usr/lib/os-release",
-                                    size=21)  # fmt: skip
+    nodes["/etc/os-release"] = Node(
+        "link", mode=0o777, mtime=t, target="../usr/lib/os-release", size=21
+    )
     for path, text in _etc_files(persona).items():
         data = text.encode()
         mode = 0o640 if path == "/etc/shadow" else 0o644
         _ensure_dirs(nodes, vparent(path), t)
-        nodes[path] = Node("file", mode=mode, mtime=t, size=len(data), content=data)
+        owner = 33 if path.startswith("/var/www/") else 0
+        gid = 42 if path == "/etc/shadow" else owner
+        nodes[path] = Node("file", mode=mode, uid=owner, gid=gid, mtime=t, size=len(data),
+                           content=data)  # fmt: skip
     for user in persona.identity.users:
         nodes[user.home] = Node("dir", mode=0o755, uid=user.uid, gid=user.gid, mtime=t)
-        for name, body in ((".bashrc", b"# ~/.bashrc\n"), (".profile", b"# ~/.profile\n"),
-                           (".bash_logout", b"clear_console -q\n")):  # fmt: skip
-            nodes[f"{user.home}/{name}"] = Node("file", mode=0o644, uid=user.uid, gid=user.gid,
-                                                mtime=t, size=len(body), content=body)  # fmt: skip
+        for name, body in (
+            (".bashrc", b"# ~/.bashrc\n"),
+            (".profile", b"# ~/.profile\n"),
+            (".bash_logout", b"clear_console -q\n"),
+        ):
+            nodes[f"{user.home}/{name}"] = Node(
+                "file",
+                mode=0o644,
+                uid=user.uid,
+                gid=user.gid,
+                mtime=t,
+                size=len(body),
+                content=body,
+            )
     return BaseTree(nodes)
 
 

@@ -103,7 +103,7 @@ class FsView:
         return cur, self._get(cur)
 
     def stat(self, path: str, cwd: str = "/") -> Node:
-        real, node = self.resolve(path, cwd)
+        _, node = self.resolve(path, cwd)
         if node is None:
             raise FsError(errno.ENOENT, path)
         if node.gen is not None and node.kind == "file" and node.size == 0:
@@ -115,6 +115,10 @@ class FsView:
         if node is None:
             raise FsError(errno.ENOENT, path)
         return node
+
+    def access(self, path: str, bit: int, cwd: str = "/") -> bool:
+        """access(2) for root: everything that exists (see ``AccessView`` for other users)."""
+        return self.exists(path, cwd)
 
     def exists(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -166,7 +170,9 @@ class FsView:
             raise FsError(errno.ENOENT, path)
         if node.is_dir:
             raise FsError(errno.EISDIR, path)
-        if node.gen is not None:
+        if node.in_db:
+            data = self.store.content(self.owner, real)
+        elif node.gen is not None:
             data = self.generate(node.gen, self)
         elif node.blob is not None:
             data = self.blobs.get(node.blob, limit)
@@ -186,8 +192,10 @@ class FsView:
             self.used -= old.size
         if node is not None and node.kind == "file":
             self.used += node.size
-        self.overlay[path] = node
         self.store.put(self.owner, path, node)
+        if node is not None and node.content is not None:
+            node = node.with_(content=None, in_db=True)  # keep only metadata in memory
+        self.overlay[path] = node
 
     def _writable_parent(self, path: str, cwd: str) -> str:
         real = vnorm(path, cwd)
@@ -213,9 +221,15 @@ class FsView:
         return real, node
 
     def write(
-        self, path: str, data: bytes, cwd: str = "/", append: bool = False, mode: int = 0o644,
-        uid: int = 0, gid: int = 0,
-    ) -> str:  # fmt: skip
+        self,
+        path: str,
+        data: bytes,
+        cwd: str = "/",
+        append: bool = False,
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> str:
         """Create or replace (or append to) a file; returns its real virtual path."""
         real, node = self._target(path, cwd)
         if node is not None and node.is_dir:
@@ -231,16 +245,24 @@ class FsView:
             raise FsError(errno.ENOSPC, path)
         base = node if node is not None else Node("file", mode=mode, uid=uid, gid=gid)
         if len(data) > INLINE_MAX:
-            new = base.with_(content=None, blob=self.blobs.put(data), gen=None, size=len(data))
+            new = base.with_(
+                content=None, blob=self.blobs.put(data), gen=None, size=len(data), in_db=False
+            )
         else:
-            new = base.with_(content=data, blob=None, gen=None, size=len(data))
+            new = base.with_(content=data, blob=None, gen=None, size=len(data), in_db=False)
         self._put(real, new.with_(mtime=time.time()))
         return real
 
     def add_blob(
-        self, path: str, sha256: str, size: int, cwd: str = "/", mode: int = 0o644,
-        uid: int = 0, gid: int = 0,
-    ) -> str:  # fmt: skip
+        self,
+        path: str,
+        sha256: str,
+        size: int,
+        cwd: str = "/",
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> str:
         """Place an already-stored upload (by SHA-256) at ``path``; returns the real path."""
         real, node = self._target(path, cwd)
         if node is not None and node.is_dir:
@@ -250,14 +272,21 @@ class FsView:
             raise FsError(errno.ENOENT, path)
         if self.used + size > self.limits.max_owner_bytes:
             raise FsError(errno.ENOSPC, path)
-        self._put(real, Node("file", mode=mode, uid=uid, gid=gid, mtime=time.time(), size=size,
-                             blob=sha256))  # fmt: skip
+        self._put(
+            real,
+            Node("file", mode=mode, uid=uid, gid=gid, mtime=time.time(), size=size, blob=sha256),
+        )
         return real
 
     def mkdir(
-        self, path: str, cwd: str = "/", parents: bool = False, mode: int = 0o755,
-        uid: int = 0, gid: int = 0,
-    ) -> None:  # fmt: skip
+        self,
+        path: str,
+        cwd: str = "/",
+        parents: bool = False,
+        mode: int = 0o755,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> None:
         real = vnorm(path, cwd)
         if parents and not self.is_dir(vparent(real)) and real != "/":
             self.mkdir(vparent(real), parents=True, mode=mode, uid=uid, gid=gid)
@@ -267,16 +296,18 @@ class FsView:
             raise FsError(errno.EEXIST, path)
         target = self._writable_parent(real, "/")
         opaque = target in self.overlay and self.overlay[target] is None
-        self._put(target, Node("dir", mode=mode, uid=uid, gid=gid, mtime=time.time(),
-                               opaque=opaque))  # fmt: skip
+        self._put(
+            target, Node("dir", mode=mode, uid=uid, gid=gid, mtime=time.time(), opaque=opaque)
+        )
 
     def symlink(self, target: str, path: str, cwd: str = "/") -> None:
         real = vnorm(path, cwd)
         if self.lexists(real):
             raise FsError(errno.EEXIST, path)
         where = self._writable_parent(real, "/")
-        self._put(where, Node("link", mode=0o777, mtime=time.time(), target=target,
-                              size=len(target)))  # fmt: skip
+        self._put(
+            where, Node("link", mode=0o777, mtime=time.time(), target=target, size=len(target))
+        )
 
     def lexists(self, path: str, cwd: str = "/") -> bool:
         try:
@@ -343,8 +374,9 @@ class FsView:
 
     def chown(self, path: str, uid: int | None, gid: int | None, cwd: str = "/") -> None:
         node = self.stat(path, cwd)
-        self._update(path, cwd, uid=node.uid if uid is None else uid,
-                     gid=node.gid if gid is None else gid)  # fmt: skip
+        self._update(
+            path, cwd, uid=node.uid if uid is None else uid, gid=node.gid if gid is None else gid
+        )
 
     def touch(self, path: str, cwd: str = "/") -> None:
         if not self.exists(path, cwd):
@@ -361,4 +393,6 @@ class FsView:
         if node.gen is not None:
             data = self.generate(node.gen, self)
             node = node.with_(gen=None, content=data, size=len(data))
+        elif node.in_db:
+            node = node.with_(content=self.store.content(self.owner, real), in_db=False)
         self._put(real, node.with_(**changes))

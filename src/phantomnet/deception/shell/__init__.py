@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 
 
 async def run_command(
-    line: str, host: FakeHost, attacker_ip: str, *, user: str = "www-data", cwd: str | None = None,
+    line: str,
+    host: FakeHost,
+    attacker_ip: str,
+    *,
+    user: str = "www-data",
+    cwd: str | None = None,
     info: SessionInfo | None = None,
-) -> ShellResult:  # fmt: skip
+) -> ShellResult:
     """Run ``line`` non-interactively as ``user`` on ``host`` for ``attacker_ip``.
 
     Changes land in that attacker's persistent overlay, exactly as over SSH.

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from phantomnet.deception.fakefs import FsError, FsView, vnorm
+from phantomnet.deception.fakefs.access import AccessView
 from phantomnet.deception.host import FakeHost
 from phantomnet.deception.persona import UserEntry
 from phantomnet.deception.shell import parser as ast
@@ -51,30 +54,75 @@ class Shell:
     """A bash-like session for one attacker on the fake host."""
 
     def __init__(
-        self, host: FakeHost, attacker_ip: str, user: str = "root",
-        info: SessionInfo | None = None, interactive: bool = True,
-    ) -> None:  # fmt: skip
+        self,
+        host: FakeHost,
+        attacker_ip: str,
+        user: str = "root",
+        info: SessionInfo | None = None,
+        interactive: bool = True,
+    ) -> None:
         self.host = host
-        self.fs: FsView = host.fs(attacker_ip)
+        self._view: FsView = host.fs(attacker_ip)
+        self._access: dict[int, FsView] = {}
         self.attacker_ip = attacker_ip
         self.info = info or SessionInfo(client_ip=attacker_ip)
         if not self.info.pid:
             self.info.pid = 2000 + (hash(attacker_ip) % 30000)
-        self.user: UserEntry = host.persona.user(user) or UserEntry(
-            name=user, uid=1000 + len(host.persona.identity.users), gid=1000, gecos="",
+        self.user: UserEntry = self.lookup_user(user) or UserEntry(
+            name=user,
+            uid=1000 + len(host.persona.identity.users),
+            gid=1000,
+            gecos="",
             home=f"/home/{user}",
-        )  # fmt: skip
+        )
         self.interactive = interactive
-        self.cwd = self.user.home if self.fs.is_dir(self.user.home) else "/"
+        self.cwd = self.user.home if self._view.is_dir(self.user.home) else "/"
         self.env = self._initial_env()
         self.status = 0
         self.history: list[str] = []
         self.positional: list[str] = []
         self.slept = 0.0
+        #: seconds ``sleep``/``ping``/``wget`` may really wait per input line
+        self.sleep_budget = MAX_SLEEP_TOTAL
         self.steps = 0
         self.depth = 0
         self.result = ShellResult()
         self._term = bytearray()
+
+    @property
+    def fs(self) -> FsView:
+        """The attacker's view, with permission checks unless the current user is root."""
+        uid = self.user.uid
+        if uid == 0:
+            return self._view
+        if uid not in self._access:
+            gids = frozenset(self._groups_of(self.user.name))
+            view = AccessView(self._view, uid, self.user.gid, gids)
+            self._access[uid] = cast(FsView, view)
+        return self._access[uid]
+
+    def _groups_of(self, name: str) -> set[int]:
+        try:
+            rows = [r.split(":") for r in self._view.read_text("/etc/group").splitlines()]
+        except FsError:
+            return set()
+        return {
+            int(r[2]) for r in rows if len(r) >= 4 and r[2].isdigit() and name in r[3].split(",")
+        }
+
+    def lookup_user(self, name: str) -> UserEntry | None:
+        """The ``/etc/passwd`` entry of ``name`` in this attacker's view."""
+        try:
+            text = self._view.read_text("/etc/passwd")
+        except FsError:
+            return None
+        for row in text.splitlines():
+            f = row.split(":")
+            if len(f) >= 7 and f[0] == name and f[2].isdigit() and f[3].isdigit():
+                return UserEntry(
+                    name=f[0], uid=int(f[2]), gid=int(f[3]), gecos=f[4], home=f[5], shell=f[6]
+                )
+        return None
 
     def _initial_env(self) -> dict[str, str]:
         root = self.user.uid == 0
@@ -82,14 +130,22 @@ class Shell:
         if not root:
             path = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
         return {
-            "SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user.name,
-            "HOME": self.user.home, "LANG": "C.UTF-8", "USER": self.user.name,
-            "SHLVL": "1", "PATH": path, "TERM": "xterm-256color", "MAIL": f"/var/mail/{self.user.name}",
+            "SHELL": "/bin/bash",
+            "PWD": self.cwd,
+            "LOGNAME": self.user.name,
+            "HOME": self.user.home,
+            "LANG": "C.UTF-8",
+            "USER": self.user.name,
+            "SHLVL": "1",
+            "PATH": path,
+            "TERM": "xterm-256color",
+            "MAIL": f"/var/mail/{self.user.name}",
             "SSH_CLIENT": f"{self.info.client_ip} {self.info.client_port} {self.info.server_port}",
             "SSH_CONNECTION": f"{self.info.client_ip} {self.info.client_port} "
             f"{self.info.server_ip} {self.info.server_port}",
-            "SSH_TTY": f"/dev/{self.info.tty}", "_": "/usr/bin/bash",
-        }  # fmt: skip
+            "SSH_TTY": f"/dev/{self.info.tty}",
+            "_": "/usr/bin/bash",
+        }
 
     # -- prompt and variables -------------------------------------------------------------
     def prompt(self) -> str:
@@ -103,16 +159,22 @@ class Shell:
         return f"{self.user.name}@{self.host.persona.hostname}:{cwd}{mark} "
 
     def get_var(self, name: str) -> str | None:
-        special = {
-            "?": lambda: str(self.status), "$": lambda: str(self.info.pid),
-            "#": lambda: str(len(self.positional)), "@": lambda: " ".join(self.positional),
-            "*": lambda: " ".join(self.positional), "0": lambda: "-bash",
+        special: dict[str, Callable[[], str]] = {
+            "?": lambda: str(self.status),
+            "$": lambda: str(self.info.pid),
+            "#": lambda: str(len(self.positional)),
+            "@": lambda: " ".join(self.positional),
+            "*": lambda: " ".join(self.positional),
+            "0": lambda: "-bash",
             "RANDOM": lambda: str(self.host.live.rng.randrange(32768)),
-            "UID": lambda: str(self.user.uid), "EUID": lambda: str(self.user.uid),
-            "HOSTNAME": lambda: self.host.persona.hostname, "PPID": lambda: str(self.info.pid - 1),
-            "BASH_VERSION": lambda: self.host.persona.software("bash"), "PWD": lambda: self.cwd,
+            "UID": lambda: str(self.user.uid),
+            "EUID": lambda: str(self.user.uid),
+            "HOSTNAME": lambda: self.host.persona.hostname,
+            "PPID": lambda: str(self.info.pid - 1),
+            "BASH_VERSION": lambda: self.host.persona.software("bash"),
+            "PWD": lambda: self.cwd,
             "SECONDS": lambda: str(int(time.time() - self.info.login_time)),
-        }  # fmt: skip
+        }
         if name in special:
             return special[name]()
         if name.isdigit():
@@ -212,9 +274,11 @@ class Shell:
             cmd.stderr_to += data
         else:
             self.emit(data)
+            if len(self.result.stderr) < MAX_OUTPUT:
+                self.result.stderr += data
 
     async def sleep(self, seconds: float) -> None:
-        seconds = max(0.0, min(seconds, MAX_SLEEP_TOTAL - self.slept))
+        seconds = max(0.0, min(seconds, self.sleep_budget - self.slept))
         self.slept += seconds
         if seconds:
             await asyncio.sleep(seconds)

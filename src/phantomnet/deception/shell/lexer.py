@@ -12,8 +12,25 @@ from typing import Literal
 
 from phantomnet.errors import PhantomNetError
 
-OPERATORS = ("&&", "||", ";;", ">>", "<<<", "<<", "&>", ">&", "<&", "|", ";", "&", "(", ")", ">",
-             "<", "\n")  # fmt: skip
+OPERATORS = (
+    "&&",
+    "||",
+    ";;",
+    ">>",
+    "<<<",
+    "<<",
+    "&>",
+    ">&",
+    "<&",
+    "|",
+    ";",
+    "&",
+    "(",
+    ")",
+    ">",
+    "<",
+    "\n",
+)
 _META = set(" \t\n;&|()<>")
 
 

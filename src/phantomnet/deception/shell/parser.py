@@ -12,8 +12,25 @@ from dataclasses import dataclass, field
 
 from phantomnet.deception.shell.lexer import ShellSyntaxError, Token, tokenize
 
-RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until",
-            "case", "esac", "{", "}", "!", "function"}  # fmt: skip
+RESERVED = {
+    "if",
+    "then",
+    "elif",
+    "else",
+    "fi",
+    "for",
+    "in",
+    "do",
+    "done",
+    "while",
+    "until",
+    "case",
+    "esac",
+    "{",
+    "}",
+    "!",
+    "function",
+}
 REDIR_OPS = (">", ">>", "<", "&>", ">&", "<&", "<<<", "<<")
 
 
@@ -136,9 +153,9 @@ class Parser:
                 return out
             out.items.append(self.parse_and_or())
             tok = self.peek()
-            if tok is not None and not tok.is_op("\n", ";", "&", ")", ";;"):
-                if not (tok.kind == "word" and tok.text in stop):
-                    raise ShellSyntaxError(tok.text)
+            ends = tok is None or tok.is_op("\n", ";", "&", ")", ";;")
+            if not ends and tok is not None and not (tok.kind == "word" and tok.text in stop):
+                raise ShellSyntaxError(tok.text)
 
     def parse_and_or(self) -> AndOr:
         node = AndOr(self.parse_pipeline())

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def error_prefix(shell: Shell) -> str:
-    """How bash names itself in errors: ``-bash`` (login), ``bash: line 1`` (``-c``)."""
-    return "-bash" if shell.interactive else "bash: line 1"
+    """How bash names itself in errors: ``-bash`` (login shell), ``bash`` (``bash -c``)."""
+    return "-bash" if shell.interactive else "bash"
 
 
 async def apply_redirects(
@@ -83,8 +83,9 @@ def _touch_target(shell: Shell, io: Cmd, dest: tuple[str, bool]) -> bool:
         return True
     try:
         if not shell.fs.exists(path, shell.cwd) or not append:
-            shell.fs.write(path, b"", shell.cwd, append=append, uid=shell.user.uid,
-                           gid=shell.user.gid)  # fmt: skip
+            shell.fs.write(
+                path, b"", shell.cwd, append=append, uid=shell.user.uid, gid=shell.user.gid
+            )
     except FsError as exc:
         shell.write_stderr(io, f"{error_prefix(shell)}: {path}: {exc.strerror}\n".encode())
         shell.status = 1
@@ -164,7 +165,17 @@ def find_in_path(shell: Shell, name: str) -> str | None:
 
 
 async def dispatch(shell: Shell, cmd: Cmd) -> int:
-    """Run ``cmd.args`` as bash would; returns the exit status."""
+    """Run ``cmd.args`` as bash would; returns the exit status.
+
+    A filesystem error a command did not handle itself is printed the generic coreutils way
+    (``tool: path: strerror``), never raised into the session."""
+    try:
+        return await _dispatch(shell, cmd)
+    except FsError as exc:
+        return cmd.fs_fail(exc)
+
+
+async def _dispatch(shell: Shell, cmd: Cmd) -> int:
     from phantomnet.deception.shell.commands import BUILTINS, COMMANDS
 
     name = cmd.args[0]

@@ -8,16 +8,34 @@ from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import dispatch
 
-APT_HEAD = "Reading package lists... Done\nBuilding dependency tree... Done\nReading state information... Done\n"
-INSTALLED = {"wget", "curl", "openssh-server", "apache2", "bash", "coreutils", "python3", "perl",
-             "mariadb-server", "cron", "sudo", "tar", "gzip", "busybox"}  # fmt: skip
+APT_HEAD = (
+    "Reading package lists... Done\nBuilding dependency tree... Done\n"
+    "Reading state information... Done\n"
+)
+INSTALLED = {
+    "wget",
+    "curl",
+    "openssh-server",
+    "apache2",
+    "bash",
+    "coreutils",
+    "python3",
+    "perl",
+    "mariadb-server",
+    "cron",
+    "sudo",
+    "tar",
+    "gzip",
+    "busybox",
+}
 
 
 async def sudo(cmd: Cmd) -> int:
     _flags, rest = split_opts(cmd.argv, takes_value="ugp")
     if not rest:
         cmd.err(
-            "usage: sudo -h | -K | -k | -V\nusage: sudo -v [-AknS] [-g group] [-h host] [-p prompt] [-u user]\n"
+            "usage: sudo -h | -K | -k | -V\nusage: sudo -v [-AknS] [-g group] [-h host] "
+            "[-p prompt] [-u user]\n"
         )
         return 1
     sh = cmd.shell
@@ -39,7 +57,8 @@ async def su(cmd: Cmd) -> int:
     entry = cmd.host.persona.user(name)
     if entry is None:
         cmd.err(
-            f"su: user {name} does not exist or the user entry does not contain all the required fields\n"
+            f"su: user {name} does not exist or the user entry does not contain all the "
+            "required fields\n"
         )
         return 1
     if cmd.shell.user.uid != 0:
@@ -110,7 +129,8 @@ async def crontab(cmd: Cmd) -> int:
         return 0
     if "e" in flags:
         cmd.err(
-            f"no crontab for {cmd.shell.user.name} - using an empty one\ncrontab: installing new crontab\n"
+            f"no crontab for {cmd.shell.user.name} - using an empty one\ncrontab: "
+            "installing new crontab\n"
         )
         return 0
     source = rest[0] if rest else "-"
@@ -126,16 +146,21 @@ async def apt(cmd: Cmd) -> int:
     pkgs = [a for a in cmd.argv[1:] if not a.startswith("-")]
     if sub in ("install", "update", "upgrade", "remove", "purge") and cmd.shell.user.uid != 0:
         cmd.err(
-            "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\n"
-            "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?\n"
+            "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: "
+            "Permission denied)\n"
+            "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), "
+            "are you root?\n"
         )
         return 100
     if sub == "update":
         await cmd.sleep(1.5)
-        cmd.out("Hit:1 http://deb.debian.org/debian bookworm InRelease\n"
-                "Hit:2 http://deb.debian.org/debian-security bookworm-security InRelease\n"
-                "Hit:3 http://deb.debian.org/debian bookworm-updates InRelease\n" + APT_HEAD +
-                "All packages are up to date.\n")  # fmt: skip
+        cmd.out(
+            "Hit:1 http://deb.debian.org/debian bookworm InRelease\n"
+            "Hit:2 http://deb.debian.org/debian-security bookworm-security InRelease\n"
+            "Hit:3 http://deb.debian.org/debian bookworm-updates InRelease\n"
+            + APT_HEAD
+            + "All packages are up to date.\n"
+        )
         return 0
     if sub == "install":
         cmd.out(APT_HEAD)
@@ -148,8 +173,10 @@ async def apt(cmd: Cmd) -> int:
         cmd.out("0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n")
         return 0
     if sub in ("upgrade", "remove", "purge"):
-        cmd.out(APT_HEAD + "Calculating upgrade... Done\n0 upgraded, 0 newly installed, 0 to remove"
-                " and 0 not upgraded.\n")  # fmt: skip
+        cmd.out(
+            APT_HEAD + "Calculating upgrade... Done\n0 upgraded, 0 newly installed, 0 to remove"
+            " and 0 not upgraded.\n"
+        )
         return 0
     cmd.out("apt 2.6.1 (amd64)\nUsage: apt [options] command\n")
     return 0 if not sub else 1
@@ -157,13 +184,17 @@ async def apt(cmd: Cmd) -> int:
 
 async def dpkg(cmd: Cmd) -> int:
     if cmd.argv[:1] == ["-l"]:
-        cmd.out("Desired=Unknown/Install/Remove/Purge/Hold\n||/ Name   Version   Architecture Description\n"
-                "+++-======-=========-============-============\n")  # fmt: skip
+        cmd.out(
+            "Desired=Unknown/Install/Remove/Purge/Hold\n||/ Name   Version   "
+            "Architecture Description\n"
+            "+++-======-=========-============-============\n"
+        )
         for p in sorted(INSTALLED):
             cmd.out(f"ii  {p:<20} {'1.0':<12} amd64        {p}\n")
         return 0
     return cmd.fail(
-        "need an action option\n\nType dpkg --help for help about installing and deinstalling packages [*];",
+        "need an action option\n\nType dpkg --help for help about installing and "
+        "deinstalling packages [*];",
         2,
     )
 
@@ -177,8 +208,10 @@ async def systemctl(cmd: Cmd) -> int:
         if name not in known:
             cmd.err(f"Unit {name}.service could not be found.\n")
             return 4
-        cmd.out(f"● {name}.service\n     Loaded: loaded (/lib/systemd/system/{name}.service; enabled;"
-                " preset: enabled)\n     Active: active (running)\n")  # fmt: skip
+        cmd.out(
+            f"● {name}.service\n     Loaded: loaded (/lib/systemd/system/{name}.service; enabled;"
+            " preset: enabled)\n     Active: active (running)\n"
+        )
         return 0
     if sub in ("start", "stop", "restart", "enable", "disable", "reload", "daemon-reload"):
         if cmd.shell.user.uid != 0:
@@ -207,7 +240,8 @@ async def root_only(cmd: Cmd) -> int:
     if cmd.name.startswith("iptables") and ("-L" in cmd.argv or "-S" in cmd.argv):
         cmd.out(
             "Chain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\n\n"
-            "Chain FORWARD (policy ACCEPT)\ntarget     prot opt source               destination\n\n"
+            "Chain FORWARD (policy ACCEPT)\ntarget     prot opt source               "
+            "destination\n\n"
             "Chain OUTPUT (policy ACCEPT)\ntarget     prot opt source               destination\n"
         )
     return 0
@@ -226,8 +260,11 @@ async def interpreter(cmd: Cmd) -> int:
             try:
                 text = cmd.fs.read_text(args[0], cmd.cwd)
             except FsError as exc:
-                cmd.err(f"{cmd.name}: {args[0]}: {exc.strerror}\n" if cmd.name != "dash" else
-                        f"{cmd.name}: 0: cannot open {args[0]}: No such file\n")  # fmt: skip
+                cmd.err(
+                    f"{cmd.name}: {args[0]}: {exc.strerror}\n"
+                    if cmd.name != "dash"
+                    else f"{cmd.name}: 0: cannot open {args[0]}: No such file\n"
+                )
                 return 127
             return await run_script(cmd.shell, cmd, text, args)
         if not args and cmd.stdin:
@@ -264,10 +301,28 @@ async def busybox(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "sudo": sudo, "su": su, "passwd": passwd, "chpasswd": chpasswd, "useradd": useradd,
-    "adduser": useradd, "crontab": crontab, "apt": apt, "apt-get": apt, "yum": apt, "dpkg": dpkg,
-    "systemctl": systemctl, "service": service, "iptables": root_only, "ip6tables": root_only,
-    "chattr": root_only, "ufw": root_only, "python3": interpreter, "python": interpreter,
-    "perl": interpreter, "sh": interpreter, "bash": interpreter, "dash": interpreter,
+    "sudo": sudo,
+    "su": su,
+    "passwd": passwd,
+    "chpasswd": chpasswd,
+    "useradd": useradd,
+    "adduser": useradd,
+    "crontab": crontab,
+    "apt": apt,
+    "apt-get": apt,
+    "yum": apt,
+    "dpkg": dpkg,
+    "systemctl": systemctl,
+    "service": service,
+    "iptables": root_only,
+    "ip6tables": root_only,
+    "chattr": root_only,
+    "ufw": root_only,
+    "python3": interpreter,
+    "python": interpreter,
+    "perl": interpreter,
+    "sh": interpreter,
+    "bash": interpreter,
+    "dash": interpreter,
     "busybox": busybox,
-}  # fmt: skip
+}

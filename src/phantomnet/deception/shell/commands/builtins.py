@@ -71,6 +71,8 @@ async def cd(cmd: Cmd) -> int:
         return _bash_err(cmd, f"{target}: {exc.strerror}")
     if not node.is_dir:
         return _bash_err(cmd, f"{target}: Not a directory")
+    if not sh.fs.access(path, 1):
+        return _bash_err(cmd, f"{target}: Permission denied")
     sh.env["OLDPWD"] = sh.cwd
     sh.cwd = path
     sh.env["PWD"] = path
@@ -82,13 +84,23 @@ async def pwd(cmd: Cmd) -> int:
     return 0
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
-            "\\": "\\", "e": "\x1b", "0": "\0"}  # fmt: skip
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "e": "\x1b",
+    "0": "\0",
+}
 
 
 def unescape(text: str) -> tuple[str, bool]:
     """``echo -e`` escapes; returns (text, stop) where ``\\c`` stops output."""
-    out = []
+    out: list[str] = []
     i = 0
     while i < len(text):
         c = text[i]
@@ -328,10 +340,37 @@ async def noop(cmd: Cmd) -> int:
 
 
 BUILTINS: dict[str, CommandFn] = {
-    "cd": cd, "pwd": pwd, "echo": echo, "printf": printf, "export": export, "unset": unset,
-    "exit": exit_, "logout": exit_, "source": source, ".": source, "eval": eval_, "exec": exec_,
-    "read": read, "true": true, "false": false, "history": history, "type": type_,
-    "command": command, "ulimit": ulimit, "umask": umask, "shift": shift, "let": let,
-    ":": noop, "set": noop, "alias": noop, "unalias": noop, "wait": noop, "jobs": noop,
-    "hash": noop, "local": export, "declare": export, "typeset": export, "return": noop,
-}  # fmt: skip
+    "cd": cd,
+    "pwd": pwd,
+    "echo": echo,
+    "printf": printf,
+    "export": export,
+    "unset": unset,
+    "exit": exit_,
+    "logout": exit_,
+    "source": source,
+    ".": source,
+    "eval": eval_,
+    "exec": exec_,
+    "read": read,
+    "true": true,
+    "false": false,
+    "history": history,
+    "type": type_,
+    "command": command,
+    "ulimit": ulimit,
+    "umask": umask,
+    "shift": shift,
+    "let": let,
+    ":": noop,
+    "set": noop,
+    "alias": noop,
+    "unalias": noop,
+    "wait": noop,
+    "jobs": noop,
+    "hash": noop,
+    "local": export,
+    "declare": export,
+    "typeset": export,
+    "return": noop,
+}

@@ -1,11 +1,12 @@
 """coreutils file commands over the fake FS: ls, cat, mkdir, rm, cp, mv, touch, chmod...
 
 Error wording is coreutils 9.1's (quoting differs per tool: ``ls``/``rm``/``touch`` always
-quote with ``'``, ``mkdir`` uses locale quotes ``‘’``, ``cat`` does not quote).
+quote with ``'``, ``mkdir`` uses locale quotes ``\u2018\u2019``, ``cat`` does not quote).
 """
 
 from __future__ import annotations
 
+import errno
 import posixpath
 import time
 
@@ -32,7 +33,7 @@ def _passwd(cmd: Cmd) -> list[list[str]]:
 
 
 def _group(cmd: Cmd, gid: int) -> str:
-    return {0: "root", 33: "www-data", 4: "adm"}.get(gid) or _owner(cmd, gid)
+    return {0: "root", 33: "www-data", 4: "adm", 42: "shadow"}.get(gid) or _owner(cmd, gid)
 
 
 def _when(mtime: float) -> str:
@@ -53,16 +54,29 @@ def _human(size: int) -> str:
     return str(size)
 
 
-def _long_line(cmd: Cmd, name: str, node: Node, human: bool) -> str:
+def _long_fields(cmd: Cmd, name: str, node: Node, human: bool) -> list[str]:
     size = 4096 if node.is_dir else node.size
-    links = 2 if node.is_dir else 1
     shown = _human(size) if human else str(size)
     if node.kind == "link":
         name = f"{name} -> {node.target}"
     if node.kind == "chr":
         shown = "1, 3"
+    links = "2" if node.is_dir else "1"
     user, group = _owner(cmd, node.uid), _group(cmd, node.gid)
-    return f"{mode_string(node)} {links:>2} {user} {group} {shown:>5} {_when(node.mtime)} {name}"
+    return [mode_string(node), links, user, group, shown, _when(node.mtime), name]
+
+
+def _long_lines(cmd: Cmd, entries: list[tuple[str, Node]], human: bool) -> str:
+    """``ls -l`` rows with coreutils' per-column widths (numbers right, names left)."""
+    rows = [_long_fields(cmd, n, node, human) for n, node in entries]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    out = []
+    for r in rows:
+        out.append(
+            f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
+            f"{r[4]:>{widths[4]}} {r[5]} {r[6]}\n"
+        )
+    return "".join(out)
 
 
 def _columns(names: list[str], width: int = 80) -> str:
@@ -99,13 +113,21 @@ async def ls(cmd: Cmd) -> int:
             cmd.err(f"ls: cannot access '{path}': {exc.strerror}\n")
             status = 2
             continue
-        (dirs.append((path, vnorm(path, cmd.cwd))) if node.is_dir and not dir_only
-         else files.append((path, node)))  # fmt: skip
+        (
+            dirs.append((path, vnorm(path, cmd.cwd)))
+            if node.is_dir and not dir_only
+            else files.append((path, node))
+        )
     _ls_block(cmd, files, long_, human, one)
     for i, (shown, real) in enumerate(dirs):
         if len(paths) > 1:
             cmd.out(("\n" if files or i else "") + f"{shown}:\n")
-        names = cmd.fs.listdir(real)
+        try:
+            names = cmd.fs.listdir(real)
+        except FsError as exc:
+            cmd.err(f"ls: cannot open directory '{shown}': {exc.strerror}\n")
+            status = 2
+            continue
         if not show_all:
             names = [n for n in names if not n.startswith(".")]
         elif "a" in opts:
@@ -129,7 +151,7 @@ def _ls_block(
     if not entries:
         return
     if long_:
-        cmd.out("".join(_long_line(cmd, n, node, human) + "\n" for n, node in entries))
+        cmd.out(_long_lines(cmd, entries, human))
     elif one:
         cmd.out("".join(n + "\n" for n, _ in entries))
     else:
@@ -158,8 +180,9 @@ async def mkdir(cmd: Cmd) -> int:
     status = 0
     for path in paths:
         try:
-            cmd.fs.mkdir(path, cmd.cwd, parents="p" in opts, uid=cmd.shell.user.uid,
-                         gid=cmd.shell.user.gid)  # fmt: skip
+            cmd.fs.mkdir(
+                path, cmd.cwd, parents="p" in opts, uid=cmd.shell.user.uid, gid=cmd.shell.user.gid
+            )
         except FsError as exc:
             cmd.err(f"mkdir: cannot create directory \u2018{path}\u2019: {exc.strerror}\n")
             status = 1
@@ -174,8 +197,10 @@ async def rm(cmd: Cmd) -> int:
     status = 0
     for path in paths:
         if vnorm(path, cmd.cwd) == "/" and recursive:
-            cmd.err("rm: it is dangerous to operate recursively on '/'\n"
-                    "rm: use --no-preserve-root to override this failsafe\n")  # fmt: skip
+            cmd.err(
+                "rm: it is dangerous to operate recursively on '/'\n"
+                "rm: use --no-preserve-root to override this failsafe\n"
+            )
             status = 1
             continue
         try:
@@ -312,7 +337,8 @@ async def chmod(cmd: Cmd) -> int:
                 return cmd.fail(f"invalid mode: '{args[0]}'")
             cmd.fs.chmod(path, mode, cmd.cwd)
         except FsError as exc:
-            cmd.err(f"chmod: cannot access '{path}': {exc.strerror}\n")
+            verb = "changing permissions of" if exc.code == errno.EPERM else "cannot access"
+            cmd.err(f"chmod: {verb} '{path}': {exc.strerror}\n")
             status = 1
     return status
 
@@ -349,8 +375,12 @@ async def stat(cmd: Cmd) -> int:
             cmd.err(f"stat: cannot statx '{path}': {exc.strerror}\n")
             status = 1
             continue
-        kind = {"dir": "directory", "file": "regular file", "link": "symbolic link",
-                "chr": "character special file"}[node.kind]  # fmt: skip
+        kind = {
+            "dir": "directory",
+            "file": "regular file",
+            "link": "symbolic link",
+            "chr": "character special file",
+        }[node.kind]
         if node.kind == "file" and node.size == 0:
             kind = "regular empty file"
         when = time.strftime("%Y-%m-%d %H:%M:%S.000000000 +0000", time.gmtime(node.mtime))
@@ -358,7 +388,8 @@ async def stat(cmd: Cmd) -> int:
         cmd.out(
             f"  File: {path}\n  Size: {size:<15} Blocks: {-(-size // 512) * 1:<10} IO Block: 4096"
             f"   {kind}\nDevice: 801h/2049d\tInode: {abs(hash(path)) % 900000 + 1000:<11} "
-            f"Links: 1\nAccess: ({node.mode & 0o7777:04o}/{mode_string(node)})  Uid: ({node.uid:>5}/"
+            f"Links: 1\nAccess: ({node.mode & 0o7777:04o}/{mode_string(node)})  Uid: "
+            f"({node.uid:>5}/"
             f"{_owner(cmd, node.uid):>8})   Gid: ({node.gid:>5}/{_group(cmd, node.gid):>8})\n"
             f"Access: {when}\nModify: {when}\nChange: {when}\n Birth: {when}\n"
         )
@@ -384,7 +415,19 @@ async def readlink(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "ls": ls, "dir": ls, "cat": cat, "mkdir": mkdir, "rm": rm, "rmdir": rmdir, "touch": touch,
-    "cp": cp, "mv": mv, "ln": ln, "chmod": chmod, "chown": chown, "chgrp": chown, "stat": stat,
+    "ls": ls,
+    "dir": ls,
+    "cat": cat,
+    "mkdir": mkdir,
+    "rm": rm,
+    "rmdir": rmdir,
+    "touch": touch,
+    "cp": cp,
+    "mv": mv,
+    "ln": ln,
+    "chmod": chmod,
+    "chown": chown,
+    "chgrp": chown,
+    "stat": stat,
     "readlink": readlink,
-}  # fmt: skip
+}

@@ -65,8 +65,10 @@ def _normalise_url(raw: str) -> str:
 async def wget(cmd: Cmd) -> int:
     flags, urls = split_opts(cmd.argv, takes_value="OoPUTt", long_values=("output-document",))
     if not urls:
-        cmd.err("wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\n"
-                "Try `wget --help' for more options.\n")  # fmt: skip
+        cmd.err(
+            "wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\n"
+            "Try `wget --help' for more options.\n"
+        )
         return 1
     quiet = "q" in flags
     status = 0
@@ -80,7 +82,7 @@ async def wget(cmd: Cmd) -> int:
             cmd.err(
                 f"{raw}: Unsupported scheme.\n"
                 if host
-                else f"wget: unable to resolve host address ‘{raw}’\n"
+                else f"wget: unable to resolve host address \u2018{raw}\u2019\n"
             )
             status = 1
             continue
@@ -90,20 +92,25 @@ async def wget(cmd: Cmd) -> int:
         now = time.strftime("%Y-%m-%d %H:%M:%S")
         await cmd.sleep(0.3 + (hash_name(url) % 900) / 1000)
         if not quiet:
-            cmd.err(f"--{now}--  {url}\nResolving {host} ({host})... {ip}\n"
-                    f"Connecting to {host} ({host})|{ip}|:{port}... connected.\n"
-                    "HTTP request sent, awaiting response... 200 OK\n"
-                    f"Length: {_length(data)}\n"
-                    f"Saving to: ‘{target}’\n\n")  # fmt: skip
+            cmd.err(
+                f"--{now}--  {url}\nResolving {host} ({host})... {ip}\n"
+                f"Connecting to {host} ({host})|{ip}|:{port}... connected.\n"
+                "HTTP request sent, awaiting response... 200 OK\n"
+                f"Length: {_length(data)}\n"
+                f"Saving to: \u2018{target}\u2019\n\n"
+            )
         if target == "-":
             cmd.out(data)
         elif not _save(cmd, target, data, "wget"):
             status = 1
             continue
         if not quiet:
-            cmd.err(f"{target[:18]:<18}100%[===================>]  {len(data) / 1024:6.2f}K  "
-                    f"--.-KB/s    in 0.01s   \n\n{now} ({len(data) / 10 / 1024:.0f} KB/s) - ‘{target}’ "
-                    f"saved [{len(data)}/{len(data)}]\n\n")  # fmt: skip
+            cmd.err(
+                f"{target[:18]:<18}100%[===================>]  {len(data) / 1024:6.2f}K  "
+                f"--.-KB/s    in 0.01s   \n\n{now} ({len(data) / 10 / 1024:.0f} KB/s) - "
+                f"\u2018{target}\u2019 "
+                f"saved [{len(data)}/{len(data)}]\n\n"
+            )
     return status
 
 
@@ -127,15 +134,19 @@ async def curl(cmd: Cmd) -> int:
         await cmd.sleep(0.2 + (hash_name(url) % 700) / 1000)
         data = _body(url)
         if "I" in flags or "--head" in flags:
-            cmd.out(f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n"
-                    "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+            cmd.out(
+                f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n"
+            )
         elif out:
             if not _save(cmd, out, data, "curl"):
                 status = 23
         elif data.startswith(b"\x7fELF") and cmd.tty:
-            cmd.err("Warning: Binary output can mess up your terminal. Use \"--output -\" to tell \n"
-                    "Warning: curl to output it to your terminal anyway, or consider \"--output \n"
-                    "Warning: <FILE>\" to save to a file.\n")  # fmt: skip
+            cmd.err(
+                'Warning: Binary output can mess up your terminal. Use "--output -" to tell \n'
+                'Warning: curl to output it to your terminal anyway, or consider "--output \n'
+                'Warning: <FILE>" to save to a file.\n'
+            )
             status = 23
         else:
             cmd.out(data)
@@ -167,26 +178,37 @@ async def ip(cmd: Cmd) -> int:
     ident = cmd.host.persona.identity
     addr = _address(cmd)
     if sub.startswith("a"):
-        cmd.out("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n"
-                "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-                "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n"
-                "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000\n"
-                f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n    altname enp0s3\n"
-                f"    inet {addr}/24 brd {addr.rsplit('.', 1)[0]}.255 scope global ens3\n"
-                "       valid_lft forever preferred_lft forever\n")  # fmt: skip
+        cmd.out(
+            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group "
+            "default qlen 1000\n"
+            "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+            "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n"
+            "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP "
+            "group default qlen 1000\n"
+            f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n    altname enp0s3\n"
+            f"    inet {addr}/24 brd {addr.rsplit('.', 1)[0]}.255 scope global ens3\n"
+            "       valid_lft forever preferred_lft forever\n"
+        )
         return 0
     if sub.startswith("r"):
-        cmd.out(f"default via {addr.rsplit('.', 1)[0]}.1 dev ens3 onlink \n"
-                f"{addr.rsplit('.', 1)[0]}.0/24 dev ens3 proto kernel scope link src {addr} \n")  # fmt: skip
+        cmd.out(
+            f"default via {addr.rsplit('.', 1)[0]}.1 dev ens3 onlink \n"
+            f"{addr.rsplit('.', 1)[0]}.0/24 dev ens3 proto kernel scope link src {addr} \n"
+        )
         return 0
     if sub.startswith("l"):
-        cmd.out("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT\n"
-                "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-                "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT\n"
-                f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n")  # fmt: skip
+        cmd.out(
+            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT\n"
+            "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
+            "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP "
+            "mode DEFAULT\n"
+            f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n"
+        )
         return 0
-    cmd.err("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
-            "where  OBJECT := { address | link | route | rule | neigh | ... }\n")  # fmt: skip
+    cmd.err(
+        "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
+        "where  OBJECT := { address | link | route | rule | neigh | ... }\n"
+    )
     return 255
 
 
@@ -194,28 +216,36 @@ async def ifconfig(cmd: Cmd) -> int:
     ident = cmd.host.persona.identity
     addr = _address(cmd)
     rx = 100_000_000 + int(cmd.host.persona.uptime_s()) * 911
-    cmd.out(f"ens3: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
-            f"        inet {addr}  netmask 255.255.255.0  broadcast {addr.rsplit('.', 1)[0]}.255\n"
-            f"        ether {ident.mac}  txqueuelen 1000  (Ethernet)\n"
-            f"        RX packets {rx // 900}  bytes {rx} ({rx / 1e6:.1f} MB)\n"
-            f"        TX packets {rx // 1400}  bytes {rx // 3} ({rx / 3e6:.1f} MB)\n\n"
-            "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n"
-            "        inet 127.0.0.1  netmask 255.0.0.0\n"
-            "        loop  txqueuelen 1000  (Local Loopback)\n\n")  # fmt: skip
+    cmd.out(
+        f"ens3: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
+        f"        inet {addr}  netmask 255.255.255.0  broadcast {addr.rsplit('.', 1)[0]}.255\n"
+        f"        ether {ident.mac}  txqueuelen 1000  (Ethernet)\n"
+        f"        RX packets {rx // 900}  bytes {rx} ({rx / 1e6:.1f} MB)\n"
+        f"        TX packets {rx // 1400}  bytes {rx // 3} ({rx / 3e6:.1f} MB)\n\n"
+        "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n"
+        "        inet 127.0.0.1  netmask 255.0.0.0\n"
+        "        loop  txqueuelen 1000  (Local Loopback)\n\n"
+    )
     return 0
 
 
 def _sockets(cmd: Cmd) -> list[tuple[str, str, str, str]]:
     info = cmd.shell.info
     addr = _address(cmd)
-    return [("tcp", "0.0.0.0:22", "0.0.0.0:*", "LISTEN"), ("tcp", "127.0.0.1:3306", "0.0.0.0:*", "LISTEN"),
-            ("tcp", f"{addr}:22", f"{info.client_ip}:{info.client_port}", "ESTABLISHED"),
-            ("tcp6", ":::80", ":::*", "LISTEN"), ("tcp6", ":::22", ":::*", "LISTEN")]  # fmt: skip
+    return [
+        ("tcp", "0.0.0.0:22", "0.0.0.0:*", "LISTEN"),
+        ("tcp", "127.0.0.1:3306", "0.0.0.0:*", "LISTEN"),
+        ("tcp", f"{addr}:22", f"{info.client_ip}:{info.client_port}", "ESTABLISHED"),
+        ("tcp6", ":::80", ":::*", "LISTEN"),
+        ("tcp6", ":::22", ":::*", "LISTEN"),
+    ]
 
 
 async def netstat(cmd: Cmd) -> int:
-    cmd.out("Active Internet connections (servers and established)\n"
-            "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n")  # fmt: skip
+    cmd.out(
+        "Active Internet connections (servers and established)\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n"
+    )
     for proto, local, remote, state in _sockets(cmd):
         cmd.out(f"{proto:<5}      0      0 {local:<23} {remote:<23} {state:<11}\n")
     return 0
@@ -223,10 +253,12 @@ async def netstat(cmd: Cmd) -> int:
 
 async def ss(cmd: Cmd) -> int:
     cmd.out("Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n")
-    for proto, local, remote, state in _sockets(cmd):
+    for _proto, local, remote, state in _sockets(cmd):
         st = "LISTEN" if state == "LISTEN" else "ESTAB"
-        cmd.out(f"tcp   {st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
-                f"{remote.replace(':::*', '[::]:*'):<17}\n")  # fmt: skip
+        cmd.out(
+            f"tcp   {st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
+            f"{remote.replace(':::*', '[::]:*'):<17}\n"
+        )
     return 0
 
 
@@ -252,9 +284,11 @@ async def ping(cmd: Cmd) -> int:
         if seq < count:
             await cmd.sleep(1.0)
     avg = sum(times) / len(times)
-    cmd.out(f"\n--- {host} ping statistics ---\n{count} packets transmitted, {count} received, "
-            f"0% packet loss, time {(count - 1) * 1001}ms\nrtt min/avg/max/mdev = {min(times):.3f}/"
-            f"{avg:.3f}/{max(times):.3f}/{(max(times) - min(times)) / 2:.3f} ms\n")  # fmt: skip
+    cmd.out(
+        f"\n--- {host} ping statistics ---\n{count} packets transmitted, {count} received, "
+        f"0% packet loss, time {(count - 1) * 1001}ms\nrtt min/avg/max/mdev = {min(times):.3f}/"
+        f"{avg:.3f}/{max(times):.3f}/{(max(times) - min(times)) / 2:.3f} ms\n"
+    )
     return 0
 
 
@@ -274,8 +308,10 @@ async def ssh(cmd: Cmd) -> int:
         return 0
     _flags, rest = split_opts(cmd.argv, takes_value="pilLoFE")
     if not rest:
-        cmd.err("usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]\n"
-                "           [-b bind_address] [-c cipher_spec] [-D [bind_address:]port]\n")  # fmt: skip
+        cmd.err(
+            "usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]\n"
+            "           [-b bind_address] [-c cipher_spec] [-D [bind_address:]port]\n"
+        )
         return 255
     host = rest[0].rsplit("@", 1)[-1]
     await cmd.sleep(2)
@@ -284,6 +320,16 @@ async def ssh(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "wget": wget, "curl": curl, "tftp": tftp, "ip": ip, "ifconfig": ifconfig,
-    "netstat": netstat, "ss": ss, "ping": ping, "nc": nc, "ncat": nc, "ssh": ssh, "scp": ssh,
-}  # fmt: skip
+    "wget": wget,
+    "curl": curl,
+    "tftp": tftp,
+    "ip": ip,
+    "ifconfig": ifconfig,
+    "netstat": netstat,
+    "ss": ss,
+    "ping": ping,
+    "nc": nc,
+    "ncat": nc,
+    "ssh": ssh,
+    "scp": ssh,
+}

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import time
 
+from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import find_in_path
 
-UNAME_LONG = {"--all": "a", "--kernel-name": "s", "--nodename": "n", "--kernel-release": "r",
-              "--kernel-version": "v", "--machine": "m", "--operating-system": "o"}  # fmt: skip
+UNAME_LONG = {
+    "--all": "a",
+    "--kernel-name": "s",
+    "--nodename": "n",
+    "--kernel-release": "r",
+    "--kernel-version": "v",
+    "--machine": "m",
+    "--operating-system": "o",
+}
 
 
 async def uname(cmd: Cmd) -> int:
@@ -21,19 +29,32 @@ async def uname(cmd: Cmd) -> int:
         elif arg.startswith("-") and all(c in "asnrvmpio" for c in arg[1:]):
             flags += arg[1:]
         else:
-            return cmd.fail(f"invalid option -- '{arg.lstrip('-')[:1]}'\n"
-                            "Try 'uname --help' for more information.")  # fmt: skip
+            return cmd.fail(
+                f"invalid option -- '{arg.lstrip('-')[:1]}'\n"
+                "Try 'uname --help' for more information."
+            )
     cmd.out(cmd.host.persona.uname(flags or "s") + "\n")
     return 0
 
 
 def _groups(cmd: Cmd) -> list[tuple[int, str]]:
+    """Primary group then memberships, from the attacker's ``/etc/group``."""
     user = cmd.shell.user
-    if user.uid == 0:
-        return [(0, "root")]
-    if user.uid < 1000:  # system accounts (www-data) have no supplementary groups
-        return [(user.gid, user.name)]
-    return [(user.gid, user.name), (27, "sudo"), (100, "users")]
+    try:
+        rows = [r.split(":") for r in cmd.fs.read_text("/etc/group").splitlines()]
+    except FsError:
+        rows = []
+    by_gid = {int(r[2]): r[0] for r in rows if len(r) >= 4 and r[2].isdigit()}
+    out = [(user.gid, by_gid.get(user.gid, user.name))]
+    for r in rows:
+        if (
+            len(r) >= 4
+            and r[2].isdigit()
+            and user.name in r[3].split(",")
+            and int(r[2]) != user.gid
+        ):
+            out.append((int(r[2]), r[0]))
+    return out
 
 
 async def id_(cmd: Cmd) -> int:
@@ -67,8 +88,10 @@ async def hostname(cmd: Cmd) -> int:
     if cmd.argv and not cmd.argv[0].startswith("-"):
         return cmd.fail("you must be root to change the host name") if cmd.shell.user.uid else 0
     flags, _ = split_opts(cmd.argv)
-    cmd.out((p.fqdn if "f" in flags else cmd.host.persona.identity.ipv4 if "I" in flags
-             else p.hostname) + "\n")  # fmt: skip
+    cmd.out(
+        (p.fqdn if "f" in flags else cmd.host.persona.identity.ipv4 if "I" in flags else p.hostname)
+        + "\n"
+    )
     return 0
 
 
@@ -82,8 +105,9 @@ def _uptime_text(cmd: Cmd) -> str:
         else f"{hours:2d}:{mins:02d}"
     )
     a, b, c = cmd.host.live.loadavg()
-    return (f" {time.strftime('%H:%M:%S')} up {span},  1 user,  load average: {a:.2f}, {b:.2f},"
-            f" {c:.2f}")  # fmt: skip
+    return (
+        f" {time.strftime('%H:%M:%S')} up {span},  1 user,  load average: {a:.2f}, {b:.2f}, {c:.2f}"
+    )
 
 
 async def uptime(cmd: Cmd) -> int:
@@ -102,8 +126,10 @@ async def w(cmd: Cmd) -> int:
         _uptime_text(cmd)
         + "\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n"
     )
-    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<8} {info.client_ip:<16} {login}    0.00s  0.02s"
-            "  0.00s w\n")  # fmt: skip
+    cmd.out(
+        f"{cmd.shell.user.name:<8} {info.tty:<8} {info.client_ip:<16} {login}    0.00s  0.02s"
+        "  0.00s w\n"
+    )
     return 0
 
 
@@ -118,9 +144,11 @@ async def last(cmd: Cmd) -> int:
     info = cmd.shell.info
     when = time.strftime("%a %b %e %H:%M", time.localtime(info.login_time))
     boot = time.strftime("%a %b %e %H:%M", time.localtime(cmd.host.persona.boot_time))
-    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
-            f"reboot   system boot  {cmd.host.persona.spec.kernel.release:<16} {boot}   still running\n"
-            f"\nwtmp begins {boot}\n")  # fmt: skip
+    cmd.out(
+        f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
+        f"reboot   system boot  {cmd.host.persona.spec.kernel.release:<16} {boot}   still running\n"
+        f"\nwtmp begins {boot}\n"
+    )
     return 0
 
 
@@ -150,9 +178,14 @@ async def df(cmd: Cmd) -> int:
     total = ident.disk_gb * 1024 * 1024 - 2_100_000
     used = int(total * (0.2 + (ident.seed % 30) / 100)) + cmd.fs.used // 1024
     mem = ident.mem_mb * 1024
-    rows = [("udev", mem // 2, 0, "/dev"), ("tmpfs", mem // 10, 1_200, "/run"),
-            ("/dev/sda1", total, used, "/"), ("tmpfs", mem // 2, 0, "/dev/shm"),
-            ("tmpfs", 5120, 0, "/run/lock"), ("tmpfs", mem // 10, 0, "/run/user/0")]  # fmt: skip
+    rows = [
+        ("udev", mem // 2, 0, "/dev"),
+        ("tmpfs", mem // 10, 1_200, "/run"),
+        ("/dev/sda1", total, used, "/"),
+        ("tmpfs", mem // 2, 0, "/dev/shm"),
+        ("tmpfs", 5120, 0, "/run/lock"),
+        ("tmpfs", mem // 10, 0, "/run/user/0"),
+    ]
     human = "h" in flags
 
     def h(kb: int) -> str:
@@ -169,8 +202,10 @@ async def df(cmd: Cmd) -> int:
     for fs_, size, use, mnt in rows:
         pct = f"{round(use * 100 / size) if size else 0}%"
         w1 = 4 if human else 9
-        cmd.out(f"{fs_:<14} {h(size):>{w1}} {h(use):>{5 if human else 8}} "
-                f"{h(size - use):>{5 if human else 9}} {pct:>4} {mnt}\n")  # fmt: skip
+        cmd.out(
+            f"{fs_:<14} {h(size):>{w1}} {h(use):>{5 if human else 8}} "
+            f"{h(size - use):>{5 if human else 9}} {pct:>4} {mnt}\n"
+        )
     return 0
 
 
@@ -182,13 +217,22 @@ async def nproc(cmd: Cmd) -> int:
 async def lscpu(cmd: Cmd) -> int:
     ident = cmd.host.persona.identity
     vendor = "AuthenticAMD" if "AMD" in ident.cpu_model else "GenuineIntel"
-    rows = [("Architecture", "x86_64"), ("CPU op-mode(s)", "32-bit, 64-bit"),
-            ("Address sizes", "46 bits physical, 48 bits virtual"), ("Byte Order", "Little Endian"),
-            ("CPU(s)", str(ident.cpu_count)), ("On-line CPU(s) list", f"0-{ident.cpu_count - 1}"),
-            ("Vendor ID", vendor), ("Model name", ident.cpu_model), ("Thread(s) per core", "1"),
-            ("Core(s) per socket", "1"), ("Socket(s)", str(ident.cpu_count)),
-            ("Hypervisor vendor", "KVM"), ("Virtualization type", "full"),
-            ("L1d cache", f"{32 * ident.cpu_count} KiB ({ident.cpu_count} instances)")]  # fmt: skip
+    rows = [
+        ("Architecture", "x86_64"),
+        ("CPU op-mode(s)", "32-bit, 64-bit"),
+        ("Address sizes", "46 bits physical, 48 bits virtual"),
+        ("Byte Order", "Little Endian"),
+        ("CPU(s)", str(ident.cpu_count)),
+        ("On-line CPU(s) list", f"0-{ident.cpu_count - 1}"),
+        ("Vendor ID", vendor),
+        ("Model name", ident.cpu_model),
+        ("Thread(s) per core", "1"),
+        ("Core(s) per socket", "1"),
+        ("Socket(s)", str(ident.cpu_count)),
+        ("Hypervisor vendor", "KVM"),
+        ("Virtualization type", "full"),
+        ("L1d cache", f"{32 * ident.cpu_count} KiB ({ident.cpu_count} instances)"),
+    ]
     cmd.out("".join(f"{k + ':':<24}{v}\n" for k, v in rows))
     return 0
 
@@ -197,45 +241,63 @@ def process_table(cmd: Cmd) -> list[tuple[str, int, str, str, str]]:
     """(user, pid, tty, start, command) rows, including this session."""
     boot = time.strftime("%b%d", time.localtime(cmd.host.persona.boot_time))
     info = cmd.shell.info
-    base = [("root", 1, "?", "/sbin/init"), ("root", 2, "?", "[kthreadd]"),
-            ("root", 3, "?", "[rcu_gp]"), ("root", 4, "?", "[rcu_par_gp]"),
-            ("root", 9, "?", "[mm_percpu_wq]"), ("root", 10, "?", "[rcu_tasks_kthread]"),
-            ("root", 13, "?", "[ksoftirqd/0]"), ("root", 14, "?", "[rcu_preempt]"),
-            ("root", 15, "?", "[migration/0]"), ("root", 24, "?", "[kdevtmpfs]"),
-            ("root", 281, "?", "/lib/systemd/systemd-journald"),
-            ("root", 305, "?", "/lib/systemd/systemd-udevd"),
-            ("message+", 511, "?", "/usr/bin/dbus-daemon --system --address=systemd: --nofork"),
-            ("root", 514, "?", "/usr/sbin/cron -f"),
-            ("root", 516, "?", "/usr/sbin/rsyslogd -n -iNONE"),
-            ("root", 519, "?", "/lib/systemd/systemd-logind"),
-            ("root", 560, "tty1", "/sbin/agetty -o -p -- \\u --noclear - linux"),
-            ("root", 571, "?", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
-            ("mysql", 612, "?", "/usr/sbin/mariadbd"),
-            ("root", 688, "?", "/usr/sbin/apache2 -k start"),
-            ("www-data", 690, "?", "/usr/sbin/apache2 -k start"),
-            ("www-data", 691, "?", "/usr/sbin/apache2 -k start")]  # fmt: skip
+    base = [
+        ("root", 1, "?", "/sbin/init"),
+        ("root", 2, "?", "[kthreadd]"),
+        ("root", 3, "?", "[rcu_gp]"),
+        ("root", 4, "?", "[rcu_par_gp]"),
+        ("root", 9, "?", "[mm_percpu_wq]"),
+        ("root", 10, "?", "[rcu_tasks_kthread]"),
+        ("root", 13, "?", "[ksoftirqd/0]"),
+        ("root", 14, "?", "[rcu_preempt]"),
+        ("root", 15, "?", "[migration/0]"),
+        ("root", 24, "?", "[kdevtmpfs]"),
+        ("root", 281, "?", "/lib/systemd/systemd-journald"),
+        ("root", 305, "?", "/lib/systemd/systemd-udevd"),
+        ("message+", 511, "?", "/usr/bin/dbus-daemon --system --address=systemd: --nofork"),
+        ("root", 514, "?", "/usr/sbin/cron -f"),
+        ("root", 516, "?", "/usr/sbin/rsyslogd -n -iNONE"),
+        ("root", 519, "?", "/lib/systemd/systemd-logind"),
+        ("root", 560, "tty1", "/sbin/agetty -o -p -- \\u --noclear - linux"),
+        ("root", 571, "?", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"),
+        ("mysql", 612, "?", "/usr/sbin/mariadbd"),
+        ("root", 688, "?", "/usr/sbin/apache2 -k start"),
+        ("www-data", 690, "?", "/usr/sbin/apache2 -k start"),
+        ("www-data", 691, "?", "/usr/sbin/apache2 -k start"),
+    ]
     rows = [(u, p, t, boot, c) for u, p, t, c in base]
     start = time.strftime("%H:%M", time.localtime(info.login_time))
     user = cmd.shell.user.name
-    rows += [("root", info.pid - 3, "?", start, f"sshd: {user} [priv]"),
-             (user, info.pid - 1, "?", start, f"sshd: {user}@{info.tty}"),
-             (user, info.pid, info.tty, start, "-bash")]  # fmt: skip
+    rows += [
+        ("root", info.pid - 3, "?", start, f"sshd: {user} [priv]"),
+        (user, info.pid - 1, "?", start, f"sshd: {user}@{info.tty}"),
+        (user, info.pid, info.tty, start, "-bash"),
+    ]
     return rows
 
 
 async def ps(cmd: Cmd) -> int:
     args = "".join(a.lstrip("-") for a in cmd.argv)
     rows = process_table(cmd)
-    rows.append((cmd.shell.user.name, cmd.shell.info.pid + 40, cmd.shell.info.tty,
-                 rows[-1][3], "ps " + " ".join(cmd.argv)))  # fmt: skip
+    rows.append(
+        (
+            cmd.shell.user.name,
+            cmd.shell.info.pid + 40,
+            cmd.shell.info.tty,
+            rows[-1][3],
+            "ps " + " ".join(cmd.argv),
+        )
+    )
     if ("a" in args and "u" in args) or ("e" in args and "f" in args):
         cmd.out("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
         for user, pid, tty, start, command in rows:
             vsz = 0 if command.startswith("[") else 5000 + pid * 37 % 90000
             rss = 0 if command.startswith("[") else 1000 + pid * 13 % 9000
             stat = "S" if tty == "?" else "Ss"
-            cmd.out(f"{user:<8} {pid:>7}  0.0  0.{pid % 9} {vsz:>6} {rss:>5} {tty:<8} {stat:<4} "
-                    f"{start:>5}   0:00 {command}\n")  # fmt: skip
+            cmd.out(
+                f"{user:<8} {pid:>7}  0.0  0.{pid % 9} {vsz:>6} {rss:>5} {tty:<8} {stat:<4} "
+                f"{start:>5}   0:00 {command}\n"
+            )
         return 0
     if "e" in args or "A" in args or "x" in args:
         cmd.out("    PID TTY          TIME CMD\n")
@@ -302,8 +364,12 @@ async def lsb_release(cmd: Cmd) -> int:
     if "a" in flags:
         cmd.err("No LSB modules are available.\n")
         flags = {"i", "d", "r", "c"}
-    labels = [("i", "Distributor ID", "id"), ("d", "Description", "description"),
-              ("r", "Release", "release"), ("c", "Codename", "codename")]  # fmt: skip
+    labels = [
+        ("i", "Distributor ID", "id"),
+        ("d", "Description", "description"),
+        ("r", "Release", "release"),
+        ("c", "Codename", "codename"),
+    ]
     for flag, label, key in labels:
         if flag in flags:
             cmd.out(
@@ -318,10 +384,13 @@ async def dmesg(cmd: Cmd) -> int:
     if cmd.shell.user.uid:
         return cmd.fail("read kernel buffer failed: Operation not permitted")
     k = cmd.host.persona.spec.kernel
-    cmd.out(f"[    0.000000] Linux version {k.release} ({k.builder}) ({k.compiler}) {k.version}\n"
-            f"[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-{k.release} root=/dev/sda1 ro quiet\n"
-            "[    0.000000] BIOS-provided physical RAM map:\n"
-            "[    0.004000] Hypervisor detected: KVM\n")  # fmt: skip
+    cmd.out(
+        f"[    0.000000] Linux version {k.release} ({k.builder}) ({k.compiler}) {k.version}\n"
+        f"[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-{k.release} "
+        "root=/dev/sda1 ro quiet\n"
+        "[    0.000000] BIOS-provided physical RAM map:\n"
+        "[    0.004000] Hypervisor detected: KVM\n"
+    )
     return 0
 
 
@@ -336,8 +405,10 @@ async def sleep(cmd: Cmd) -> int:
     if not cmd.argv:
         return cmd.fail("missing operand\nTry 'sleep --help' for more information.")
     try:
-        seconds = sum(float(a.rstrip("smhd")) * {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(
-            a[-1], 1) for a in cmd.argv)  # fmt: skip
+        seconds = sum(
+            float(a.rstrip("smhd")) * {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(a[-1], 1)
+            for a in cmd.argv
+        )
     except ValueError:
         return cmd.fail(
             f"invalid time interval '{cmd.argv[0]}'\nTry 'sleep --help' for more information."
@@ -352,9 +423,30 @@ async def clear(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "uname": uname, "id": id_, "whoami": whoami, "groups": groups, "hostname": hostname,
-    "uptime": uptime, "w": w, "who": who, "last": last, "free": free, "df": df, "nproc": nproc,
-    "lscpu": lscpu, "ps": ps, "kill": kill, "pkill": kill, "killall": kill, "date": date,
-    "env": env, "printenv": env, "which": which, "lsb_release": lsb_release, "dmesg": dmesg,
-    "mount": mount, "sleep": sleep, "clear": clear,
-}  # fmt: skip
+    "uname": uname,
+    "id": id_,
+    "whoami": whoami,
+    "groups": groups,
+    "hostname": hostname,
+    "uptime": uptime,
+    "w": w,
+    "who": who,
+    "last": last,
+    "free": free,
+    "df": df,
+    "nproc": nproc,
+    "lscpu": lscpu,
+    "ps": ps,
+    "kill": kill,
+    "pkill": kill,
+    "killall": kill,
+    "date": date,
+    "env": env,
+    "printenv": env,
+    "which": which,
+    "lsb_release": lsb_release,
+    "dmesg": dmesg,
+    "mount": mount,
+    "sleep": sleep,
+    "clear": clear,
+}

@@ -125,8 +125,10 @@ async def grep(cmd: Cmd) -> int:
     pattern = opt_value(flags, "e")
     if pattern is None:
         if not rest:
-            cmd.err("Usage: grep [OPTION]... PATTERNS [FILE]...\n"
-                    "Try 'grep --help' for more information.\n")  # fmt: skip
+            cmd.err(
+                "Usage: grep [OPTION]... PATTERNS [FILE]...\n"
+                "Try 'grep --help' for more information.\n"
+            )
             return 2
         pattern, rest = rest[0], rest[1:]
     fixed = "F" in flags or cmd.name == "fgrep"
@@ -150,8 +152,11 @@ async def grep(cmd: Cmd) -> int:
                     return 0
                 if "c" not in flags and "l" not in flags:
                     prefix = f"{path}:".encode() if len(rest) > 1 else b""
-                    cmd.out(prefix + (rx.search(line).group(0) if "o" in flags and hit else line)  # type: ignore[union-attr]
-                            + b"\n")  # fmt: skip
+                    cmd.out(
+                        prefix
+                        + (rx.search(line).group(0) if "o" in flags and hit else line)  # type: ignore[union-attr]
+                        + b"\n"
+                    )
         if "c" in flags:
             cmd.out((f"{path}:" if len(rest) > 1 else "") + f"{count}\n")
         if "l" in flags and count:
@@ -173,8 +178,10 @@ async def cut(cmd: Cmd) -> int:
     delim = (opt_value(flags, "d", "\t") or "\t").encode()[:1] or b"\t"
     spec = opt_value(flags, "f") or opt_value(flags, "c")
     if spec is None:
-        return cmd.fail("you must specify a list of bytes, characters, or fields\n"
-                        "Try 'cut --help' for more information.")  # fmt: skip
+        return cmd.fail(
+            "you must specify a list of bytes, characters, or fields\n"
+            "Try 'cut --help' for more information."
+        )
     wanted = _ranges(spec)
     for _p, data in _inputs(cmd, paths, "cut"):
         for line in data.splitlines():
@@ -198,8 +205,12 @@ def _ranges(spec: str):  # type: ignore[no-untyped-def]
 
 
 def _tr_set(spec: str) -> str:
-    classes = {"[:lower:]": "abcdefghijklmnopqrstuvwxyz", "[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-               "[:digit:]": "0123456789", "[:space:]": " \t\n\r\f\v"}  # fmt: skip
+    classes = {
+        "[:lower:]": "abcdefghijklmnopqrstuvwxyz",
+        "[:upper:]": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "[:digit:]": "0123456789",
+        "[:space:]": " \t\n\r\f\v",
+    }
     for k, v in classes.items():
         spec = spec.replace(k, v)
     spec = spec.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
@@ -271,8 +282,11 @@ async def seq(cmd: Cmd) -> int:
     nums = [int(a) for a in cmd.argv if re.fullmatch(r"-?\d+", a)]
     if not nums:
         return cmd.fail("missing operand\nTry 'seq --help' for more information.")
-    first, step, last = (1, 1, nums[0]) if len(nums) == 1 else (
-        (nums[0], 1, nums[1]) if len(nums) == 2 else (nums[0], nums[1] or 1, nums[2]))  # fmt: skip
+    first, step, last = (
+        (1, 1, nums[0])
+        if len(nums) == 1
+        else ((nums[0], 1, nums[1]) if len(nums) == 2 else (nums[0], nums[1] or 1, nums[2]))
+    )
     values = range(first, last + (1 if step > 0 else -1), step)
     cmd.out("".join(f"{v}\n" for v in values[:100_000]))
     return 0
@@ -356,8 +370,13 @@ async def sed(cmd: Cmd) -> int:
             count = 0 if "g" in m.group(4) else 1
             repl = re.sub(r"\\(\d)", r"\\\1", m.group(3)).replace("&", r"\g<0>")
             try:
-                text = re.sub(_bre_to_py(m.group(2), "E" in flags or "r" in flags), repl, text,
-                              count=count, flags=re.M | (re.I if "i" in m.group(4) else 0))  # fmt: skip
+                text = re.sub(
+                    _bre_to_py(m.group(2), "E" in flags or "r" in flags),
+                    repl,
+                    text,
+                    count=count,
+                    flags=re.M | (re.I if "i" in m.group(4) else 0),
+                )
             except re.error:
                 return cmd.fail(f"-e expression #1, char {len(script)}: unterminated `s' command")
         if "i" in flags and path != "-":
@@ -367,10 +386,43 @@ async def sed(cmd: Cmd) -> int:
     return 0
 
 
+async def rev(cmd: Cmd) -> int:
+    _f, paths = split_opts(cmd.argv)
+    for _p, data in _inputs(cmd, paths, "rev"):
+        cmd.out(b"".join(line[::-1] + b"\n" for line in data.splitlines()))
+    return 0
+
+
+async def tac(cmd: Cmd) -> int:
+    _f, paths = split_opts(cmd.argv)
+    for _p, data in _inputs(cmd, paths, "tac"):
+        cmd.out(b"".join(line + b"\n" for line in reversed(data.splitlines())))
+    return 0
+
+
 COMMANDS: dict[str, CommandFn] = {
-    "head": head, "tail": tail, "wc": wc, "sort": sort, "uniq": uniq, "grep": grep,
-    "egrep": grep, "fgrep": grep, "cut": cut, "tr": tr, "base64": base64,
-    "md5sum": _hasher("md5"), "sha1sum": _hasher("sha1"), "sha256sum": _hasher("sha256"),
-    "od": od, "seq": seq, "tee": tee, "basename": basename, "dirname": dirname, "xargs": xargs,
-    "awk": awk, "sed": sed,
-}  # fmt: skip
+    "rev": rev,
+    "tac": tac,
+    "head": head,
+    "tail": tail,
+    "wc": wc,
+    "sort": sort,
+    "uniq": uniq,
+    "grep": grep,
+    "egrep": grep,
+    "fgrep": grep,
+    "cut": cut,
+    "tr": tr,
+    "base64": base64,
+    "md5sum": _hasher("md5"),
+    "sha1sum": _hasher("sha1"),
+    "sha256sum": _hasher("sha256"),
+    "od": od,
+    "seq": seq,
+    "tee": tee,
+    "basename": basename,
+    "dirname": dirname,
+    "xargs": xargs,
+    "awk": awk,
+    "sed": sed,
+}

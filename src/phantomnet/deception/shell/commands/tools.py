@@ -75,7 +75,7 @@ async def find(cmd: Cmd) -> int:
     for root in roots:
         real = vnorm(root, cmd.cwd)
         if not cmd.fs.exists(real):
-            cmd.err(f"find: ‘{root}’: No such file or directory\n")
+            cmd.err(f"find: \u2018{root}\u2019: No such file or directory\n")
             status = 1
             continue
         stack = [(real, root, 0)]
@@ -92,7 +92,9 @@ async def find(cmd: Cmd) -> int:
                 continue
             try:
                 kids = cmd.fs.listdir(path) if cmd.fs.lstat(path).kind == "dir" else []
-            except FsError:
+            except FsError as exc:
+                cmd.err(f"find: \u2018{shown}\u2019: {exc.strerror}\n")
+                status = 1
                 continue
             for kid in reversed(kids):
                 stack.append((posixpath.join(path, kid), posixpath.join(shown, kid), depth + 1))
@@ -134,8 +136,10 @@ async def dd(cmd: Cmd) -> int:
     else:
         cmd.out(data)
     blocks = -(-len(data) // bs) if bs else 0
-    cmd.err(f"{blocks}+0 records in\n{blocks}+0 records out\n{len(data)} bytes copied, "
-            f"0.000{len(data) % 900 + 100} s, {len(data) / 1000 + 1:.1f} kB/s\n")  # fmt: skip
+    cmd.err(
+        f"{blocks}+0 records in\n{blocks}+0 records out\n{len(data)} bytes copied, "
+        f"0.000{len(data) % 900 + 100} s, {len(data) / 1000 + 1:.1f} kB/s\n"
+    )
     return 0
 
 
@@ -161,10 +165,14 @@ async def file(cmd: Cmd) -> int:
             }
             machine = int.from_bytes(head[18:20], "little")
             bits = "64" if head[4:5] == b"\x02" else "32"
-            kind = (f"ELF {bits}-bit LSB pie executable, {arch.get(machine, 'x86-64')}, version 1 (SYSV),"
-                    " dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2, stripped")  # fmt: skip
+            kind = (
+                f"ELF {bits}-bit LSB pie executable, {arch.get(machine, 'x86-64')}, "
+                "version 1 (SYSV),"
+                " dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2, stripped"
+            )
         elif head.startswith(b"#!"):
-            kind = f"{head[2:].split()[0].decode('latin-1').rsplit('/', 1)[-1]} script, ASCII text executable"
+            interp = head[2:].split()[0].decode("latin-1").rsplit("/", 1)[-1]
+            kind = f"{interp} script, ASCII text executable"
         elif head.startswith(b"\x1f\x8b"):
             kind = "gzip compressed data"
         else:
@@ -185,15 +193,18 @@ def _test(cmd: Cmd, args: list[str]) -> bool | None:
         op, arg = args
         fs = cmd.fs
         checks = {
-            "-e": lambda: fs.exists(arg, cmd.cwd), "-f": lambda: fs.exists(arg, cmd.cwd)
-            and not fs.is_dir(arg, cmd.cwd), "-d": lambda: fs.is_dir(arg, cmd.cwd),
+            "-e": lambda: fs.exists(arg, cmd.cwd),
+            "-f": lambda: fs.exists(arg, cmd.cwd) and not fs.is_dir(arg, cmd.cwd),
+            "-d": lambda: fs.is_dir(arg, cmd.cwd),
             "-s": lambda: fs.exists(arg, cmd.cwd) and fs.stat(arg, cmd.cwd).size > 0,
-            "-r": lambda: fs.exists(arg, cmd.cwd), "-w": lambda: fs.exists(arg, cmd.cwd),
+            "-r": lambda: fs.exists(arg, cmd.cwd),
+            "-w": lambda: fs.exists(arg, cmd.cwd),
             "-x": lambda: fs.exists(arg, cmd.cwd) and bool(fs.stat(arg, cmd.cwd).mode & 0o111),
             "-L": lambda: fs.lexists(arg, cmd.cwd) and fs.lstat(arg, cmd.cwd).kind == "link",
             "-h": lambda: fs.lexists(arg, cmd.cwd) and fs.lstat(arg, cmd.cwd).kind == "link",
-            "-z": lambda: arg == "", "-n": lambda: arg != "",
-        }  # fmt: skip
+            "-z": lambda: arg == "",
+            "-n": lambda: arg != "",
+        }
         return checks[op]() if op in checks else None
     if len(args) == 3:
         a, op, b = args
@@ -201,8 +212,14 @@ def _test(cmd: Cmd, args: list[str]) -> bool | None:
             return a == b
         if op == "!=":
             return a != b
-        nums = {"-eq": int.__eq__, "-ne": int.__ne__, "-lt": int.__lt__, "-le": int.__le__,
-                "-gt": int.__gt__, "-ge": int.__ge__}  # fmt: skip
+        nums = {
+            "-eq": int.__eq__,
+            "-ne": int.__ne__,
+            "-lt": int.__lt__,
+            "-le": int.__le__,
+            "-gt": int.__gt__,
+            "-ge": int.__ge__,
+        }
         if op in nums:
             if not (re.fullmatch(r"-?\d+", a) and re.fullmatch(r"-?\d+", b)):
                 bad = a if not re.fullmatch(r"-?\d+", a) else b
@@ -234,12 +251,16 @@ async def tar(cmd: Cmd) -> int:
     files = args[1:]
     archive = files[0] if "f" in mode and files else None
     if not mode or not set(mode) & set("cxtru"):
-        cmd.err("tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\n"
-                "Try 'tar --help' or 'tar --usage' for more information.\n")  # fmt: skip
+        cmd.err(
+            "tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\n"
+            "Try 'tar --help' or 'tar --usage' for more information.\n"
+        )
         return 2
     if archive and ("x" in mode or "t" in mode) and not cmd.fs.exists(archive, cmd.cwd):
-        cmd.err(f"tar: {archive}: Cannot open: No such file or directory\n"
-                "tar: Error is not recoverable: exiting now\n")  # fmt: skip
+        cmd.err(
+            f"tar: {archive}: Cannot open: No such file or directory\n"
+            "tar: Error is not recoverable: exiting now\n"
+        )
         return 2
     if archive and "c" in mode:
         body = (
@@ -289,7 +310,18 @@ async def unzip(cmd: Cmd) -> int:
 
 
 COMMANDS: dict[str, CommandFn] = {
-    "find": find, "dd": dd, "file": file, "test": test, "[": test, "tar": tar, "gzip": gzip,
-    "gunzip": gzip, "zcat": gzip, "yes": yes, "timeout": run_rest, "nohup": run_rest,
-    "nice": run_rest, "unzip": unzip,
-}  # fmt: skip
+    "find": find,
+    "dd": dd,
+    "file": file,
+    "test": test,
+    "[": test,
+    "tar": tar,
+    "gzip": gzip,
+    "gunzip": gzip,
+    "zcat": gzip,
+    "yes": yes,
+    "timeout": run_rest,
+    "nohup": run_rest,
+    "nice": run_rest,
+    "unzip": unzip,
+}

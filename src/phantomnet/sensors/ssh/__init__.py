@@ -1,0 +1,1 @@
+"""SSH honeypot (asyncssh behind a raw front protocol; persona-driven)."""
