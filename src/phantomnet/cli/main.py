@@ -40,11 +40,17 @@ def config_check(
     config: ConfigOpt = None,
 ) -> None:
     """Validate settings and every enabled plug-in's section; print what would run."""
+    from phantomnet.monitor.config import load_monitor_config
+    from phantomnet.response.config import response_config
     from phantomnet.runtime.build import enabled_detectors, enabled_sensors
+    from phantomnet.scoring.config import scoring_config
 
     settings = settings_from(file or config)
     sensors = enabled_sensors(settings)
     detectors = enabled_detectors(settings)
+    monitor = load_monitor_config(settings.monitor)
+    response = response_config(settings)
+    scoring = scoring_config(settings.scoring)
     out.print(f"[green]OK[/green] {file or config or '(defaults)'}")
     out.print(f"  database  {settings.database_url.split('@')[-1]}")
     out.print(f"  bus       {settings.bus.backend}")
@@ -52,6 +58,9 @@ def config_check(
     for cls, cfg in sensors:
         out.print(f"  sensor    {cls.name} on {cfg.host}:{cfg.port}")
     out.print(f"  detectors {', '.join(d.name for d in detectors) or 'none'}")
+    out.print(f"  monitor   {monitor.interface or 'off (no interface)'}")
+    out.print(f"  scoring   {'on' if scoring.enabled else 'off'}")
+    out.print(f"  response  backend={response.backend}")
 
 
 run_cmds.register(app)

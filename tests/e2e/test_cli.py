@@ -1,0 +1,51 @@
+"""``phantomnet config check``: validates every section, one line per mistake."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import BIN
+
+pytestmark = pytest.mark.e2e
+
+
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), "config", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[response]\nbackend = "pf"\n', "error: response.backend: Input should be"),
+        ('[monitor]\nsnaplen = "x"\n', "error: monitor.snaplen:"),
+        ("[sensors.ssh]\nport = 70000\n", "error: sensors.ssh.port:"),
+        ("[sensors.ssh]\nport = 2121\n[sensors.ftp]\nport = 2121\n", "is also used by"),
+        ("[detectors.brute_force]\nthreshold = 1\n", "error: detectors.brute_force.threshold:"),
+    ],
+)
+def test_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "pn.toml"
+    path.write_text(toml)
+    result = check(path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_good_file_lists_what_would_run(tmp_path: Path) -> None:
+    path = tmp_path / "pn.toml"
+    path.write_text('[sensors.ftp]\nenabled = false\n[response]\nbackend = "dry-run"\n')
+    result = check(path)
+    assert result.returncode == 0, result.stderr
+    assert "sensor    ssh on 0.0.0.0:2222" in result.stdout
+    assert "ftp" not in result.stdout.split("sensor", 1)[1].split("detectors")[0]
+    assert "response  backend=dry-run" in result.stdout
