@@ -12,7 +12,6 @@ latest event ids as evidence. ``http_flood`` counts all requests per source per 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -39,13 +38,11 @@ class HttpAttacksConfig(DetectorConfig):
     use_classifier: bool = True
 
 
-def load_classifier() -> Callable[..., list[Any]] | None:
-    """The shared web-attack classifier (``classify(method, path, query, body)``), if present."""
-    try:
-        module = importlib.import_module("phantomnet.detectors.web_attacks")
-    except ImportError:
-        return None
-    classify: Callable[..., list[Any]] | None = getattr(module, "classify", None)
+def load_classifier() -> Callable[..., list[Any]]:
+    """The web-attack classifier shared with the monitor (``classify(method, path, query,
+    body)``): one set of patterns for wire captures and honeypot requests."""
+    from phantomnet.detectors.web_attacks import classify
+
     return classify
 
 

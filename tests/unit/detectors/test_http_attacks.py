@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig, load_classifier
+from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import Detection, Endpoint, HttpRequest, SensorRef
 
 T0 = datetime(2026, 11, 21, tzinfo=UTC)
@@ -89,8 +87,6 @@ def test_flood_counts_requests_per_source_per_window() -> None:
 
 
 def test_untagged_requests_use_the_shared_classifier() -> None:
-    if load_classifier() is None:
-        pytest.skip("phantomnet.detectors.web_attacks (monitor) is not installed")
     det = HttpAttacks(HttpAttacksConfig(), "n")
     found = run(det, [
         request("198.51.100.3", 0, "/cgi-bin/../../etc/passwd", status=404),
