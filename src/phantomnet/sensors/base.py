@@ -7,9 +7,11 @@ source, destination) are bound by :class:`Session`; protocol code cannot pass th
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ssl
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -169,6 +171,41 @@ class Sensor(Component):
     def open_session(self, src: Endpoint, dst: Endpoint | None) -> Session:
         self.connections_total += 1
         return Session(self.ctx, self.name, self.protocol, src, dst)
+
+    @contextlib.asynccontextmanager
+    async def connection(
+        self, writer: asyncio.StreamWriter, *, refusal: bytes = b""
+    ) -> AsyncIterator[Session | None]:
+        """One client on a stream: a slot, a session with bound identity, the total timeout.
+
+        Yields ``None`` (after sending ``refusal``) when the source or the sensor is at its
+        cap. The session ends as ``timeout`` on TimeoutError/EOFError, ``error`` on a
+        connection or TLS error, else ``peer``; the slot is always released.
+        """
+        peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
+        source = str(peer[0])
+        if not self.limiter.acquire(source):
+            if refusal:
+                writer.write(refusal)
+            await wait_closed(writer)
+            yield None
+            return
+        session = self.open_session(
+            Endpoint(ip=source, port=int(peer[1])), Endpoint(ip=str(local[0]), port=int(local[1]))
+        )
+        reason = "peer"
+        try:
+            await session.open()
+            async with asyncio.timeout(self.config.session_timeout_s):
+                yield session
+        except (TimeoutError, EOFError):
+            reason = "timeout"
+        except (ConnectionError, OSError, ssl.SSLError):
+            reason = "error"
+        finally:
+            self.limiter.release(source)
+            await wait_closed(writer)
+            await session.close(reason)
 
     def describe(self) -> dict[str, object]:
         return {

@@ -22,10 +22,9 @@ from phantomnet.deception.host import FakeHost
 from phantomnet.events import (
     CommandInput,
     Detection,
-    Endpoint,
     attacker_text,
 )
-from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session, wait_closed
+from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
 from phantomnet.sensors.ftp import protocol as p
 from phantomnet.sensors.ftp.commands import BEFORE_LOGIN, HANDLERS
 from phantomnet.sensors.ftp.data import DataChannel
@@ -168,31 +167,15 @@ class FtpSensor(Sensor):
             self._server.close()
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        local = writer.get_extra_info("sockname")
-        source = str(peer[0])
-        if not self.limiter.acquire(source):
-            writer.write(f"{p.R['too_many']}\r\n".encode())
-            await wait_closed(writer)
-            return
-        session = self.open_session(
-            Endpoint(ip=source, port=int(peer[1])), Endpoint(ip=str(local[0]), port=int(local[1]))
-        )
-        reason = "peer"
-        try:
-            await session.open()
+        refusal = f"{p.R['too_many']}\r\n".encode()
+        async with self.connection(writer, refusal=refusal) as session:
+            if session is None:
+                return
             conv = FtpConversation(self, session, reader, writer)
-            async with asyncio.timeout(self.config.session_timeout_s):
+            try:
                 await conv.serve()
-            await conv.data.close()
-        except TimeoutError:
-            reason = "timeout"
-        except (ConnectionError, OSError):
-            reason = "error"
-        finally:
-            self.limiter.release(source)
-            await wait_closed(writer)
-            await session.close(reason)
+            finally:
+                await conv.data.close()
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "events": self.uploads}

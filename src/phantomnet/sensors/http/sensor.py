@@ -21,8 +21,8 @@ import h11
 from pydantic import Field
 
 from phantomnet.deception.host import FakeHost
-from phantomnet.events import ClientFingerprint, Endpoint, HttpRequest, attacker_text
-from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session, wait_closed
+from phantomnet.events import ClientFingerprint, HttpRequest, attacker_text
+from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
 from phantomnet.sensors.http import apache, routes, webroot
 from phantomnet.sensors.http.fakedb import FakeDatabase
 from phantomnet.sensors.http.request import Request, Site
@@ -98,31 +98,17 @@ class HttpSensor(Sensor):
         await self._serve(TlsStream(reader, writer, self._tls_ctx), tls=True)
 
     async def _serve(self, stream: PlainStream, tls: bool) -> None:
-        writer = stream.writer
-        peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
-        source = str(peer[0])
-        if not self.limiter.acquire(source):
-            await wait_closed(writer)
-            return
-        session = self.open_session(
-            Endpoint(ip=source, port=int(peer[1])), Endpoint(ip=str(local[0]), port=int(local[1]))
-        )
-        reason = "peer"
-        try:
-            await session.open()
-            async with asyncio.timeout(self.config.session_timeout_s):
+        async with self.connection(stream.writer) as session:
+            if session is None:
+                return
+            try:
                 if isinstance(stream, TlsStream):
                     await asyncio.wait_for(stream.handshake(), 10)
                 ja = await self._fingerprint(session, stream)
-                await Conversation(self, session, stream, tls, ja, int(local[1])).run()
-        except (TimeoutError, EOFError):
-            reason = "timeout"
-        except (ConnectionError, OSError, ssl.SSLError):
-            reason = "error"
-        finally:
-            self.limiter.release(source)
-            stream.close()
-            await session.close(reason)
+                port = int(stream.writer.get_extra_info("sockname")[1])
+                await Conversation(self, session, stream, tls, ja, port).run()
+            finally:
+                stream.close()
 
     async def _fingerprint(
         self, session: Session, stream: PlainStream
