@@ -28,24 +28,10 @@ from phantomnet.plugins import Component
 from phantomnet.scoring.config import ScoringConfig, scoring_config
 from phantomnet.scoring.features import FeatureExtractor, Subject
 from phantomnet.scoring.models.scorer import ScoringModel, Verdict
+from phantomnet.scoring.session_features import SESSION_KINDS
 from phantomnet.settings import Settings
 
-CONSUMED = frozenset(
-    {
-        "network.flow",
-        "connection.opened",
-        "connection.closed",
-        "auth.attempt",
-        "command.input",
-        "file.upload",
-        "file.download",
-        "http.request",
-        "smtp.message",
-        "db.query",
-        "honeytoken.triggered",
-        "client.fingerprint",
-    }
-)
+CONSUMED = SESSION_KINDS | {"network.flow"}
 _RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "ALLOW": 0, "ALERT": 1, "BLOCK": 2}
 
 

@@ -80,7 +80,7 @@ SESSION_FEATURES: tuple[FeatureSpec, ...] = (
 
 SPECIAL = frozenset("'\"<>;|&$`(){}\\%")
 _DISTINCT_CAP = 256
-_SESSION_KINDS = frozenset(
+SESSION_KINDS = frozenset(
     {
         "connection.opened",
         "connection.closed",
@@ -292,7 +292,7 @@ class SessionFeatures:
         self.names = tuple(s.name for s in SESSION_FEATURES)
 
     def observe(self, event: Event) -> list[Subject]:
-        if event.kind not in _SESSION_KINDS:
+        if event.kind not in SESSION_KINDS:
             return []
         key: UUID | str
         if event.session_id is not None:

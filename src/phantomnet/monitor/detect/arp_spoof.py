@@ -139,12 +139,10 @@ class ArpSpoof:
         if self.cfg.allowed(attacker) or self.cfg.allowed(msg.sender_ip):
             return None
         key = (what, msg.sender_ip, msg.sender_mac)
-        last = self.reported.peek(key)
-        if last is not None and ts - last < 60.0 and what != "unsolicited reply":
+        window = self.cfg.window_s
+        cooldown = window if what == "unsolicited reply" else max(60.0, window)
+        if not self.reported.due(key, ts, cooldown):
             return None
-        if last is not None and ts - last < self.cfg.window_s:
-            return None
-        self.reported.set(key, ts)
         target = msg.target_ip if msg.target_ip != "0.0.0.0" else None
         return self.report.detection(
             attacker=attacker,

@@ -45,6 +45,15 @@ class Lru(Generic[K, V]):
     def peek(self, key: K) -> V | None:
         return self._d.get(key)
 
+    def due(self: Lru[K, float], key: K, ts: float, cooldown: float) -> bool:
+        """Whether ``key`` was last reported ``cooldown`` s or more before ``ts`` (or never);
+        when it is, ``ts`` becomes its last report. One finding per key per cooldown."""
+        last = self._d.get(key)
+        if last is not None and ts - last < cooldown:
+            return False
+        self.set(key, ts)
+        return True
+
     def pop(self, key: K) -> None:
         self._d.pop(key, None)
 

@@ -11,6 +11,7 @@ Distinct sources of a flagged target are estimated with a HyperLogLog (2^12 regi
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass, field
 
@@ -105,7 +106,7 @@ class FloodSpec:
     other_by_source: bool = False
 
 
-class FloodDetector:
+class FloodDetector(abc.ABC):
     """Base of syn_flood / udp_flood / icmp_flood (subclasses define the masks)."""
 
     spec: FloodSpec
@@ -121,9 +122,9 @@ class FloodDetector:
         self.weight = 0.0
         self.hot: Lru[int, _Hot] = Lru(config.max_targets)
 
+    @abc.abstractmethod
     def masks(self, dec: Decoded) -> tuple[Mask, Mask]:
         """(flood-like packets to the target, other packets to the same target)."""
-        raise NotImplementedError
 
     def on_batch(self, dec: Decoded) -> list[Detection]:
         if not self.cfg.enabled or len(dec) == 0:

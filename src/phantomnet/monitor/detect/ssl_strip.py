@@ -90,10 +90,8 @@ class SslStrip:
         if self.cfg.allowed(victim):
             return []
         key = (victim, host, detail)
-        last = self.reported.peek(key)
-        if last is not None and meta.ts - last < 300:
+        if not self.reported.due(key, meta.ts, 300):
             return []
-        self.reported.set(key, meta.ts)
         return [
             self.report.detection(
                 attacker=None,

@@ -83,10 +83,8 @@ class WeakTls:
         if self.cfg.allowed(server):
             return []
         key = (server, port, "|".join(reasons))
-        last = self.reported.peek(key)
-        if last is not None and meta.ts - last < 3600:
+        if not self.reported.due(key, meta.ts, 3600):
             return []
-        self.reported.set(key, meta.ts)
         return [
             self.report.detection(
                 attacker=server,
