@@ -136,7 +136,7 @@ def session_item(row: Mapping[Any, Any]) -> s.SessionItem:
     )
 
 
-def block_item(row: Mapping[Any, Any], *, applied: bool, backend: str | None) -> s.BlockItem:
+def block_item(row: Mapping[Any, Any]) -> s.BlockItem:
     return s.BlockItem(
         id=row["id"],
         target=row["target"],
@@ -147,8 +147,8 @@ def block_item(row: Mapping[Any, Any], *, applied: bool, backend: str | None) ->
         active=bool(row["active"]),
         offence=row["offence"] or 1,
         removed_at=s.utc(row["removed_at"]),
-        applied=applied,
-        backend=backend,
+        applied=bool(row["applied"]),
+        backend=row["backend"],
     )
 
 

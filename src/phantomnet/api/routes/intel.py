@@ -22,7 +22,6 @@ TIMELINE_LIMIT = 500
 DETAIL_KINDS = ("auth.attempt", "command.input", "file.upload", "client.fingerprint")
 DETAIL_LIMIT = 2000
 RELATED_LIMIT = 100
-BLOCK_EVENTS_SCANNED = 200
 
 
 @router.get("/api/detections", response_model=s.Page[s.DetectionItem], name="detections")
@@ -168,14 +167,6 @@ def _score(row: Mapping[Any, Any]) -> s.ScoreItem:
 
 
 async def _block(db: AsyncSession, ip: str) -> s.BlockItem | None:
-    """The newest block of ``ip``, with ``applied``/``backend`` from its response event."""
+    """The newest block of ``ip`` (the ``block`` row records backend and applied)."""
     row = await queries.latest_block(db, target=ip)
-    if row is None:
-        return None
-    events = await queries.latest_of_kind(db, kind="response.block", limit=BLOCK_EVENTS_SCANNED)
-    payload: dict[str, Any] = next(
-        (e["payload"] for e in events if (e["payload"] or {}).get("target") == ip), {}
-    )
-    return convert.block_item(
-        row, applied=bool(payload.get("applied", False)), backend=payload.get("backend")
-    )
+    return None if row is None else convert.block_item(row)
