@@ -49,7 +49,8 @@ describe("sign-in", () => {
     fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByRole("heading", { name: "Overview" })).toBeTruthy();
     expect(getToken()).toBe("good");
-    expect(screen.getByTestId("role").textContent).toBe("viewer");
+    // the overview renders before /api/me answers (see the last test); the role follows
+    await waitFor(() => expect(screen.getByTestId("role").textContent).toBe("viewer"));
     await waitFor(() => expect(screen.getByTestId("kpi-events").textContent).toBe("7"));
     expect(fetch.mock.calls.some(([u]) => String(u).startsWith("/api/stats"))).toBe(true);
   });
@@ -59,7 +60,8 @@ describe("sign-in", () => {
     setToken("kept");
     mount();
     expect(await screen.findByRole("heading", { name: "Overview" })).toBeTruthy();
-    expect(screen.getByTestId("role").textContent).toBe("admin");
+    // the overview renders before /api/me answers (see the last test); the role follows
+    await waitFor(() => expect(screen.getByTestId("role").textContent).toBe("admin"));
     fireEvent.click(screen.getByText("Sign out"));
     expect(await screen.findByLabelText("API token")).toBeTruthy();
     expect(getToken()).toBeNull();
