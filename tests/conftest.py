@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("PHANTOMNET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "PHANTOMNET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("PHANTOMNET_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 

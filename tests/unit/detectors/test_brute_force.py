@@ -14,8 +14,13 @@ REF = SensorRef(node="n", component="ssh")
 
 def attempt(ip: str, i: int, *, accepted: bool = False, protocol: str = "ssh") -> AuthAttempt:
     return AuthAttempt(
-        sensor=REF, protocol=protocol, username="root", password=f"p{i}", accepted=accepted,  # type: ignore[arg-type]
-        src=Endpoint(ip=ip, port=40000 + i), dst=Endpoint(ip="10.0.0.1", port=22),
+        sensor=REF,
+        protocol=protocol,
+        username="root",
+        password=f"p{i}",
+        accepted=accepted,  # type: ignore[arg-type]
+        src=Endpoint(ip=ip, port=40000 + i),
+        dst=Endpoint(ip="10.0.0.1", port=22),
         occurred_at=T0 + timedelta(seconds=i),
     )
 

@@ -23,8 +23,13 @@ REF = SensorRef(node="n1", component="ssh")
 
 def test_round_trip_keeps_every_field() -> None:
     event = AuthAttempt(
-        sensor=REF, protocol="ssh", username="root", password="123456", accepted=True,
-        src=Endpoint(ip="203.0.113.9", port=50022), dst=Endpoint(ip="127.0.0.1", port=2222),
+        sensor=REF,
+        protocol="ssh",
+        username="root",
+        password="123456",
+        accepted=True,
+        src=Endpoint(ip="203.0.113.9", port=50022),
+        dst=Endpoint(ip="127.0.0.1", port=2222),
     )
     again = parse_event(dump_event(event))
     assert again == event

@@ -13,7 +13,7 @@ from phantomnet.settings import async_url, load_settings
 @pytest.fixture
 def toml(tmp_path: Path) -> Path:
     path = tmp_path / "pn.toml"
-    path.write_text('[api]\nport = 9001\n\n[sensors.ssh]\nport = 2200\n')
+    path.write_text("[api]\nport = 9001\n\n[sensors.ssh]\nport = 2200\n")
     return path
 
 
@@ -23,7 +23,9 @@ def test_defaults(clean_env: None) -> None:
     assert s.database_url.startswith("sqlite+aiosqlite:///")
 
 
-def test_toml_then_env_then_flags(clean_env: None, toml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_toml_then_env_then_flags(
+    clean_env: None, toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert load_settings(toml).api.port == 9001
     monkeypatch.setenv("PHANTOMNET_API__PORT", "9002")
     monkeypatch.setenv("PHANTOMNET_SENSORS__SSH__MAX_SESSIONS", "5")
