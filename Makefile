@@ -43,9 +43,13 @@ bench: install web
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
+	@if [ -f web/package.json ] && node -e 'process.exit(require("./web/package.json").scripts?.lint ? 0 : 1)'; then \
+	  cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run lint; \
+	else echo "web: no lint script yet"; fi
 
 clean:
 	rm -rf $(VENV) web/node_modules src/phantomnet/dashboard/static

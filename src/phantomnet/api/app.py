@@ -7,9 +7,9 @@ Nothing happens at import time. Every router lives in ``api/routes/<area>.py`` a
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -22,19 +22,29 @@ from phantomnet.api.auth import TokenStore
 from phantomnet.api.deps import ApiState
 from phantomnet.api.errors import install_error_handlers
 from phantomnet.api.metrics import ApiMetrics, MetricsMiddleware
+from phantomnet.api.routes import (
+    analysis,
+    events,
+    health,
+    intel,
+    overview,
+    response,
+    sessions,
+    stream,
+)
 from phantomnet.bus.base import EventBus
 from phantomnet.settings import Settings
 
 #: Routers included in this order (each module exports ``router``).
-ROUTER_MODULES: tuple[str, ...] = (
-    "phantomnet.api.routes.health",
-    "phantomnet.api.routes.events",
-    "phantomnet.api.routes.overview",
-    "phantomnet.api.routes.stream",
-    "phantomnet.api.routes.intel",
-    "phantomnet.api.routes.sessions",
-    "phantomnet.api.routes.response",
-    "phantomnet.api.routes.analysis",
+ROUTER_MODULES: tuple[ModuleType, ...] = (
+    health,
+    events,
+    overview,
+    stream,
+    intel,
+    sessions,
+    response,
+    analysis,
 )
 
 #: Problem responses shown in OpenAPI for every route.
@@ -112,7 +122,7 @@ def create_app(
     app.state.pn = state
     install_error_handlers(app)
     for module in ROUTER_MODULES:
-        router = importlib.import_module(module).router
+        router = module.router
         assert isinstance(router, APIRouter)
         app.include_router(router)
     if settings.api.cors_origins:

@@ -67,11 +67,9 @@ run_cmds.register(app)
 
 
 def _register_optional() -> None:
-    """Commands contributed by other packages (each module exports ``register(app)``)."""
-    import importlib
-
+    """The other command modules (each exports ``register(app)``)."""
     for module in run_cmds.COMMAND_MODULES:
-        importlib.import_module(module).register(app)
+        module.register(app)
 
 
 def main() -> None:

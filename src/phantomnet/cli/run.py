@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from types import ModuleType
 from typing import Any
 
 import typer
 
+from phantomnet.cli import db, monitor, response, token, train
 from phantomnet.cli.common import (
     BusOpt,
     ConfigOpt,
@@ -22,13 +24,7 @@ from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
 #: Modules adding their own commands with ``register(app)``.
-COMMAND_MODULES: list[str] = [
-    "phantomnet.cli.db",
-    "phantomnet.cli.token",
-    "phantomnet.cli.response",
-    "phantomnet.cli.train",
-    "phantomnet.cli.monitor",
-]
+COMMAND_MODULES: tuple[ModuleType, ...] = (db, token, response, train, monitor)
 
 
 def make_bus(settings: Settings) -> Any:

@@ -1,0 +1,1 @@
+"""Threat intelligence: geolocation of attacker addresses (``geo``)."""
