@@ -52,6 +52,8 @@ class BusSettings(Section):
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
     new_group_start: Literal["0", "$"] = "0"
     debug_roundtrip: bool = False
+    #: Redis: an entry delivered this many times without an ack is dead-lettered (poison)
+    max_deliveries: int = Field(default=5, ge=1, le=1000)
 
 
 class ApiSettings(Section):

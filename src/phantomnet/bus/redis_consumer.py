@@ -13,6 +13,15 @@ stream first), are acknowledged at once and never reach the consumer. Redis erro
 reading are retried with backoff by :class:`RedisSubscription` (the iterator never dies of an
 outage, and ``aclose`` works while another task waits in it); ``Batch.ack`` raises
 :class:`BusUnavailable` when it cannot acknowledge (the entries are then delivered again).
+
+Poison entries (a consumer fails on them, is restarted, gets them again...) are bounded by
+their delivery count (``XPENDING``, raised by every history read and every ``XAUTOCLAIM``):
+
+* an entry delivered ``isolate_after`` times or more is *suspect*: it is handed out alone
+  (``batch.isolated``) and nothing else is handed out until it is acknowledged, so a bad entry
+  fails alone and its neighbours get through;
+* an entry delivered ``max_deliveries`` times without an ack is not delivered again: it is
+  copied to the dead-letter stream with ``error`` and ``deliveries`` and acknowledged.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from phantomnet.bus.redis_wire import (
     entry_kind,
 )
 from phantomnet.bus.redis_wire import translate_errors as translate
-from phantomnet.errors import BusError, BusUnavailable
+from phantomnet.errors import BusError
 from phantomnet.events import Event
 
 if TYPE_CHECKING:
@@ -56,16 +65,40 @@ class RedisBatch:
     group: str | None
     inflight: set[bytes] = field(default_factory=set)
     acked: bool = field(default=False)
+    #: a suspect entry handed out alone (see the module docstring); a consumer that gathers
+    #: batches should store an isolated batch on its own rather than wait for more
+    isolated: bool = field(default=False)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ack(self) -> None:
         if self.acked or self.group is None or not self.ids:
-            self.acked = True
+            self._acked()
             return
         with translate("XACK"):
             await self.bus.redis.xack(self.bus.stream, self.group, *self.ids)
+        self._acked()
+        self.bus.stats.acked += len(self.ids)
+
+    def _acked(self) -> None:
         self.acked = True
         self.inflight.difference_update(self.ids)
-        self.bus.stats.acked += len(self.ids)
+        self.done.set()
+
+
+def id_key(entry_id: bytes) -> tuple[int, int]:
+    """A stream id as a sortable pair (``b"1700000000000-3"`` -> ``(1700000000000, 3)``)."""
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
+def before(entry_id: bytes) -> bytes:
+    """The greatest stream id smaller than ``entry_id`` (an exclusive lower bound for it)."""
+    ms, seq = id_key(entry_id)
+    if seq:
+        return b"%d-%d" % (ms, seq - 1)
+    if ms:
+        return b"%d-%d" % (ms - 1, 2**64 - 1)
+    return b"0-0"
 
 
 class Reader(Protocol):
@@ -87,15 +120,18 @@ class RedisSubscription:
         self._reader = reader
         self._stopped = False
         self._delay = _FIRST_BACKOFF_S
+        self._wake = asyncio.Event()
+        self._isolated: RedisBatch | None = None
 
     def __aiter__(self) -> AsyncIterator[RedisBatch]:
         return self
 
     async def __anext__(self) -> RedisBatch:
+        await self._after_isolated()
         while not self._done():
             try:
                 batch = await self._reader.read_once()
-            except BusUnavailable as exc:
+            except BusError as exc:  # unavailable or not: never end iteration, back off
                 if self._done():
                     break
                 self.bus.outage_log.hit("bus read failed, retrying: %s", exc)
@@ -104,8 +140,23 @@ class RedisSubscription:
                 continue
             self._delay = _FIRST_BACKOFF_S
             if batch is not None and not self._done():
+                if batch.isolated:
+                    self._isolated = batch
                 return batch
         raise StopAsyncIteration
+
+    async def _after_isolated(self) -> None:
+        """Hand out nothing more until the last isolated (suspect) batch is acknowledged."""
+        batch, self._isolated = self._isolated, None
+        if batch is None or batch.done.is_set():
+            return
+        acked = asyncio.ensure_future(batch.done.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((acked, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            acked.cancel()
+            woken.cancel()
 
     def _done(self) -> bool:
         return self._stopped or self.bus.closed
@@ -113,6 +164,7 @@ class RedisSubscription:
     def stop(self) -> None:
         """End iteration (synchronous, for ``bus.unsubscribe``)."""
         self._stopped = True
+        self._wake.set()
         self.bus.forget(self)
 
     async def aclose(self) -> None:
@@ -164,32 +216,98 @@ class GroupReader:
             return None
 
     async def _read_own(self) -> RedisBatch | None:
+        """One step through this consumer's pending entries (its history), guided by XPENDING.
+
+        XPENDING (which changes nothing) comes first, so that exactly the entries handed out
+        are read (each history read raises an entry's delivery count): a run of entries up
+        to the first suspect, or the suspect alone, never one of ours still in work.
+        """
         assert self._own_cursor is not None
-        entries = await self._xreadgroup(self._own_cursor, block=None)
+        cursor = self._own_cursor
+        rows = await self._pending(cursor)
+        if not rows:
+            self._own_cursor = None
+            return None
+        skip = 0
+        while skip < len(rows) and rows[skip][0] in self._inflight:
+            skip += 1
+        if skip:
+            cursor = self._own_cursor = rows[skip - 1][0]
+            if skip == len(rows):
+                return None
+        run: list[bytes] = []
+        counts: dict[bytes, int] = {}
+        for entry_id, delivered in rows[skip:]:
+            if entry_id in self._inflight:
+                break
+            suspect = self.bus.isolate_after <= delivered + 1 <= self.bus.max_deliveries
+            if suspect and run:
+                break
+            run.append(entry_id)
+            counts[entry_id] = delivered + 1
+            if suspect:
+                break
+        entries = await self._xreadgroup(cursor, block=None, count=len(run))
         if not entries:
             self._own_cursor = None
             return None
         self._own_cursor = entries[-1][0]
-        return await self._prepare(entries, redelivered=True)
+        return await self._prepare(entries, redelivered=True, counts=counts)
+
+    async def _pending(self, after: bytes) -> list[tuple[bytes, int]]:
+        """(id, times delivered) of this consumer's pending entries after ``after``."""
+        bus = self.bus
+        low = b"-" if after in (b"0", b"0-0") else b"(" + after
+        with translate("XPENDING"):
+            reply: list[dict[str, Any]] = await bus.redis.xpending_range(
+                bus.stream,
+                self.group,
+                min=low,
+                max=b"+",
+                count=self.batch_size,
+                consumername=self.consumer,
+            )
+        return [(row["message_id"], int(row["times_delivered"])) for row in reply]
 
     async def _claim(self) -> RedisBatch | None:
-        """One step of the XAUTOCLAIM sweep; the sweep restarts every ``claim_idle_ms / 2``."""
+        """One step of the claim sweep; the sweep restarts every ``claim_idle_ms / 2``.
+
+        ``XPENDING IDLE`` finds entries idle longer than ``claim_idle_ms`` (any consumer);
+        ``XCLAIM … JUSTID`` takes them over without raising their delivery counts; the
+        history read (:meth:`_read_own`) then hands them out, counting exactly the
+        deliveries it makes.
+        """
         bus = self.bus
-        for _ in range(16):  # bounded: each XAUTOCLAIM scans at most ~10 x COUNT entries
-            with translate("XAUTOCLAIM"):
-                reply: list[Any] = await bus.redis.xautoclaim(
+        for _ in range(16):  # bounded: each step looks at most at COUNT entries
+            low = b"-" if self._claim_cursor == b"0-0" else b"(" + self._claim_cursor
+            with translate("XPENDING"):
+                rows: list[dict[str, Any]] = await bus.redis.xpending_range(
                     bus.stream,
                     self.group,
-                    self.consumer,
-                    bus.claim_idle_ms,
-                    start_id=self._claim_cursor,
+                    min=low,
+                    max=b"+",
                     count=self.batch_size,
+                    idle=bus.claim_idle_ms,
                 )
-            self._claim_cursor = reply[0]
-            entries: list[Entry] = reply[1]
-            if entries:
-                return await self._prepare(entries, redelivered=True)
-            if self._claim_cursor in (b"0-0", "0-0"):
+            if not rows:
+                break
+            self._claim_cursor = rows[-1]["message_id"]
+            wanted = [r["message_id"] for r in rows if r["message_id"] not in self._inflight]
+            if wanted:
+                with translate("XCLAIM"):
+                    reply: Any = await bus.redis.xclaim(
+                        bus.stream,
+                        self.group,
+                        self.consumer,
+                        bus.claim_idle_ms,
+                        wanted,
+                        justid=True,
+                    )
+                claimed: list[bytes] = list(reply)
+                if claimed:
+                    self._own_cursor = before(min(claimed, key=id_key))
+                    return None
+            if len(rows) < self.batch_size:
                 break
         self._claim_cursor = b"0-0"
         self._next_claim = time.monotonic() + bus.claim_idle_ms / 2000
@@ -201,14 +319,16 @@ class GroupReader:
             return None
         return await self._prepare(entries, redelivered=False)
 
-    async def _xreadgroup(self, cursor: bytes, *, block: int | None) -> list[Entry]:
+    async def _xreadgroup(
+        self, cursor: bytes, *, block: int | None, count: int | None = None
+    ) -> list[Entry]:
         bus = self.bus
         with translate("XREADGROUP"):
             reply: Any = await bus.redis.xreadgroup(
                 self.group,
                 self.consumer,
                 {bus.stream: cursor},
-                count=self.batch_size,
+                count=count or self.batch_size,
                 block=block,
             )
         if not reply:
@@ -216,16 +336,23 @@ class GroupReader:
         entries: list[Entry] = reply[0][1]
         return entries
 
-    async def _prepare(self, entries: list[Entry], *, redelivered: bool) -> RedisBatch | None:
-        """Decode ``entries``; ack skipped and malformed ones now; return the rest as a batch."""
+    async def _prepare(
+        self, entries: list[Entry], *, redelivered: bool, counts: dict[bytes, int] | None = None
+    ) -> RedisBatch | None:
+        """Decode ``entries``; ack skipped, malformed and worn-out ones now; return the rest.
+
+        ``counts``: delivery counts including this one (history reads); an entry delivered
+        more than ``max_deliveries`` times is dead-lettered, a suspect one
+        (``isolate_after``, :meth:`_read_own` reads it alone) is returned as an isolated batch.
+        """
         bus = self.bus
+        counts = counts or {}
         events: list[Event] = []
         ids: list[bytes] = []
         done: list[bytes] = []
         parked: list[dict[bytes, bytes]] = []
+        isolated = False
         for entry_id, fields in entries:
-            if entry_id in self._inflight:
-                continue  # ours, still being worked on (claimed back from ourselves)
             if fields is None:  # trimmed away while pending
                 done.append(entry_id)
                 continue
@@ -233,11 +360,18 @@ class GroupReader:
             if self.kinds is not None and kind is not None and kind not in self.kinds:
                 done.append(entry_id)
                 continue
+            deliveries = counts.get(entry_id, 1)
+            if deliveries > bus.max_deliveries:
+                error = f"not acknowledged after {deliveries - 1} deliveries"
+                parked.append(self._park(entry_id, fields, error, deliveries=deliveries - 1))
+                done.append(entry_id)
+                continue
             decoded = decode(fields)
             if isinstance(decoded, Malformed):
                 parked.append(self._park(entry_id, fields, decoded.error))
                 done.append(entry_id)
                 continue
+            isolated = isolated or deliveries >= bus.isolate_after
             events.append(decoded)
             ids.append(entry_id)
         if done:
@@ -247,21 +381,34 @@ class GroupReader:
         bus.stats.delivered += len(events)
         if redelivered:
             bus.stats.redelivered += len(events)
+        if isolated:
+            bus.stats.extra["isolated"] = bus.stats.extra.get("isolated", 0) + 1
         self._inflight.update(ids)
-        return RedisBatch(events, ids, bus, self.group, self._inflight)
+        return RedisBatch(events, ids, bus, self.group, self._inflight, isolated=isolated)
 
-    def _park(self, entry_id: bytes, fields: dict[bytes, bytes], error: str) -> dict[bytes, bytes]:
+    def _park(
+        self, entry_id: bytes, fields: dict[bytes, bytes], error: str, *, deliveries: int = 0
+    ) -> dict[bytes, bytes]:
         bus = self.bus
-        bus.stats.malformed += 1
+        if deliveries:
+            bus.stats.extra["dead_lettered"] = bus.stats.extra.get("dead_lettered", 0) + 1
+        else:
+            bus.stats.malformed += 1
         bus.malformed_log.hit(
-            "malformed entry %s on %s (group %s): %s",
+            "%s entry %s on %s (group %s) dead-lettered: %s",
+            "poison" if deliveries else "malformed",
             entry_id.decode(errors="replace"),
             bus.stream,
             self.group,
             error[:200],
         )
         return dead_letter_fields(
-            fields, error=error, stream=bus.stream, entry_id=entry_id, group=self.group
+            fields,
+            error=error,
+            stream=bus.stream,
+            entry_id=entry_id,
+            group=self.group,
+            deliveries=deliveries,
         )
 
     async def _settle(self, done: list[bytes], parked: list[dict[bytes, bytes]]) -> None:

@@ -10,6 +10,9 @@
 * Lossy subscriptions (live views): ``XREAD`` from the end of the stream, no group, no ack.
 * Malformed entries are counted, logged (first, then every ``malformed_log_every``-th),
   copied to ``dead_letter_stream`` with the error and acknowledged.
+* Poison entries (delivered again and again, never acknowledged: the consumer fails on
+  them) are handed out alone from their ``isolate_after``-th delivery and dead-lettered with
+  their delivery count after ``max_deliveries`` (``[bus] max_deliveries``, default 5).
 * Outages: with a ``spool`` (sensor hosts), ``publish`` never fails because Redis is down:
   events go to the append-only disk spool and are replayed, in order, when Redis answers
   again (also after a restart of the process). Once spooling, every publish goes through the
@@ -62,9 +65,15 @@ class RedisStreamsBus:
         spool: DiskSpool | None = None,
         malformed_log_every: int = 1000,
         consumer_prefix: str = "",
+        max_deliveries: int = 5,
+        isolate_after: int = 3,
     ) -> None:
         if not url:
             raise BusError("the Redis bus needs a URL (bus.url = 'redis://…')")
+        if max_deliveries < 1 or isolate_after < 2:
+            raise BusError("max_deliveries must be >= 1 and isolate_after >= 2")
+        self.max_deliveries = max_deliveries
+        self.isolate_after = isolate_after
         self.stats = BusStats()
         self.stream = stream
         self.dead_letter_stream = dead_letter_stream
@@ -112,6 +121,7 @@ class RedisStreamsBus:
             new_group_start=cfg.new_group_start,
             spool=spool,
             consumer_prefix=node,
+            max_deliveries=cfg.max_deliveries,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

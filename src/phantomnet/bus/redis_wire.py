@@ -102,14 +102,25 @@ def _summary(exc: ValidationError) -> str:
 
 
 def dead_letter_fields(
-    fields: dict[bytes, bytes], *, error: str, stream: str, entry_id: bytes, group: str
+    fields: dict[bytes, bytes],
+    *,
+    error: str,
+    stream: str,
+    entry_id: bytes,
+    group: str,
+    deliveries: int = 0,
 ) -> dict[bytes, bytes]:
-    """What is parked in the dead-letter stream: the raw fields, where from, and why."""
+    """What is parked in the dead-letter stream: the raw fields, where from, and why.
+
+    ``deliveries``: how many times the entry was delivered without an ack (poison entries);
+    0 for an entry that could not be decoded at all.
+    """
     parked: dict[bytes, bytes] = {
         b"error": error[:_ERROR_CAP].encode(),
         b"source_stream": stream.encode(),
         b"source_id": entry_id,
         b"group": group.encode(),
+        b"deliveries": str(deliveries).encode(),
     }
     for key, value in fields.items():
         parked[b"raw_" + key[:64]] = value

@@ -1,13 +1,20 @@
-"""Runs the enabled event-level detectors on the bus and publishes their detections."""
+"""Runs the enabled event-level detectors on the bus and publishes their detections.
+
+Publishing and acknowledging are retried while the bus is away (``resilience.until_done``):
+a Redis restart never ends the engine, and a batch is acknowledged only after its
+detections are published.
+"""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from phantomnet.bus.base import EventBus
 from phantomnet.detectors.base import Detector
 from phantomnet.events import Detection
 from phantomnet.plugins import Component
+from phantomnet.resilience import until_done
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +45,14 @@ class DetectorEngine(Component):
             for event in batch.events:
                 found.extend(self.observe(event))
             if found:
-                await self.bus.publish_many(found)
+                await until_done(
+                    partial(self.bus.publish_many, found),
+                    health=self.health,
+                    what="detectors: publish",
+                    log=log,
+                )
                 self.detections += len(found)
-            await batch.ack()
+            await until_done(batch.ack, health=self.health, what="detectors: ack", log=log)
 
     async def stop(self) -> None:
         close = getattr(self._subscription, "aclose", None)

@@ -5,6 +5,10 @@ and runs a first reconciliation, so blocks recorded while PhantomNet was down (o
 are enforced before anything else happens. ``run`` then consumes ``score``/``detection``/
 ``honeytoken.triggered`` events (when auto-blocking is enabled), reconciles every
 ``reconcile_interval_s`` and lifts expired blocks every ``expiry_interval_s``.
+
+No failure of the database or the bus ends ``run``: the periodic passes catch every exception
+and retry with backoff (``resilience.every``), acknowledgements are retried until Redis
+answers again (``resilience.until_done``). Failures show in ``health`` and ``describe``.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from uuid import UUID
 
 from phantomnet.bus.base import Batch, EventBus
 from phantomnet.errors import PhantomNetError, ResponseError
 from phantomnet.events import Event
 from phantomnet.plugins import Component
+from phantomnet.resilience import every, is_transient, until_done
 from phantomnet.response import policy
 from phantomnet.response.reconcile import Reconciler
 from phantomnet.response.service import ResponseService
@@ -40,7 +46,6 @@ class ResponseComponent(Component):
         self.auto_blocks = 0
         self._seen: OrderedDict[UUID, None] = OrderedDict()
         self._batches: AsyncIterator[Batch] | None = None
-        self.last_error: str | None = None
 
     async def start(self) -> None:
         await self.service.blocker.check()
@@ -70,46 +75,61 @@ class ResponseComponent(Component):
     async def _every(
         self, interval: float, work: Callable[[], Awaitable[object]], what: str
     ) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await work()
-                self.last_error = None
-            except PhantomNetError as exc:  # a failed pass is retried next interval
-                self.last_error = f"{what}: {exc}"[:200]
-                log.warning("response %s failed: %s", what, exc)
+        """``work`` every ``interval``; any failure is retried with backoff (never raises)."""
+        await every(interval, work, health=self.health, what=f"response {what}", log=log)
+
+    @property
+    def last_error(self) -> str | None:
+        """The last failure while the component is failing (None once it works again)."""
+        return self.health.last_error if self.health.failing_since is not None else None
 
     async def _consume(self, batches: AsyncIterator[Batch]) -> None:
         async for batch in batches:
             for event in batch.events:
-                await self.handle(event)
-            await batch.ack()
+                await until_done(
+                    partial(self.handle, event),
+                    health=self.health,
+                    what="response: auto-block",
+                    log=log,
+                )
+            await until_done(batch.ack, health=self.health, what="response: ack", log=log)
 
     async def handle(self, event: Event) -> None:
-        """Block for one event if the policy says so; refusals are logged, never raised."""
+        """Block for one event if the policy says so; refusals are logged, never raised.
+
+        A database or bus that is away raises (transient: the caller retries the event); the
+        event counts as seen only once it has been handled.
+        """
         if event.event_id in self._seen:
             return
+        request = policy.decide(event, self.service.config.auto)
+        if request is not None:
+            await self._block(request, event.kind)
         self._seen[event.event_id] = None
         if len(self._seen) > SEEN_MAX:
             self._seen.popitem(last=False)
-        request = policy.decide(event, self.service.config.auto)
-        if request is None:
-            return
+
+    async def _block(self, request: policy.BlockRequest, kind: str) -> None:
         try:
             await self.service.block(
                 request.target,
                 source=request.source,
                 reason=request.reason,
-                created_by=f"policy:{event.kind}",
+                created_by=f"policy:{kind}",
             )
             self.auto_blocks += 1
         except ResponseError as exc:  # BlockRefused (allowlisted) included
             log.info("auto-block of %s not done: %s", request.target, exc)
         except PhantomNetError as exc:
+            if is_transient(exc):
+                raise
             log.warning("auto-block of %s failed: %s", request.target, exc)
 
     async def stop(self) -> None:
-        return None
+        """Close the subscription (a restart subscribes again; unacked events come back)."""
+        close = getattr(self._batches, "aclose", None)
+        if close is not None:
+            await close()
 
     def describe(self) -> dict[str, object]:
         """Heartbeat/status: state, a one-line detail, and the counters as keys."""

@@ -1,9 +1,16 @@
 """Start every component, run them together, stop them cleanly on a signal.
 
 Start-up is all-or-nothing: if one component cannot start (a taken port, a firewall backend
-that does not work) the ones already started are stopped and the error propagates. A
-component that crashes while running stops the whole process (a honeypot silently missing a
-sensor is worse than one that exits with a clear message).
+that does not work) the ones already started are stopped and the error propagates.
+
+Once running, components fail alone: a component whose ``run`` raises is logged (the first
+failure of a streak with its traceback, later ones as one line), counted in its
+:class:`~phantomnet.plugins.ComponentHealth` and restarted (``stop``, ``start``, ``run`` on
+the same object) after a backoff that doubles from :attr:`RestartPolicy.first_s` up to
+:attr:`RestartPolicy.max_s`; a restart whose ``start`` raises counts as another failure. A run
+that lasted :attr:`RestartPolicy.reset_after_s` starts the backoff over. The other components
+keep running meanwhile. A ``run`` that returns on its own (a capture file replayed to its
+end) is finished, not restarted.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from phantomnet.plugins import Component
 
@@ -48,31 +56,113 @@ async def stop_all(components: Sequence[Component]) -> None:
             log.exception("%s failed to stop", comp.name)
 
 
-async def supervise(components: Sequence[Component], stop: asyncio.Event | None = None) -> None:
-    """Run ``components`` until ``stop`` is set, SIGINT/SIGTERM arrives or one of them fails."""
+@dataclass(frozen=True)
+class RestartPolicy:
+    """Backoff between restarts of one failing component."""
+
+    first_s: float = 0.5
+    max_s: float = 30.0
+    #: a run at least this long starts the backoff over (the next one is ``first_s``)
+    reset_after_s: float = 60.0
+    #: a restarted component running this long without failing again is ``up`` again
+    healthy_after_s: float = 10.0
+
+
+async def supervise(
+    components: Sequence[Component],
+    stop: asyncio.Event | None = None,
+    *,
+    policy: RestartPolicy | None = None,
+) -> None:
+    """Run ``components`` until ``stop`` is set or SIGINT/SIGTERM arrives.
+
+    Raises what a component's first ``start`` raised (start-up is all-or-nothing); failures
+    after that are restarted (see the module docstring) and never end the process.
+    """
     stop = stop or asyncio.Event()
+    policy = policy or RestartPolicy()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    started = await start_all(components)
-    tasks = [asyncio.create_task(c.run(), name=c.name) for c in started]
-    waiter = asyncio.create_task(stop.wait(), name="stop")
-    failed: list[asyncio.Task[Any]] = []
+    stopping = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    started: list[Component] = []
     try:
-        done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
-        failed = [t for t in done if t is not waiter and not t.cancelled() and t.exception()]
+        started = await start_all(components)
+        tasks = [
+            asyncio.create_task(keep_running(c, stopping, policy), name=c.name) for c in started
+        ]
+        await stop.wait()
     finally:
+        stopping.set()
         # Graceful first (components finish their run), then cancel whatever is left.
         await stop_all(started)
         await asyncio.wait(tasks, timeout=GRACE_S) if tasks else None
-        for task in [*tasks, waiter]:
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, waiter, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    if failed:
-        exc = failed[0].exception()
-        assert exc is not None
-        raise exc
+
+
+async def keep_running(comp: Component, stopping: asyncio.Event, policy: RestartPolicy) -> None:
+    """Run an already started ``comp`` until ``stopping``; restart it with backoff on failure."""
+    delay = policy.first_s
+    restart = False
+    while not stopping.is_set():
+        began = time.monotonic()
+        try:
+            if restart:
+                await _restart(comp)
+            comp.health.running()
+            settle = asyncio.get_running_loop().call_later(
+                policy.healthy_after_s, comp.health.settled
+            )
+            try:
+                await comp.run()
+            finally:
+                settle.cancel()
+        except Exception as exc:  # any failure of one component: count, log, restart
+            if stopping.is_set():
+                return
+            if time.monotonic() - began >= policy.reset_after_s:
+                delay = policy.first_s
+            _report(comp, exc, delay)
+        else:
+            if not stopping.is_set():
+                comp.health.state = "stopped"
+                log.info("%s finished", comp.name)
+            return
+        restart = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(delay * 2, policy.max_s)
+
+
+async def _restart(comp: Component) -> None:
+    """``stop`` (its errors only logged) then ``start`` (its errors are a failure)."""
+    comp.health.restarts += 1
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT_S):
+            await comp.stop()
+    except Exception as exc:  # a half-dead component may fail to stop; start decides
+        log.warning("%s: stop before restart failed: %s: %s", comp.name, type(exc).__name__, exc)
+    await comp.start()
+    log.warning("%s restarted (restart %d)", comp.name, comp.health.restarts)
+
+
+def _report(comp: Component, exc: BaseException, delay: float) -> None:
+    health = comp.health
+    if health.crashed(exc):
+        log.error("%s failed, restarting in %.1f s", comp.name, delay, exc_info=exc)
+        return
+    log.warning(
+        "%s failed again (%d failures, restart %d), next restart in %.1f s: %s",
+        comp.name,
+        health.failures,
+        health.restarts,
+        delay,
+        health.last_error,
+    )

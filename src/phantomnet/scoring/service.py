@@ -14,10 +14,12 @@ the first BLOCK for a source is published at once (the response layer acts on it
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -25,12 +27,14 @@ from phantomnet.bus.base import Batch, EventBus
 from phantomnet.errors import ModelError
 from phantomnet.events import Score, SensorRef
 from phantomnet.plugins import Component
+from phantomnet.resilience import every, until_done
 from phantomnet.scoring.config import ScoringConfig, scoring_config
 from phantomnet.scoring.features import FeatureExtractor, Subject
 from phantomnet.scoring.models.scorer import ScoringModel, Verdict
 from phantomnet.scoring.session_features import SESSION_KINDS
 from phantomnet.settings import Settings
 
+log = logging.getLogger(__name__)
 CONSUMED = SESSION_KINDS | {"network.flow"}
 _RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "ALLOW": 0, "ALERT": 1, "BLOCK": 2}
 
@@ -203,9 +207,10 @@ class ScoringService(Component):
                     subjects += scorer.extractor.observe(event)
                 self.counters["events"] += len(batch.events)
                 await self._publish(subjects)
-                await batch.ack()
+                await until_done(batch.ack, health=self.health, what="scoring: ack", log=log)
         finally:
             expiry.cancel()
+            await asyncio.gather(expiry, return_exceptions=True)
 
     def _ready(self) -> Scorer:
         assert self.scorer is not None, "start() loads the model"
@@ -223,12 +228,21 @@ class ScoringService(Component):
         self.counters["published"] += len(events)
         self.counters["blocks"] += sum(e.decision == "BLOCK" for e in events)
         if events:
-            await self.bus.publish_many(events)
+            await until_done(
+                partial(self.bus.publish_many, events),
+                health=self.health,
+                what="scoring: publish",
+                log=log,
+            )
 
     async def _expire_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.expire_every_s)
-            await self._publish(self._ready().extractor.expire(time.time()))
+        await every(
+            self.expire_every_s,
+            lambda: self._publish(self._ready().extractor.expire(time.time())),
+            health=self.health,
+            what="scoring: session expiry",
+            log=log,
+        )
 
     def describe(self) -> dict[str, object]:
         info: dict[str, object] = dict(self.counters)

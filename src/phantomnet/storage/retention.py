@@ -10,7 +10,6 @@ sensor status.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.errors import InvalidInput
 from phantomnet.plugins import Component
-from phantomnet.storage.db import DB_ERRORS, storage_errors
+from phantomnet.resilience import every
+from phantomnet.storage.db import storage_errors
 from phantomnet.storage.tables import (
     AttackSession,
     DetectionRow,
@@ -33,6 +33,8 @@ from phantomnet.storage.tables import (
 )
 
 log = logging.getLogger(__name__)
+#: A failed purge is retried with backoff up to this far apart (or ``interval_s`` if shorter).
+RETRY_MAX_S = 60.0
 
 #: table -> (age column, key column); a row goes when its age column is before the cut-off
 #: (NULL never is: a session still open has no ``ended_at``).
@@ -100,7 +102,11 @@ async def purge(
 
 
 class RetentionJob(Component):
-    """Runs :func:`purge` every ``interval_s`` (``settings.retention``), first run at start."""
+    """Runs :func:`purge` every ``interval_s`` (``settings.retention``), first run at start.
+
+    No exception ends ``run``: a failed purge (database down, or anything else) is counted
+    in ``health`` and retried with backoff (at most ``interval_s`` apart) until it works.
+    """
 
     name = "retention"
 
@@ -115,16 +121,25 @@ class RetentionJob(Component):
         self.last_error: str | None = None
 
     async def run(self) -> None:
-        while True:
-            try:
-                self.last_deleted = await purge(
-                    self.engine, older_than=self.older_than, batch_size=self.batch_size
-                )
-                self.last_run, self.last_error = datetime.now(UTC), None
-            except DB_ERRORS as exc:  # the database is down: try again next interval
-                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                log.warning("retention: purge failed: %s", self.last_error)
-            await asyncio.sleep(self.interval_s)
+        await every(
+            self.interval_s,
+            self.run_once,
+            health=self.health,
+            what="retention purge",
+            log=log,
+            first_now=True,
+            max_backoff_s=RETRY_MAX_S,
+        )
+
+    async def run_once(self) -> None:
+        try:
+            self.last_deleted = await purge(
+                self.engine, older_than=self.older_than, batch_size=self.batch_size
+            )
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            raise
+        self.last_run, self.last_error = datetime.now(UTC), None
 
     def describe(self) -> dict[str, object]:
         return {

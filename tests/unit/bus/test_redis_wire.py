@@ -72,6 +72,7 @@ def test_dead_letter_keeps_raw_fields_and_says_why() -> None:
         b"source_stream": b"s",
         b"source_id": b"1-0",
         b"group": b"g",
+        b"deliveries": b"0",
         b"raw_v": b"1",
         b"raw_data": b"\x00\xff",
     }
