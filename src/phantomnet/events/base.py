@@ -7,6 +7,7 @@ Every event kind subclasses :class:`EventBase`. Identity fields (``sensor``, ``s
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
@@ -15,34 +16,113 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION: Literal[1] = 1
 
-#: Default cap for attacker-controlled strings (characters).
+#: Default cap for attacker-controlled strings (characters of the escaped form).
 ATTACKER_TEXT_LIMIT = 4096
 TRUNCATION_MARKER = "…[truncated]"
 
+# Characters never stored as themselves: C0/DEL/C1 controls, surrogates (lone ones come from
+# ``surrogateescape`` decoding, e.g. aiosmtpd), line/paragraph separators, bidi controls and the
+# BOM (terminal and Trojan-Source tricks). The backslash is the escape character.
+_UNSAFE_CHARS = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+_NEEDS_WORK = re.compile(f"[\\\\{_UNSAFE_CHARS}]")
+_UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
+#: An escape of the canonical form: ``\\``, ``\xHH`` (one byte, lower-case hex), ``\t \n \r``.
+_ESCAPE = re.compile(r"\\(?:\\|x[0-9a-f]{2}|[tnr])")
+#: For the validator: an escape is kept, a lone backslash or an unsafe character is escaped.
+_CANON = re.compile(f"(\\\\(?:\\\\|x[0-9a-f]{{2}}|[tnr]))|(\\\\)|([{_UNSAFE_CHARS}])")
+_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
+_UNSHORT = {"\\": 0x5C, "t": 0x09, "n": 0x0A, "r": 0x0D}
 
-def _cap(value: str) -> str:
-    if len(value) > ATTACKER_TEXT_LIMIT:
-        return value[: ATTACKER_TEXT_LIMIT - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
-    return value
+
+def _escape_char(ch: str) -> str:
+    short = _SHORT.get(ch)
+    if short is not None:
+        return short
+    cp = ord(ch)
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8, kept by ``surrogateescape``
+        return f"\\x{cp - 0xDC00:02x}"
+    return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
 
 
-#: A string that came from an attacker: capped, never a format string, never a path, never run.
-AttackerText = Annotated[str, AfterValidator(_cap)]
+def _escape_raw(text: str) -> str:
+    """Escape raw text (every backslash is literal)."""
+    if _NEEDS_WORK.search(text) is None:
+        return text
+    return _NEEDS_WORK.sub(lambda m: _escape_char(m.group()), text)
+
+
+def _canon_sub(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return m.group(1)
+    return _escape_char(m.group())
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut escaped text to ``limit`` characters with the marker, never inside an escape."""
+    if len(text) <= limit:
+        return text
+    cut = max(0, limit - len(TRUNCATION_MARKER))
+    start = max(0, cut - 4)
+    while start > 0 and text[start - 1] == "\\":  # parse from the start of a backslash run
+        start -= 1
+    for m in _ESCAPE.finditer(text, start, cut + 4):
+        if m.start() < cut < m.end():
+            cut = m.start()
+            break
+    return text[:cut] + TRUNCATION_MARKER
+
+
+def canonical_attacker_text(value: str, limit: int = ATTACKER_TEXT_LIMIT) -> str:
+    """Make any string safe text of the escaped form; escaped text is left as it is.
+
+    Idempotent: what :func:`attacker_text` returns (or JSON carries) passes unchanged. A raw
+    string that a producer forgot to escape becomes safe too (only a backslash that already
+    looks like an escape is then taken as one).
+    """
+    if _NEEDS_WORK.search(value) is not None:
+        value = _CANON.sub(_canon_sub, value)
+    return _truncate(value, limit)
+
+
+def _validate(value: str) -> str:
+    return canonical_attacker_text(value)
+
+
+#: A string that came from an attacker, in the escaped form (docs/events.md): valid UTF-8 with
+#: no control character, surrogate, NUL, bidi control or lone backslash; capped; never a format
+#: string, never a path, never run. The validator enforces it, whatever the producer passed.
+AttackerText = Annotated[str, AfterValidator(_validate)]
 
 
 def attacker_text(raw: bytes | str, limit: int = ATTACKER_TEXT_LIMIT) -> str:
-    """Turn attacker bytes into safe text.
+    """Turn attacker bytes (or text a library decoded) into the lossless escaped form.
 
-    Bytes are decoded as UTF-8 with ``backslashreplace`` (so nothing is lost and nothing
-    raises); NULs are escaped; the result is cut to ``limit`` characters with a visible marker.
+    Valid UTF-8 printable text stays as it is; a backslash becomes ``\\\\``; a tab, LF, CR
+    becomes ``\\t \\n \\r``; every other unsafe character and every byte that is not UTF-8
+    becomes ``\\xHH`` per byte (a ``surrogateescape`` surrogate is its original byte). The
+    result is cut to ``limit`` characters with a visible marker. :func:`attacker_bytes`
+    returns the exact bytes of an untruncated result.
     """
-    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
-    if "\x00" in text:
-        text = text.replace("\x00", "\\x00")
-    if len(text) > limit:
-        keep = max(0, limit - len(TRUNCATION_MARKER))
-        text = text[:keep] + TRUNCATION_MARKER
-    return text
+    text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+    return _truncate(_escape_raw(text), limit)
+
+
+def attacker_bytes(text: str) -> bytes:
+    """The exact bytes an escaped attacker text stands for (the evidence form)."""
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(text):
+        out += text[pos : m.start()].encode("utf-8", "surrogateescape")
+        code = m.group()[1:]
+        out.append(int(code[1:], 16) if code[0] == "x" else _UNSHORT[code])
+        pos = m.end()
+    out += text[pos:].encode("utf-8", "surrogateescape")
+    return bytes(out)
+
+
+def is_safe_text(text: str) -> bool:
+    """True if ``text`` is in the escaped form (what every AttackerText field holds)."""
+    return _UNSAFE.search(text) is None and _CANON.sub(_canon_sub, text) == text
 
 
 def normalise_ip(value: str) -> str:

@@ -7,6 +7,7 @@ never an exception), so the session code can stay a thin dispatch table.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from dataclasses import dataclass
 
@@ -91,9 +92,25 @@ HELP = [
 ANONYMOUS = frozenset({"anonymous", "ftp"})
 
 
+#: Telnet commands (RFC 854) a client puts before a command line: IAC NOP/DM/BRK/IP/AO/AYT,
+#: a bare DM or a bare IAC before the verb (what stays in the stream when the urgent byte of
+#: the Synch was taken out of band).
+_TELNET_PREFIX = re.compile(rb"\A(?:\xff[\xf1-\xf6]|\xf2|\xff(?=[A-Za-z]))+")
+
+
+def strip_telnet(line: bytes) -> bytes:
+    """Drop the Telnet "Interrupt Process" + "Synch" an FTP client sends before ``ABOR``
+    (RFC 959 4.1.3: ``IAC IP IAC DM``), as vsftpd accepts ``\\377\\364\\377\\362ABOR``.
+
+    Only a leading run is removed: an ``\\xff`` inside an argument is attacker data.
+    """
+    return _TELNET_PREFIX.sub(b"", line)
+
+
 def parse_line(line: bytes) -> tuple[str, str]:
-    """``b"RETR a b\\r\\n"`` → (``"RETR"``, ``"a b"``). Bytes are decoded leniently."""
-    text = line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+    """``b"RETR a b\\r\\n"`` → (``"RETR"``, ``"a b"``). Bytes are decoded leniently;
+    a leading Telnet IP/Synch is dropped."""
+    text = strip_telnet(line.rstrip(b"\r\n")).decode("utf-8", "surrogateescape")
     verb, _, arg = text.partition(" ")
     return verb.upper()[:16], arg
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -171,6 +172,9 @@ class FtpSensor(Sensor):
         async with self.connection(writer, refusal=refusal) as session:
             if session is None:
                 return
+            sock = writer.get_extra_info("socket")
+            if sock is not None:  # keep the Synch's urgent byte in the stream, like vsftpd
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
             conv = FtpConversation(self, session, reader, writer)
             try:
                 await conv.serve()

@@ -207,3 +207,37 @@ async def test_nmap_identifies_vsftpd(ftp: Running) -> None:
     require_tool("nmap")
     result = await run("nmap", "-Pn", "-n", "-sV", "-p", str(ftp.port), "127.0.0.1", timeout=120)
     assert "vsftpd 3.0.3" in result.stdout, result.stdout
+
+
+def _abort_dialogue(port: int, urgent: bool) -> bytes:
+    """Log in, then ABOR the way BSD ftp/lftp do: IAC IP, then the Synch (IAC DM), its last
+    byte sent as TCP urgent data when ``urgent``."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        f = s.makefile("rb")
+        got = f.readline()
+        s.sendall(b"USER anonymous\r\nPASS a@b.c\r\n")
+        got += f.readline() + f.readline()
+        if urgent:
+            s.sendall(b"\xff\xf4\xff")
+            s.send(b"\xf2", socket.MSG_OOB)
+            s.sendall(b"ABOR\r\n")
+        else:
+            s.sendall(b"\xff\xf4\xff\xf2ABOR\r\n")
+        got += f.readline()
+        s.sendall(b"USER \xff\xfe\r\nQUIT\r\n")
+        got += f.readline() + f.readline()
+    return got
+
+
+@pytest.mark.parametrize("urgent", [False, True])
+async def test_telnet_ip_synch_before_abor_is_handled_like_vsftpd(
+    ftp: Running, urgent: bool
+) -> None:
+    got = await asyncio.to_thread(_abort_dialogue, ftp.port, urgent)
+    lines = got.decode("utf-8", "replace").split("\r\n")
+    assert lines[3] == "225 No transfer to ABOR.", lines
+    assert lines[-2] == "221 Goodbye.", lines
+    commands = [e.command for e in await ftp.events(CommandInput, 5)]
+    assert "ABOR" in commands and "USER \\xff\\xfe" in commands, commands

@@ -46,3 +46,19 @@ def test_parsers_never_raise(raw: bytes) -> None:
     p.parse_port(arg)
     p.parse_eprt(arg)
     p.escapes_root(arg)
+
+
+def test_leading_telnet_ip_and_synch_are_dropped() -> None:
+    assert p.parse_line(b"\xff\xf4\xff\xf2ABOR\r\n") == ("ABOR", "")
+    assert p.parse_line(b"\xff\xf4\xffABOR\r\n") == ("ABOR", "")  # DM taken out of band
+    assert p.parse_line(b"\xf2ABOR\r\n") == ("ABOR", "")
+    # Inside an argument, 0xff is the attacker's data, kept (as a surrogateescape byte).
+    assert p.parse_line(b"USER \xff\xfe\r\n") == ("USER", "\udcff\udcfe")
+
+
+@given(st.binary(max_size=40), st.binary(max_size=40))
+def test_telnet_stripping_only_touches_the_prefix(prefix: bytes, rest: bytes) -> None:
+    line = b"NOOP " + rest
+    assert p.strip_telnet(line) == line
+    stripped = p.strip_telnet(prefix + line)
+    assert stripped.endswith(line)
