@@ -43,6 +43,7 @@ from phantomnet.events.response import ResponseBlock, ResponseUnblock
 from phantomnet.events.sensor import (
     AuthAttempt,
     ClientFingerprint,
+    CommandError,
     CommandInput,
     ConnectionClosed,
     ConnectionOpened,
@@ -52,6 +53,7 @@ from phantomnet.events.sensor import (
     HoneytokenTriggered,
     HttpRequest,
     SensorStatus,
+    SessionRequest,
     SmtpAttachment,
     SmtpMessage,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "AttackerText",
     "AuthAttempt",
     "ClientFingerprint",
+    "CommandError",
     "CommandInput",
     "ConnectionClosed",
     "ConnectionOpened",
@@ -91,6 +94,7 @@ __all__ = [
     "Score",
     "SensorRef",
     "SensorStatus",
+    "SessionRequest",
     "Severity",
     "SmtpAttachment",
     "SmtpMessage",
