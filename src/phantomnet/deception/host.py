@@ -24,6 +24,7 @@ from phantomnet.deception.fakefs.tree import build_base
 from phantomnet.deception.honeytokens import HoneytokenRegistry
 from phantomnet.deception.persona import DEFAULT_PERSONA, Persona
 from phantomnet.deception.procfs import Liveness, elf_bytes, make_generators
+from phantomnet.deception.shell.budget import CpuScheduler, ShellLimits
 
 MAX_CACHED_VIEWS = 2048
 
@@ -46,6 +47,9 @@ class FakeHost:
         self._plant_tokens()
         self.policy = CredentialPolicy(CredentialPolicyConfig(), tokens)
         self._views: OrderedDict[str, FsView] = OrderedDict()
+        #: budgets of every shell on this host, and the per-source CPU turns they share
+        self.shell_limits = ShellLimits()
+        self.scheduler = CpuScheduler()
 
     @classmethod
     def load(

@@ -46,6 +46,7 @@ from phantomnet.events.response import ResponseBlock, ResponseUnblock
 from phantomnet.events.sensor import (
     AuthAttempt,
     ClientFingerprint,
+    CommandError,
     CommandInput,
     ConnectionClosed,
     ConnectionOpened,
@@ -55,6 +56,7 @@ from phantomnet.events.sensor import (
     HoneytokenTriggered,
     HttpRequest,
     SensorStatus,
+    SessionRequest,
     SmtpAttachment,
     SmtpMessage,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "AttackerText",
     "AuthAttempt",
     "ClientFingerprint",
+    "CommandError",
     "CommandInput",
     "ConnectionClosed",
     "ConnectionOpened",
@@ -94,6 +97,7 @@ __all__ = [
     "Score",
     "SensorRef",
     "SensorStatus",
+    "SessionRequest",
     "Severity",
     "SmtpAttachment",
     "SmtpMessage",

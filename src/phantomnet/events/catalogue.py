@@ -27,6 +27,7 @@ from phantomnet.events.response import ResponseBlock, ResponseUnblock
 from phantomnet.events.sensor import (
     AuthAttempt,
     ClientFingerprint,
+    CommandError,
     CommandInput,
     ConnectionClosed,
     ConnectionOpened,
@@ -36,6 +37,7 @@ from phantomnet.events.sensor import (
     HoneytokenTriggered,
     HttpRequest,
     SensorStatus,
+    SessionRequest,
     SmtpMessage,
 )
 
@@ -45,6 +47,8 @@ Event = Annotated[
         ConnectionClosed,
         AuthAttempt,
         CommandInput,
+        CommandError,
+        SessionRequest,
         FileUpload,
         FileDownload,
         HttpRequest,

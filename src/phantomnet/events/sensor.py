@@ -82,6 +82,34 @@ class CommandInput(EventBase):
     known: bool = True
 
 
+class CommandError(EventBase):
+    """A command line failed inside the emulator or went over a budget of the fake shell.
+
+    ``reason``: ``memory`` (string/variable budget), ``cpu``, ``time`` (wall time of the
+    line), ``emulator`` (a command's emulation raised). The session goes on; the line's
+    ``command.input`` was published before it ran."""
+
+    kind: Literal["command.error"] = "command.error"
+    protocol: Protocol
+    command: AttackerText
+    reason: Literal["memory", "cpu", "time", "emulator"]
+    detail: AttackerText = ""
+
+
+class SessionRequest(EventBase):
+    """A client asked for more than a shell: port forwarding, agent or X11 forwarding, a
+    subsystem, an environment variable. ``accepted`` is what the sensor answered."""
+
+    kind: Literal["session.request"] = "session.request"
+    protocol: Protocol
+    request: Literal[
+        "direct-tcpip", "forwarded-tcpip", "tcpip-forward", "streamlocal", "agent", "x11",
+        "subsystem", "env", "other",
+    ]  # fmt: skip
+    target: AttackerText = ""
+    accepted: bool = False
+
+
 class FileUpload(EventBase):
     """An attacker sent a file; it is stored under its SHA-256 name, size-capped."""
 
@@ -92,6 +120,9 @@ class FileUpload(EventBase):
     size: int = Field(ge=0)
     truncated: bool = False
     stored_as: str | None = Field(default=None, max_length=256)
+    #: why the body was not (fully) stored: ``quota`` (the attacker's), ``disk`` (the
+    #: global budget of uploads, recordings and mail), ``size`` (one file's cap)
+    refused: Literal["quota", "disk", "size"] | None = None
 
 
 class FileDownload(EventBase):

@@ -35,6 +35,8 @@ class ShellResult:
     exit: bool = False
     downloads: list[Download] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: what went wrong inside the emulator or over a budget: (code, detail), see ``budget``
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 class InputStream:

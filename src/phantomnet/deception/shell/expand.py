@@ -28,6 +28,8 @@ class ExpandEnv:
     command_sub: Callable[[str], Awaitable[str]]
     glob: Callable[[str], list[str]]
     home: str
+    #: raises :class:`~phantomnet.deception.shell.budget.OutOfMemory` past the string budget
+    check_size: Callable[[int], None] = lambda _size: None
 
 
 class ArithError(ValueError):
@@ -155,6 +157,7 @@ async def _segments(word: str, env: ExpandEnv) -> list[Seg]:
     from phantomnet.deception.shell.lexer import _scan_dquote, _scan_group
 
     segs: list[Seg] = []
+    size = 0
     i, n = 0, len(word)
     if word.startswith("~") and (n == 1 or word[1] == "/"):
         segs.append((env.home, True, False))
@@ -171,10 +174,14 @@ async def _segments(word: str, env: ExpandEnv) -> list[Seg]:
         elif c == '"':
             j = _scan_dquote(word, i + 1)
             segs.append((await _dquote(word[i + 1 : j - 1], env), True, False))
+            size += len(segs[-1][0])
+            env.check_size(size)
             i = j
         elif c == "$":
             text, i = await _dollar(word, i, env)
             segs.append((text, False, True))
+            size += len(text)
+            env.check_size(size)
         elif c == "`":
             j = _scan_group(word, i + 1, "`", "`")
             segs.append(((await env.command_sub(word[i + 1 : j - 1])).rstrip("\n"), False, True))
@@ -190,6 +197,7 @@ async def _segments(word: str, env: ExpandEnv) -> list[Seg]:
 
 async def _dquote(body: str, env: ExpandEnv) -> str:
     out: list[str] = []
+    size = 0
     i, n = 0, len(body)
     while i < n:
         c = body[i]
@@ -199,6 +207,8 @@ async def _dquote(body: str, env: ExpandEnv) -> str:
         elif c == "$":
             text, i = await _dollar(body, i, env)
             out.append(text)
+            size += len(text)
+            env.check_size(size)
         elif c == "`":
             from phantomnet.deception.shell.lexer import _scan_group
 
@@ -213,12 +223,15 @@ async def _dquote(body: str, env: ExpandEnv) -> str:
 
 async def expand_string(text: str, env: ExpandEnv) -> str:
     """Expand without splitting or globbing (here-strings, assignments, case words)."""
-    return "".join(s for s, _, _ in await _segments(text, env))
+    segs = await _segments(text, env)
+    env.check_size(sum(len(s) for s, _, _ in segs))
+    return "".join(s for s, _, _ in segs)
 
 
 async def expand_word(word: str, env: ExpandEnv) -> list[str]:
     """Expand one word into zero or more fields."""
     segs = await _segments(word, env)
+    env.check_size(sum(len(s) for s, _, _ in segs))
     fields: list[list[tuple[str, bool]]] = [[]]
     started = False
     for text, quoted, expanded in segs:

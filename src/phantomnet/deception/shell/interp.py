@@ -12,29 +12,30 @@ import fnmatch
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from phantomnet.deception.fakefs import FsError, FsView, vnorm
 from phantomnet.deception.fakefs.access import AccessView
-from phantomnet.deception.host import FakeHost
 from phantomnet.deception.persona import UserEntry
 from phantomnet.deception.shell import parser as ast
+from phantomnet.deception.shell.budget import (
+    BudgetExceeded,
+    OutOfMemory,
+    ResourceLimit,
+    ShellLimits,
+    Slicer,
+)
+from phantomnet.deception.shell.budget import ShellExit as _Exit
 from phantomnet.deception.shell.context import MAX_OUTPUT, Cmd, InputStream, ShellResult
 from phantomnet.deception.shell.expand import ExpandEnv, expand_string, expand_word
 from phantomnet.deception.shell.lexer import ShellSyntaxError
 
+if TYPE_CHECKING:
+    from phantomnet.deception.host import FakeHost
+
 MAX_STEPS = 5000
 MAX_DEPTH = 12
 MAX_SLEEP_TOTAL = 30.0
-
-
-class _Exit(Exception):
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-
-class BudgetExceeded(Exception):
-    pass
 
 
 @dataclass
@@ -60,8 +61,11 @@ class Shell:
         user: str = "root",
         info: SessionInfo | None = None,
         interactive: bool = True,
+        limits: ShellLimits | None = None,
     ) -> None:
         self.host = host
+        self.limits = limits or host.shell_limits
+        self._slicer: Slicer | None = None
         self._view: FsView = host.fs(attacker_ip)
         self._access: dict[int, FsView] = {}
         self.attacker_ip = attacker_ip
@@ -183,7 +187,9 @@ class Shell:
         return self.env.get(name)
 
     def _expand_env(self) -> ExpandEnv:
-        return ExpandEnv(self.get_var, self._command_sub, self._glob, self.user.home)
+        return ExpandEnv(
+            self.get_var, self._command_sub, self._glob, self.user.home, self.limits.check_size
+        )
 
     async def _command_sub(self, text: str) -> str:
         saved = self._term
@@ -222,6 +228,25 @@ class Shell:
             bases = nxt
         return sorted(bases)
 
+    def names_known(self, line: str) -> bool:
+        """Before running ``line``: would bash find every command it names literally?
+
+        What ``command.input.known`` says (it is published before the line runs). Names
+        that come from an expansion (``$cmd``) count as known."""
+        from phantomnet.deception.shell.commands import BUILTINS
+        from phantomnet.deception.shell.simple import find_in_path
+
+        try:
+            tree = ast.parse(line)
+        except ShellSyntaxError:
+            return True
+        for name in _command_names(tree):
+            if any(c in name for c in "$`\\'\"") or "/" in name or name in BUILTINS:
+                continue
+            if find_in_path(self, name) is None:
+                return False
+        return True
+
     # -- running --------------------------------------------------------------------------
     async def run(self, line: str) -> ShellResult:
         """Run one input line; returns what the terminal shows and what was asked for."""
@@ -234,15 +259,44 @@ class Shell:
         top = Cmd(self, ["-bash"], b"")
         top.tty = self.interactive
         top.to_term = True
+        self._slicer = Slicer(self.host.scheduler, self.attacker_ip, self.limits)
+        await self._slicer.start()
         try:
             await self._run_nested(line, top)
         except _Exit as ex:
             self.status = ex.status
             self.result.exit = True
+        except ResourceLimit as exc:
+            self.depth = 0
+            self._limit_hit(exc)
+        except Exception as exc:  # outside any command (expansion, parsing): same answer
+            from phantomnet.deception.shell.simple import crashed
+
+            self.depth = 0
+            self.status = crashed(self, top, exc)
+        finally:
+            self._slicer.stop()
+            self._slicer = None
         self.result.output = bytes(self._term)
         self.result.stdout = bytes(top.stdout)
         self.result.status = self.status
         return self.result
+
+    def _limit_hit(self, exc: ResourceLimit) -> None:
+        """A budget ended the line: answer like bash, record it, keep the session."""
+        from phantomnet.deception.shell.simple import error_prefix
+
+        text = f"{error_prefix(self)}: {exc.message}" if exc.code == "memory" else exc.message
+        self.emit(text.encode() + b"\n")
+        self.result.stderr += text.encode() + b"\n"
+        self.result.errors.append((exc.code, exc.detail))
+        self.status = exc.status
+
+    def check_vars(self) -> None:
+        """All variables of the session together stay under ``max_vars``."""
+        total = sum(len(k) + len(v) for k, v in self.env.items())
+        if total > self.limits.max_vars:
+            raise OutOfMemory(total)
 
     async def _run_nested(self, text: str, caller: Cmd) -> None:
         if self.depth >= MAX_DEPTH:
@@ -280,7 +334,11 @@ class Shell:
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, min(seconds, self.sleep_budget - self.slept))
         self.slept += seconds
-        if seconds:
+        if not seconds:
+            return
+        if self._slicer is not None:
+            await self._slicer.pause(seconds)
+        else:
             await asyncio.sleep(seconds)
 
     async def exec_list(self, node: ast.CommandList, caller: Cmd) -> int:
@@ -317,6 +375,10 @@ class Shell:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded
+        if self._slicer is not None:
+            await self._slicer.tick()
+        if not self.steps % 32:
+            self.check_vars()
         if isinstance(node, ast.Simple):
             await run_simple(self, node, io)
         else:
@@ -325,8 +387,12 @@ class Shell:
     async def expand_words(self, words: list[str]) -> list[str]:
         env = self._expand_env()
         out: list[str] = []
+        size = 0
         for w in words:
-            out.extend(await expand_word(w, env))
+            fields = await expand_word(w, env)
+            size += sum(len(f) + 1 for f in fields)
+            self.limits.check_size(size // 2)  # an argument list: twice one string's budget
+            out.extend(fields)
         return out
 
     async def expand_text(self, text: str) -> str:
@@ -334,3 +400,28 @@ class Shell:
 
     def exit(self, status: int) -> None:
         raise _Exit(status)
+
+
+def _command_names(node: object) -> list[str]:
+    """The literal first words of every simple command in a parsed line."""
+    if isinstance(node, ast.Simple):
+        return node.words[:1]
+    if isinstance(node, ast.CommandList):
+        return [n for item in node.items for n in _command_names(item)]
+    if isinstance(node, ast.AndOr):
+        pipes = [node.first, *(p for _, p in node.rest)]
+        return [n for p in pipes for n in _command_names(p)]
+    if isinstance(node, ast.Pipeline):
+        return [n for c in node.commands for n in _command_names(c)]
+    if isinstance(node, ast.For | ast.Group):
+        return _command_names(node.body)
+    if isinstance(node, ast.Loop):
+        return _command_names(node.cond) + _command_names(node.body)
+    if isinstance(node, ast.If):
+        parts = [x for c, b in node.branches for x in (c, b)]
+        if node.otherwise is not None:
+            parts.append(node.otherwise)
+        return [n for p in parts for n in _command_names(p)]
+    if isinstance(node, ast.Case):
+        return [n for _, body in node.arms for n in _command_names(body)]
+    return []

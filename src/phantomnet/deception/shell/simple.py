@@ -8,15 +8,22 @@ PATH. A path to an uploaded file is never run: ELF files of another architecture
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from phantomnet.deception.fakefs import FsError, vnorm
 from phantomnet.deception.shell import parser as ast
+from phantomnet.deception.shell.budget import BudgetExceeded, ResourceLimit, ShellExit
 from phantomnet.deception.shell.context import Cmd
 
 if TYPE_CHECKING:
     from phantomnet.deception.shell.interp import Shell
+
+
+log = logging.getLogger(__name__)
+#: (command, exception type) already logged with a traceback (once each, bounded)
+_LOGGED: set[tuple[str, str]] = set()
 
 
 def error_prefix(shell: Shell) -> str:
@@ -173,6 +180,22 @@ async def dispatch(shell: Shell, cmd: Cmd) -> int:
         return await _dispatch(shell, cmd)
     except FsError as exc:
         return cmd.fs_fail(exc)
+    except (ResourceLimit, BudgetExceeded, ShellExit):
+        raise
+    except Exception as exc:  # an emulator bug must never end the session or hide the line
+        return crashed(shell, cmd, exc)
+
+
+def crashed(shell: Shell, cmd: Cmd, exc: Exception) -> int:
+    """A command's emulation failed: answer like a crashed program, record it, go on."""
+    name = cmd.args[0] if cmd.args else "?"
+    key = (name, type(exc).__name__)
+    if key not in _LOGGED and len(_LOGGED) < 256:
+        _LOGGED.add(key)
+        log.warning("shell: %s failed in the emulator", name[:64], exc_info=exc)
+    shell.result.errors.append(("emulator", f"{name[:64]}: {type(exc).__name__}"))
+    cmd.err("Segmentation fault (core dumped)\n")
+    return 139
 
 
 async def _dispatch(shell: Shell, cmd: Cmd) -> int:

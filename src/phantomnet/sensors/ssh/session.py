@@ -1,9 +1,10 @@
 """Sessions after login: the interactive shell (with or without a pty) and ``exec``.
 
-Each input line becomes a ``command.input`` event (``known`` is false when bash would say
-``command not found``); wget/curl requests become ``file.download`` (``fetched=false``);
-a planted secret typed into the shell raises ``honeytoken.triggered``. Output and input are
-recorded as an asciicast v2 file.
+Each input line becomes a ``command.input`` event *before* it runs (``known`` is false when
+bash would say ``command not found``); a line that fails inside the emulator or over a
+budget adds ``command.error`` and the session goes on; wget/curl requests become
+``file.download`` (``fetched=false``); a planted secret typed into the shell raises
+``honeytoken.triggered``. Output and input are recorded as an asciicast v2 file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from typing import TYPE_CHECKING
 import asyncssh
 
 from phantomnet.deception.shell import SessionInfo, Shell, ShellResult
-from phantomnet.events import CommandInput, FileDownload, HoneytokenTriggered, attacker_text
+from phantomnet.events import (
+    CommandError,
+    CommandInput,
+    FileDownload,
+    HoneytokenTriggered,
+    attacker_text,
+)
 from phantomnet.sensors.ssh.lineedit import Interrupted, LineReader
 from phantomnet.sensors.ssh.recording import Recorder
 
@@ -98,7 +105,19 @@ class ShellSession:
         """Run one line through the fake shell and report it."""
         if self.recorder is not None:
             self.recorder.event("i", line + "\n")
-        result = await self.shell.run(line)
+        session = self.state.session
+        if line.strip():
+            # recorded before it runs: whatever the line does, it is on the record
+            known = self.shell.names_known(line)
+            self.sensor.post(
+                session.build(
+                    CommandInput, protocol="ssh", command=attacker_text(line), known=known
+                )
+            )
+        try:
+            result = await self.shell.run(line)
+        finally:
+            self._report_tokens(line)
         if line.strip():
             # fork+exec on a real host: answers are never uniformly instant (a known tell)
             await asyncio.sleep(random.uniform(0.004, 0.02))
@@ -108,13 +127,14 @@ class ShellSession:
     def _report(self, line: str, result: ShellResult) -> None:
         session = self.state.session
         post = self.sensor.post
-        if line.strip():
+        for reason, detail in result.errors:
             post(
                 session.build(
-                    CommandInput,
+                    CommandError,
                     protocol="ssh",
                     command=attacker_text(line),
-                    known=not result.unknown,
+                    reason=reason,
+                    detail=attacker_text(detail, 256),
                 )
             )
         for d in result.downloads:
@@ -127,6 +147,9 @@ class ShellSession:
                     fetched=False,
                 )
             )
+
+    def _report_tokens(self, line: str) -> None:
+        post, session = self.sensor.post, self.state.session
         for token in self.sensor.host.tokens.match_text(line):
             post(
                 session.build(

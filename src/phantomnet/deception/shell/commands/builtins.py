@@ -6,6 +6,7 @@ Wording follows bash 5.2 (``-bash: cd: /nope: No such file or directory``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from phantomnet.deception.fakefs import FsError, vnorm
 from phantomnet.deception.shell.context import Cmd, CommandFn
@@ -142,7 +143,9 @@ async def echo(cmd: Cmd) -> int:
     return 0
 
 
-def _printf_once(fmt: str, args: list[str]) -> tuple[str, int]:
+def _printf_once(
+    fmt: str, args: list[str], check_size: Callable[[int], None] = lambda _n: None
+) -> tuple[str, int]:
     out: list[str] = []
     used = 0
     pattern = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiouxXcbfeg%])")
@@ -156,6 +159,8 @@ def _printf_once(fmt: str, args: list[str]) -> tuple[str, int]:
             continue
         arg = args[used] if used < len(args) else ""
         used += 1
+        # a field is allocated at its full width: ``%999999999d`` is bash's xmalloc failure
+        check_size(max(int(width or 0), int(prec or 0)))
         spec = f"%{flags}{width}{'.' + prec if prec else ''}"
         if conv in "diouxX":
             num = int(arg) if re.fullmatch(r"[-+]?\d+", arg.strip()) else 0
@@ -179,11 +184,12 @@ async def printf(cmd: Cmd) -> int:
     if not cmd.argv:
         return _bash_err(cmd, "usage: printf [-v var] format [arguments]", 2)
     fmt, args = cmd.argv[0], cmd.argv[1:]
-    text, used = _printf_once(fmt, args)
+    check = cmd.shell.limits.check_size
+    text, used = _printf_once(fmt, args, check)
     cmd.out(text.encode("latin-1", "replace"))
     while used and args[used:]:
         args = args[used:]
-        text, used = _printf_once(fmt, args)
+        text, used = _printf_once(fmt, args, check)
         cmd.out(text.encode("latin-1", "replace"))
     return 0
 

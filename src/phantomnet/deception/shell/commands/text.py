@@ -38,6 +38,18 @@ def _count(flags: set[str], default: int = 10) -> int:
         return default
 
 
+_SUFFIX = {"": 1, "b": 512, "K": 1024, "KiB": 1024, "kB": 1000, "KB": 1000, "M": 1 << 20,
+           "MiB": 1 << 20, "MB": 1000**2, "G": 1 << 30, "GiB": 1 << 30, "GB": 1000**3}  # fmt: skip
+
+
+def _byte_count(raw: str) -> int | None:
+    """coreutils sizes for ``-c``: ``1K`` is 1024, ``1kB`` 1000, ``2M``...; None if invalid."""
+    m = re.fullmatch(r"[-+]?(\d+)([A-Za-z]*)", raw.strip())
+    if not m or m.group(2) not in _SUFFIX:
+        return None
+    return int(m.group(1)) * _SUFFIX[m.group(2)]
+
+
 def _num_flag(argv: list[str]) -> list[str]:
     """``head -5`` means ``head -n 5``."""
     return [f"-n{a[1:]}" if re.fullmatch(r"-\d+", a) else a for a in argv]
@@ -50,7 +62,11 @@ async def head(cmd: Cmd) -> int:
         if len(paths) > 1:
             cmd.out(f"==> {path} <==\n")
         if "c" in flags:
-            cmd.out(data[: int(opt_value(flags, "c", "0") or 0)])
+            raw = opt_value(flags, "c", "0") or "0"
+            count = _byte_count(raw)
+            if count is None:
+                return cmd.fail(f"invalid number of bytes: \u2018{raw}\u2019")
+            cmd.out(data[:count])
         else:
             cmd.out(b"".join(data.splitlines(keepends=True)[:n]))
     return 0
