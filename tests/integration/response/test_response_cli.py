@@ -50,6 +50,8 @@ def test_dry_run_cli(tmp_path: Path) -> None:
         (("block", "127.0.0.1"), "error: refusing to block 127.0.0.1"),
         (("block", "10.0.0.0/8"), "error: 10.0.0.0/8 is wider than allowed"),
         (("block", "nonsense"), "error: not an IP address or network"),
+        (("block", "fe80::1%x"), "error: not a block target: 'fe80::1%x' carries an IPv6 zone"),
+        (("block", "example.com"), "error: not an IP address or network"),
         (("block", "203.0.113.9", "--for", "soon"), "error: duration 'soon'"),
         (("unblock", "203.0.113.99"), "error: 203.0.113.99 is not blocked"),
     ]:
