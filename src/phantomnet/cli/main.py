@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from phantomnet import __version__
 from phantomnet.cli import run as run_cmds
 from phantomnet.cli.common import ConfigOpt, err, out, settings_from
+from phantomnet.cli.safe import cell
 from phantomnet.errors import PhantomNetError
 
 app = typer.Typer(
@@ -78,7 +80,7 @@ def main() -> None:
         _register_optional()
         app()
     except PhantomNetError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        err.print(Text.assemble(("error:", "red"), " ", cell(exc)), highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -12,6 +12,7 @@ from typing import Annotated, TextIO
 import typer
 
 from phantomnet.cli.common import ConfigOpt, settings_from
+from phantomnet.cli.safe import json_line
 from phantomnet.errors import CaptureError, InvalidInput
 from phantomnet.events import Event, dump_event
 
@@ -109,7 +110,7 @@ def _write_jsonl(events: Iterable[Event], target: str, all_events: bool) -> None
     try:
         for event in events:
             if all_events or event.kind == "detection":
-                out.write(dump_event(event).decode() + "\n")
+                out.write(json_line(dump_event(event).decode()) + "\n")
                 if event.kind == "detection":
                     out.flush()  # live: detections reach a pipe (jq, a SIEM shipper) at once
         out.flush()

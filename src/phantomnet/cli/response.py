@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from phantomnet.cli.common import ConfigOpt, DbOpt, err, out, settings_from
+from phantomnet.cli.safe import cell, escape
 from phantomnet.response.config import format_duration
 from phantomnet.response.factory import build_service
 from phantomnet.response.service import ResponseService
@@ -68,8 +69,8 @@ def _describe(record: BlockRecord) -> str:
     if record.backend != "dry-run" and not record.applied:
         state = "recorded, NOT applied yet"
     return (
-        f"{record.target} blocked until {record.expires_at:%Y-%m-%d %H:%M:%S}Z "
-        f"({_left(record)} left, offence {record.offence}, {record.backend}: {state})"
+        f"{escape(record.target)} blocked until {record.expires_at:%Y-%m-%d %H:%M:%S}Z "
+        f"({_left(record)} left, offence {record.offence}, {escape(record.backend)}: {state})"
     )
 
 
@@ -95,7 +96,7 @@ def block_cmd(
             ),
         )
     )
-    out.print(_describe(record), highlight=False)
+    out.print(_describe(record), highlight=False, markup=False)
     if record.backend != "dry-run" and not record.applied:
         err.print("warning: the firewall did not take the block; see the log", highlight=False)
         raise typer.Exit(1)
@@ -105,7 +106,11 @@ def unblock_cmd(target: TargetArg, config: ConfigOpt = None, db: DbOpt = None) -
     """Lift the active block of exactly this address or network."""
     settings = settings_from(config, db=db)
     record = asyncio.run(_with_service(settings, lambda s: s.unblock(target, reason="manual")))
-    out.print(f"{record.target} unblocked ({record.backend})", highlight=False)
+    out.print(
+        f"{escape(record.target)} unblocked ({escape(record.backend)})",
+        highlight=False,
+        markup=False,
+    )
 
 
 def blocks_cmd(
@@ -123,13 +128,13 @@ def blocks_cmd(
     table = Table("target", "source", "expires (UTC)", "left", "offence", "applied", "reason")
     for r in records:
         table.add_row(
-            r.target,
-            r.source,
+            cell(r.target),
+            cell(r.source),
             f"{r.expires_at:%Y-%m-%d %H:%M:%S}",
             _left(r),
             str(r.offence),
             "yes" if r.applied else "no",
-            r.reason[:60],
+            cell(escape(r.reason)[:80]),
         )
     out.print(table)
 

@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.cli.common import ConfigOpt, DbOpt, err, out, settings_from
+from phantomnet.cli.safe import escape
 from phantomnet.errors import InvalidInput
 
 T = TypeVar("T")
@@ -63,7 +64,8 @@ def register(app: typer.Typer) -> None:
             state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
             used = row["last_used_at"] or "never"
             out.print(
-                f"{row['id']:>4}  {row['role']:<6}  {row['name']:<24}  {state}  last used {used}",
+                f"{row['id']:>4}  {escape(row['role']):<6}  {escape(row['name']):<24}  {state}  "
+                f"last used {escape(used)}",
                 highlight=False,
                 markup=False,
             )

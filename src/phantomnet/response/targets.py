@@ -1,7 +1,9 @@
 """Block targets: one address or a network, validated and in canonical text.
 
 A target is an IPv4/IPv6 address (``203.0.113.7``) or a network in CIDR form
-(``203.0.113.0/24``) no wider than the configured minimum prefix. IPv4-mapped IPv6 addresses
+(``203.0.113.0/24``) no wider than the configured minimum prefix. Nothing else: no IPv6 zone
+id (``fe80::1%eth0`` would be accepted by :mod:`ipaddress` but no firewall set takes it), no
+host name, no netmask form. IPv4-mapped IPv6 addresses
 become IPv4. Canonical text never carries ``/32`` or ``/128``: that is how targets are compared
 with the database and with what the firewall lists.
 """
@@ -16,6 +18,9 @@ from functools import cached_property, lru_cache
 from phantomnet.errors import BlockRefused, InvalidInput
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: what a literal target may look like before ipaddress reads it: hex digits, dots and colons,
+#: then an optional decimal prefix length (no zone ids, host names, masks or spaces)
+_SHAPE = re.compile(r"[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?")
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,22 @@ def parse_target(text: str, *, min_prefix_v4: int = 16, min_prefix_v6: int = 48)
     raw = text.strip()
     if not raw or len(raw) > 64:
         raise InvalidInput(f"not an IP address or network: {text[:64]!r}")
+    if "%" in raw:
+        raise InvalidInput(
+            f"not a block target: {raw!r} carries an IPv6 zone id (%...); give the address "
+            "without it"
+        )
+    if not _SHAPE.fullmatch(raw):
+        raise InvalidInput(
+            f"not an IP address or network: {raw!r} (a literal address, optionally /prefix; "
+            "no host names)"
+        )
     try:
         network = _unmap(ipaddress.ip_network(raw, strict=True))
     except ValueError as exc:
         raise InvalidInput(f"not an IP address or network: {raw!r} ({exc})") from exc
+    if isinstance(network, ipaddress.IPv6Network) and network.network_address.scope_id:
+        raise InvalidInput(f"not a block target: {raw!r} carries an IPv6 zone id")
     limit = min_prefix_v4 if network.version == 4 else min_prefix_v6
     if network.prefixlen < limit:
         raise BlockRefused(

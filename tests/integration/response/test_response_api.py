@@ -109,9 +109,16 @@ async def test_routes_roles_and_errors(
             ("127.0.0.1", 409, "loopback"),
             ("10.0.0.0/8", 409, "wider"),
             ("999.1.1.1", 422, "not an IP"),
+            ("fe80::1%25x", 422, "zone id"),  # %25 is "%" in the path
+            ("example.com", 422, "no host names"),
         ]:
             bad = await client.post(f"{BASE}/block/{target}", headers=admin)
             assert bad.status_code == status and words in bad.json()["detail"], bad.text
+            assert bad.headers["content-type"].startswith("application/problem+json")
+        for ip in ("fe80::1%x", "fe80::1%eth0", "localhost"):
+            seed_bad = await client.post("/block-ip", headers=admin, json={"ip": ip})
+            assert seed_bad.status_code == 422, seed_bad.text
+            assert seed_bad.headers["content-type"].startswith("application/problem+json")
         bad_duration = await client.post(
             f"{BASE}/block/203.0.113.10", headers=admin, json={"duration": "soon"}
         )

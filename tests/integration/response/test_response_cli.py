@@ -28,7 +28,8 @@ ENTRY = (
 
 def phantomnet(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PHANTOMNET_")}
-    clean.update(PHANTOMNET_DATA_DIR=str(data_dir), COLUMNS="200", **env)
+    clean.update(PHANTOMNET_DATA_DIR=str(data_dir), COLUMNS="200")
+    clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, env=clean, timeout=60
     )
@@ -50,6 +51,8 @@ def test_dry_run_cli(tmp_path: Path) -> None:
         (("block", "127.0.0.1"), "error: refusing to block 127.0.0.1"),
         (("block", "10.0.0.0/8"), "error: 10.0.0.0/8 is wider than allowed"),
         (("block", "nonsense"), "error: not an IP address or network"),
+        (("block", "fe80::1%x"), "error: not a block target: 'fe80::1%x' carries an IPv6 zone"),
+        (("block", "example.com"), "error: not an IP address or network"),
         (("block", "203.0.113.9", "--for", "soon"), "error: duration 'soon'"),
         (("unblock", "203.0.113.99"), "error: 203.0.113.99 is not blocked"),
     ]:
@@ -88,3 +91,33 @@ def test_nftables_cli_enforces_without_a_server(lab: Lab, tmp_path: Path) -> Non
     assert lab.attacker_ip not in held
     assert lab.client(lab.victim_ip, port).first == "connected"  # type: ignore[attr-defined]
     lab.in_victim("nft", "delete", "table", "inet", "phantomnet")
+
+
+HOSTILE = "\x1b[31mred\x1b]0;pwned\x07\r\x9b2J[bold]loud[/bold]\u202eevil"
+
+
+def test_cli_output_escapes_attacker_text(tmp_path: Path) -> None:
+    """A stored reason (and an old row's target) with terminal escapes, C1 controls, bidi
+    overrides and rich markup reaches the operator escaped and literal."""
+    done = phantomnet(tmp_path, "block", "203.0.113.7", "--for", "1h", "--reason", HOSTILE)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "phantomnet.db") as db:  # a row from an older version
+        db.execute(
+            "INSERT INTO block (target, source, reason, created_at, expires_at, active, offence,"
+            " backend, applied) SELECT ?, source, reason, created_at, expires_at, 1, 1,"
+            " backend, 0 FROM block LIMIT 1",
+            ("1.2.3.4\x1b[2J",),
+        )
+    for args in (("blocks",), ("blocks", "--all")):
+        listed = phantomnet(tmp_path, *args, COLUMNS="400")
+        assert listed.returncode == 0, listed.stderr
+        text = listed.stdout
+        for raw in ("\x1b", "\x07", "\r", "\x9b", "\u202e"):
+            assert raw not in text, (raw, text)
+        assert "\\x1b[31mred" in text and "\\x07" in text and "\\u202e" in text
+        assert "[bold]loud[/bold]" in text  # markup shown, not interpreted
+        assert "1.2.3.4\\x1b[2J" in text
+
+    failed = phantomnet(tmp_path, "unblock", "9.9.9.9\x1b[2J[red]x")
+    assert failed.returncode == 2
+    assert "\x1b" not in failed.stderr and "\\x1b[2J[red]x" in failed.stderr

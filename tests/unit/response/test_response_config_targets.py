@@ -99,6 +99,35 @@ def test_bad_targets() -> None:
     assert parse_target("10.0.0.0/8", min_prefix_v4=8).single is False
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "fe80::1%x",
+        "fe80::1%eth0",
+        "fe80::%1/64",
+        "localhost",
+        "example.com",
+        "10.0.0.1 ",  # stripped: fine, see below
+        "10.0.0.0/255.255.255.0",
+        "10.0.0.1/+24",
+        "1.2.3.4\x1b[31m",
+        "1.2.3.4;ls",
+        "\u0661.2.3.4",
+    ],
+)
+def test_zone_ids_host_names_and_odd_shapes_are_refused(bad: str) -> None:
+    if bad == "10.0.0.1 ":
+        assert parse_target(bad).text == "10.0.0.1"
+        return
+    with pytest.raises(InvalidInput):
+        parse_target(bad)
+
+
+def test_zone_id_error_says_why() -> None:
+    with pytest.raises(InvalidInput, match="zone id"):
+        parse_target("fe80::1%x")
+
+
 def test_try_canonical_never_raises() -> None:
     assert try_canonical("10.1.0.0/24") == "10.1.0.0/24"
     assert try_canonical("10.1.0.1/32") == "10.1.0.1"
