@@ -52,6 +52,11 @@ class BusSettings(Section):
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
     new_group_start: Literal["0", "$"] = "0"
     debug_roundtrip: bool = False
+    #: Memory bus only: journal every event to ``<data_dir>/journal`` before it counts as
+    #: published, replay what the writer had not committed at start (see docs/bus.md).
+    journal: bool = False
+    journal_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    journal_fsync: bool = True
 
 
 class ApiSettings(Section):
