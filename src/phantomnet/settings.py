@@ -54,6 +54,11 @@ class BusSettings(Section):
     debug_roundtrip: bool = False
     #: Redis: an entry delivered this many times without an ack is dead-lettered (poison)
     max_deliveries: int = Field(default=5, ge=1, le=1000)
+    #: Memory bus only: journal every event to ``<data_dir>/journal`` before it counts as
+    #: published, replay what the writer had not committed at start (see docs/bus.md).
+    journal: bool = False
+    journal_max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    journal_fsync: bool = True
 
 
 class ApiSettings(Section):

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 EXPECTED = set(Base.metadata.tables)
 #: the newest revision shipped (bump when a migration is added)
-HEAD = "0002_block_applied"
+HEAD = "0003_dead_letter"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,6 +13,8 @@ The default for ``phantomnet up`` and for tests.
   next) consumer of the group gets it. A non-lossy group outlives its consumers; a lossy one
   is forgotten with its last consumer. Events of a crashed *process* are lost: that is what
   Redis is for.
+* **Drain**: ``subscription.drain()`` ends a subscription once its group's queue is empty
+  (a stopping writer takes everything still queued; see :mod:`phantomnet.storage.writer`).
 * **Close**: ``close`` wakes everyone; consumers drain what is queued, then stop; publishing
   to a closed bus drops the event (``stats.dropped``), as nothing can consume it any more.
 * ``debug_roundtrip`` sends every event through JSON (and checks it comes back equal) so the
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from phantomnet.bus.base import BusStats
@@ -37,12 +39,15 @@ class MemoryBatch:
 
     events: Sequence[Event]
     bus: MemoryBus
+    on_ack: Callable[[Sequence[Event]], None] | None = None
     acked: bool = field(default=False)
 
     async def ack(self) -> None:
         if not self.acked:
             self.acked = True
             self.bus.stats.acked += len(self.events)
+            if self.on_ack is not None:
+                self.on_ack(self.events)
 
 
 class _GroupQueue:
@@ -58,6 +63,8 @@ class _GroupQueue:
         self.writable.set()
         self.closed = False
         self.consumers = 0
+        #: Called with every acknowledged batch (the journal releases what was committed).
+        self.on_ack: Callable[[Sequence[Event]], None] | None = None
 
     def wants(self, event: Event) -> bool:
         return self.kinds is None or event.kind in self.kinds
@@ -78,6 +85,7 @@ class MemorySubscription:
         self._batch_size = batch_size
         self._last: MemoryBatch | None = None
         self._closed = False
+        self._draining = False
 
     def __aiter__(self) -> AsyncIterator[MemoryBatch]:
         return self
@@ -85,7 +93,7 @@ class MemorySubscription:
     async def __anext__(self) -> MemoryBatch:
         q = self._queue
         while not q.items:
-            if q.closed or self._closed:
+            if q.closed or self._closed or self._draining:
                 raise StopAsyncIteration
             q.readable.clear()
             await q.readable.wait()
@@ -97,8 +105,14 @@ class MemorySubscription:
             q.readable.set()  # let the group's other consumers take the rest
         q.writable.set()
         self._bus.stats.delivered += n
-        self._last = MemoryBatch(events, self._bus)
+        self._last = MemoryBatch(events, self._bus, q.on_ack)
         return self._last
+
+    def drain(self) -> None:
+        """End once the group's queue is empty: the last consumer of a stopping process
+        (the producers have stopped) takes everything still queued, then stops."""
+        self._draining = True
+        self._queue.readable.set()
 
     async def aclose(self) -> None:
         """Leave the group: an unacknowledged last batch is handed back to the group."""

@@ -31,7 +31,12 @@ def make_bus(settings: Settings) -> Any:
     """The configured bus; a sensor's Redis bus spools to disk while Redis is down."""
     from phantomnet.bus.factory import make_bus as factory
 
-    return factory(settings.bus, node=settings.node, spool_dir=settings.data_dir / "spool")
+    return factory(
+        settings.bus,
+        node=settings.node,
+        spool_dir=settings.data_dir / "spool",
+        journal_dir=settings.data_dir / "journal",
+    )
 
 
 async def prepare_database(settings: Settings, *, migrate: bool) -> Any:

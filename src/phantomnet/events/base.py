@@ -138,7 +138,21 @@ def _check_ip(value: str) -> str:
 
 
 IPText = Annotated[str, AfterValidator(_check_ip)]
-UtcDatetime = Annotated[AwareDatetime, PlainSerializer(lambda d: d.astimezone(UTC).isoformat())]
+
+
+def _check_utc(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError("datetime is out of range once converted to UTC") from exc
+    return value
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_check_utc),
+    PlainSerializer(lambda d: d.astimezone(UTC).isoformat()),
+]
 
 
 def utcnow() -> datetime:

@@ -27,7 +27,11 @@ from phantomnet.plugins import Component
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 4.0
+#: Time ``stop_all`` gives all components together: the producers (sensors, stopped first)
+#: let in-flight sessions finish, then the consumers (the writer, stopped last) flush.
+STOP_DEADLINE_S = 20.0
+#: Each component gets at least this long, even once the deadline has passed.
+MIN_STOP_S = 0.5
 #: After every ``stop()``, how long runs may take to finish (uvicorn's shutdown) before cancel.
 GRACE_S = 2.5
 
@@ -45,10 +49,14 @@ async def start_all(components: Sequence[Component]) -> list[Component]:
     return started
 
 
-async def stop_all(components: Sequence[Component]) -> None:
+async def stop_all(components: Sequence[Component], deadline_s: float = STOP_DEADLINE_S) -> None:
+    """Stop in reverse start order (producers before consumers) within one shared deadline:
+    each component may use what the ones before it left (a drain takes what it needs)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
     for comp in reversed(components):
         try:
-            async with asyncio.timeout(STOP_TIMEOUT_S / max(1, len(components)) + 0.5):
+            async with asyncio.timeout(max(MIN_STOP_S, end - loop.time())):
                 await comp.stop()
         except TimeoutError:
             log.warning("%s did not stop in time", comp.name)

@@ -31,6 +31,9 @@ from phantomnet.plugins import Component
 
 E = TypeVar("E", bound=EventBase)
 
+#: After aborting the sessions left at the drain deadline, how long they get to record it.
+ABORT_GRACE_S = 2.0
+
 
 class SensorConfig(BaseModel):
     """Settings every sensor has; a sensor's ``Config`` subclasses this."""
@@ -45,6 +48,8 @@ class SensorConfig(BaseModel):
     idle_timeout_s: float = Field(default=300, gt=0)
     session_timeout_s: float = Field(default=3600, gt=0)
     max_line_bytes: int = Field(default=8192, ge=64)
+    #: On stop: how long in-flight sessions may take to finish before they are closed.
+    drain_timeout_s: float = Field(default=5.0, ge=0)
 
 
 @dataclass
@@ -139,12 +144,15 @@ class SlotLimiter:
         self.max_per_source = max_per_source
         self.active = 0
         self.per_source: Counter[str] = Counter()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def acquire(self, source: str) -> bool:
         if self.active >= self.max_sessions or self.per_source[source] >= self.max_per_source:
             return False
         self.active += 1
         self.per_source[source] += 1
+        self._idle.clear()
         return True
 
     def release(self, source: str) -> None:
@@ -152,6 +160,15 @@ class SlotLimiter:
         self.per_source[source] -= 1
         if self.per_source[source] <= 0:
             del self.per_source[source]
+        if self.active <= 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for every slot to be released; whether they were."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        return self._idle.is_set()
 
 
 class Sensor(Component):
@@ -167,6 +184,21 @@ class Sensor(Component):
         self.limiter = SlotLimiter(config.max_sessions, config.max_per_source)
         self.bound_port: int | None = None
         self.connections_total = 0
+        #: Transports of in-flight sessions, closed by :meth:`drain` once its deadline passes.
+        self.live: set[asyncio.BaseTransport] = set()
+
+    async def drain(self) -> None:
+        """Call from ``stop()`` once the listeners are closed: in-flight sessions finish (up
+        to ``drain_timeout_s``), then the ones left are aborted and still record their end,
+        so every event of a session the sensor answered is published before stop returns."""
+        if await self.limiter.wait_idle(self.config.drain_timeout_s):
+            return
+        for transport in list(self.live):
+            if isinstance(transport, asyncio.WriteTransport):
+                transport.abort()
+            else:
+                transport.close()
+        await self.limiter.wait_idle(ABORT_GRACE_S)
 
     def open_session(self, src: Endpoint, dst: Endpoint | None) -> Session:
         self.connections_total += 1
@@ -194,6 +226,7 @@ class Sensor(Component):
             Endpoint(ip=source, port=int(peer[1])), Endpoint(ip=str(local[0]), port=int(local[1]))
         )
         reason = "peer"
+        self.live.add(writer.transport)
         try:
             await session.open()
             async with asyncio.timeout(self.config.session_timeout_s):
@@ -203,9 +236,12 @@ class Sensor(Component):
         except (ConnectionError, OSError, ssl.SSLError):
             reason = "error"
         finally:
-            self.limiter.release(source)
-            await wait_closed(writer)
-            await session.close(reason)
+            self.live.discard(writer.transport)
+            try:
+                await wait_closed(writer)
+                await session.close(reason)
+            finally:
+                self.limiter.release(source)  # last: drain() waits for the close event too
 
     def describe(self) -> dict[str, object]:
         return {

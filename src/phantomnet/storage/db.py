@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -46,6 +47,31 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     sqlite3.Error,
 )
+
+
+#: Failures that mean "this data cannot be stored" (a value that does not convert, a row the
+#: database refuses): retrying the same rows can never succeed.
+DATA_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    ArithmeticError,
+    TypeError,
+    sa_exc.DataError,
+    sa_exc.IntegrityError,
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    sqlite3.DataError,
+    sqlite3.IntegrityError,
+)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the rows written, not the database's availability."""
+    if isinstance(exc, DATA_ERRORS):
+        return True
+    if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
+        return isinstance(exc.orig, DATA_ERRORS)  # a bind parameter failed to convert
+    cause = exc.__cause__
+    return isinstance(exc, sa_exc.DBAPIError) and isinstance(cause, DATA_ERRORS)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -38,6 +38,7 @@ from phantomnet.storage import rows
 from phantomnet.storage.tables import (
     Attacker,
     AttackSession,
+    DeadLetter,
     DetectionRow,
     EventRow,
     Honeytoken,
@@ -56,6 +57,7 @@ SESSION: Table = AttackSession.__table__  # type: ignore[assignment]
 ATTACKER: Table = Attacker.__table__  # type: ignore[assignment]
 STATUS: Table = SensorState.__table__  # type: ignore[assignment]
 HONEYTOKEN: Table = Honeytoken.__table__  # type: ignore[assignment]
+DEAD_LETTER: Table = DeadLetter.__table__  # type: ignore[assignment]
 
 #: kind -> (table, row builder) for tables that get one row per event.
 ROW_TABLES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
@@ -141,6 +143,13 @@ async def _copy_events(conn: AsyncConnection, records: list[tuple[Any, ...]]) ->
     )
     result = await conn.execute(_STAGE_MOVE)
     return {row[0] for row in result}
+
+
+async def dead_letter(conn: AsyncConnection, values: Sequence[dict[str, Any]]) -> None:
+    """Park ``values`` (:func:`rows.dead_letter_row`); an event id already parked is kept."""
+    if values:
+        stmt = _insert(conn)(DEAD_LETTER).on_conflict_do_nothing(index_elements=["event_id"])
+        await conn.execute(stmt, list(values))
 
 
 #: subject event id -> (score time, level, score) of the latest score seen for it.

@@ -121,6 +121,19 @@ def event_record(event: Event) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def dead_letter_row(event: Event, reason: str, at: datetime) -> dict[str, Any]:
+    """A ``dead_letter`` row: the event as JSON (``repr`` if even that fails) and why."""
+    try:
+        payload = payload_json(event)
+    except Exception:  # the very value that made the event unstorable may not serialise
+        payload = clean(repr(event)) or ""
+    return {
+        "event_id": event.event_id, "kind": (clean(str(event.kind)) or "")[:64],
+        "component": (clean(str(event.sensor.component)) or "")[:64],
+        "reason": clean(reason) or "", "payload": payload, "dead_at": utc(at),
+    }  # fmt: skip
+
+
 def unique_events(events: Iterable[Event]) -> list[Event]:
     """Events in order with repeated ``event_id`` removed (first wins)."""
     seen: set[UUID] = set()

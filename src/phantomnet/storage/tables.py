@@ -256,3 +256,19 @@ class TrafficStats(Base):
     window_seconds: Mapped[float | None] = mapped_column(Float)
     node: Mapped[str | None] = mapped_column(String(128))
     event_id: Mapped[Any | None] = mapped_column(Uuid, unique=True)
+
+
+class DeadLetter(Base):
+    """An event the writer could not store (bad value, row the database refuses) and why.
+
+    One row per event id: a redelivered poison event is not parked twice."""
+
+    __tablename__ = "dead_letter"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[Any] = mapped_column(Uuid, unique=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    component: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    dead_at: Mapped[datetime] = mapped_column(Ts, index=True)

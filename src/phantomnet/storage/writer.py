@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,8 +27,14 @@ from phantomnet.errors import BusError
 from phantomnet.events import Event
 from phantomnet.plugins import Component
 from phantomnet.storage import rows
-from phantomnet.storage.db import DB_ERRORS
-from phantomnet.storage.ingest import Enrich, SubjectScores, apply_derived, insert_events
+from phantomnet.storage.db import DB_ERRORS, is_data_error, ping
+from phantomnet.storage.ingest import (
+    Enrich,
+    SubjectScores,
+    apply_derived,
+    dead_letter,
+    insert_events,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +73,11 @@ class StorageWriter(Component):
         self.bus, self.engine, self.group, self.enrich = bus, engine, group, enrich
         self.batch_size, self.flush_interval_s = batch_size, flush_interval_s
         self.state = "starting"
-        self.stored = self.duplicates = self.batches = self.retries = 0
+        self.stored = self.duplicates = self.batches = self.retries = self.dead_lettered = 0
         self.last_error: str | None = None
         self._sub: AsyncIterator[Batch] | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._running: asyncio.Event | None = None  # set once run() has returned
         self._ended = False
         self._unscored: dict[UUID, tuple[float, tuple[datetime, str, float]]] = {}
         if workers is None:
@@ -95,11 +102,15 @@ class StorageWriter(Component):
         """Store batches until cancelled or the subscription ends."""
         if self._sub is None:
             await self.start()
+        self._running = asyncio.Event()
         # A failing subscription (bus error) fails run(); uncommitted batches stay un-acked.
-        async with asyncio.TaskGroup() as tg:
-            self._reader = tg.create_task(self._read(), name="storage-reader")
-            for i in range(self.workers):
-                tg.create_task(self._work(), name=f"storage-writer-{i}")
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._reader = tg.create_task(self._read(), name="storage-reader")
+                for i in range(self.workers):
+                    tg.create_task(self._work(), name=f"storage-writer-{i}")
+        finally:
+            self._running.set()
 
     async def _work(self) -> None:
         while True:
@@ -118,25 +129,39 @@ class StorageWriter(Component):
                 self._queue.put_nowait(None)
 
     async def stop(self) -> None:
-        """Stop reading, let the workers store what they already hold, close the subscription.
+        """Stop reading, store what was received, close the subscription; return when done.
 
-        ``run()`` then returns once those batches are committed; if the database is down it
-        keeps retrying until the caller cancels it (unacknowledged batches stay with the bus).
+        A bus whose subscription can ``drain`` (the memory bus) first delivers everything
+        still queued for the group: the producers stopped before us, so this is the last of
+        it and nothing queued is lost. Otherwise (Redis) reading stops now and what was not
+        read stays pending in the bus. ``stop`` returns once ``run()`` has committed and
+        acknowledged every batch it holds; if the database is down it keeps retrying until
+        the caller's deadline cancels it (unacknowledged batches stay with the bus).
         """
-        self.state = "stopped"
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        self.state = "stopping"
+        drain = getattr(self._sub, "drain", None)
+        if self._reader is not None and not self._reader.done():
+            if drain is not None:
+                drain()
+                await asyncio.gather(self._reader, return_exceptions=True)
+            else:
+                self._reader.cancel()
+                await asyncio.gather(self._reader, return_exceptions=True)
         self._ended = True
         self._wake()
+        if self._running is not None:
+            await self._running.wait()
+        self.state = "stopped"
         close = getattr(self._sub, "aclose", None)
         if close is not None:
             await close()
 
     def describe(self) -> dict[str, object]:
         return {
-            "state": self.state, "group": self.group, "stored": self.stored,
+            "state": self.state, "detail": self.last_error if self.state == "degraded" else "",
+            "group": self.group, "stored": self.stored,
             "duplicates": self.duplicates, "batches": self.batches, "retries": self.retries,
+            "dead_lettered": self.dead_lettered,
             "last_error": self.last_error, "workers": self.workers,
             "buffered_batches": self._queue.qsize(), "scores_waiting": len(self._unscored),
         }  # fmt: skip
@@ -179,11 +204,18 @@ class StorageWriter(Component):
                 log.warning("storage writer: %s", self.last_error)
 
     async def _write_until_done(self, events: list[Event]) -> None:
+        """Store ``events``, parking the ones that cannot be stored; retry while the
+        database is unavailable (never acknowledge, never drop)."""
         delay = FIRST_BACKOFF_S
         while True:
+            parked: list[tuple[Event, str]] = []
             try:
-                inserted = await self.write(events)
-            except DB_ERRORS as exc:
+                inserted = await self._write_isolating(events, parked)
+                if parked:
+                    await self._dead_letter(parked)
+            except Exception as exc:
+                if not await self._unavailable(exc):
+                    raise
                 self._failed(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
@@ -192,8 +224,50 @@ class StorageWriter(Component):
                 log.warning("storage writer recovered after %d retries", self.retries)
                 self.state = "up"
             self.stored += inserted
-            self.duplicates += len(events) - inserted
+            self.dead_lettered += len(parked)
+            self.duplicates += len(events) - inserted - len(parked)
             return
+
+    async def _write_isolating(self, events: list[Event], parked: list[tuple[Event, str]]) -> int:
+        """Write ``events``; when the data is refused, bisect and park the bad ones.
+
+        A batch refused for its *content* (a value that does not convert, a row the database
+        rejects) is split in halves, each written in its own transaction, down to the single
+        events that fail: those go to ``parked`` with the reason, every other one is stored.
+        Unavailability (down, disk full, locked) propagates to the retry loop.
+        """
+        if not events:
+            return 0
+        try:
+            return await self.write(events)
+        except Exception as exc:
+            if await self._unavailable(exc):
+                raise
+            if len(events) == 1:
+                parked.append((events[0], _reason(exc)))
+                log.warning(
+                    "storage writer: parking %s event %s: %s",
+                    events[0].kind, events[0].event_id, parked[-1][1],
+                )  # fmt: skip
+                return 0
+        mid = len(events) // 2
+        first = await self._write_isolating(events[:mid], parked)
+        return first + await self._write_isolating(events[mid:], parked)
+
+    async def _unavailable(self, exc: Exception) -> bool:
+        """Whether ``exc`` means "database not usable now" (retry) rather than "bad data"."""
+        if is_data_error(exc):
+            return False
+        if isinstance(exc, DB_ERRORS):
+            return True
+        # Unknown: bad data if the database answers, unavailable if it does not.
+        return not await ping(self.engine)
+
+    async def _dead_letter(self, parked: list[tuple[Event, str]]) -> None:
+        now = datetime.now(UTC)
+        values = [rows.dead_letter_row(e, reason, now) for e, reason in parked]
+        async with self.engine.begin() as conn:
+            await dead_letter(conn, values)
 
     def _failed(self, exc: BaseException) -> None:
         first = self.state != "degraded"
@@ -225,3 +299,7 @@ class StorageWriter(Component):
         overflow = max(0, len(self._unscored) - len(expired) - UNSCORED_MAX)
         for key in expired + list(self._unscored)[:overflow]:  # oldest first
             self._unscored.pop(key, None)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]

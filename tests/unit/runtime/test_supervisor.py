@@ -143,3 +143,30 @@ async def test_a_run_that_returns_is_finished_not_restarted() -> None:
     assert b.log == ["start", "run"]
     stop.set()
     await asyncio.wait_for(task, DEADLINE_S)
+class SlowStop(Probe):
+    """A consumer whose stop needs longer than an equal share of the old 4 s budget."""
+
+    async def stop(self) -> None:
+        self.log.append("stopping")
+        await asyncio.sleep(3)
+        self.log.append("stop")
+
+
+async def test_stop_all_shares_one_deadline_and_stops_consumers_last() -> None:
+    from phantomnet.runtime.supervisor import stop_all
+
+    order: list[str] = []
+
+    class Producer(Probe):
+        async def stop(self) -> None:
+            order.append(self.name)
+
+    class Consumer(SlowStop):
+        async def stop(self) -> None:
+            order.append(self.name)
+            await super().stop()
+
+    writer, sensor = Consumer("writer"), Producer("sensor")
+    await stop_all([writer, sensor, Producer("heartbeat")])  # start order: consumers first
+    assert order == ["heartbeat", "sensor", "writer"]
+    assert writer.log == ["stopping", "stop"], "the writer got the time it needed"

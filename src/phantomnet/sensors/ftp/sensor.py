@@ -166,6 +166,7 @@ class FtpSensor(Sensor):
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        await self.drain()
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         refusal = f"{p.R['too_many']}\r\n".encode()

@@ -84,6 +84,7 @@ class HttpSensor(Sensor):
     async def stop(self) -> None:
         for server in self._servers:
             server.close()
+        await self.drain()
 
     def describe(self) -> dict[str, object]:
         info = super().describe()

@@ -64,6 +64,7 @@ class PostfixSMTP(SMTP):
         self.trap = handler
         self._refused = False
         self._source = ""
+        self._live: asyncio.BaseTransport | None = None
         self._smtp_methods = {k: self._recorded(k, m) for k, m in self._smtp_methods.items()}
 
     def _recorded(self, verb: str, method: Any) -> Any:
@@ -92,6 +93,8 @@ class PostfixSMTP(SMTP):
             transport.close()
             return
         super().connection_made(transport)
+        self._live = transport
+        self.sensor.live.add(transport)
         session = self.sensor.open_session(
             Endpoint(ip=str(peer[0]), port=int(peer[1])),
             Endpoint(ip=str(local[0]), port=int(local[1])),
@@ -106,9 +109,10 @@ class PostfixSMTP(SMTP):
             return
         super().connection_lost(error)
         self._total_timer.cancel()
-        self.sensor.limiter.release(self._source)
+        self.sensor.live.discard(self._live)
         if self.trap.session is not None:
             self.sensor.spawn(self.trap.session.close("peer" if error is None else "error"))
+        self.sensor.limiter.release(self._source)
 
     async def smtp_EXPN(self, arg: str) -> None:
         await self.push("502 5.5.2 Error: command not recognized")
@@ -317,6 +321,9 @@ class SmtpSensor(Sensor):
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        await self.drain()
+        if self._tasks:  # the events sessions published in the background (open, close, auth)
+            await asyncio.wait(list(self._tasks), timeout=self.config.drain_timeout_s)
         for task in list(self._tasks):
             task.cancel()
 
