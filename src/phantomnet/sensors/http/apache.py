@@ -15,7 +15,8 @@ from email.utils import formatdate
 REASONS = {
     200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 413: "Request Entity Too Large", 500: "Internal Server Error",
+    405: "Method Not Allowed", 408: "Request Timeout", 413: "Request Entity Too Large",
+    500: "Internal Server Error",
 }  # fmt: skip
 
 ERROR_TEXT = {
@@ -28,6 +29,7 @@ ERROR_TEXT = {
     403: "<p>You don't have permission to access this resource.</p>",
     404: "<p>The requested URL was not found on this server.</p>",
     405: "<p>The requested method {method} is not allowed for this URL.</p>",
+    408: "<p>Server timeout waiting for the HTTP request from the client.</p>",
     413: (
         "The requested resource does not allow request data with {method} requests, or the "
         "amount of data provided in the request exceeds the capacity limit."

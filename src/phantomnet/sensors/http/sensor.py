@@ -23,6 +23,7 @@ from pydantic import Field
 from phantomnet.deception.host import FakeHost
 from phantomnet.events import ClientFingerprint, HttpRequest, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
+from phantomnet.sensors.deadline import RateDeadline
 from phantomnet.sensors.http import apache, routes, webroot
 from phantomnet.sensors.http.fakedb import FakeDatabase
 from phantomnet.sensors.http.request import Request, Site
@@ -43,6 +44,14 @@ class HttpConfig(SensorConfig):
     max_upload_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
     max_requests_per_connection: int = Field(default=100, ge=1)
     idle_timeout_s: float = Field(default=5, gt=0)
+    #: Total time for a request head / body, as httpd's RequestReadTimeout
+    #: ``header=20-40,MinRate=500 body=20,MinRate=500`` (the body bounded too).
+    header_timeout_s: float = Field(default=20, gt=0)
+    header_timeout_max_s: float = Field(default=40, ge=0)
+    header_min_rate: int = Field(default=500, ge=0)
+    body_timeout_s: float = Field(default=20, gt=0)
+    body_timeout_max_s: float = Field(default=120, ge=0)
+    body_min_rate: int = Field(default=500, ge=0)
     company: str | None = None
 
 
@@ -148,9 +157,27 @@ class Conversation:
             except h11.LocalProtocolError:
                 return
 
+    def _head_deadline(self) -> RateDeadline:
+        cfg = self.sensor.config
+        return RateDeadline(cfg.header_timeout_s, cfg.header_timeout_max_s, cfg.header_min_rate)
+
+    async def _read(self, phase: RateDeadline | None) -> bytes | None:
+        """The next bytes; None when the phase's total deadline passed (idle: TimeoutError)."""
+        idle = self.sensor.config.idle_timeout_s
+        wait = idle if phase is None else min(idle, phase.remaining())
+        try:
+            return await asyncio.wait_for(self.stream.read(), wait)
+        except TimeoutError:
+            if phase is not None and phase.expired():
+                return None
+            raise
+
     async def _next_request(self) -> Request | None:
+        cfg = self.sensor.config
         head: h11.Request | None = None
         body = bytearray()
+        # The first head is timed from the accept; a keep-alive one from its first byte.
+        phase = self._head_deadline() if self.served == 0 else None
         while True:
             try:
                 event = self.conn.next_event()
@@ -158,7 +185,13 @@ class Conversation:
                 await self._bad_request()
                 return None
             if event is h11.NEED_DATA:
-                data = await asyncio.wait_for(self.stream.read(), self.sensor.config.idle_timeout_s)
+                data = await self._read(phase)
+                if data is None:
+                    await self._timed_out()
+                    return None
+                if phase is None:
+                    phase = self._head_deadline()
+                phase.received(len(data))
                 self.session.bytes_in += len(data)
                 if len(self.pending) < MAX_HEADER_BYTES:
                     self.pending += data[:MAX_HEADER_BYTES]
@@ -166,6 +199,7 @@ class Conversation:
                 continue
             if isinstance(event, h11.Request):
                 head, self.pending = event, b""
+                phase = RateDeadline(cfg.body_timeout_s, cfg.body_timeout_max_s, cfg.body_min_rate)
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self.sensor.config.max_body_bytes:
@@ -224,9 +258,21 @@ class Conversation:
         await self.stream.write(_head_bytes(400, "Bad Request", headers) + resp.body)
         await self._record_malformed()
 
-    async def _record_malformed(self) -> None:
+    async def _timed_out(self) -> None:
+        """The head or body did not arrive in time: httpd's 408, then close (slowloris)."""
+        resp = apache.error_page(
+            408, server=self.sensor.site.server, host=self.sensor.site.hostname, port=self.port
+        )
+        headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
+        await self.stream.write(_head_bytes(408, "Request Timeout", headers) + resp.body)
+        await self._record_malformed(status=408, tags=("slow",))
+
+    async def _record_malformed(
+        self, status: int = 400, tags: tuple[str, ...] = ("malformed",)
+    ) -> None:
         """A request h11 refused (``GET / HTTP/1337``, junk) is still an ``http.request``,
-        tagged ``malformed`` (and ``probe`` for the honeypot-detection version probes)."""
+        tagged ``malformed`` (and ``probe`` for the honeypot-detection version probes); one
+        cut by its deadline is recorded as status 408, tagged ``slow``."""
         line = self.pending.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
         method, _, rest = line.partition(" ")
         target, _, version = rest.rpartition(" ") if " " in rest else (rest, "", "")
@@ -235,8 +281,8 @@ class Conversation:
         await self.session.emit(
             HttpRequest, method=attacker_text(method, 32) or "-", path=attacker_text(target, 2048),
             body_excerpt=attacker_text(self.pending[:2048]), body_size=len(self.pending),
-            status=400, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1],
-            tags=("malformed", "probe") if probe else ("malformed",),
+            status=status, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1],
+            tags=(*tags, "probe") if probe else tags,
         )  # fmt: skip
 
     async def _error(self, status: int, head: h11.Request | None) -> None:
