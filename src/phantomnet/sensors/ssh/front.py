@@ -9,9 +9,10 @@ line itself (to answer a bad one exactly like OpenSSH) and its clear-text KEXINI
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from phantomnet.events import ConnectionOpened, Endpoint, attacker_text
+from phantomnet.events import ConnectionOpened, Endpoint, EventBase, SessionRequest, attacker_text
 from phantomnet.sensors.base import Session
 from phantomnet.sensors.ssh.recording import Recorder
 from phantomnet.sensors.ssh.wire import KexInit, check_identification, parse_kexinit_packet
@@ -28,10 +29,21 @@ MAX_PREFACE = 64 * 1024
 class ConnState:
     """What the front learned about one served connection (read by the asyncssh side)."""
 
-    __slots__ = ("client_version", "failures", "kexinit", "reason", "recorder", "session", "user")
+    __slots__ = (
+        "client_version",
+        "failures",
+        "kexinit",
+        "post",
+        "reason",
+        "recorder",
+        "session",
+        "user",
+    )
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, post: Callable[[EventBase | None], None]) -> None:
         self.session = session
+        #: the sensor's ordered event queue
+        self.post = post
         self.client_version: str | None = None
         self.kexinit: KexInit | None = None
         self.failures = 0
@@ -40,6 +52,18 @@ class ConnState:
         self.reason = "peer"
         #: one asciicast per connection, shared by its session channels
         self.recorder: Recorder | None = None
+
+    def session_request(self, request: str, target: str = "", accepted: bool = False) -> None:
+        """Record a forwarding/agent/X11 request (refused ones too)."""
+        self.post(
+            self.session.build(
+                SessionRequest,
+                protocol="ssh",
+                request=request,
+                target=attacker_text(target, 512),
+                accepted=accepted,
+            )
+        )
 
     @property
     def recording(self) -> str | None:
@@ -134,7 +158,7 @@ class FrontProtocol(asyncio.Protocol):
             transport.abort()
             return
         self.session = sensor.open_session(src, dst)
-        self.state = ConnState(self.session)
+        self.state = ConnState(self.session, sensor.post)
         sensor.active.add(self)
         sensor.post(self.session.build(ConnectionOpened, protocol="ssh"))
         self.mode = "ident"

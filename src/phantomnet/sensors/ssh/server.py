@@ -44,6 +44,21 @@ class PhantomConnection(asyncssh.SSHServerConnection):
     def _get_extra_kex_algs(self) -> list[bytes]:
         return list(self._phantom_extra_kex)
 
+    def _request(self, request: str, target: str = "") -> None:
+        self.state.session_request(request, target)
+
+    async def create_agent_listener(self) -> bool:
+        """``ssh -A``: refused (as with ``AllowAgentForwarding no``), and recorded."""
+        self._request("agent")
+        return False
+
+    async def attach_x11_listener(
+        self, chan: Any, auth_proto: bytes, auth_data: bytes, screen: int
+    ) -> str | None:
+        """``ssh -X``: refused (``X11Forwarding no``), and recorded."""
+        self._request("x11", f"screen {screen}")
+        return None
+
     async def reload_config(self) -> None:
         """No per-user config (sshd ``Match`` blocks) here: asyncssh would rebuild every option
         in a worker thread at each login, which is most of a login's CPU."""
@@ -162,3 +177,22 @@ class PhantomServer(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         return None
+
+    # -- forwarding: always refused, always recorded (``AllowTcpForwarding no``) -----------
+    def connection_requested(
+        self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+    ) -> bool:
+        self.state.session_request("direct-tcpip", f"{dest_host}:{dest_port}")
+        return False
+
+    def server_requested(self, listen_host: str, listen_port: int) -> bool:
+        self.state.session_request("tcpip-forward", f"{listen_host}:{listen_port}")
+        return False
+
+    def unix_connection_requested(self, dest_path: str) -> bool:
+        self.state.session_request("streamlocal", dest_path)
+        return False
+
+    def unix_server_requested(self, listen_path: str) -> bool:
+        self.state.session_request("streamlocal", listen_path)
+        return False
