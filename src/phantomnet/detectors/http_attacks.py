@@ -4,7 +4,7 @@ honeypot's ``http.request`` events.
 What a request *is* comes first from the tags the emulation put on it (it knows that the
 ``id`` went into SQL, that ``ip`` reached the shell); requests without tags (a 404 carrying a
 payload, a probe of a page that does not exist) go through the shared pure classifier
-``phantomnet.detectors.web_attacks`` when it is installed. Findings are counted per
+``phantomnet.analyzers.web`` when it is installed. Findings are counted per
 (source, rule) inside a sliding window: the first one fires, then every ``repeat_every``
 further one, so sqlmap's hundreds of requests make a handful of detections, each citing the
 latest event ids as evidence. ``http_flood`` counts all requests per source per window.
@@ -41,7 +41,7 @@ class HttpAttacksConfig(DetectorConfig):
 def load_classifier() -> Callable[..., list[Any]]:
     """The web-attack classifier shared with the monitor (``classify(method, path, query,
     body)``): one set of patterns for wire captures and honeypot requests."""
-    from phantomnet.detectors.web_attacks import classify
+    from phantomnet.analyzers.web import classify
 
     return classify
 

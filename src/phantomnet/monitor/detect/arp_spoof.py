@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from phantomnet.analyzers.arp import ArpMessage
 from phantomnet.events import Detection, Severity
 from phantomnet.monitor.config import ArpSpoofConfig
 from phantomnet.monitor.detect.common import Lru, Reporter
-from phantomnet.monitor.parsers.arp import ArpMessage
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
+from phantomnet.analyzers.http import HttpMessage
 from phantomnet.events import Detection
 from phantomnet.monitor.addr import ip_text
 from phantomnet.monitor.config import BruteForceConfig
@@ -24,7 +25,6 @@ from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 from phantomnet.monitor.flowevents import endpoints
 from phantomnet.monitor.flows import ATT_SYN, SUCCESS, FlowTable
-from phantomnet.monitor.parsers.http import HttpMessage
 
 LOGIN_PATH = re.compile(r"log-?in|sign-?in|auth|session|wp-login|admin|account", re.I)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from phantomnet.analyzers.dns import DnsMessage
 from phantomnet.events import Detection
 from phantomnet.monitor.config import DnsSpoofConfig
 from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.parsers.dns import DnsMessage
 
 ADDRESS_TYPES = ("A", "AAAA")
 

@@ -13,12 +13,12 @@ it. Signals, each naming the victim (client) and the host:
 
 from __future__ import annotations
 
+from phantomnet.analyzers.http import HttpMessage
+from phantomnet.analyzers.tls import ClientHello
 from phantomnet.events import Detection
 from phantomnet.monitor.config import SslStripConfig
 from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.parsers.http import HttpMessage
-from phantomnet.monitor.parsers.tls import ClientHello
 
 
 def _host(value: str | None) -> str:

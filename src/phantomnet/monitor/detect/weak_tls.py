@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import re
 
-from phantomnet.events import Detection
-from phantomnet.monitor.config import WeakTlsConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
-from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.parsers.tls import (
+from phantomnet.analyzers.tls import (
     VERSIONS,
     Certificate,
     ClientHello,
@@ -23,6 +19,10 @@ from phantomnet.monitor.parsers.tls import (
     cipher_name,
     version_name,
 )
+from phantomnet.events import Detection
+from phantomnet.monitor.config import WeakTlsConfig
+from phantomnet.monitor.detect.common import Lru, Reporter
+from phantomnet.monitor.dispatch import Meta
 
 WEAK_CIPHER = re.compile(r"_NULL_|NULL_WITH|_EXPORT|_anon_|_RC4_|_DES_|_3DES_|DES40|_MD5$|_RC2_")
 NO_PFS = re.compile(r"^TLS_(RSA|PSK|DH|ECDH)_(WITH|EXPORT)|^TLS_(DH|ECDH)_(RSA|DSS|ECDSA)_")

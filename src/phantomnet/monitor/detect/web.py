@@ -1,6 +1,6 @@
 """``http_sqli``, ``http_traversal``, ``http_cmd_injection`` on requests seen on the wire.
 
-The pattern logic is :func:`phantomnet.detectors.web_attacks.classify` (shared with the
+The pattern logic is :func:`phantomnet.analyzers.web.classify` (shared with the
 HTTP honeypot). Per (client, server, rule) the first match is reported at once and later
 ones when the count reaches 10, 100, 1000... so sqlmap's thousands of probes give a handful
 of detections with growing counts.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from phantomnet.detectors.web_attacks import classify
+from phantomnet.analyzers.http import HttpMessage
+from phantomnet.analyzers.web import classify
 from phantomnet.events import Detection
 from phantomnet.monitor.config import DetectorsConfig, WebAttackConfig
 from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
-from phantomnet.monitor.parsers.http import HttpMessage
 
 RULES = ("http_sqli", "http_traversal", "http_cmd_injection")
 

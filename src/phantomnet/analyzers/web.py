@@ -12,6 +12,11 @@ Each :class:`WebFinding` has ``rule`` (``http_sqli`` | ``http_traversal`` |
 ``body``) and ``excerpt`` (the decoded text around the match, capped). At most one finding
 per rule is returned (the first location that matches, in path, query, body order).
 
+The HTTP door asks the same module about one parameter value it handed to its emulation
+(:func:`include_traversal` for ``include($page)``, :func:`shell_metachar` for a value that
+reaches the fake shell) and the FTP rule asks :func:`path_escape` about a path argument, so
+every web/file-path attack pattern of PhantomNet lives here.
+
 Inputs are percent-decoded up to three times (double encoding), ``+`` becomes a space in
 query and body, SQL comments ``/**/`` become spaces and case is folded, so ``UNION/**/SELECT``
 and ``%252e%252e%252f`` are caught. Patterns need an operator or keyword *pair*, so plain
@@ -126,6 +131,27 @@ def escapes_root(path: str) -> bool:
         elif seg not in ("", "."):
             depth += 1
     return False
+
+
+#: A value handed to ``include()`` that reaches outside the web root or uses a PHP wrapper.
+INCLUDE_TRAVERSAL = re.compile(r"(\.\./|\.\.\\|%2e%2e|/etc/|php://|file://|\x00)", re.I)
+#: A shell metacharacter in a value that the emulation passes to the (fake) shell.
+SHELL_META = re.compile(r"[;&|`\n]|\$\(")
+
+
+def include_traversal(value: str) -> bool:
+    """Whether a file-include parameter tries traversal or a wrapper (``../``, ``php://``)."""
+    return INCLUDE_TRAVERSAL.search(value) is not None
+
+
+def shell_metachar(value: str) -> bool:
+    """Whether a value that reaches a shell carries a command separator or substitution."""
+    return SHELL_META.search(value) is not None
+
+
+def path_escape(arg: str) -> bool:
+    """Whether a file-path argument (FTP, SFTP) climbs out: ``..`` past the top, ``~``, NUL."""
+    return escapes_root(arg) or "\x00" in arg or arg.startswith("~")
 
 
 def classify(method: str, path: str, query: str = "", body: str | bytes = "") -> list[WebFinding]:

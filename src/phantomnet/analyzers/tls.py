@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from phantomnet.monitor.parsers.base import Anomaly, Cursor, Short
-from phantomnet.monitor.parsers.x509 import public_key
+from phantomnet.analyzers.base import Anomaly, Cursor, Short
+from phantomnet.analyzers.x509 import public_key
 
 GREASE = frozenset(0x0A0A + 0x1010 * i for i in range(16))
 VERSIONS = {
@@ -34,7 +34,7 @@ MAX_ITEMS = 1024
 @lru_cache(maxsize=1)
 def cipher_names() -> dict[int, str]:
     """IANA names of cipher suites (from Wireshark's table, shipped as package data)."""
-    text = resources.files("phantomnet.monitor.parsers").joinpath("tls_ciphers.tsv").read_text()
+    text = resources.files("phantomnet.analyzers").joinpath("tls_ciphers.tsv").read_text()
     table: dict[int, str] = {}
     for line in text.splitlines():
         code, _, name = line.partition("\t")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from phantomnet.monitor.parsers.base import Anomaly
+from phantomnet.analyzers.base import Anomaly
 
 METHODS = frozenset(
     b"GET POST HEAD PUT DELETE OPTIONS PATCH CONNECT TRACE PROPFIND MKCOL COPY MOVE".split()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from phantomnet.monitor.parsers.base import Anomaly, Cursor, Short
+from phantomnet.analyzers.base import Anomaly, Cursor, Short
 
 MAX_RECORDS = 64
 MAX_POINTERS = 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from phantomnet.monitor.parsers.base import Anomaly
+from phantomnet.analyzers.base import Anomaly
 
 OPS = {1: "request", 2: "reply"}
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from phantomnet.monitor.parsers.ssh import KexInit
-from phantomnet.monitor.parsers.tls import GREASE, ClientHello, ServerHello
+from phantomnet.analyzers.ssh import KexInit
+from phantomnet.analyzers.tls import GREASE, ClientHello, ServerHello
 
 JA4_VERSIONS = {
     0x0304: "13",
@@ -105,4 +105,4 @@ def ja4(
 def hassh(kex: KexInit, server: bool = False) -> tuple[str, str]:
     """(HASSH or HASSHServer hash, its input string)."""
     text = kex.server_string() if server else kex.client_string()
-    return _md5(text), text
+    return kex.hassh(server), text

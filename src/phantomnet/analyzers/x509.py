@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phantomnet.monitor.parsers.base import Cursor, Short
+from phantomnet.analyzers.base import Cursor, Short
 
 RSA = bytes.fromhex("2a864886f70d010101")
 DSA = bytes.fromhex("2a8648ce380401")
