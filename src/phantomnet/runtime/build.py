@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from phantomnet import plugins
 from phantomnet.bus.base import EventBus
-from phantomnet.detectors.base import Detector
-from phantomnet.detectors.engine import DetectorEngine
+from phantomnet.detection.base import Detector
+from phantomnet.detection.engine import DetectorEngine
 from phantomnet.errors import ConfigError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat

@@ -18,7 +18,7 @@ import pytest
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.deception.host import FakeHost
 from phantomnet.deception.shell import run_command
-from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from phantomnet.events import AuthAttempt, CommandInput, Detection, FileUpload
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.ftp.sensor import FtpConfig, FtpSensor

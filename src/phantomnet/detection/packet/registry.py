@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from phantomnet.monitor.config import MonitorConfig
-from phantomnet.monitor.detect.arp_spoof import ArpSpoof
-from phantomnet.monitor.detect.brute_force import BruteForce
-from phantomnet.monitor.detect.dns_spoof import DnsSpoof
-from phantomnet.monitor.detect.icmp_flood import IcmpFlood
-from phantomnet.monitor.detect.port_scan import PortScan
-from phantomnet.monitor.detect.ssl_strip import SslStrip
-from phantomnet.monitor.detect.syn_flood import SynFlood
-from phantomnet.monitor.detect.udp_flood import UdpFlood
-from phantomnet.monitor.detect.weak_tls import WeakTls
-from phantomnet.monitor.detect.web import WebAttacks
+from phantomnet.detection.config import DetectorsConfig
+from phantomnet.detection.packet.arp_spoof import ArpSpoof
+from phantomnet.detection.packet.brute_force import BruteForce
+from phantomnet.detection.packet.dns_spoof import DnsSpoof
+from phantomnet.detection.packet.icmp_flood import IcmpFlood
+from phantomnet.detection.packet.port_scan import PortScan
+from phantomnet.detection.packet.ssl_strip import SslStrip
+from phantomnet.detection.packet.syn_flood import SynFlood
+from phantomnet.detection.packet.udp_flood import UdpFlood
+from phantomnet.detection.packet.weak_tls import WeakTls
+from phantomnet.detection.packet.web import WebAttacks
 
 HOOKS = ("on_batch", "on_outcomes", "on_dns", "on_http", "on_tls", "on_arp", "on_login_fail")
 
@@ -23,8 +23,8 @@ HOOKS = ("on_batch", "on_outcomes", "on_dns", "on_http", "on_tls", "on_arp", "on
 class Detectors:
     """All packet-level detectors of one pipeline, with one hook list per input kind."""
 
-    def __init__(self, config: MonitorConfig, node: str) -> None:
-        d = config.detectors
+    def __init__(self, config: DetectorsConfig, node: str) -> None:
+        d = config
         self.all: list[Any] = [
             PortScan(d.port_scan, node),
             SynFlood(d.syn_flood, node),

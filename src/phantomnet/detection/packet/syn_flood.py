@@ -7,8 +7,8 @@ their SYN with an ACK and data, so a busy but healthy server stays far below ``m
 
 from __future__ import annotations
 
+from phantomnet.detection.packet.flood import FloodDetector, FloodSpec, Mask
 from phantomnet.monitor.decode import TCP, Decoded
-from phantomnet.monitor.detect.flood import FloodDetector, FloodSpec, Mask
 
 
 class SynFlood(FloodDetector):

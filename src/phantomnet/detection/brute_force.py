@@ -10,17 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import ClassVar
 
-from pydantic import Field
-
-from phantomnet.detectors.base import Detector, DetectorConfig, RecentEvidence, WindowCounter
+from phantomnet.detection.base import Detector, RecentEvidence, WindowCounter
+from phantomnet.detection.config import BruteForceConfig, DetectorConfig
 from phantomnet.events import AuthAttempt, Detection, Event
-from phantomnet.events.base import Severity
-
-
-class BruteForceConfig(DetectorConfig):
-    threshold: int = Field(default=10, ge=2)
-    window_s: float = Field(default=300, gt=0)
-    severity: Severity = "high"
 
 
 class BruteForce(Detector):
@@ -59,3 +51,6 @@ class BruteForce(Detector):
                 evidence=refs,
             )
         ]
+
+
+__all__ = ["BruteForce", "BruteForceConfig"]

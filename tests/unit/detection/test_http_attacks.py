@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
+from phantomnet.detection.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import Detection, Endpoint, HttpRequest, SensorRef
 
 T0 = datetime(2026, 11, 21, tzinfo=UTC)

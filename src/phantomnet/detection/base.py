@@ -1,37 +1,21 @@
 """Detector plug-in base, its context, and bounded sliding-window counters.
 
 A detector sees events (``consumes``) and returns :class:`Detection` events; it never does
-I/O, so it can be tested by feeding lists of events. The engine (``detectors/engine.py``)
-runs the enabled ones on the bus. Packet-level detectors live in the monitor's hot path.
+I/O, so it can be tested by feeding lists of events. The engine (``detection/engine.py``)
+runs the enabled ones on the bus. Packet-level detectors (``detection/packet/``) run in the
+monitor's hot path. Both share :class:`~phantomnet.detection.config.DetectorConfig`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from phantomnet.detection.config import DetectorConfig
 from phantomnet.events import Detection, Endpoint, Event, SensorRef, Severity
-
-
-class DetectorConfig(BaseModel):
-    """Settings every detector has."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    enabled: bool = True
-    allowlist: tuple[str, ...] = ()
-    severity: Severity = "medium"
-
-    def allowed(self, ip: str | None) -> bool:
-        """True when ``ip`` is in the allowlist (never flag it)."""
-        if ip is None or not self.allowlist:
-            return False
-        addr = ipaddress.ip_address(ip)
-        return any(addr in ipaddress.ip_network(net, strict=False) for net in self.allowlist)
 
 
 class WindowCounter:

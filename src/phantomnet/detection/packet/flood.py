@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import FloodConfig
 from phantomnet.events import Detection
 from phantomnet.monitor.addr import ip_text
-from phantomnet.monitor.config import FloodConfig
 from phantomnet.monitor.decode import Decoded
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.flowkey import mix
 
 U64 = npt.NDArray[np.uint64]

@@ -6,8 +6,8 @@ gives a ratio of 0.5, so the default ``min_ratio`` for this rule is 0.4 (rate de
 
 from __future__ import annotations
 
+from phantomnet.detection.packet.flood import FloodDetector, FloodSpec, Mask
 from phantomnet.monitor.decode import ICMP, ICMP6, Decoded
-from phantomnet.monitor.detect.flood import FloodDetector, FloodSpec, Mask
 
 
 class IcmpFlood(FloodDetector):

@@ -19,9 +19,9 @@ from phantomnet.analyzers.tls import (
     cipher_name,
     version_name,
 )
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import WeakTlsConfig
 from phantomnet.events import Detection
-from phantomnet.monitor.config import WeakTlsConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 
 WEAK_CIPHER = re.compile(r"_NULL_|NULL_WITH|_EXPORT|_anon_|_RC4_|_DES_|_3DES_|DES40|_MD5$|_RC2_")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from phantomnet.analyzers.http import HttpMessage
 from phantomnet.analyzers.tls import ClientHello
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import SslStripConfig
 from phantomnet.events import Detection
-from phantomnet.monitor.config import SslStripConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 
 

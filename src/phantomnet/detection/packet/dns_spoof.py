@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from phantomnet.analyzers.dns import DnsMessage
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import DnsSpoofConfig
 from phantomnet.events import Detection
-from phantomnet.monitor.config import DnsSpoofConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 
 ADDRESS_TYPES = ("A", "AAAA")

@@ -18,10 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from phantomnet.analyzers.http import HttpMessage
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import WireBruteForceConfig
 from phantomnet.events import Detection
 from phantomnet.monitor.addr import ip_text
-from phantomnet.monitor.config import BruteForceConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 from phantomnet.monitor.flowevents import endpoints
 from phantomnet.monitor.flows import ATT_SYN, SUCCESS, FlowTable
@@ -42,7 +42,7 @@ class _Key:
 class BruteForce:
     rule = "brute_force"
 
-    def __init__(self, config: BruteForceConfig, node: str) -> None:
+    def __init__(self, config: WireBruteForceConfig, node: str) -> None:
         self.cfg = config
         self.report = Reporter(node, self.rule, config.severity)
         self.keys: Lru[tuple[str, str, int, str], _Key] = Lru(100_000)

@@ -12,9 +12,9 @@ from collections import deque
 
 from phantomnet.analyzers.http import HttpMessage
 from phantomnet.analyzers.web import classify
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import DetectorsConfig, WebAttackConfig
 from phantomnet.events import Detection
-from phantomnet.monitor.config import DetectorsConfig, WebAttackConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.dispatch import Meta
 
 RULES = ("http_sqli", "http_traversal", "http_cmd_injection")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from phantomnet.detectors.base import Detector, DetectorConfig, RecentEvidence, WindowCounter
+from phantomnet.detection.base import Detector, DetectorConfig, RecentEvidence, WindowCounter
 from phantomnet.events import Detection, Event, HttpRequest
 from phantomnet.events.base import Severity
 

@@ -13,9 +13,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from phantomnet.analyzers.arp import ArpMessage
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import ArpSpoofConfig
 from phantomnet.events import Detection, Severity
-from phantomnet.monitor.config import ArpSpoofConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 
 
 @dataclass(slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
-from phantomnet.detectors.engine import DetectorEngine
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.engine import DetectorEngine
 from phantomnet.events import AuthAttempt, Endpoint, SensorRef
 
 T0 = datetime(2026, 11, 21, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from phantomnet.bus.base import EventBus
-from phantomnet.detectors.base import Detector
+from phantomnet.detection.base import Detector
 from phantomnet.events import Detection
 from phantomnet.plugins import Component
 

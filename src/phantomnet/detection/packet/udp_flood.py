@@ -6,8 +6,8 @@ most datagrams, a flooded host answers few or none.
 
 from __future__ import annotations
 
+from phantomnet.detection.packet.flood import FloodDetector, FloodSpec, Mask
 from phantomnet.monitor.decode import UDP, Decoded
-from phantomnet.monitor.detect.flood import FloodDetector, FloodSpec, Mask
 
 
 class UdpFlood(FloodDetector):

@@ -21,10 +21,10 @@ from collections import Counter
 import numpy as np
 import numpy.typing as npt
 
+from phantomnet.detection.common import Lru, Reporter
+from phantomnet.detection.config import PortScanConfig
 from phantomnet.events import Detection
 from phantomnet.monitor.addr import ip_text
-from phantomnet.monitor.config import PortScanConfig
-from phantomnet.monitor.detect.common import Lru, Reporter
 from phantomnet.monitor.flowevents import endpoints
 from phantomnet.monitor.flows import ATTEMPT_NAMES, SUCCESS, FlowTable
 
