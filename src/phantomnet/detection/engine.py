@@ -1,4 +1,9 @@
-"""Runs the enabled event-level detectors on the bus and publishes their detections."""
+"""Runs the enabled event-level detectors on the bus and publishes their detections.
+
+The bus delivers at least once (a consumer that dies before its ack gets the batch again,
+``docs/bus.md``), so the engine remembers the ids of the last ``seen_ids`` events it fed to
+the detectors and skips a replay: a failed login delivered twice counts once.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 
 from phantomnet.bus.base import EventBus
 from phantomnet.detection.base import Detector
+from phantomnet.detection.common import Lru
 from phantomnet.events import Detection
 from phantomnet.plugins import Component
 
@@ -18,12 +24,21 @@ class DetectorEngine(Component):
 
     name = "detectors"
 
-    def __init__(self, bus: EventBus, detectors: list[Detector], *, group: str = "detectors"):
+    def __init__(
+        self,
+        bus: EventBus,
+        detectors: list[Detector],
+        *,
+        group: str = "detectors",
+        seen_ids: int = 200_000,
+    ):
         self.bus = bus
         self.detectors = detectors
         self.group = group
         self.failures: dict[str, int] = {}
         self.detections = 0
+        self.replays = 0
+        self.seen: Lru[object, bool] = Lru(seen_ids)
         self._subscription: object | None = None
 
     async def start(self) -> None:
@@ -50,6 +65,12 @@ class DetectorEngine(Component):
     def observe(self, event: object) -> list[Detection]:
         out: list[Detection] = []
         kind = getattr(event, "kind", None)
+        event_id = getattr(event, "event_id", None)
+        if event_id is not None:
+            if self.seen.peek(event_id):
+                self.replays += 1
+                return out
+            self.seen.set(event_id, True)
         for detector in self.detectors:
             if kind not in detector.consumes:
                 continue
@@ -66,4 +87,5 @@ class DetectorEngine(Component):
             "detectors": [d.name for d in self.detectors],
             "events": self.detections,
             "failures": sum(self.failures.values()),
+            "replays_skipped": self.replays,
         }
