@@ -10,6 +10,7 @@ Event-level detectors (``[detectors.<name>]``) and packet-level ones
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated
 
@@ -170,3 +171,18 @@ class DetectorsConfig(_Model):
     http_sqli: WebAttackConfig = WebAttackConfig()
     http_traversal: WebAttackConfig = WebAttackConfig()
     http_cmd_injection: WebAttackConfig = WebAttackConfig()
+
+
+#: Protocols whose connections the wire ``brute_force`` counts (HTTP is judged per request).
+LOGIN_PROTOCOLS = frozenset(WELL_KNOWN_LOGIN_PORTS.values())
+
+
+def with_door_ports(config: DetectorsConfig, doors: Mapping[int, str]) -> DetectorsConfig:
+    """``config`` with the login doors' ports (port -> protocol, from ``[sensors.*]``) added
+    to ``brute_force.ports``, so a door moved to another port is still watched."""
+    extra = {port: proto for port, proto in doors.items() if port and proto in LOGIN_PROTOCOLS}
+    if not extra:
+        return config
+    ports = {**config.brute_force.ports, **extra}
+    brute = config.brute_force.model_copy(update={"ports": ports})
+    return config.model_copy(update={"brute_force": brute})

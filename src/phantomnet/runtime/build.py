@@ -73,6 +73,13 @@ def _ports(cfg: SensorConfig) -> list[int]:
     return [cfg.port, *extra]
 
 
+def door_ports(settings: Settings) -> dict[int, str]:
+    """Port -> protocol of every enabled door (what the monitor's detectors watch)."""
+    return {
+        port: cls.protocol for cls, cfg in enabled_sensors(settings) for port in _ports(cfg) if port
+    }
+
+
 def enabled_detectors(settings: Settings) -> list[Detector]:
     found: list[Detector] = []
     for name in sorted(set(plugins.available(plugins.DETECTORS)) | set(settings.detectors)):
