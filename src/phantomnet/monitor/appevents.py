@@ -5,6 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+from phantomnet.analyzers.arp import ArpMessage
+from phantomnet.analyzers.base import Anomaly
+from phantomnet.analyzers.dns import DnsMessage
+from phantomnet.analyzers.fingerprints import hassh, ja3, ja3s, ja4
+from phantomnet.analyzers.http import HttpMessage
+from phantomnet.analyzers.ssh import SshResult
+from phantomnet.analyzers.tls import (
+    Certificate,
+    ClientHello,
+    ServerHello,
+    cipher_name,
+    version_name,
+)
 from phantomnet.events import (
     DnsAnswer,
     NetworkArp,
@@ -19,19 +32,6 @@ from phantomnet.events import (
 from phantomnet.events.network import Transport
 from phantomnet.monitor.dispatch import Meta
 from phantomnet.monitor.fastmodel import build, endpoint, event_id
-from phantomnet.monitor.fingerprints import hassh, ja3, ja3s, ja4
-from phantomnet.monitor.parsers.arp import ArpMessage
-from phantomnet.monitor.parsers.base import Anomaly
-from phantomnet.monitor.parsers.dns import DnsMessage
-from phantomnet.monitor.parsers.http import HttpMessage
-from phantomnet.monitor.parsers.ssh import SshResult
-from phantomnet.monitor.parsers.tls import (
-    Certificate,
-    ClientHello,
-    ServerHello,
-    cipher_name,
-    version_name,
-)
 
 MAX_LIST = 64
 

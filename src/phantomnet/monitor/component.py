@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from phantomnet.bus.base import EventBus
+from phantomnet.detection.config import with_door_ports
 from phantomnet.events import Event
 from phantomnet.monitor.config import MonitorConfig, load_monitor_config
 from phantomnet.plugins import Component
@@ -115,9 +117,16 @@ class MonitorComponent(Component):
         }
 
 
-def build_monitor(settings: Settings, bus: EventBus) -> list[Component]:
-    """The monitor component when ``[monitor] interface`` is set, else nothing."""
+def build_monitor(
+    settings: Settings, bus: EventBus, doors: Mapping[int, str] | None = None
+) -> list[Component]:
+    """The monitor component when ``[monitor] interface`` is set, else nothing.
+
+    ``doors`` (port -> protocol of the configured honeypot doors) extends the wire
+    brute-force port list beyond the well-known ports."""
     config = load_monitor_config(settings.monitor)
     if not config.interface:
         return []
+    if doors:
+        config = config.model_copy(update={"detectors": with_door_ports(config.detectors, doors)})
     return [MonitorComponent(config, bus, settings.node)]

@@ -1,18 +1,17 @@
 """The ``[monitor]`` settings section, validated by the monitor itself.
 
-Every limit is a named field (DESIGN.md §10). Detector sections share ``enabled``,
-``allowlist`` (IPs or CIDRs never flagged) and ``severity``; each adds its thresholds.
+Every limit is a named field (DESIGN.md §10). The detector sections
+(``[monitor.detectors.<rule>]``) are defined with the detectors, in
+:mod:`phantomnet.detection.config`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from phantomnet.events import Severity
+from phantomnet.detection.config import DetectorsConfig
 from phantomnet.settings import validate_section
 
 
@@ -45,134 +44,6 @@ class SamplingConfig(_Model):
     max_suspicious_per_detection: int = Field(default=20, ge=0)
     stats_window_s: float = Field(default=10.0, gt=0)
     emit_protocol_events: bool = True
-
-
-class DetectorSection(_Model):
-    """Fields every monitor detector has."""
-
-    enabled: bool = True
-    allowlist: tuple[str, ...] = ()
-    severity: Severity = "medium"
-
-    @field_validator("allowlist")
-    @classmethod
-    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            ipaddress.ip_network(item, strict=False)
-        return value
-
-    @cached_property
-    def _nets(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(n, strict=False) for n in self.allowlist)
-
-    def allowed(self, ip: str | None) -> bool:
-        """True when ``ip`` is allowlisted (never flagged)."""
-        if ip is None or not self.allowlist:
-            return False
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(addr in net for net in self._nets)
-
-
-class PortScanConfig(DetectorSection):
-    """TRW (Jung et al. 2004): P(success | benign) and P(success | scanner), target rates."""
-
-    theta0: float = Field(default=0.8, gt=0, lt=1)
-    theta1: float = Field(default=0.2, gt=0, lt=1)
-    detection_rate: float = Field(default=0.99, gt=0, lt=1)
-    false_positive_rate: float = Field(default=0.01, gt=0, lt=1)
-    min_failures: int = Field(default=4, ge=1)
-    max_sources: int = Field(default=100_000, ge=100)
-    realert_s: float = Field(default=600.0, gt=0)
-    severity: Severity = "medium"
-
-
-class FloodConfig(DetectorSection):
-    """Packets per window to one target, and the share of them that must look like a flood."""
-
-    window_s: float = Field(default=1.0, gt=0)
-    threshold: int = Field(default=1000, ge=10)
-    min_ratio: float = Field(default=0.7, gt=0, le=1)
-    realert_s: float = Field(default=60.0, gt=0)
-    max_targets: int = Field(default=4096, ge=16)
-    severity: Severity = "high"
-
-
-class BruteForceConfig(DetectorSection):
-    """Repeated short connections or failed cleartext logins from one source to one service.
-
-    8 in 2 minutes: fail2ban's default is 5 failures in 10 minutes, but we count connections
-    (several guesses each), so a slightly higher bar keeps scripted admin logins quiet.
-    """
-
-    threshold: int = Field(default=8, ge=2)
-    window_s: float = Field(default=120.0, gt=0)
-    max_flow_s: float = Field(default=30.0, gt=0)
-    ports: dict[int, str] = Field(
-        default_factory=lambda: {
-            22: "ssh",
-            2222: "ssh",
-            21: "ftp",
-            2121: "ftp",
-            25: "smtp",
-            587: "smtp",
-            465: "smtp",
-            2525: "smtp",
-            23: "telnet",
-            3306: "mysql",
-            5432: "postgresql",
-        }
-    )
-    realert_s: float = Field(default=300.0, gt=0)
-    severity: Severity = "high"
-
-
-class ArpSpoofConfig(DetectorSection):
-    gateways: dict[str, str] = Field(default_factory=dict)  # IP -> expected MAC
-    unsolicited_threshold: int = Field(default=3, ge=1)
-    window_s: float = Field(default=10.0, gt=0)
-    virtual_mac_prefixes: tuple[str, ...] = ("00:00:5e:00:01", "00:00:5e:00:02", "00:00:0c:07:ac")
-    max_hosts: int = Field(default=65536, ge=16)
-    severity: Severity = "high"
-
-
-class DnsSpoofConfig(DetectorSection):
-    window_s: float = Field(default=5.0, gt=0)
-    max_pending: int = Field(default=100_000, ge=100)
-    severity: Severity = "high"
-
-
-class SslStripConfig(DetectorSection):
-    max_hosts: int = Field(default=65536, ge=16)
-    severity: Severity = "high"
-
-
-class WeakTlsConfig(DetectorSection):
-    min_version: str = Field(default="TLS 1.2")
-    min_key_bits: int = Field(default=2048, ge=512)
-    flag_no_forward_secrecy: bool = True
-    severity: Severity = "medium"
-
-
-class WebAttackConfig(DetectorSection):
-    severity: Severity = "high"
-
-
-class DetectorsConfig(_Model):
-    port_scan: PortScanConfig = PortScanConfig()
-    syn_flood: FloodConfig = FloodConfig()
-    udp_flood: FloodConfig = FloodConfig(threshold=2000)
-    icmp_flood: FloodConfig = FloodConfig(threshold=1000, min_ratio=0.4)
-    brute_force: BruteForceConfig = BruteForceConfig()
-    arp_spoof: ArpSpoofConfig = ArpSpoofConfig()
-    dns_spoof: DnsSpoofConfig = DnsSpoofConfig()
-    ssl_strip: SslStripConfig = SslStripConfig()
-    weak_tls: WeakTlsConfig = WeakTlsConfig()
-    http_sqli: WebAttackConfig = WebAttackConfig()
-    http_traversal: WebAttackConfig = WebAttackConfig()
-    http_cmd_injection: WebAttackConfig = WebAttackConfig()
 
 
 class MonitorConfig(_Model):

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from phantomnet.analyzers.http import PREFIXES
 from phantomnet.monitor.addr import ip_bytes, ip_text
 from phantomnet.monitor.community_id import community_id
 from phantomnet.monitor.decode import ICMP, ICMP6, L3_ARP, TCP, UDP, Decoded
 from phantomnet.monitor.flows import FlowTable, FlowUpdate
-from phantomnet.monitor.parsers.http import PREFIXES
 
 I64 = npt.NDArray[np.int64]
 DNS_PORTS = (53, 5353, 5355)

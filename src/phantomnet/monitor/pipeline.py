@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from phantomnet.detection.packet.registry import Detectors
 from phantomnet.events import Detection, Event, SensorRef
 from phantomnet.monitor.batch import RawBatch
 from phantomnet.monitor.config import MonitorConfig
 from phantomnet.monitor.decode import decode
-from phantomnet.monitor.detect.registry import Detectors
 from phantomnet.monitor.flowevents import flow_events
 from phantomnet.monitor.flows import FlowTable
 from phantomnet.monitor.protocols import ProtocolStage
@@ -31,7 +31,7 @@ class Pipeline:
         self.sensor = SensorRef(node=node, component="monitor")
         self.events: list[Event] = []
         self.table = FlowTable(config.flows, self._flows_ended)
-        self.detectors = Detectors(config, node)
+        self.detectors = Detectors(config.detectors, node)
         self.protocols = ProtocolStage(config, self.sensor, self.detectors)
         self.sampler = Sampler(config.sampling, self.sensor)
         self.now = 0.0

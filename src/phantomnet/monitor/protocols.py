@@ -6,20 +6,20 @@ from collections.abc import Callable
 
 import numpy as np
 
+from phantomnet.analyzers.arp import parse_arp
+from phantomnet.analyzers.base import Anomaly
+from phantomnet.analyzers.dns import DnsMessage, parse_dns
+from phantomnet.analyzers.http import HttpMessage, parse_http
+from phantomnet.analyzers.ssh import looks_like_ssh, parse_ssh
+from phantomnet.analyzers.tls import ClientHello, ServerHello, parse_tls
+from phantomnet.detection.packet.registry import Detectors
 from phantomnet.events import Detection, Event, SensorRef
 from phantomnet.monitor import appevents as ev
 from phantomnet.monitor.config import MonitorConfig
 from phantomnet.monitor.decode import TCP, Decoded
-from phantomnet.monitor.detect.registry import Detectors
 from phantomnet.monitor.dispatch import DONE, OPEN, Meta, meta, payload_of, select
 from phantomnet.monitor.embedded import embedded_flow_key
 from phantomnet.monitor.flows import FlowTable, FlowUpdate
-from phantomnet.monitor.parsers.arp import parse_arp
-from phantomnet.monitor.parsers.base import Anomaly
-from phantomnet.monitor.parsers.dns import DnsMessage, parse_dns
-from phantomnet.monitor.parsers.http import HttpMessage, parse_http
-from phantomnet.monitor.parsers.ssh import looks_like_ssh, parse_ssh
-from phantomnet.monitor.parsers.tls import ClientHello, ServerHello, parse_tls
 from phantomnet.monitor.quicstage import QuicHellos
 from phantomnet.monitor.streams import StreamBuffers
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from phantomnet.monitor.parsers.quic import parse_initial
-from phantomnet.monitor.parsers.tls import ClientHello, parse_client_hello
+from phantomnet.analyzers.quic import parse_initial
+from phantomnet.analyzers.tls import ClientHello, parse_client_hello
 
 MAX_CONNECTIONS = 4096
 MAX_CRYPTO = 65536

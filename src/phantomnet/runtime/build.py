@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from phantomnet import plugins
 from phantomnet.bus.base import EventBus
-from phantomnet.detectors.base import Detector
-from phantomnet.detectors.engine import DetectorEngine
+from phantomnet.detection.base import Detector
+from phantomnet.detection.engine import DetectorEngine
 from phantomnet.errors import ConfigError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat
@@ -71,6 +71,13 @@ def check_ports(chosen: list[tuple[type[Sensor], SensorConfig]]) -> None:
 def _ports(cfg: SensorConfig) -> list[int]:
     extra = [getattr(cfg, f) for f in ("tls_port",) if getattr(cfg, f, None)]
     return [cfg.port, *extra]
+
+
+def door_ports(settings: Settings) -> dict[int, str]:
+    """Port -> protocol of every enabled door (what the monitor's detectors watch)."""
+    return {
+        port: cls.protocol for cls, cfg in enabled_sensors(settings) for port in _ports(cfg) if port
+    }
 
 
 def enabled_detectors(settings: Settings) -> list[Detector]:

@@ -11,10 +11,10 @@ import pytest
 from mon_vectors import vectors
 from tests.conftest import require_tool
 
+from phantomnet.analyzers.fingerprints import _alpn2, ja3, ja4
+from phantomnet.analyzers.tls import ClientHello
 from phantomnet.events import NetworkSsh, NetworkTls, ParserAnomaly
 from phantomnet.monitor.config import MonitorConfig
-from phantomnet.monitor.fingerprints import _alpn2, ja3, ja4
-from phantomnet.monitor.parsers.tls import ClientHello
 from phantomnet.monitor.replay import events_from_pcap
 
 FOXIO = MonitorConfig(ja4_alpn_mode="foxio")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from mon_traffic import conn, detections, dns_query, run
 
+from phantomnet.detection.config import ArpSpoofConfig, DetectorsConfig
 from phantomnet.monitor import craft
-from phantomnet.monitor.config import ArpSpoofConfig, DetectorsConfig, MonitorConfig
+from phantomnet.monitor.config import MonitorConfig
 
 C, S = "10.0.0.7", "10.0.0.5"
 GW, GW_MAC, EVIL_MAC = "10.0.0.1", "02:00:00:00:00:01", "02:00:00:00:00:66"

@@ -8,14 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mon_traffic import dns_query
 
+from phantomnet.analyzers.arp import parse_arp
+from phantomnet.analyzers.base import Anomaly
+from phantomnet.analyzers.dns import DnsMessage, parse_dns
+from phantomnet.analyzers.http import HttpMessage, parse_http
+from phantomnet.analyzers.ssh import parse_ssh
+from phantomnet.analyzers.tls import ClientHello, ServerHello, parse_tls
+from phantomnet.analyzers.x509 import public_key
 from phantomnet.monitor import craft
-from phantomnet.monitor.parsers.arp import parse_arp
-from phantomnet.monitor.parsers.base import Anomaly
-from phantomnet.monitor.parsers.dns import DnsMessage, parse_dns
-from phantomnet.monitor.parsers.http import HttpMessage, parse_http
-from phantomnet.monitor.parsers.ssh import parse_ssh
-from phantomnet.monitor.parsers.tls import ClientHello, ServerHello, parse_tls
-from phantomnet.monitor.parsers.x509 import public_key
 
 
 def test_dns_answer() -> None:
@@ -112,7 +112,7 @@ def test_mutated_client_hello_never_raises(pos: int, byte: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=1400))
 def test_quic_initial_never_raises(data: bytes) -> None:
-    from phantomnet.monitor.parsers.quic import parse_initial
+    from phantomnet.analyzers.quic import parse_initial
 
     for packet in (b"\xc3\x00\x00\x00\x01" + data, data):
         result = parse_initial(packet)

@@ -8,8 +8,9 @@ import pytest
 from mon_traffic import SY, A, F, P, R, conn, detections, run
 from mon_vectors import vectors
 
+from phantomnet.detection.config import DetectorsConfig, PortScanConfig
 from phantomnet.monitor import craft
-from phantomnet.monitor.config import DetectorsConfig, MonitorConfig, PortScanConfig
+from phantomnet.monitor.config import MonitorConfig
 from phantomnet.monitor.replay import events_from_pcap
 
 SCANNER, VICTIM = "10.0.0.66", "10.0.0.5"

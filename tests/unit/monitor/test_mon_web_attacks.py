@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from phantomnet.detectors.web_attacks import classify, escapes_root, normalise
+from phantomnet.analyzers.web import classify, escapes_root, normalise
 
 ATTACKS = [
     ("GET", "/p", "id=1' OR '1'='1", "", "http_sqli"),

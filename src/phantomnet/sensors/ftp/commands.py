@@ -114,7 +114,6 @@ async def _pwd(c: FtpConversation, arg: str) -> None:
 
 
 async def _cwd(c: FtpConversation, arg: str) -> None:
-    await c.check_traversal(arg)
     real = c.real(arg)
     if not c.fs.is_dir(real):
         await c.reply(p.R["cwd_bad"])
@@ -184,7 +183,6 @@ async def _rest(c: FtpConversation, arg: str) -> None:
 
 # -- file management ------------------------------------------------------------------------
 async def _fs_op(c: FtpConversation, arg: str, op: Callable[[str], Any], ok: str, bad: str) -> None:
-    await c.check_traversal(arg)
     real = c.real(arg)
     if not arg.strip() or not may_write(c, real):
         await c.reply(p.R["perm"] if arg.strip() else bad)

@@ -169,16 +169,3 @@ def list_line(
 
 def mdtm(mtime: float) -> str:
     return "213 " + time.strftime("%Y%m%d%H%M%S", time.gmtime(mtime))
-
-
-def escapes_root(arg: str) -> bool:
-    """Whether a path argument tries to climb out (``..`` past the top, ``~``, NUL)."""
-    depth = 0
-    for part in arg.replace("\\", "/").split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return "\x00" in arg or arg.startswith("~")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -22,7 +21,6 @@ from phantomnet.deception.fakefs.node import vnorm
 from phantomnet.deception.host import FakeHost
 from phantomnet.events import (
     CommandInput,
-    Detection,
     attacker_text,
 )
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
@@ -67,7 +65,6 @@ class FtpConversation:
         self.rest = 0
         self.rnfr: str | None = None
         self.data = DataChannel()
-        self.traversal_reported = False
         self.fs: FsView = self.host.fs(session.src.ip)
 
     async def reply(self, *lines: str) -> None:
@@ -123,19 +120,6 @@ class FtpConversation:
         if self.root == "/":
             return real
         return real[len(self.root.rstrip("/")) :] or "/"
-
-    async def check_traversal(self, arg: str) -> None:
-        climbing = p.escapes_root(arg) or (self.root != "/" and arg.startswith("/etc"))
-        if not climbing or self.traversal_reported:
-            return
-        self.traversal_reported = True
-        at = datetime.now(UTC)
-        await self.session.emit(
-            Detection, rule="ftp_traversal", severity="medium", protocol="ftp",
-            target=self.session.dst, first_seen=at, last_seen=at, count=1,
-            summary=attacker_text(f"FTP path escape attempt: {arg}", 512),
-            detector="ftp", evidence=(),
-        )  # fmt: skip
 
 
 class FtpSensor(Sensor):

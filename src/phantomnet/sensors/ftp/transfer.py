@@ -99,7 +99,6 @@ def _listing(c: FtpConversation, real: str, names_only: bool) -> bytes:
 
 async def _list_common(c: FtpConversation, arg: str, names_only: bool) -> None:
     path = " ".join(a for a in arg.split() if not a.startswith("-"))
-    await c.check_traversal(path)
     try:
         payload = _listing(c, c.real(path), names_only)
     except FsError:
@@ -116,7 +115,6 @@ async def nlst(c: FtpConversation, arg: str) -> None:
 
 
 async def retr(c: FtpConversation, arg: str) -> None:
-    await c.check_traversal(arg)
     real = c.real(arg)
     try:
         node = c.fs.stat(real)
@@ -147,7 +145,6 @@ def may_write(c: FtpConversation, real: str) -> bool:
 
 
 async def _receive(c: FtpConversation, arg: str, append: bool) -> None:
-    await c.check_traversal(arg)
     real = c.real(arg)
     if not arg.strip() or not may_write(c, real) or c.fs.is_dir(real):
         await c.reply(p.R["stor_bad"] if arg.strip() else "501 Invalid argument.")

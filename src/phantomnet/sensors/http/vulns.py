@@ -12,6 +12,7 @@ import base64
 import html
 import re
 
+from phantomnet.analyzers.web import include_traversal, shell_metachar
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.fakefs.node import vnorm
 from phantomnet.deception.shell import run_command
@@ -21,8 +22,6 @@ from phantomnet.sensors.http.apache import Response
 from phantomnet.sensors.http.request import Request, Site
 from phantomnet.sensors.http.webroot import DOCROOT, WWW_UID
 
-SHELL_META = re.compile(r"[;&|`\n]|\$\(")
-TRAVERSAL = re.compile(r"(\.\./|\.\.\\|%2e%2e|/etc/|php://|file://|\x00)", re.I)
 WEBSHELL = re.compile(
     rb"(?:system|shell_exec|passthru|exec|popen)\s*\(\s*\$_(?:GET|POST|REQUEST)\s*\[\s*"
     rb"['\"]([A-Za-z0-9_]{1,32})['\"]"
@@ -60,7 +59,7 @@ def _candidates(value: str) -> list[str]:
 
 async def include(site: Site, req: Request, value: str) -> Response:
     """``index.php?page=`` includes a file: traversal shows the fake host's files."""
-    tags = ("traversal",) if TRAVERSAL.search(value) else ()
+    tags = ("traversal",) if include_traversal(value) else ()
     encode = value.lower().startswith("php://filter") and "base64" in value.lower()
     fs = site.host.fs(req.client_ip)
     for path in _candidates(value):
@@ -90,7 +89,7 @@ async def ping(site: Site, req: Request) -> Response:
         f"ping -c 4 {ip}", site.host, req.client_ip, user="www-data", cwd=DOCROOT
     )
     resp = apache.php(pages.ping(result.output.decode("utf-8", "replace")))
-    resp.tags = ("cmd_injection",) if SHELL_META.search(ip) else ()
+    resp.tags = ("cmd_injection",) if shell_metachar(ip) else ()
     return resp
 
 

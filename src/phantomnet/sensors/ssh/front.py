@@ -12,10 +12,10 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from phantomnet.analyzers.ssh import KexInit, check_identification, parse_kexinit_packet
 from phantomnet.events import ConnectionOpened, Endpoint, EventBase, SessionRequest, attacker_text
 from phantomnet.sensors.base import Session
 from phantomnet.sensors.ssh.recording import Recorder
-from phantomnet.sensors.ssh.wire import KexInit, check_identification, parse_kexinit_packet
 
 if TYPE_CHECKING:
     import asyncssh

@@ -18,7 +18,10 @@ import pytest
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.deception.host import FakeHost
 from phantomnet.deception.shell import run_command
-from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.config import DetectorConfig
+from phantomnet.detection.engine import DetectorEngine
+from phantomnet.detection.ftp_traversal import FtpTraversal
 from phantomnet.events import AuthAttempt, CommandInput, Detection, FileUpload
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.ftp.sensor import FtpConfig, FtpSensor
@@ -140,8 +143,16 @@ async def test_user_login_sees_persona_files_and_traversal_is_confined(ftp: Runn
         f"ftp://127.0.0.1:{ftp.port}/../../../etc/shadow",
     )
     assert escape.returncode != 0  # anonymous is chrooted in /srv/ftp: no /etc there
-    [det] = await ftp.events(Detection)
+    await ftp.drain()
+    # The door reports facts only; the ftp_traversal rule is a detector over them.
+    assert not [e for e in ftp.seen if isinstance(e, Detection)]
+    engine = DetectorEngine(ftp.bus, [FtpTraversal(DetectorConfig(), "test")])
+    found = [d for e in ftp.seen for d in engine.observe(e)]
+    [det] = found  # once per session, though curl climbs with several CWD ..
     assert det.rule == "ftp_traversal" and det.protocol == "ftp"
+    assert det.src is not None and det.src.ip == "127.0.0.1"
+    [cited] = [e for e in ftp.seen if det.evidence == (f"event:{e.event_id}",)]
+    assert isinstance(cited, CommandInput) and ".." in str(cited.command)
 
 
 async def test_vsftpd_wording(ftp: Running) -> None:

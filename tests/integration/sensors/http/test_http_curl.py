@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from phantomnet.deception.shell import run_command
-from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
+from phantomnet.detection.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import FileUpload, HttpRequest
 from phantomnet.sensors.http import tlsfp
 from tests.conftest import require_tool

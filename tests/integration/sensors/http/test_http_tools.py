@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
-from phantomnet.detectors.http_attacks import HttpAttacks, HttpAttacksConfig
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import AuthAttempt, HoneytokenTriggered, HttpRequest
 from tests.conftest import require_tool
 from tests.integration.sensors.http.conftest import Web, run

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from phantomnet.sensors.ssh.wire import KexInit, parse_kexinit_packet
+from phantomnet.analyzers.ssh import KexInit, parse_kexinit_packet
 from tests.conftest import require_root, require_tool
 from tests.integration.sensors.ssh.conftest import Running, run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from phantomnet.detectors.brute_force import BruteForce, BruteForceConfig
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from tests.conftest import require_tool
 from tests.integration.sensors.ssh.conftest import run, ssh_exec, start_sensor
 

@@ -7,6 +7,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from phantomnet.analyzers.web import path_escape
 from phantomnet.sensors.ftp import protocol as p
 
 
@@ -33,11 +34,12 @@ def test_list_line_matches_vsftpd() -> None:
     assert old.endswith(" 12 Oct 17  2025 a")
 
 
-def test_escapes_root() -> None:
-    assert p.escapes_root("../../etc/passwd")
-    assert p.escapes_root("a/../../b")
-    assert not p.escapes_root("a/../b")
-    assert not p.escapes_root("/incoming/x")
+def test_path_escape() -> None:  # the check the ftp_traversal rule applies (analyzers.web)
+    assert path_escape("../../etc/passwd")
+    assert path_escape("a/../../b")
+    assert path_escape("~root") and path_escape("a\x00b")
+    assert not path_escape("a/../b")
+    assert not path_escape("/incoming/x")
 
 
 @given(st.binary(max_size=600))
@@ -45,7 +47,7 @@ def test_parsers_never_raise(raw: bytes) -> None:
     _verb, arg = p.parse_line(raw)
     p.parse_port(arg)
     p.parse_eprt(arg)
-    p.escapes_root(arg)
+    path_escape(arg)
 
 
 def test_leading_telnet_ip_and_synch_are_dropped() -> None:

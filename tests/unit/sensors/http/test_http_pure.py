@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from phantomnet.analyzers import web
 from phantomnet.events import Endpoint
 from phantomnet.sensors.http import apache, logins, routes, vulns
 from phantomnet.sensors.http.request import Request, parse_multipart
@@ -67,8 +68,8 @@ def test_routes_and_content_types() -> None:
 
 
 def test_injection_markers() -> None:
-    assert vulns.SHELL_META.search("127.0.0.1;id") and vulns.SHELL_META.search("$(id)")
-    assert not vulns.SHELL_META.search("10.0.0.1")
+    assert web.shell_metachar("127.0.0.1;id") and web.shell_metachar("$(id)")
+    assert not web.shell_metachar("10.0.0.1")
     assert vulns.WEBSHELL.search(b"<?php system($_GET['cmd']); ?>").group(1) == b"cmd"  # type: ignore[union-attr]
     assert vulns.WEBSHELL.search(b"<?php echo 'hello'; ?>") is None
 

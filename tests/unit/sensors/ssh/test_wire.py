@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from phantomnet.analyzers.ssh import check_identification, parse_kexinit_packet
 from phantomnet.sensors.ssh.config import TarpitConfig
 from phantomnet.sensors.ssh.recording import Recorder
 from phantomnet.sensors.ssh.tarpit import TarpitPolicy, random_line
-from phantomnet.sensors.ssh.wire import check_identification, parse_kexinit_packet
 
 
 @pytest.mark.parametrize(

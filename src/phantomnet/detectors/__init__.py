@@ -1,1 +1,0 @@
-"""Event-level detectors: small, synchronous and deterministic given their inputs."""
