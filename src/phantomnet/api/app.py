@@ -22,6 +22,8 @@ from phantomnet.api.auth import TokenStore
 from phantomnet.api.deps import ApiState
 from phantomnet.api.errors import install_error_handlers
 from phantomnet.api.metrics import ApiMetrics, MetricsMiddleware
+from phantomnet.api.security import SecurityHeadersMiddleware
+from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
 from phantomnet.settings import Settings
 
@@ -92,6 +94,7 @@ def create_app(
         status=status,
         metrics=ApiMetrics(bus),
         tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
+        tickets=TicketStore(),
         owns_engine=owns_engine,
     )
 
@@ -123,6 +126,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
     # The dashboard answers whatever no API route matched (router fallback).
     from phantomnet.dashboard import mount_dashboard
 

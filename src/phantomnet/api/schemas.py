@@ -50,6 +50,11 @@ class Me(Model):
     auth: Literal["on", "off"]
 
 
+class StreamTicket(Model):
+    ticket: str
+    expires_in_s: float
+
+
 class EventItem(Model):
     id: int
     event_id: str
