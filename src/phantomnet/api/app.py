@@ -32,6 +32,8 @@ from phantomnet.api.routes import (
     sessions,
     stream,
 )
+from phantomnet.api.security import SecurityHeadersMiddleware
+from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
 from phantomnet.settings import Settings
 
@@ -102,6 +104,7 @@ def create_app(
         status=status,
         metrics=ApiMetrics(bus),
         tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
+        tickets=TicketStore(),
         owns_engine=owns_engine,
     )
 
@@ -133,6 +136,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
     # The dashboard answers whatever no API route matched (router fallback).
     from phantomnet.dashboard import mount_dashboard
 

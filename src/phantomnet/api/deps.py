@@ -6,8 +6,9 @@ costs more than the work they do.
 ``SettingsDep``, ``DbDep`` (an AsyncSession per request, for routes that write),
 ``ReadDbDep`` (autocommit session for read-only routes), ``BusDep`` (the event bus, 503 when
 the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
-and ``StreamViewer`` (like Viewer, but also accepts ``?token=`` because EventSource cannot set
-headers; used by /api/stream only).
+and ``StreamViewer`` (a Bearer header or a single-use ``?ticket=`` from
+``POST /api/stream/ticket``, because EventSource cannot set headers; ``?token=`` is refused so
+tokens never land in URLs and logs; used by /api/stream only).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.api.auth import Principal, TokenStore
 from phantomnet.api.metrics import ApiMetrics
+from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
 from phantomnet.errors import AuthError, BusUnavailable
 from phantomnet.settings import Settings
@@ -41,6 +43,7 @@ class ApiState:
     status: StatusFn | None
     metrics: ApiMetrics
     tokens: TokenStore
+    tickets: TicketStore = field(default_factory=TicketStore)
     owns_engine: bool = False
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
@@ -82,8 +85,10 @@ ReadDbDep = Annotated[AsyncSession, Depends(get_read_db)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")
-_query_token = APIKeyQuery(
-    name="token", auto_error=False, description="Token in the query (only /api/stream accepts it)"
+_query_ticket = APIKeyQuery(
+    name="ticket",
+    auto_error=False,
+    description="Single-use stream ticket from `POST /api/stream/ticket` (only /api/stream)",
 )
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -109,12 +114,17 @@ async def require_admin(principal: Annotated[Principal, Depends(require_viewer)]
 
 
 async def require_stream_viewer(
+    request: Request,
     state: StateDep,
     creds: BearerDep,
-    token: Annotated[str | None, Depends(_query_token)],
+    ticket: Annotated[str | None, Depends(_query_ticket)],
 ) -> Principal:
-    """Like ``require_viewer`` but the token may also come as ``?token=``."""
-    return await _resolve(state, creds.credentials if creds else token)
+    """Like ``require_viewer``, or a single-use ``?ticket=``; a ``?token=`` is refused."""
+    if "token" in request.query_params:
+        raise AuthError("tokens are not accepted in the URL: POST /api/stream/ticket first")
+    if creds is None and ticket and state.settings.api.auth != "off":
+        return state.tickets.redeem(ticket)
+    return await _resolve(state, creds.credentials if creds else None)
 
 
 Viewer = Annotated[Principal, Depends(require_viewer)]

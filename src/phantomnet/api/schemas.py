@@ -50,6 +50,22 @@ class Me(Model):
     auth: Literal["on", "off"]
 
 
+class Facets(Model):
+    """Values the dashboard's filters offer: what is actually stored (event kinds limited
+    to the catalogue), so no filter lists something nothing produces."""
+
+    kinds: list[str]
+    protocols: list[str]
+    sensors: list[str]
+    rules: list[str]
+    severities: list[str]
+
+
+class StreamTicket(Model):
+    ticket: str
+    expires_in_s: float
+
+
 class EventItem(Model):
     id: int
     event_id: str
@@ -82,9 +98,13 @@ class TimelinePoint(Model):
 class Stats(Model):
     events_total: int
     events_window: int
+    #: Rows of the Attackers page (``attacker``) last seen in the window.
     attackers_window: int
     detections_window: int
+    #: Active blocks the firewall enforces (``applied``).
     blocked_active: int
+    #: Active blocks only recorded: dry run, or the firewall refused (the reconciler retries).
+    blocked_unapplied: int
     by_protocol: dict[str, int]
     by_kind: dict[str, int]
     levels: dict[str, int]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select, text, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,7 @@ class EventFilter:
     """Filters of ``/api/events``; ``None`` means "any"."""
 
     kinds: Sequence[str] | None = None
+    exclude_kinds: Sequence[str] | None = None
     component: str | None = None
     src_ip: str | None = None
     levels: Sequence[str] | None = None
@@ -63,6 +64,8 @@ class EventFilter:
         out: list[ColumnElement[bool]] = []
         if self.kinds:
             out.append(c.kind.in_(self.kinds))
+        if self.exclude_kinds:
+            out.append(c.kind.not_in(self.exclude_kinds))
         if self.component is not None:
             out.append(c.component == self.component)
         if self.src_ip is not None:
@@ -214,9 +217,64 @@ async def count_sources(session: AsyncSession, *, since: datetime) -> int:
     return int(await session.scalar(select(func.count()).select_from(sources)) or 0)
 
 
-async def count_active_blocks(session: AsyncSession) -> int:
-    query = select(func.count()).select_from(Block).where(Block.active.is_(True))
+async def count_attackers(session: AsyncSession, *, since: datetime) -> int:
+    """Rows of ``attacker`` (what the Attackers page lists) last seen at or after ``since``.
+
+    Not the distinct ``src_ip`` of all events: flows, plain packets and scores carry source
+    addresses too, and those are not attackers (see ``storage.rows``).
+    """
+    query = select(func.count()).select_from(Attacker).where(Attacker.last_seen_at >= since)
     return int(await session.scalar(query) or 0)
+
+
+async def count_active_blocks(session: AsyncSession, *, applied: bool) -> int:
+    """Active blocks the firewall took (``applied``) or only recorded (dry run, failed)."""
+    query = (
+        select(func.count())
+        .select_from(Block)
+        .where(Block.active.is_(True), Block.applied.is_(applied))
+    )
+    return int(await session.scalar(query) or 0)
+
+
+#: The (table, column) pairs :func:`distinct_values` may read (names go into SQL text).
+DISTINCT_COLUMNS = frozenset(
+    {("event", "kind"), ("event", "protocol"), ("event", "component"), ("detection", "rule"),
+     ("detection", "severity")}
+)  # fmt: skip
+
+
+async def distinct_values(
+    session: AsyncSession, *, table: str, column: str, limit: int = 200
+) -> list[str]:
+    """The distinct non-null values of an indexed column, smallest first, at most ``limit``.
+
+    A loose index scan (recursive ``MIN(col) WHERE col > previous``): one index probe per
+    distinct value on PostgreSQL and SQLite alike, instead of reading every row.
+    """
+    if (table, column) not in DISTINCT_COLUMNS:
+        raise ValueError(f"not a facet column: {table}.{column}")
+    sql = text(
+        f"WITH RECURSIVE v(x, n) AS ("
+        f" SELECT (SELECT MIN({column}) FROM {table}), 1"
+        f" UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x), n + 1"
+        f" FROM v WHERE v.x IS NOT NULL AND n < :limit"
+        f") SELECT x FROM v WHERE x IS NOT NULL"
+    )
+    return [str(x) for (x,) in (await session.execute(sql, {"limit": limit})).all()]
+
+
+async def counted_protocols(session: AsyncSession, candidates: Sequence[str]) -> list[str]:
+    """The ``candidates`` some event other than a heartbeat carries (a heartbeat's protocol
+    column is its component's name, which is not a protocol anyone filters on)."""
+    out = []
+    for value in candidates:
+        probe = select(EVENT.c.id).where(
+            EVENT.c.protocol == value, EVENT.c.kind.not_in(NOT_COUNTED)
+        )
+        if await session.scalar(probe.limit(1)) is not None:
+            out.append(value)
+    return out
 
 
 # --- sensors and traffic -------------------------------------------------------------------

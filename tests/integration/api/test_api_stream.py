@@ -12,9 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from api_helpers import bearer, sample_events
-from fastapi import FastAPI
+from api_helpers import bearer, sample_events, serve
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,28 +28,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 def db_url(tmp_path: Path) -> str:
     """The stream only reads the database for auth: SQLite is enough here."""
     return f"sqlite+aiosqlite:///{tmp_path / 'stream.db'}"
-
-
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 @pytest.fixture
@@ -106,21 +82,35 @@ async def test_stream_delivers_published_events_filtered_by_kind(
     await _groups_gone(bus)
 
 
-async def test_stream_with_curl_and_query_token(
+async def _ticket(client: httpx.AsyncClient, token: str) -> str:
+    r = await client.post("/api/stream/ticket", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert 0 < body["expires_in_s"] <= 60
+    ticket: str = body["ticket"]
+    assert token not in ticket
+    return ticket
+
+
+async def test_stream_with_curl_and_a_ticket(
     base_url: str, viewer_token: str, bus: MemoryBus
 ) -> None:
+    """What the dashboard does: trade the token for a ticket, open the stream with it (no
+    Authorization header, no token in the URL); the ticket works once."""
     curl = shutil.which("curl")
     if curl is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("required in CI: curl is not installed")
         pytest.skip("curl is not installed")
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        ticket = await _ticket(client, viewer_token)
     proc = await asyncio.create_subprocess_exec(
         curl,
         "-sS",
         "-N",
         "--max-time",
         "20",
-        f"{base_url}/api/stream?token={viewer_token}",
+        f"{base_url}/api/stream?ticket={ticket}",
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
@@ -135,6 +125,33 @@ async def test_stream_with_curl_and_query_token(
         proc.terminate()
         await proc.wait()
     await _groups_gone(bus)
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        again = await client.get("/api/stream", params={"ticket": ticket})
+        assert again.status_code == 401
+        assert again.headers["content-type"] == "application/problem+json"
+
+
+async def test_stream_refuses_a_token_in_the_url(base_url: str, viewer_token: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        r = await client.get("/api/stream", params={"token": viewer_token})
+        assert r.status_code == 401
+        assert "ticket" in r.json()["detail"]
+        # Even next to a valid ticket or header: a token in a URL is always a mistake.
+        ticket = await _ticket(client, viewer_token)
+        r = await client.get("/api/stream", params={"token": viewer_token, "ticket": ticket})
+        assert r.status_code == 401
+
+
+async def test_ticket_needs_a_valid_token_and_garbage_tickets_are_refused(
+    base_url: str, viewer_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        assert (await client.post("/api/stream/ticket")).status_code == 401
+        bad = await client.post("/api/stream/ticket", headers=bearer("pn_" + "x" * 43))
+        assert bad.status_code == 401
+        for forged in ("pt_" + "A" * 32, viewer_token, "x" * 500):
+            r = await client.get("/api/stream", params={"ticket": forged})
+            assert r.status_code == 401, forged
 
 
 async def _stdout_lines(stream: asyncio.StreamReader) -> AsyncIterator[str]:

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.api import create_app
 from phantomnet.bus.memory import MemoryBus
-from phantomnet.events import SensorRef, SensorStatus
+from phantomnet.events import Endpoint, NetworkFlow, SensorRef, SensorStatus
 from phantomnet.settings import Settings
+from phantomnet.storage.ingest import apply_derived, insert_events
 from phantomnet.storage.rows import level_of, protocol_of
 from phantomnet.storage.tables import (
     Attacker,
@@ -39,18 +40,49 @@ async def _rows(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]]) -> 
         await conn.execute(insert(table), rows)
 
 
+def _bystander_flows(n: int) -> list[NetworkFlow]:
+    """Flows from addresses that never touched a sensor: traffic, not attackers."""
+    monitor = SensorRef(node="test-node", component="monitor")
+    return [
+        NetworkFlow(
+            sensor=monitor,
+            src=Endpoint(ip=f"198.51.100.{i + 1}", port=50000 + i),
+            dst=Endpoint(ip="127.0.0.1", port=443),
+            occurred_at=NOW - timedelta(minutes=5),
+            started_at=NOW - timedelta(minutes=6),
+            ended_at=NOW - timedelta(minutes=5),
+            transport="tcp",
+            packets_out=1,
+            packets_in=1,
+            bytes_out=60,
+            bytes_in=60,
+        )
+        for i in range(n)
+    ]
+
+
+async def _store_like_the_writer(engine: AsyncEngine, events: list[Any]) -> None:
+    async with engine.begin() as conn:
+        await insert_events(conn, events)
+        await apply_derived(conn, events)
+
+
 async def test_stats(client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine) -> None:
     events = sample_events(30)
     old = sample_events(6, start=NOW - timedelta(hours=48))
     heartbeat = SensorStatus(sensor=SensorRef(node="n", component="api"), state="up")
     await store(engine, [*events, *old, heartbeat])
-    await _rows(engine, Block, [_block(active=True), _block(active=False)])
+    await _rows(
+        engine,
+        Block,
+        [_block(active=True, applied=True), _block(active=False, applied=True)],
+    )
     r = await client.get("/api/stats", params={"hours": 24}, headers=bearer(viewer_token))
     assert r.status_code == 200, r.text
     s = r.json()
     assert s["events_total"] == 36 and s["events_window"] == 30
-    assert s["attackers_window"] == 3 and s["detections_window"] == 5
-    assert s["blocked_active"] == 1
+    assert s["detections_window"] == 5
+    assert s["blocked_active"] == 1 and s["blocked_unapplied"] == 0
     assert "sensor.status" not in s["by_kind"] and "api" not in s["by_protocol"]
     assert s["by_kind"] == dict(Counter(e.kind for e in events))
     assert s["by_protocol"] == dict(Counter(protocol_of(e) for e in events))
@@ -66,6 +98,77 @@ async def test_stats(client: httpx.AsyncClient, viewer_token: str, engine: Async
     assert sum(p["events"] for p in s["timeline"]) == 30
     assert sum(p["detections"] for p in s["timeline"]) == 5
     bad = await client.get("/api/stats", params={"hours": 0}, headers=bearer(viewer_token))
+    assert bad.status_code == 422
+
+
+async def test_attackers_kpi_counts_what_the_attackers_page_lists(
+    client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine
+) -> None:
+    """Issue 12: ATTACKERS said 12 while the Attackers page listed 6. Flows from bystanders
+    carry source addresses but make no attacker row; the KPI counts attacker rows."""
+    events = [*sample_events(30), *_bystander_flows(4)]
+    await _store_like_the_writer(engine, events)
+    s = (await client.get("/api/stats", params={"hours": 24}, headers=bearer(viewer_token))).json()
+    listed = await client.get("/api/attackers", headers=bearer(viewer_token))
+    ips = {a["ip"] for a in listed.json()["items"]}
+    assert ips == {"203.0.113.1", "203.0.113.2", "203.0.113.3"}
+    assert s["attackers_window"] == len(ips) == 3
+
+
+async def test_blocked_now_counts_only_blocks_the_firewall_took(
+    client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine
+) -> None:
+    """Issue 12: BLOCKED NOW counted dry-run blocks that were never applied."""
+    await _rows(
+        engine,
+        Block,
+        [
+            _block(active=True, applied=True),
+            _block(active=True, applied=False, backend="dry-run"),
+            _block(active=True, applied=False, backend="dry-run"),
+            _block(active=False, applied=True),
+        ],
+    )
+    s = (await client.get("/api/stats", headers=bearer(viewer_token))).json()
+    assert s["blocked_active"] == 1
+    assert s["blocked_unapplied"] == 2
+
+
+async def test_facets_list_only_stored_values(
+    client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine
+) -> None:
+    events = sample_events(30)
+    heartbeat = SensorStatus(sensor=SensorRef(node="n", component="api"), state="up")
+    await store(engine, [*events, heartbeat])
+    await _rows(engine, DetectionRow, [_detection(i) for i in range(2)])
+    r = await client.get("/api/facets", headers=bearer(viewer_token))
+    assert r.status_code == 200, r.text
+    f = r.json()
+    assert f["kinds"] == sorted({e.kind for e in events} | {"sensor.status"})
+    assert "network.arp" not in f["kinds"] and "smtp.message" not in f["kinds"]
+    # A heartbeat's protocol column is its component ("api"): not offered as a protocol.
+    assert f["protocols"] == sorted({protocol_of(e) for e in events})
+    assert f["sensors"] == ["api", "ssh"]
+    assert f["rules"] == ["brute_force", "port_scan"]
+    assert f["severities"] == ["critical", "high"]
+    assert (await client.get("/api/facets")).status_code == 401
+
+
+async def test_events_can_leave_heartbeats_out(
+    client: httpx.AsyncClient, viewer_token: str, engine: AsyncEngine
+) -> None:
+    """The Events page opens without heartbeats (``exclude_kind=sensor.status``)."""
+    events = sample_events(5)
+    heartbeat = SensorStatus(sensor=SensorRef(node="n", component="api"), state="up")
+    await store(engine, [*events, heartbeat])
+    h = bearer(viewer_token)
+    every = (await client.get("/api/events", headers=h)).json()["items"]
+    assert "sensor.status" in {e["kind"] for e in every}
+    r = await client.get("/api/events", params={"exclude_kind": "sensor.status"}, headers=h)
+    assert r.status_code == 200
+    kinds = [e["kind"] for e in r.json()["items"]]
+    assert len(kinds) == 5 and "sensor.status" not in kinds
+    bad = await client.get("/api/events", params={"exclude_kind": "nope"}, headers=h)
     assert bad.status_code == 422
 
 
@@ -292,8 +395,10 @@ def _sensor(node: str, component: str, seen: Any, state: str) -> dict[str, Any]:
     }
 
 
-def _block(*, active: bool) -> dict[str, Any]:
+def _block(*, active: bool, applied: bool = True, backend: str = "nftables") -> dict[str, Any]:
     return {
+        "applied": applied,
+        "backend": backend,
         "target": ATTACKER,
         "source": "manual",
         "reason": "test",

@@ -2,37 +2,54 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { MemoryRouter, Route, Routes, useParams } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { setToken } from "../api/client";
-import { authEvent, stubEventSource } from "../test/helpers";
+import { authEvent, stubEventSource, stubFetch } from "../test/helpers";
 import { LiveFeed } from "./LiveFeed";
 
-function mount() {
-  return render(
+let tickets = 0;
+
+/** Let the ticket request (a fetch, resolved in microtasks) complete. */
+async function settle() {
+  for (let i = 0; i < 5; i++) await act(async () => {});
+}
+
+async function mount() {
+  const out = render(
     <MemoryRouter>
       <LiveFeed cap={50} />
     </MemoryRouter>,
   );
+  await settle();
+  return out;
 }
 
 describe("LiveFeed", () => {
   beforeEach(() => {
     vi.useFakeTimers();
     setToken("tok-123");
+    tickets = 0;
+    stubFetch((url, init) =>
+      url === "/api/stream/ticket" && init?.method === "POST" && new Headers(init.headers).get("Authorization") === "Bearer tok-123"
+        ? { status: 200, body: { ticket: `pt_${++tickets}`, expires_in_s: 30 } }
+        : undefined,
+    );
   });
 
-  it("opens the SSE stream with the token and a listener per event kind", () => {
+  it("opens the SSE stream with a single-use ticket, never the token, and a listener per kind", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     expect(ES.instances).toHaveLength(1);
     const url = new URL(ES.instances[0].url, "http://x");
     expect(url.pathname).toBe("/api/stream");
-    expect(url.searchParams.get("token")).toBe("tok-123");
+    expect(url.searchParams.get("ticket")).toBe("pt_1");
+    expect(url.searchParams.has("token")).toBe(false);
+    expect(ES.instances[0].url).not.toContain("tok-123");
     expect(ES.instances[0].listeners.has("auth.attempt")).toBe(true);
     expect(ES.instances[0].listeners.has("detection")).toBe(true);
   });
 
-  it("batches a burst of 5000 events into a capped list, newest first", () => {
+  it("batches a burst of 5000 events into a capped list, newest first", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     const es = ES.instances[0];
     act(() => es.open());
     expect(screen.getByTestId("stream-status").textContent).toContain("live");
@@ -50,9 +67,9 @@ describe("LiveFeed", () => {
     expect(screen.getByTestId("stream-total").textContent).toBe("5,000");
   });
 
-  it("keeps older rows below newer ones across flushes", () => {
+  it("keeps older rows below newer ones across flushes", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     const es = ES.instances[0];
     act(() => es.emit("auth.attempt", authEvent(1)));
     act(() => vi.advanceTimersByTime(300));
@@ -62,7 +79,7 @@ describe("LiveFeed", () => {
     expect(rows.map((r) => r.textContent)).toEqual([expect.stringContaining("$ uname -a"), expect.stringContaining("user1")]);
   });
 
-  it("a source address in a row opens the attacker page in-app", () => {
+  it("a source address in a row opens the attacker page in-app", async () => {
     const ES = stubEventSource();
     function Attacker() {
       return <p>attacker page of {useParams().ip}</p>;
@@ -75,15 +92,16 @@ describe("LiveFeed", () => {
         </Routes>
       </MemoryRouter>,
     );
+    await settle();
     act(() => ES.instances[0].emit("auth.attempt", authEvent(1, "198.51.100.4")));
     act(() => vi.advanceTimersByTime(300));
     fireEvent.click(screen.getByText("198.51.100.4"));
     expect(screen.getByText("attacker page of 198.51.100.4")).toBeTruthy();
   });
 
-  it("ignores malformed messages", () => {
+  it("ignores malformed messages", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     const es = ES.instances[0];
     act(() => {
       for (const fn of es.listeners.get("auth.attempt")!) fn(new MessageEvent("auth.attempt", { data: "{not json" }));
@@ -92,23 +110,36 @@ describe("LiveFeed", () => {
     expect(screen.queryAllByTestId("live-row")).toHaveLength(0);
   });
 
-  it("reconnects by itself when the server closes the stream", () => {
+  it("reconnects by itself when the server closes the stream", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     act(() => ES.instances[0].fail(true));
     expect(screen.getByTestId("stream-status").textContent).toContain("reconnecting");
     expect(ES.instances[0].closed).toBe(true);
     act(() => vi.advanceTimersByTime(1100));
+    await settle();
     expect(ES.instances).toHaveLength(2);
+    expect(new URL(ES.instances[1].url, "http://x").searchParams.get("ticket")).toBe("pt_2");
     act(() => ES.instances[1].open());
     expect(screen.getByTestId("stream-status").textContent).toContain("live");
   });
 
-  it("leaves transient errors to EventSource's own retry", () => {
+  it("a dropped stream is reopened with a fresh ticket (EventSource would reuse the spent one)", async () => {
     const ES = stubEventSource();
-    mount();
+    await mount();
     act(() => ES.instances[0].fail(false));
-    act(() => vi.advanceTimersByTime(15000));
-    expect(ES.instances).toHaveLength(1);
+    expect(ES.instances[0].closed).toBe(true);
+    act(() => vi.advanceTimersByTime(1100));
+    await settle();
+    expect(ES.instances).toHaveLength(2);
+    expect(ES.instances[1].url).toContain("ticket=pt_2");
+  });
+
+  it("opens no stream and shows reconnecting while the ticket request fails", async () => {
+    const ES = stubEventSource();
+    stubFetch(() => ({ status: 503, body: { title: "Unavailable", status: 503, detail: "db down" } }));
+    await mount();
+    expect(ES.instances).toHaveLength(0);
+    expect(screen.getByTestId("stream-status").textContent).toContain("reconnecting");
   });
 });

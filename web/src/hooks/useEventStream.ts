@@ -1,6 +1,6 @@
 // The live feed: one EventSource on /api/stream, batched into React state every `flushMs`.
 import { useEffect, useRef, useState } from "react";
-import { getToken, query } from "../api/client";
+import { api, getToken, query } from "../api/client";
 import type { StreamEvent } from "../api/types";
 import { EVENT_KINDS } from "../lib/kinds";
 import { StreamBuffer } from "../lib/streamBuffer";
@@ -32,19 +32,40 @@ function parse(data: string): StreamEvent | null {
   }
 }
 
-/** Open the stream; EventSource retries by itself, and we reopen it if it gives up. */
-function useSource(url: string, onEvent: (ev: StreamEvent) => void, setStatus: (s: StreamStatus) => void) {
+/** The stream URL: a single-use ticket (POST /api/stream/ticket with the bearer token)
+ * instead of the token, which must never appear in a URL. Without a token (auth off) no
+ * ticket is needed. */
+async function streamUrl(kinds: string | undefined): Promise<string> {
+  let ticket: string | undefined;
+  if (getToken()) ticket = (await api<{ ticket: string }>("/api/stream/ticket", { method: "POST" })).ticket;
+  return `/api/stream${query({ ticket, kinds })}`;
+}
+
+/** Open the stream with a fresh ticket each time: a ticket works once, so when EventSource
+ * gives up (its own retry reuses the spent ticket and gets 401) we reopen with a new one. */
+function useSource(kinds: string | undefined, onEvent: (ev: StreamEvent) => void, setStatus: (s: StreamStatus) => void) {
   const handler = useRef(onEvent);
   handler.current = onEvent;
   useEffect(() => {
     let source: EventSource | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let failures = 0;
+    let closed = false;
+    const retry = () => {
+      if (!closed) timer = setTimeout(open, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
+    };
     const listen = (m: MessageEvent<string>) => {
       const ev = parse(m.data);
       if (ev) handler.current(ev);
     };
     const open = () => {
+      streamUrl(kinds).then(connect, () => {
+        setStatus("reconnecting");
+        retry();
+      });
+    };
+    const connect = (url: string) => {
+      if (closed) return;
       source = new EventSource(url);
       source.onopen = () => {
         failures = 0;
@@ -52,20 +73,20 @@ function useSource(url: string, onEvent: (ev: StreamEvent) => void, setStatus: (
       };
       source.onerror = () => {
         setStatus("reconnecting");
-        if (source?.readyState === EventSource.CLOSED) {
-          source.close();
-          timer = setTimeout(open, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
-        }
+        // EventSource's own reconnect would reuse the spent ticket: always reopen with a new one.
+        source?.close();
+        retry();
       };
       source.onmessage = listen;
       for (const kind of EVENT_KINDS) source.addEventListener(kind, listen as EventListener);
     };
     open();
     return () => {
+      closed = true;
       clearTimeout(timer);
       source?.close();
     };
-  }, [url, setStatus]);
+  }, [kinds, setStatus]);
 }
 
 export function useEventStream(opts: StreamOptions = {}): StreamState {
@@ -74,9 +95,7 @@ export function useEventStream(opts: StreamOptions = {}): StreamState {
   const [events, setEvents] = useState<StreamEvent[]>([]);
   const [status, setStatus] = useState<StreamStatus>("connecting");
   const [counts, setCounts] = useState({ total: 0, rate: 0 });
-  const url = `/api/stream${query({ token: getToken(), kinds: kinds?.join(",") })}`;
-
-  useSource(url, (ev) => buffer.current.push(ev), setStatus);
+  useSource(kinds?.join(","), (ev) => buffer.current.push(ev), setStatus);
 
   useEffect(() => {
     let lastTotal = buffer.current.total;

@@ -100,7 +100,7 @@ function Detail({ d, reload }: { d: AttackerDetail; reload: () => void }) {
           ]} />
           <div className="mt-3" />
           <Table rows={d.uploads} empty="No uploads." cols={[
-            ["time", (u) => fmtTime(u.at)], ["file", (u) => u.filename], ["size", (u) => fmtBytes(u.size)], ["sha256", (u) => u.sha256.slice(0, 16)],
+            ["time", (u) => fmtTime(u.at)], ["file", (u) => u.filename], ["size", (u) => (u.size === null ? "—" : fmtBytes(u.size))], ["sha256", (u) => u.sha256?.slice(0, 16) ?? "—"],
           ]} />
         </Card>
       </div>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Query, Response
 
 from phantomnet.api import params
 from phantomnet.api.convert import event_item, event_page_json
-from phantomnet.api.deps import ReadDbDep, SettingsDep, Viewer
-from phantomnet.api.schemas import EventItem, Page
+from phantomnet.api.deps import ReadDbDep, SettingsDep, StateDep, Viewer
+from phantomnet.api.schemas import EventItem, Facets, Page
 from phantomnet.errors import InvalidInput, NotFound
 from phantomnet.storage import queries
 
@@ -36,6 +37,9 @@ async def list_events(
     db: ReadDbDep,
     settings: SettingsDep,
     kind: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
+    exclude_kind: Annotated[
+        str | None, Query(description="Comma list of event kinds to leave out.")
+    ] = None,
     sensor: Annotated[str | None, Query(max_length=64, description="Component name.")] = None,
     src_ip: Annotated[str | None, Query(max_length=64)] = None,
     level: Annotated[str | None, Query(description="Comma list of LOW,MEDIUM,HIGH.")] = None,
@@ -56,6 +60,7 @@ async def list_events(
     lo, hi = params.time_range(since, until)
     where = queries.EventFilter(
         kinds=params.comma_list(kind, "kind", allowed=params.event_kinds()),
+        exclude_kinds=params.comma_list(exclude_kind, "exclude_kind", allowed=params.event_kinds()),
         component=sensor or None,
         src_ip=params.ip_param(src_ip),
         levels=params.comma_list(level, "level", allowed=params.LEVELS, upper=True),
@@ -85,3 +90,29 @@ async def get_event(event_id: str, _: Viewer, db: ReadDbDep) -> EventItem:
     if row is None:
         raise NotFound(f"no event {event_id[:64]!r}")
     return event_item(row)
+
+
+#: Facets are recomputed at most this often.
+FACETS_TTL_S = 30.0
+
+
+@router.get("/api/facets", response_model=Facets, name="facets")
+async def facets(_: Viewer, db: ReadDbDep, state: StateDep) -> Facets:
+    """The stored values of the filterable columns (cached 30 s)."""
+    hit = state.cache.get("facets")
+    if hit is not None and hit[0] > time.monotonic():
+        cached: Facets = hit[1]
+        return cached
+    known = params.event_kinds()
+    kinds = await queries.distinct_values(db, table="event", column="kind")
+    result = Facets(
+        kinds=[k for k in kinds if k in known],
+        protocols=await queries.counted_protocols(
+            db, await queries.distinct_values(db, table="event", column="protocol")
+        ),
+        sensors=await queries.distinct_values(db, table="event", column="component"),
+        rules=await queries.distinct_values(db, table="detection", column="rule"),
+        severities=await queries.distinct_values(db, table="detection", column="severity"),
+    )
+    state.cache["facets"] = (time.monotonic() + FACETS_TTL_S, result)
+    return result

@@ -50,8 +50,9 @@ async def stats(
     rows = await queries.window_breakdown(db, since=since)
     result = _stats_from(rows, since=since, now=now)
     result.events_total = await queries.count_events(db)
-    result.attackers_window = await queries.count_sources(db, since=since)
-    result.blocked_active = await queries.count_active_blocks(db)
+    result.attackers_window = await queries.count_attackers(db, since=since)
+    result.blocked_active = await queries.count_active_blocks(db, applied=True)
+    result.blocked_unapplied = await queries.count_active_blocks(db, applied=False)
     histogram = await queries.score_histogram(db, since=since)
     result.score_histogram = [Bucket(bucket=b, count=histogram.get(b, 0)) for b in range(10)]
     state.cache[key] = (time.monotonic() + STATS_TTL_S, result)
@@ -93,6 +94,7 @@ def _stats_from(rows: Sequence[Any], *, since: datetime, now: datetime) -> Stats
         attackers_window=0,
         detections_window=sum(detections.values()),
         blocked_active=0,
+        blocked_unapplied=0,
         by_protocol=dict(by_protocol),
         by_kind=dict(by_kind),
         levels=dict(levels),

@@ -19,7 +19,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from phantomnet.api import params
-from phantomnet.api.deps import BusDep, SettingsDep, StreamViewer
+from phantomnet.api.deps import BusDep, SettingsDep, StateDep, StreamViewer, Viewer
+from phantomnet.api.schemas import StreamTicket
 from phantomnet.bus.base import Batch, EventBus
 from phantomnet.errors import BusError
 from phantomnet.events import Event, dump_event
@@ -104,7 +105,8 @@ async def stream(
     settings: SettingsDep,
     kinds: Annotated[str | None, Query(description="Comma list of event kinds.")] = None,
 ) -> StreamingResponse:
-    """Live events as ``text/event-stream`` (token as Bearer header or ``?token=``)."""
+    """Live events as ``text/event-stream`` (Bearer header, or ``?ticket=`` from
+    ``POST /api/stream/ticket``; ``?token=`` is refused)."""
     wanted = params.comma_list(kinds, "kinds", allowed=params.event_kinds())
     body = event_stream(
         bus,
@@ -113,3 +115,11 @@ async def stream(
         min(settings.api.stream_queue, 500),
     )
     return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/api/stream/ticket", response_model=StreamTicket, name="ticket")
+async def stream_ticket(principal: Viewer, state: StateDep) -> StreamTicket:
+    """A single-use ticket for ``/api/stream?ticket=...`` (EventSource cannot send headers);
+    valid for ``expires_in_s`` seconds."""
+    ticket = state.tickets.issue(principal)
+    return StreamTicket(ticket=ticket.value, expires_in_s=ticket.expires_in_s)
