@@ -34,6 +34,8 @@ STOP_DEADLINE_S = 20.0
 MIN_STOP_S = 0.5
 #: After every ``stop()``, how long runs may take to finish (uvicorn's shutdown) before cancel.
 GRACE_S = 2.5
+#: How long one failed component may take to stop before it is started again.
+RESTART_STOP_S = 4.0
 
 
 async def start_all(components: Sequence[Component]) -> list[Component]:
@@ -153,7 +155,7 @@ async def _restart(comp: Component) -> None:
     """``stop`` (its errors only logged) then ``start`` (its errors are a failure)."""
     comp.health.restarts += 1
     try:
-        async with asyncio.timeout(STOP_TIMEOUT_S):
+        async with asyncio.timeout(RESTART_STOP_S):
             await comp.stop()
     except Exception as exc:  # a half-dead component may fail to stop; start decides
         log.warning("%s: stop before restart failed: %s: %s", comp.name, type(exc).__name__, exc)
