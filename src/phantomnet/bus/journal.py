@@ -142,7 +142,9 @@ class Journal:
             data = b"".join(d for d, _, _ in group)
             try:
                 await self._room(len(data))
-                await asyncio.to_thread(self._write, data)
+                fd = self._write(data)  # page cache: fast; survives the process dying
+                if self.fsync:
+                    await asyncio.to_thread(os.fsync, fd)  # survives the machine dying
             except (OSError, BusError) as exc:
                 for _, _, future in group:
                     if not future.done():
@@ -172,7 +174,7 @@ class Journal:
             self._freed.clear()
             await self._freed.wait()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> int:
         if self._fd is None:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
             self._fd = os.open(self._path(self._cur), flags, 0o600)
@@ -181,9 +183,8 @@ class Journal:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        if self.fsync:
-            os.fsync(self._fd)
         self.sizes[self._cur] += len(data)
+        return self._fd
 
     # -- releasing ---------------------------------------------------------------------------
 
