@@ -152,3 +152,36 @@ def test_phantomnet_up_on_a_full_disk_says_degraded_and_loses_nothing(tmp_path: 
             if load is not None:
                 load.stop()
             pn.stop()
+
+
+async def test_journal_on_a_full_disk_still_delivers_and_says_unhealthy(tmp_path: Path) -> None:
+    from phantomnet.bus.journal import JournaledMemoryBus
+
+    with small_tmpfs(tmp_path / "jdisk", "1m") as disk:
+        bus = JournaledMemoryBus(disk / "journal")
+        await bus.start()
+        sub = bus.subscribe("storage", batch_size=10_000)
+        first = Factory().session()
+        await bus.publish_many(first)
+        assert await bus.healthy()
+        filler = disk / "filler"
+        fill(filler)
+        bulky = [Factory().command("y" * 4000) for _ in range(50)]
+        for event in bulky:
+            await bus.publish(event)  # never raises into a door
+        assert not await bus.healthy() and bus.stats.extra["journal_errors"] > 0
+        os.unlink(filler)
+        last = Factory().session()
+        await bus.publish_many(last)
+        assert await bus.healthy()
+        got = (await anext(sub)).events
+        assert [e.event_id for e in got] == [e.event_id for e in first + bulky + last]
+        # What was journaled is intact: a restart replays every line (none torn).
+        again = JournaledMemoryBus(disk / "journal")
+        await again.start()
+        assert again.journal.malformed == 0
+        assert again.journal.replayed == len(first) + len(last) + (
+            len(bulky) - bus.stats.extra["journal_errors"]
+        )
+        await again.close()
+        await bus.close()
