@@ -15,10 +15,12 @@ written with ``O_APPEND``. Group commit: concurrent publishers wait on one ``wri
 ``write`` only: survives the process being killed, not the machine losing power).
 
 Bounded: once the segments take ``max_bytes``, publishers wait until the writer commits
-(back-pressure, as a full memory queue does); nothing is dropped. Only the storage group is
-replayed: detectors and scoring see live events only. Events are journaled only while the
-storage group exists (a process without a writer has nothing to replay them to). One
-process per directory.
+(back-pressure, as a full memory queue does); nothing is dropped. If the journal cannot be
+written (its disk is full), events are still delivered (the plain memory-bus guarantee),
+counted in ``stats.extra["journal_errors"]``, and ``healthy()`` is false until a write works.
+Only the storage group is replayed: detectors and scoring see live events only. Events are
+journaled only while the storage group exists (a process without a writer has nothing to
+replay them to). One process per directory.
 """
 
 from __future__ import annotations
@@ -142,7 +144,9 @@ class Journal:
             data = b"".join(d for d, _, _ in group)
             try:
                 await self._room(len(data))
-                await asyncio.to_thread(self._write, data)
+                fd = self._write(data)  # page cache: fast; survives the process dying
+                if self.fsync:
+                    await asyncio.to_thread(os.fsync, fd)  # survives the machine dying
             except (OSError, BusError) as exc:
                 for _, _, future in group:
                     if not future.done():
@@ -172,18 +176,21 @@ class Journal:
             self._freed.clear()
             await self._freed.wait()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> int:
         if self._fd is None:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
             self._fd = os.open(self._path(self._cur), flags, 0o600)
             self.sizes.setdefault(self._cur, 0)
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        if self.fsync:
-            os.fsync(self._fd)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError:
+            os.ftruncate(self._fd, self.sizes[self._cur])  # no torn line glued to the next
+            raise
         self.sizes[self._cur] += len(data)
+        return self._fd
 
     # -- releasing ---------------------------------------------------------------------------
 
@@ -246,6 +253,8 @@ class JournaledMemoryBus(MemoryBus):
         self.journal = Journal(directory, max_bytes=max_bytes, fsync=fsync)
         self.group = group
         self._replay: list[Event] | None = None
+        #: The last journal write failure, until a write succeeds again.
+        self.journal_error: str | None = None
 
     async def start(self) -> None:
         await super().start()
@@ -268,11 +277,30 @@ class JournaledMemoryBus(MemoryBus):
             self.stats.dropped += len(events)
             return
         if self.group in self._groups:  # nobody would ever release them otherwise
-            await self.journal.append(events)
+            await self._journal(events)
         for event in events:
             await super().publish(event)
         self.stats.extra["journal_bytes"] = self.journal.size
         self.stats.extra["journal_pending"] = self.journal.pending
+
+    async def _journal(self, events: Sequence[Event]) -> None:
+        """Journal ``events``; if the journal cannot be written (its disk is full), deliver
+        them anyway (memory-bus guarantee only), count them and report the bus unhealthy."""
+        try:
+            await self.journal.append(events)
+        except BusError as exc:
+            extra = self.stats.extra
+            extra["journal_errors"] = extra.get("journal_errors", 0) + len(events)
+            if self.journal_error is None:
+                log.warning("bus journal: cannot write, events are not journaled: %s", exc)
+            self.journal_error = str(exc)[:300]
+            return
+        if self.journal_error is not None:
+            log.warning("bus journal: writing again")
+            self.journal_error = None
+
+    async def healthy(self) -> bool:
+        return await super().healthy() and self.journal_error is None
 
     def subscribe(
         self,

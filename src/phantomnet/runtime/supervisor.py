@@ -58,8 +58,10 @@ async def stop_all(components: Sequence[Component], deadline_s: float = STOP_DEA
     end = loop.time() + deadline_s
     for comp in reversed(components):
         try:
+            began = loop.time()
             async with asyncio.timeout(max(MIN_STOP_S, end - loop.time())):
                 await comp.stop()
+            log.debug("stopped %s in %.2f s", comp.name, loop.time() - began)
         except TimeoutError:
             log.warning("%s did not stop in time", comp.name)
         except Exception:  # one component's failure to stop must not keep the others up

@@ -75,3 +75,45 @@ async def test_acked_only_after_commit(bus: RedisStreamsBus, db_url: str, factor
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await engine.dispose()
+
+
+async def test_issue_11_poison_entry_does_not_block_the_group(
+    bus: RedisStreamsBus, db_url: str, factory_cls: Any
+) -> None:
+    """The issue's entry (``occurred_at = 0001-01-01T00:00:00+14:00``), raw on the stream
+    before 100 good events: it is dead-lettered, the writer stays up, all 100 are stored."""
+    import json
+
+    from phantomnet.events import dump_event
+
+    await upgrade_async(db_url)
+    engine = make_engine(db_url)
+    writer = StorageWriter(bus, engine, flush_interval_s=0.05, consumer="t-poison")
+    await writer.start()
+    task = asyncio.create_task(writer.run())
+    try:
+        poison = json.loads(dump_event(factory_cls().opened()))
+        poison["occurred_at"] = "0001-01-01T00:00:00+14:00"
+        fields = {"v": "1", "kind": "connection.opened", "data": json.dumps(poison)}
+        await bus.redis.xadd(bus.stream, fields)  # type: ignore[arg-type]
+        good = [e for _ in range(13) for e in factory_cls().session()][:100]
+        await bus.publish_many(good)
+
+        async def stored() -> bool:
+            return writer.stored >= 100 or task.done()
+
+        await _until(stored, 60)
+        assert not task.done(), task.exception()
+        assert writer.stored == 100
+        dead = await bus.redis.xrange(f"{bus.stream}:dead")
+        assert len(dead) == 1 and "out of range" in str(dead[0][1]), dead
+        await _until(lambda: _zero_pending(bus))
+    finally:
+        await writer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+
+
+async def _zero_pending(bus: RedisStreamsBus) -> bool:
+    return await _pending(bus) == 0

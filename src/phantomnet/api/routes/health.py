@@ -44,11 +44,20 @@ async def _bus(state: StateDep) -> Literal["ok", "down"]:
     return "ok" if healthy else "down"
 
 
+def _degraded_components(state: StateDep) -> list[str]:
+    """Components of this process that report ``degraded`` (e.g. a writer on a full disk)."""
+    if state.status is None:
+        return []
+    return [str(c.get("component")) for c in state.status() if c.get("state") == "degraded"]
+
+
 @router.get("/health", response_model=Health, name="health")
 async def health(state: StateDep) -> Health:
-    """Database and bus status. Always 200; ``status`` is ``degraded`` if either is down."""
+    """Database and bus status. Always 200; ``status`` is ``degraded`` if either is down or
+    a component of this process reports ``degraded``."""
     database, bus = await asyncio.gather(_database(state), _bus(state))
-    status: Literal["ok", "degraded"] = "ok" if database == bus == "ok" else "degraded"
+    ok = database == bus == "ok" and not _degraded_components(state)
+    status: Literal["ok", "degraded"] = "ok" if ok else "degraded"
     return Health(status=status, database=database, bus=bus, version=__version__)
 
 
