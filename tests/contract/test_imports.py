@@ -6,14 +6,18 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).parents[2] / "src" / "phantomnet"
-EDGE = ("sensors", "monitor", "detectors", "scoring", "response", "deception")
-ALLOWED_FOR_EDGE = {"events", "bus.base", "settings", "errors", "plugins"}
+EDGE = ("sensors", "monitor", "detection", "scoring", "response", "deception")
+ALLOWED_FOR_EDGE = {"events", "bus.base", "settings", "errors", "plugins", "analyzers"}
 
 
 def imports_of(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("phantomnet"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("phantomnet")
+        ):
             found.add(node.module)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("phantomnet"))
@@ -34,3 +38,31 @@ def test_edge_packages_do_not_import_storage_or_api() -> None:
                 own = rest.split(".")[0] in EDGE
                 allowed = any(rest == a or rest.startswith(a + ".") for a in ALLOWED_FOR_EDGE)
                 assert own or allowed, f"{path}: imports {mod}"
+
+
+def test_analyzers_are_a_leaf() -> None:
+    """Parsers, fingerprints and the web classifier import only events and errors."""
+    for path in (SRC / "analyzers").rglob("*.py"):
+        for mod in imports_of(path):
+            rest = mod.removeprefix("phantomnet.")
+            assert rest.split(".")[0] in ("analyzers", "events", "errors"), f"{path}: imports {mod}"
+
+
+def test_sensors_and_monitor_meet_only_in_analyzers() -> None:
+    pairs = (("sensors", "monitor"), ("monitor", "sensors"), ("detection", "sensors"))
+    for package, banned in pairs:
+        for path in (SRC / package).rglob("*.py"):
+            for mod in imports_of(path):
+                assert not mod.startswith(f"phantomnet.{banned}"), f"{path}: imports {mod}"
+
+
+def test_no_string_imports_of_phantomnet_modules() -> None:
+    """``importlib.import_module("phantomnet...")`` hides a cross-layer import."""
+    for package in ("sensors", "monitor", "detection", "analyzers"):
+        for path in (SRC / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module":
+                    arg = node.args[0] if node.args else None
+                    assert not (
+                        isinstance(arg, ast.Constant) and str(arg.value).startswith("phantomnet")
+                    ), f"{path}: string import of {arg.value}"

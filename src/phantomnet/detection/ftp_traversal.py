@@ -35,6 +35,7 @@ def path_argument(command: str) -> str | None:
 class FtpTraversal(Detector):
     name: ClassVar[str] = "ftp_traversal"
     consumes: ClassVar[frozenset[str]] = frozenset({"command.input"})
+    reports: ClassVar[tuple[str, ...]] = ("ftp_traversal",)
 
     def __init__(self, config: DetectorConfig, node: str) -> None:
         super().__init__(config, node)

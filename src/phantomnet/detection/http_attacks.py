@@ -18,14 +18,12 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from phantomnet.detection import catalogue
 from phantomnet.detection.base import Detector, DetectorConfig, RecentEvidence, WindowCounter
 from phantomnet.events import Detection, Event, HttpRequest
-from phantomnet.events.base import Severity
 
 TAG_RULES = {"sqli": "http_sqli", "traversal": "http_traversal",
              "cmd_injection": "http_cmd_injection"}  # fmt: skip
-SEVERITY: dict[str, Severity] = {"http_sqli": "high", "http_cmd_injection": "high",
-                                 "http_traversal": "medium", "http_flood": "medium"}  # fmt: skip
 WORDS = {"http_sqli": "SQL injection", "http_traversal": "path traversal",
          "http_cmd_injection": "command injection"}  # fmt: skip
 
@@ -50,6 +48,7 @@ class HttpAttacks(Detector):
     name: ClassVar[str] = "http_attacks"
     Config: ClassVar[type[DetectorConfig]] = HttpAttacksConfig
     consumes: ClassVar[frozenset[str]] = frozenset({"http.request"})
+    reports: ClassVar[tuple[str, ...]] = (*WORDS, "http_flood")
 
     def __init__(self, config: DetectorConfig, node: str) -> None:
         super().__init__(config, node)
@@ -105,5 +104,5 @@ class HttpAttacks(Detector):
         return self.detection(
             rule=rule, protocol="https" if event.tls else "http", src=event.src,
             target=event.dst, first_seen=first, last_seen=event.occurred_at, count=count,
-            summary=summary, evidence=refs, severity=SEVERITY[rule],
+            summary=summary, evidence=refs, severity=catalogue.rule(rule).severity,
         )  # fmt: skip
