@@ -66,3 +66,23 @@ def test_no_string_imports_of_phantomnet_modules() -> None:
                     assert not (
                         isinstance(arg, ast.Constant) and str(arg.value).startswith("phantomnet")
                     ), f"{path}: string import of {arg.value}"
+
+
+#: The monitor types packet-level detectors consume (flow table, decoded batch, packet meta).
+DETECTION_MAY_USE_FROM_MONITOR = {
+    "monitor.addr",
+    "monitor.decode",
+    "monitor.dispatch",
+    "monitor.flowevents",
+    "monitor.flowkey",
+    "monitor.flows",
+}
+
+
+def test_detection_uses_only_the_monitor_types_it_consumes() -> None:
+    for path in (SRC / "detection").rglob("*.py"):
+        for mod in imports_of(path):
+            rest = mod.removeprefix("phantomnet.")
+            if rest.startswith("monitor"):
+                assert "packet" in path.parts, f"{path}: only detection.packet reads monitor types"
+                assert rest in DETECTION_MAY_USE_FROM_MONITOR, f"{path}: imports {mod}"
