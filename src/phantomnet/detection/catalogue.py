@@ -59,7 +59,8 @@ RULES: tuple[Rule, ...] = (
           "window, or opens many short connections to a login service.",
           "high", "T1110", "event", "packet"),
     _rule("ftp_traversal", "An FTP client tries to climb out of its root (`..` past the top, "
-          "`~`, NUL) in a path argument; once per session.", "medium", "T1083", "event"),
+          "`~`, NUL, or `/etc` in an anonymous chrooted session) in a path argument; once "
+          "per session.", "medium", "T1083", "event"),
     _rule("http_sqli", "SQL injection in an HTTP request (door tags or the shared "
           "classifier).", "high", "T1190", "event", "packet"),
     _rule("http_traversal", "Path traversal or local file inclusion in an HTTP request.",
