@@ -30,6 +30,18 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
         ("[sensors.ssh]\nport = 70000\n", "error: sensors.ssh.port:"),
         ("[sensors.ssh]\nport = 2121\n[sensors.ftp]\nport = 2121\n", "is also used by"),
         ("[detectors.brute_force]\nthreshold = 1\n", "error: detectors.brute_force.threshold:"),
+        (
+            '[detectors.brute_force]\nallowlist = ["10.0.0.0/33"]\n',
+            "error: detectors.brute_force.allowlist[0]: '10.0.0.0/33' is not a network",
+        ),
+        (
+            '[monitor.detectors.port_scan]\nallowlist = ["x"]\n',
+            "error: monitor.detectors.port_scan.allowlist[0]: 'x' is not a network",
+        ),
+        (
+            '[response.auto]\ndetections = ["bruteforce"]\n',
+            "error: response.auto.detections[0]: unknown detection rule 'bruteforce'",
+        ),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:

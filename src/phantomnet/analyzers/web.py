@@ -149,6 +149,12 @@ def shell_metachar(value: str) -> bool:
     return SHELL_META.search(value) is not None
 
 
+def dot_segment(decoded_path: str) -> bool:
+    """Whether a (percent-decoded) request path carries a ``..`` segment or starts with one
+    still encoded: what Apache 2.4.49 let through (CVE-2021-41773)."""
+    return "/../" in decoded_path + "/" or decoded_path.startswith(("/..", "/%2e"))
+
+
 def path_escape(arg: str) -> bool:
     """Whether a file-path argument (FTP, SFTP) climbs out: ``..`` past the top, ``~``, NUL."""
     return escapes_root(arg) or "\x00" in arg or arg.startswith("~")

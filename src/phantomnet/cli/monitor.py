@@ -47,7 +47,8 @@ def monitor(
     config: ConfigOpt = None,
 ) -> None:
     """Decode traffic, build flows, fingerprint TLS/SSH and detect attacks."""
-    from phantomnet.monitor.config import load_monitor_config
+    from phantomnet.monitor.config import load_monitor_config, with_doors
+    from phantomnet.runtime.build import door_ports
 
     if (interface is None) == (pcap is None):
         raise InvalidInput("give exactly one of --interface IF or --pcap FILE")
@@ -57,7 +58,7 @@ def monitor(
     section = dict(settings.monitor)
     if interface is not None:
         section.update(interface=interface, bpf=bpf or section.get("bpf", ""))
-    cfg = load_monitor_config(section)
+    cfg = with_doors(load_monitor_config(section), door_ports(settings))
     if pcap is not None:
         from phantomnet.monitor.replay import events_from_pcap
 

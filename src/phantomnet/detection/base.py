@@ -14,7 +14,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from phantomnet.detection.catalogue import BY_NAME
 from phantomnet.detection.config import DetectorConfig
+from phantomnet.errors import PluginError
 from phantomnet.events import Detection, Endpoint, Event, SensorRef, Severity
 
 
@@ -56,8 +58,13 @@ class Detector:
     name: ClassVar[str] = "detector"
     Config: ClassVar[type[DetectorConfig]] = DetectorConfig
     consumes: ClassVar[frozenset[str]] = frozenset()
+    #: The catalogue rules this detector reports (checked when it is built).
+    reports: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: DetectorConfig, node: str) -> None:
+        unknown = [r for r in self.reports if r not in BY_NAME]
+        if unknown:
+            raise PluginError(f"detector {self.name}: rules not in the catalogue: {unknown}")
         self.config = config
         self.sensor = SensorRef(node=node, component=f"detector.{self.name}")
 
@@ -79,6 +86,8 @@ class Detector:
         protocol: str | None = None,
         severity: Severity | None = None,
     ) -> Detection:
+        if rule not in self.reports:
+            raise PluginError(f"detector {self.name} reported {rule!r}, not one of its rules")
         return Detection(
             sensor=self.sensor,
             src=src,

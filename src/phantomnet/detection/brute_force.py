@@ -19,6 +19,7 @@ class BruteForce(Detector):
     name: ClassVar[str] = "brute_force"
     Config: ClassVar[type[DetectorConfig]] = BruteForceConfig
     consumes: ClassVar[frozenset[str]] = frozenset({"auth.attempt"})
+    reports: ClassVar[tuple[str, ...]] = ("brute_force",)
 
     def __init__(self, config: DetectorConfig, node: str) -> None:
         super().__init__(config, node)

@@ -1,4 +1,6 @@
-"""What every packet-level detector shares: building detections, bounded LRU state."""
+"""What every detector shares: the bounded LRU (with the ``due`` cooldown) and, for the
+packet-level ones, the :class:`Reporter` that builds detections in the evidence format
+(``packet:<n>``; event-level detections cite ``event:<event_id>``, see ``catalogue``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from phantomnet.detection.catalogue import BY_NAME
+from phantomnet.errors import PluginError
 from phantomnet.events import Detection, Endpoint, SensorRef, Severity, attacker_text
 
 K = TypeVar("K")
@@ -65,6 +69,8 @@ class Reporter:
     """Builds :class:`Detection` events for one rule."""
 
     def __init__(self, node: str, rule: str, severity: Severity) -> None:
+        if rule not in BY_NAME:
+            raise PluginError(f"monitor detector reports {rule!r}, not a catalogue rule")
         self.rule = rule
         self.severity = severity
         self.sensor = SensorRef(node=node, component=f"monitor.{rule}")

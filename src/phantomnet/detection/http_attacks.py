@@ -4,7 +4,7 @@ honeypot's ``http.request`` events.
 What a request *is* comes first from the tags the emulation put on it (it knows that the
 ``id`` went into SQL, that ``ip`` reached the shell); requests without tags (a 404 carrying a
 payload, a probe of a page that does not exist) go through the shared pure classifier
-``phantomnet.analyzers.web`` when it is installed. Findings are counted per
+``phantomnet.analyzers.web``. Findings are counted per
 (source, rule) inside a sliding window: the first one fires, then every ``repeat_every``
 further one, so sqlmap's hundreds of requests make a handful of detections, each citing the
 latest event ids as evidence. ``http_flood`` counts all requests per source per window.
@@ -12,20 +12,18 @@ latest event ids as evidence. ``http_flood`` counts all requests per source per 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
+from phantomnet.analyzers.web import classify
+from phantomnet.detection import catalogue
 from phantomnet.detection.base import Detector, DetectorConfig, RecentEvidence, WindowCounter
 from phantomnet.events import Detection, Event, HttpRequest
-from phantomnet.events.base import Severity
 
 TAG_RULES = {"sqli": "http_sqli", "traversal": "http_traversal",
              "cmd_injection": "http_cmd_injection"}  # fmt: skip
-SEVERITY: dict[str, Severity] = {"http_sqli": "high", "http_cmd_injection": "high",
-                                 "http_traversal": "medium", "http_flood": "medium"}  # fmt: skip
 WORDS = {"http_sqli": "SQL injection", "http_traversal": "path traversal",
          "http_cmd_injection": "command injection"}  # fmt: skip
 
@@ -38,18 +36,11 @@ class HttpAttacksConfig(DetectorConfig):
     use_classifier: bool = True
 
 
-def load_classifier() -> Callable[..., list[Any]]:
-    """The web-attack classifier shared with the monitor (``classify(method, path, query,
-    body)``): one set of patterns for wire captures and honeypot requests."""
-    from phantomnet.analyzers.web import classify
-
-    return classify
-
-
 class HttpAttacks(Detector):
     name: ClassVar[str] = "http_attacks"
     Config: ClassVar[type[DetectorConfig]] = HttpAttacksConfig
     consumes: ClassVar[frozenset[str]] = frozenset({"http.request"})
+    reports: ClassVar[tuple[str, ...]] = (*WORDS, "http_flood")
 
     def __init__(self, config: DetectorConfig, node: str) -> None:
         super().__init__(config, node)
@@ -58,7 +49,7 @@ class HttpAttacks(Detector):
         self.hits = WindowCounter(timedelta(seconds=config.window_s))
         self.requests = WindowCounter(timedelta(seconds=config.flood_window_s))
         self.evidence = RecentEvidence()
-        self.classify = load_classifier() if config.use_classifier else None
+        self.classify = classify if config.use_classifier else None
 
     def rules(self, event: HttpRequest) -> list[str]:
         """The attack rules one request matches: its tags, else the classifier's findings."""
@@ -105,5 +96,5 @@ class HttpAttacks(Detector):
         return self.detection(
             rule=rule, protocol="https" if event.tls else "http", src=event.src,
             target=event.dst, first_seen=first, last_seen=event.occurred_at, count=count,
-            summary=summary, evidence=refs, severity=SEVERITY[rule],
+            summary=summary, evidence=refs, severity=catalogue.rule(rule).severity,
         )  # fmt: skip

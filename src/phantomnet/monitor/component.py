@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from phantomnet.bus.base import EventBus
-from phantomnet.detection.config import with_door_ports
 from phantomnet.events import Event
-from phantomnet.monitor.config import MonitorConfig, load_monitor_config
+from phantomnet.monitor.config import MonitorConfig, load_monitor_config, with_doors
 from phantomnet.plugins import Component
 from phantomnet.settings import Settings
 
@@ -127,6 +126,5 @@ def build_monitor(
     config = load_monitor_config(settings.monitor)
     if not config.interface:
         return []
-    if doors:
-        config = config.model_copy(update={"detectors": with_door_ports(config.detectors, doors)})
+    config = with_doors(config, doors or {})
     return [MonitorComponent(config, bus, settings.node)]

@@ -7,11 +7,12 @@ Every limit is a named field (DESIGN.md §10). The detector sections
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phantomnet.detection.config import DetectorsConfig
+from phantomnet.detection.config import DetectorsConfig, with_door_ports
 from phantomnet.settings import validate_section
 
 
@@ -68,3 +69,10 @@ def load_monitor_config(section: dict[str, Any]) -> MonitorConfig:
     """Validate the ``monitor`` settings dict (raises ConfigError with a one-line message)."""
     config: MonitorConfig = validate_section(MonitorConfig, section, "monitor")
     return config
+
+
+def with_doors(config: MonitorConfig, doors: Mapping[int, str]) -> MonitorConfig:
+    """``config`` whose ``brute_force`` also watches the doors' ports (port -> protocol)."""
+    if not doors:
+        return config
+    return config.model_copy(update={"detectors": with_door_ports(config.detectors, doors)})

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from phantomnet.detection.catalogue import RuleName
 from phantomnet.errors import InvalidInput
 from phantomnet.settings import MAX_DURATION_S, Settings, parse_duration, validate_section
 
@@ -54,7 +55,7 @@ class AutoBlockConfig(_Section):
 
     enabled: bool = False
     score_block: bool = True
-    detections: tuple[str, ...] = ("brute_force", "port_scan", "honeytoken_use")
+    detections: tuple[RuleName, ...] = ("brute_force", "port_scan", "honeytoken_use")
     honeytoken_events: bool = True
 
 

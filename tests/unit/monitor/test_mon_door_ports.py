@@ -47,3 +47,24 @@ def test_ssh_door_on_12222_is_watched_by_the_monitor(tmp_path: Path) -> None:
     # Without the doors (the monitor's settings alone), port 12222 is not a login service.
     alone = load_monitor_config(settings.monitor)
     assert detections(run(tmp_path, ssh_logins(12222), alone), "brute_force") == []
+
+
+def test_monitor_cli_replay_learns_the_door_ports(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from phantomnet.monitor import craft
+
+    pcap = tmp_path / "ssh12222.pcap"
+    craft.write_pcap(pcap, sorted(ssh_logins(12222), key=lambda p: p[0]))
+    path = tmp_path / "pn.toml"
+    path.write_text(f'data_dir = "{tmp_path}/data"\n[sensors.ssh]\nport = 12222\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "phantomnet", "monitor", "--pcap", str(pcap), "--jsonl", "-",
+         "--config", str(path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rules = [json.loads(line)["rule"] for line in done.stdout.splitlines() if line.strip()]
+    assert "brute_force" in rules

@@ -11,6 +11,7 @@ import html
 import mimetypes
 from collections.abc import Awaitable, Callable
 
+from phantomnet.analyzers.web import dot_segment
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.fakefs.node import vnorm
 from phantomnet.sensors.http import apache, logins, vulns
@@ -67,7 +68,7 @@ async def static(site: Site, req: Request) -> Response:
     """A file from the attacker's view of the web root (or, through a raw ``/../``, of the
     whole fake host: the traversal Apache 2.4.49 was famous for)."""
     raw = req.decoded_path
-    traversal = "/../" in raw + "/" or raw.startswith(("/..", "/%2e"))
+    traversal = dot_segment(raw)
     path = vnorm(raw.lstrip("/"), DOCROOT)
     name = path.rsplit("/", 1)[-1]
     if name.startswith(".ht") and not traversal:
