@@ -22,7 +22,13 @@ export function SignIn({ error }: { error?: string }) {
         <h1 className="text-xl font-bold">
           <span className="text-cyan-300">Phantom</span>Net
         </h1>
-        <p className="mt-1 text-sm text-slate-400">Sign in with an API token (`phantomnet token create`).</p>
+        <p className="mt-1 text-sm text-slate-400">Sign in with an API token. Create one on the PhantomNet host:</p>
+        <pre data-testid="token-command" className="mt-2 overflow-x-auto rounded bg-slate-950 px-3 py-2 font-mono text-xs text-emerald-200">
+          <code>.venv/bin/phantomnet token create --role admin</code>
+        </pre>
+        <p className="mt-1 text-xs text-slate-400">
+          (<code>--role viewer</code> for read-only access; the token is shown once.)
+        </p>
         <label htmlFor="token" className="mt-5 block text-xs font-semibold text-slate-400 uppercase">
           API token
         </label>
