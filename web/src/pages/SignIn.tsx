@@ -17,7 +17,7 @@ export function SignIn({ error }: { error?: string }) {
   };
 
   return (
-    <div className="flex min-h-screen items-center justify-center">
+    <main className="flex min-h-screen items-center justify-center">
       <form onSubmit={submit} className="w-[26rem] rounded-xl border border-slate-800 bg-slate-900 p-6 shadow-xl">
         <h1 className="text-xl font-bold">
           <span className="text-cyan-300">Phantom</span>Net
@@ -54,6 +54,6 @@ export function SignIn({ error }: { error?: string }) {
           {busy ? "Checking…" : "Sign in"}
         </button>
       </form>
-    </div>
+    </main>
   );
 }
