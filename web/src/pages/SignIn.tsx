@@ -36,7 +36,6 @@ export function SignIn({ error }: { error?: string }) {
           id="token"
           type="password"
           autoComplete="off"
-          autoFocus
           value={token}
           onChange={(e) => setTokenText(e.target.value)}
           className="mt-1 w-full rounded border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-sm outline-none focus:border-cyan-500"
