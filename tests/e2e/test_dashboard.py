@@ -162,5 +162,7 @@ def test_dashboard_live_attack_attacker_page_and_replay(tmp_path: Path) -> None:
     assert any(marker in line for line in result["replayText"])
     assert result["mapDrawn"] is True
     assert result["pageErrors"] == []
+    assert result["cspViolations"] == []  # the strict CSP of the dashboard breaks nothing
+    assert result["drawerHasFocus"] is True and result["focusReturned"] is True
     for name in ("01-sign-in", "02-overview", "03-attacker", "04-replay", "05-events-drawer"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000

@@ -21,7 +21,7 @@ mkdirSync(OUT, { recursive: true });
 
 const lines = createInterface({ input: process.stdin });
 const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
-const result = { steps: [], pageErrors: [] };
+const result = { steps: [], pageErrors: [], cspViolations: [] };
 const t0 = Date.now();
 const step = (name) => result.steps.push({ name, ms: Date.now() - t0 });
 
@@ -96,9 +96,20 @@ async function otherPages(page) {
   await page.goto(`${URL_}/events?kind=command.input`);
   const row = page.getByTestId("event-row").filter({ hasText: MARKER }).first();
   await row.waitFor({ timeout: STEP });
-  await row.click();
-  await page.getByRole("dialog").filter({ hasText: MARKER }).waitFor({ timeout: STEP });
+  // By keyboard: the row's button opens the drawer, focus moves in, Escape closes it and
+  // focus returns to the button.
+  const opener = row.getByTestId("event-open");
+  await opener.focus();
+  const openerId = await opener.getAttribute("id");
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog").filter({ hasText: MARKER });
+  await dialog.waitFor({ timeout: STEP });
+  result.drawerHasFocus = await dialog.evaluate((d) => d.contains(document.activeElement));
   await shot(page, "05-events-drawer");
+  await page.keyboard.press("Escape");
+  await page.getByRole("dialog").waitFor({ state: "detached", timeout: STEP });
+  await page.waitForFunction((id) => document.activeElement?.id === id, openerId, { timeout: STEP });
+  result.focusReturned = true;
   for (const [path, name] of [["/detections", "06-detections"], ["/map", "07-map"], ["/attackers", "08-attackers"]]) {
     await page.goto(`${URL_}${path}`);
     await page.getByRole("heading", { level: 1 }).waitFor({ timeout: STEP });
@@ -116,6 +127,15 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.on("pageerror", (e) => result.pageErrors.push(e.message));
+  // CSP violations: Chromium logs them to the console; the DOM event catches the rest.
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) result.cspViolations.push(m.text());
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
   await signIn(page);
   const row = await seeLiveAttack(page);
   await attackerPage(page, row);

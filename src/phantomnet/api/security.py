@@ -2,7 +2,8 @@
 
 * The dashboard (HTML and its assets): a strict Content-Security-Policy. The built
   ``index.html`` has no inline script or style (Vite emits files), React sets styles through
-  the CSSOM (not blocked by ``style-src``), the favicon is a ``data:`` image.
+  the CSSOM (not blocked by ``style-src``), the favicon is a ``data:`` image, and the only
+  relaxation is ``'wasm-unsafe-eval'`` for the session player's WebAssembly (no JS eval).
 * API answers (JSON, problem+json, SSE): ``default-src 'none'`` (nothing in them may load
   anything). ``/docs`` and ``/redoc`` load Swagger/ReDoc from a CDN with an inline bootstrap
   script, so they only get ``frame-ancestors 'none'``.
@@ -17,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DASHBOARD_CSP = "; ".join(
     (
         "default-src 'self'",
-        "script-src 'self'",
+        # The session player (asciinema-player) compiles a WebAssembly terminal emulator:
+        # 'wasm-unsafe-eval' allows WebAssembly compilation only, not JavaScript eval.
+        "script-src 'self' 'wasm-unsafe-eval'",
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",

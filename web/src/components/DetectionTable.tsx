@@ -12,12 +12,27 @@ function Evidence({ ref_ }: { ref_: string }) {
         {id.slice(0, 8)}
       </Link>
     );
-  return <span className="font-mono text-slate-400">{ref_}</span>;
+  // Packet numbers, flow ids...: long and not links; cut to the cell (full text on hover).
+  return (
+    <span className="block max-w-full truncate font-mono text-slate-400" title={ref_}>
+      {ref_}
+    </span>
+  );
 }
 
 export function DetectionTable({ items, showSource = true }: { items: DetectionItem[]; showSource?: boolean }) {
   return (
-    <table className="w-full text-sm">
+    <div className="overflow-x-auto">
+    <table className="w-full table-fixed text-sm">
+      <colgroup>
+        <col className="w-40" />
+        <col className="w-20" />
+        <col className="w-40" />
+        {showSource ? <col className="w-32" /> : null}
+        <col className="w-16" />
+        <col />
+        <col className="w-48" />
+      </colgroup>
       <thead>
         <tr>
           <th className={th}>Last seen</th>
@@ -36,7 +51,10 @@ export function DetectionTable({ items, showSource = true }: { items: DetectionI
             <td className={td}>
               <Badge value={d.severity} />
             </td>
-            <td className={`${td} font-mono text-xs text-amber-200`}>{d.rule}</td>
+            <td className={`${td} font-mono text-xs break-all text-amber-200`}>
+              {d.rule}
+              <span className="block text-[10px] text-slate-400">{d.detector}</span>
+            </td>
             {showSource ? (
               <td className={`${td} font-mono text-xs`}>
                 {d.src_ip ? (
@@ -49,9 +67,9 @@ export function DetectionTable({ items, showSource = true }: { items: DetectionI
               </td>
             ) : null}
             <td className={`${td} tabular-nums`}>{fmtNumber(d.count)}</td>
-            <td className={`${td} text-xs text-slate-300`}>{d.summary}</td>
-            <td className={`${td} text-xs`}>
-              <span className="flex flex-wrap gap-1.5">
+            <td className={`${td} text-xs break-words text-slate-300`}>{d.summary}</td>
+            <td className={`${td} text-xs`} data-testid="evidence">
+              <span className="flex min-w-0 flex-wrap gap-1.5">
                 {d.evidence.slice(0, 6).map((e) => (
                   <Evidence key={e} ref_={e} />
                 ))}
@@ -62,5 +80,6 @@ export function DetectionTable({ items, showSource = true }: { items: DetectionI
         ))}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -1,7 +1,13 @@
 // Filters of the events table. Values live in the URL so a filtered view can be shared.
+// The kinds, protocols and sensors offered are the stored ones (/api/facets), so no filter
+// lists something nothing produces.
 import { useState } from "react";
 import type { FormEvent } from "react";
-import { EVENT_KINDS, LEVELS, PROTOCOLS } from "../lib/kinds";
+import type { Facets } from "../api/types";
+import { LEVELS } from "../lib/kinds";
+
+/** Heartbeats: hidden from the events list unless asked for (or chosen as the kind). */
+export const HEARTBEAT_KIND = "sensor.status";
 
 export interface EventFilter {
   level: string;
@@ -12,10 +18,11 @@ export interface EventFilter {
   range: string; // "", "15m", "1h", "24h", "7d" or "custom"
   since: string; // datetime-local text (UTC) when range = custom
   until: string;
+  heartbeats: string; // "1": show sensor.status heartbeats too
 }
 
 export const EMPTY_FILTER: EventFilter = {
-  level: "", protocol: "", sensor: "", kind: "", src_ip: "", range: "", since: "", until: "",
+  level: "", protocol: "", sensor: "", kind: "", src_ip: "", range: "", since: "", until: "", heartbeats: "",
 };
 
 const RANGES: Record<string, number> = { "15m": 900, "1h": 3600, "24h": 86400, "7d": 604800 };
@@ -43,6 +50,7 @@ export function filterToQuery(f: EventFilter, now = Date.now()): Record<string, 
   if (f.protocol) q.protocol = f.protocol;
   if (f.sensor) q.sensor = f.sensor.trim();
   if (f.kind) q.kind = f.kind;
+  else if (!f.heartbeats) q.exclude_kind = HEARTBEAT_KIND;
   if (f.src_ip) q.src_ip = f.src_ip.trim();
   if (f.range in RANGES) q.since = new Date(now - RANGES[f.range] * 1000).toISOString();
   if (f.range === "custom") {
@@ -55,12 +63,14 @@ export function filterToQuery(f: EventFilter, now = Date.now()): Record<string, 
 const input = "rounded border border-slate-700 bg-slate-950 px-2 py-1 text-sm outline-none focus:border-cyan-500";
 
 function Select(props: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
+  // A value from the URL stays selectable even when nothing stores it (any more).
+  const options = props.value && !props.options.includes(props.value) ? [props.value, ...props.options] : props.options;
   return (
     <label className="flex flex-col text-[11px] text-slate-500 uppercase">
       {props.label}
       <select aria-label={props.label} className={input} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
         <option value="">any</option>
-        {props.options.map((o) => (
+        {options.map((o) => (
           <option key={o} value={o}>
             {o}
           </option>
@@ -86,7 +96,17 @@ function Text(props: { label: string; value: string; onChange: (v: string) => vo
   );
 }
 
-export function EventFilters({ value, onApply }: { value: EventFilter; onApply: (f: EventFilter) => void }) {
+const NO_FACETS: Facets = { kinds: [], protocols: [], sensors: [], rules: [], severities: [] };
+
+export function EventFilters({
+  value,
+  onApply,
+  facets = NO_FACETS,
+}: {
+  value: EventFilter;
+  onApply: (f: EventFilter) => void;
+  facets?: Facets;
+}) {
   const [f, setF] = useState(value);
   const set = (k: keyof EventFilter) => (v: string) => setF((old) => ({ ...old, [k]: v }));
   const submit = (e: FormEvent) => {
@@ -96,9 +116,9 @@ export function EventFilters({ value, onApply }: { value: EventFilter; onApply: 
   return (
     <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Event filters">
       <Select label="Level" value={f.level} options={LEVELS} onChange={set("level")} />
-      <Select label="Protocol" value={f.protocol} options={PROTOCOLS} onChange={set("protocol")} />
-      <Text label="Sensor" value={f.sensor} onChange={set("sensor")} placeholder="ssh" />
-      <Select label="Kind" value={f.kind} options={EVENT_KINDS} onChange={set("kind")} />
+      <Select label="Protocol" value={f.protocol} options={facets.protocols} onChange={set("protocol")} />
+      <Select label="Sensor" value={f.sensor} options={facets.sensors} onChange={set("sensor")} />
+      <Select label="Kind" value={f.kind} options={facets.kinds} onChange={set("kind")} />
       <Text label="Source IP" value={f.src_ip} onChange={set("src_ip")} placeholder="203.0.113.7" />
       <Select label="Time" value={f.range} options={[...Object.keys(RANGES), "custom"]} onChange={set("range")} />
       {f.range === "custom" ? (
@@ -107,6 +127,14 @@ export function EventFilters({ value, onApply }: { value: EventFilter; onApply: 
           <Text label="Until (UTC)" type="datetime-local" value={f.until} onChange={set("until")} />
         </>
       ) : null}
+      <label className="flex items-center gap-1 self-center text-xs text-slate-400">
+        <input
+          type="checkbox"
+          checked={f.heartbeats === "1"}
+          onChange={(e) => set("heartbeats")(e.target.checked ? "1" : "")}
+        />
+        Heartbeats
+      </label>
       <button type="submit" className="rounded bg-cyan-600 px-3 py-1 text-sm font-semibold text-slate-950 hover:bg-cyan-500">
         Apply
       </button>

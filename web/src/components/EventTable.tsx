@@ -1,4 +1,5 @@
-// A table of stored events (EventItem rows); clicking a row opens its detail.
+// A table of stored events (EventItem rows). The kind cell is a button that opens the row's
+// detail (keyboard: Tab to it, Enter or Space); a click anywhere on the row does the same.
 import { Link } from "react-router";
 import type { EventItem } from "../api/types";
 import { fmtTime, itemSummary } from "../lib/format";
@@ -34,7 +35,25 @@ export function EventTable({ items, onOpen }: { items: EventItem[]; onOpen?: (e:
             className={`border-t border-slate-800 ${onOpen ? "cursor-pointer hover:bg-slate-800/50" : ""}`}
           >
             <td className={`${td} font-mono text-xs whitespace-nowrap text-slate-400`}>{fmtTime(e.occurred_at)}</td>
-            <td className={`${td} text-xs text-cyan-300`}>{e.kind}</td>
+            <td className={`${td} text-xs text-cyan-300`}>
+              {onOpen ? (
+                <button
+                  type="button"
+                  id={`open-${e.event_id}`}
+                  data-testid="event-open"
+                  aria-label={`Open ${e.kind} event of ${fmtTime(e.occurred_at)}`}
+                  onClick={(ev) => {
+                    ev.stopPropagation();
+                    onOpen(e);
+                  }}
+                  className="text-left hover:underline focus-visible:outline-2 focus-visible:outline-cyan-400"
+                >
+                  {e.kind}
+                </button>
+              ) : (
+                e.kind
+              )}
+            </td>
             <td className={`${td} font-mono text-xs`}>
               {e.src_ip ? (
                 <Link

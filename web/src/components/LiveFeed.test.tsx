@@ -3,7 +3,7 @@ import { MemoryRouter, Route, Routes, useParams } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { setToken } from "../api/client";
 import { authEvent, stubEventSource, stubFetch } from "../test/helpers";
-import { LiveFeed } from "./LiveFeed";
+import { ANNOUNCE_EVERY_MS, LiveFeed } from "./LiveFeed";
 
 let tickets = 0;
 
@@ -141,5 +141,24 @@ describe("LiveFeed", () => {
     await mount();
     expect(ES.instances).toHaveLength(0);
     expect(screen.getByTestId("stream-status").textContent).toContain("reconnecting");
+  });
+
+  it("announces new events in a polite live region, summarised and throttled", async () => {
+    const ES = stubEventSource();
+    await mount();
+    const region = screen.getByTestId("live-announcement");
+    expect(region.getAttribute("aria-live")).toBe("polite");
+    expect(screen.getByTestId("stream-status").getAttribute("role")).toBe("status");
+    const es = ES.instances[0];
+    act(() => {
+      for (let i = 0; i < 3; i++) es.emit("auth.attempt", authEvent(i, "198.51.100.4"));
+    });
+    act(() => vi.advanceTimersByTime(ANNOUNCE_EVERY_MS - 500));
+    expect(region.textContent).toBe(""); // rows are shown, the announcement waits
+    expect(screen.getAllByTestId("live-row")).toHaveLength(3);
+    act(() => vi.advanceTimersByTime(1000));
+    expect(region.textContent).toBe("3 new events; newest: auth.attempt from 198.51.100.4");
+    act(() => vi.advanceTimersByTime(ANNOUNCE_EVERY_MS));
+    expect(region.textContent).toBe("3 new events; newest: auth.attempt from 198.51.100.4"); // nothing new
   });
 });

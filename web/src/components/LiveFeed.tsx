@@ -1,5 +1,5 @@
 // The live event stream (SSE), batched: the list re-renders a few times a second at most.
-import { memo, useCallback, useState } from "react";
+import { memo, useCallback, useEffect, useRef, useState } from "react";
 import type { MouseEvent } from "react";
 import { useNavigate } from "react-router";
 import type { StreamEvent } from "../api/types";
@@ -40,6 +40,34 @@ const STATUS_STYLE = {
   reconnecting: "text-amber-400",
 };
 
+/** Milliseconds between two announcements of new live events (screen readers are not flooded). */
+export const ANNOUNCE_EVERY_MS = 10000;
+
+/** A polite live region summarising new events (count + the newest), at most every
+ * ANNOUNCE_EVERY_MS, paused with the feed. The visible table itself is not a live region:
+ * hundreds of rows per second would be unusable read aloud. */
+function useAnnouncement(total: number, newest: StreamEvent | undefined, paused: boolean): string {
+  const [text, setText] = useState("");
+  const seen = useRef(total);
+  const latest = useRef({ total, newest });
+  latest.current = { total, newest };
+  useEffect(() => {
+    if (paused) return;
+    const announce = () => {
+      const { total: now, newest: ev } = latest.current;
+      const fresh = now - seen.current;
+      if (fresh <= 0) return;
+      seen.current = now;
+      const row = ev ? streamRow(ev) : null;
+      const tail = row ? `; newest: ${row.kind}${row.src ? ` from ${row.src}` : ""}` : "";
+      setText(`${fmtNumber(fresh)} new event${fresh === 1 ? "" : "s"}${tail}`);
+    };
+    const t = setInterval(announce, ANNOUNCE_EVERY_MS);
+    return () => clearInterval(t);
+  }, [paused]);
+  return text;
+}
+
 export function LiveFeed({ cap = 100 }: { cap?: number }) {
   const [paused, setPaused] = useState(false);
   const navigate = useNavigate();
@@ -54,9 +82,10 @@ export function LiveFeed({ cap = 100 }: { cap?: number }) {
     [navigate],
   );
   const { events, status, total, rate } = useEventStream({ kinds: FEED_KINDS, cap, paused });
+  const announcement = useAnnouncement(total, events[0], paused);
   const right = (
     <div className="flex items-center gap-3 text-xs">
-      <span data-testid="stream-status" className={STATUS_STYLE[status]}>
+      <span role="status" data-testid="stream-status" className={STATUS_STYLE[status]}>
         ● {status}
       </span>
       <span className="text-slate-500">
@@ -73,6 +102,9 @@ export function LiveFeed({ cap = 100 }: { cap?: number }) {
   );
   return (
     <Card title="Live events" right={right}>
+      <p aria-live="polite" aria-atomic="true" data-testid="live-announcement" className="sr-only">
+        {announcement}
+      </p>
       <div className="h-80 overflow-y-auto" data-testid="live-feed">
         {events.length === 0 ? (
           <p className="p-2 text-sm text-slate-500 italic">Waiting for events… new ones appear here as they happen.</p>
@@ -86,6 +118,9 @@ export function LiveFeed({ cap = 100 }: { cap?: number }) {
               <col className="w-20" />
               <col />
             </colgroup>
+            {/* Delegation only: the targets are the rows' anchors, which are focusable and
+                fire this click on Enter too, so keyboard users get the same navigation. */}
+            {/* eslint-disable-next-line jsx-a11y/click-events-have-key-events, jsx-a11y/no-noninteractive-element-interactions */}
             <tbody onClick={onClick}>
               {events.map((ev) => (
                 <Row key={ev.event_id} ev={ev} />

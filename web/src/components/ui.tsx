@@ -1,5 +1,5 @@
 // Small presentational pieces: cards, badges, JSON view, drawer.
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import type { ReactNode } from "react";
 
 export function Card(props: { title?: ReactNode; right?: ReactNode; children: ReactNode; className?: string }) {
@@ -50,20 +50,61 @@ export function JsonView({ value }: { value: unknown }) {
   );
 }
 
-export function Drawer(props: { title: ReactNode; onClose: () => void; children: ReactNode }) {
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** A modal side panel: focus moves into it, Tab stays inside, Escape (or the backdrop, or ✕)
+ * closes it, and focus goes back to what had it before (the row that opened it). */
+export function Drawer(props: { title: ReactNode; onClose: () => void; children: ReactNode; label?: string }) {
   const { onClose } = props;
+  const panel = useRef<HTMLDivElement>(null);
+  const close = useRef(onClose);
+  close.current = onClose;
   useEffect(() => {
-    const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", esc);
-    return () => window.removeEventListener("keydown", esc);
-  }, [onClose]);
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    panel.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        close.current();
+        return;
+      }
+      if (e.key !== "Tab" || !panel.current) return;
+      const items = Array.from(panel.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+      if (items.length === 0) {
+        e.preventDefault();
+        panel.current.focus();
+        return;
+      }
+      const first = items[0];
+      const last = items[items.length - 1];
+      const active = document.activeElement;
+      const inside = active instanceof Node && panel.current.contains(active);
+      if (e.shiftKey && (active === first || active === panel.current || !inside)) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (active === last || !inside)) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      // The opener may have been re-rendered: find it again by its id when it has one.
+      const target = before?.isConnected ? before : before?.id ? document.getElementById(before.id) : null;
+      target?.focus();
+    };
+  }, []);
   return (
-    <div className="fixed inset-0 z-40 flex justify-end bg-black/50" onClick={onClose}>
-      <aside
+    <div className="fixed inset-0 z-40 flex justify-end">
+      <button type="button" tabIndex={-1} aria-label="Close the detail" className="absolute inset-0 h-full w-full cursor-default bg-black/50" onClick={onClose} />
+      <div
+        ref={panel}
         role="dialog"
-        aria-label="Event detail"
-        className="h-full w-[min(640px,100vw)] overflow-y-auto border-l border-slate-700 bg-slate-900 p-4 shadow-2xl"
-        onClick={(e) => e.stopPropagation()}
+        aria-modal="true"
+        aria-label={props.label ?? "Event detail"}
+        tabIndex={-1}
+        className="relative h-full w-[min(640px,100vw)] overflow-y-auto border-l border-slate-700 bg-slate-900 p-4 shadow-2xl outline-none"
       >
         <div className="mb-3 flex items-center justify-between">
           <h2 className="font-semibold text-slate-100">{props.title}</h2>
@@ -72,7 +113,7 @@ export function Drawer(props: { title: ReactNode; onClose: () => void; children:
           </button>
         </div>
         {props.children}
-      </aside>
+      </div>
     </div>
   );
 }

@@ -91,7 +91,7 @@ function Detail({ d, reload }: { d: AttackerDetail; reload: () => void }) {
           <Table testId="sessions" rows={d.sessions} empty="No sessions." cols={[
             ["started", (s) => fmtTime(s.started_at)], ["proto", (s) => s.protocol], ["user", (s) => s.username ?? "—"],
             ["cmds", (s) => s.commands],
-            ["", (s) => <Link className="text-cyan-300 hover:underline" to={`/sessions/${s.session_id}`}>{s.has_recording ? "▶ replay" : "open"}</Link>],
+            ["session", (s) => <Link className="text-cyan-300 hover:underline" to={`/sessions/${s.session_id}`}>{s.has_recording ? "▶ replay" : "open"}</Link>],
           ]} />
         </Card>
         <Card title="Fingerprints & uploads">

@@ -2,12 +2,11 @@
 import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { query } from "../api/client";
-import type { DetectionItem, Page } from "../api/types";
+import type { DetectionItem, Facets, Page } from "../api/types";
 import { DetectionTable } from "../components/DetectionTable";
 import { Async } from "../components/States";
 import { Card } from "../components/ui";
 import { useApi } from "../hooks/useApi";
-import { SEVERITIES } from "../lib/kinds";
 
 const input = "rounded border border-slate-700 bg-slate-950 px-2 py-1 text-sm";
 
@@ -21,6 +20,9 @@ export default function DetectionsPage() {
     `/api/detections${query({ severity, rule, src_ip: src, limit: 100, cursor: cursors[cursors.length - 1] })}`,
     15000,
   );
+  const facets = useApi<Facets>("/api/facets", 60000);
+  const withCurrent = (values: string[] | undefined, current: string) =>
+    current && !(values ?? []).includes(current) ? [current, ...(values ?? [])] : (values ?? []);
   const set = (k: string, v: string) => {
     const p = new URLSearchParams(params);
     if (v) p.set(k, v);
@@ -35,11 +37,16 @@ export default function DetectionsPage() {
         <div className="flex flex-wrap gap-2">
           <select aria-label="Severity" className={input} value={severity} onChange={(e) => set("severity", e.target.value)}>
             <option value="">any severity</option>
-            {SEVERITIES.map((s) => (
+            {withCurrent(facets.data?.severities, severity).map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
-          <input aria-label="Rule" placeholder="rule (e.g. ssh_brute_force)" className={`${input} font-mono`} defaultValue={rule} onBlur={(e) => set("rule", e.target.value.trim())} onKeyDown={(e) => e.key === "Enter" && set("rule", e.currentTarget.value.trim())} />
+          <select aria-label="Rule" className={`${input} font-mono`} value={rule} onChange={(e) => set("rule", e.target.value)}>
+            <option value="">any rule</option>
+            {withCurrent(facets.data?.rules, rule).map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
           <input aria-label="Source IP" placeholder="source IP" className={`${input} font-mono`} defaultValue={src} onBlur={(e) => set("src_ip", e.target.value.trim())} onKeyDown={(e) => e.key === "Enter" && set("src_ip", e.currentTarget.value.trim())} />
         </div>
       </Card>

@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { query } from "../api/client";
-import type { EventItem, Page } from "../api/types";
+import type { EventItem, Facets, Page } from "../api/types";
 import { EventFilters, filterFromParams, filterToParams, filterToQuery } from "../components/EventFilters";
 import { EventTable } from "../components/EventTable";
 import { Async } from "../components/States";
@@ -50,6 +50,7 @@ export default function EventsPage() {
   const apiQuery = useMemo(() => filterToQuery(filter), [filter]);
   const path = `/api/events${query({ ...apiQuery, limit: PAGE, cursor })}`;
   const q = useApi<Page<EventItem>>(path);
+  const facets = useApi<Facets>("/api/facets", 60000);
   const search = params.toString() ? `?${params.toString()}` : "";
 
   return (
@@ -59,6 +60,7 @@ export default function EventsPage() {
         <EventFilters
           key={params.toString()}
           value={filter}
+          facets={facets.data}
           onApply={(f) => {
             setCursors([null]);
             setParams(filterToParams(f));

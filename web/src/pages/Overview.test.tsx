@@ -5,7 +5,7 @@ import { stubEventSource, stubFetch } from "../test/helpers";
 import { Overview } from "./Overview";
 
 const STATS = {
-  events_total: 1000, events_window: 420, attackers_window: 12, detections_window: 3, blocked_active: 2,
+  events_total: 1000, events_window: 420, attackers_window: 12, detections_window: 3, blocked_active: 2, blocked_unapplied: 3,
   by_protocol: { ssh: 300, http: 100, api: 15, storage: 5 }, by_kind: {}, levels: { HIGH: 4 },
   score_histogram: [{ bucket: 9, count: 4 }], timeline: [],
 };
@@ -32,6 +32,10 @@ describe("Overview", () => {
       </MemoryRouter>,
     );
     await waitFor(() => expect(screen.getByTestId("kpi-events").textContent).toBe("420"));
+    expect(screen.getByTestId("kpi-attackers").textContent).toBe("12");
+    // Enforced blocks only; dry-run ones are named apart, never added in.
+    expect(screen.getByTestId("kpi-blocked").textContent).toBe("2");
+    expect(screen.getByTestId("kpi-blocked-note").textContent).toContain("+3");
     const status = await screen.findByTestId("status-list");
     expect(within(status).getAllByLabelText("up")).toHaveLength(2);
     expect(within(status).getAllByLabelText("down")).toHaveLength(1);

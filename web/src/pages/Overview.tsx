@@ -12,13 +12,19 @@ import { PROTOCOLS } from "../lib/kinds";
 import { fmtAgo, fmtNumber } from "../lib/format";
 
 
-function Kpi({ label, value, tone = "text-slate-100", testId }: { label: string; value: number | undefined; tone?: string; testId?: string }) {
+function Kpi(props: { label: string; value: number | undefined; tone?: string; testId?: string; note?: string }) {
+  const { label, value, tone = "text-slate-100", testId, note } = props;
   return (
     <div className="rounded-lg border border-slate-800 bg-slate-900/70 px-4 py-3">
-      <p className="text-[11px] font-semibold tracking-wider text-slate-500 uppercase">{label}</p>
+      <p className="text-[11px] font-semibold tracking-wider text-slate-400 uppercase">{label}</p>
       <p data-testid={testId} className={`mt-1 text-2xl font-bold tabular-nums ${tone}`}>
         {value === undefined ? "…" : fmtNumber(value)}
       </p>
+      {note ? (
+        <p data-testid={testId ? `${testId}-note` : undefined} className="text-xs text-slate-400">
+          {note}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -122,9 +128,15 @@ export function Overview() {
       {stats.error && !s ? <Async {...stats}>{() => null}</Async> : null}
       <div className="grid grid-cols-2 gap-3 lg:grid-cols-5">
         <Kpi label="Events" value={s?.events_window} testId="kpi-events" />
-        <Kpi label="Attackers" value={s?.attackers_window} tone="text-cyan-300" />
+        <Kpi label="Attackers" value={s?.attackers_window} tone="text-cyan-300" testId="kpi-attackers" />
         <Kpi label="Detections" value={s?.detections_window} tone="text-amber-300" />
-        <Kpi label="Blocked now" value={s?.blocked_active} tone="text-rose-300" />
+        <Kpi
+          label="Blocked now"
+          value={s?.blocked_active}
+          tone="text-rose-300"
+          testId="kpi-blocked"
+          note={s?.blocked_unapplied ? `+${fmtNumber(s.blocked_unapplied)} recorded, not enforced (dry run)` : undefined}
+        />
         <Kpi label="High level" value={s ? (s.levels.HIGH ?? 0) : undefined} tone="text-rose-400" />
       </div>
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-3">

@@ -7,7 +7,7 @@ import { AuthProvider } from "../auth/AuthContext";
 import { stubEventSource, stubFetch } from "../test/helpers";
 
 const STATS = {
-  events_total: 10, events_window: 7, attackers_window: 2, detections_window: 1, blocked_active: 0,
+  events_total: 10, events_window: 7, attackers_window: 2, detections_window: 1, blocked_active: 0, blocked_unapplied: 0,
   by_protocol: { ssh: 7 }, by_kind: {}, levels: { HIGH: 1 }, score_histogram: [], timeline: [],
 };
 
@@ -40,6 +40,8 @@ describe("sign-in", () => {
     const fetch = api({ good: "viewer" });
     mount();
     const input = await screen.findByLabelText("API token");
+    // The exact command that works (--role is required by the CLI).
+    expect(screen.getByTestId("token-command").textContent).toBe(".venv/bin/phantomnet token create --role admin");
     fireEvent.change(input, { target: { value: "wrong" } });
     fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
     expect(await screen.findByText("The API refused this token.")).toBeTruthy();

@@ -17,12 +17,18 @@ export function SignIn({ error }: { error?: string }) {
   };
 
   return (
-    <div className="flex min-h-screen items-center justify-center">
+    <main className="flex min-h-screen items-center justify-center">
       <form onSubmit={submit} className="w-[26rem] rounded-xl border border-slate-800 bg-slate-900 p-6 shadow-xl">
         <h1 className="text-xl font-bold">
           <span className="text-cyan-300">Phantom</span>Net
         </h1>
-        <p className="mt-1 text-sm text-slate-400">Sign in with an API token (`phantomnet token create`).</p>
+        <p className="mt-1 text-sm text-slate-400">Sign in with an API token. Create one on the PhantomNet host:</p>
+        <pre data-testid="token-command" className="mt-2 overflow-x-auto rounded bg-slate-950 px-3 py-2 font-mono text-xs text-emerald-200">
+          <code>.venv/bin/phantomnet token create --role admin</code>
+        </pre>
+        <p className="mt-1 text-xs text-slate-400">
+          (<code>--role viewer</code> for read-only access; the token is shown once.)
+        </p>
         <label htmlFor="token" className="mt-5 block text-xs font-semibold text-slate-400 uppercase">
           API token
         </label>
@@ -30,7 +36,6 @@ export function SignIn({ error }: { error?: string }) {
           id="token"
           type="password"
           autoComplete="off"
-          autoFocus
           value={token}
           onChange={(e) => setTokenText(e.target.value)}
           className="mt-1 w-full rounded border border-slate-700 bg-slate-950 px-3 py-2 font-mono text-sm outline-none focus:border-cyan-500"
@@ -48,6 +53,6 @@ export function SignIn({ error }: { error?: string }) {
           {busy ? "Checking…" : "Sign in"}
         </button>
       </form>
-    </div>
+    </main>
   );
 }
