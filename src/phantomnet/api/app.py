@@ -90,7 +90,7 @@ def create_app(
         ),
         bus=bus,
         status=status,
-        metrics=ApiMetrics(bus),
+        metrics=ApiMetrics(bus, status),
         tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
         owns_engine=owns_engine,
     )
