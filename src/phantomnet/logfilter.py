@@ -3,8 +3,9 @@
 :class:`RepeatFilter` lets the first record of a kind through as it is (traceback included),
 then drops the same kind for ``every_s`` seconds and lets one through per ``every_s`` with
 the count of what it dropped, without the traceback. A kind is (logger, level, message
-template, exception type): ``"accept failed: %s"`` with a thousand different arguments is
-one kind. At most ``max_kinds`` kinds are tracked (least recently seen forgotten).
+with its digits masked, exception type): ``"accept failed on port %d"`` with a thousand
+ports is one kind (messages that differ only in their numbers: ports, counts, PIDs).
+At most ``max_kinds`` kinds are tracked (least recently seen forgotten).
 
 :func:`install` puts one on every handler of the root logger (filters on a logger would not
 see records of its children); ``setup_logging`` in the CLI calls it.
@@ -13,6 +14,7 @@ see records of its children); ``setup_logging`` in the CLI calls it.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,6 +24,7 @@ EVERY_S = 10.0
 MAX_KINDS = 1000
 
 Key = tuple[str, int, str, str]
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass
@@ -56,7 +59,11 @@ class RepeatFilter(logging.Filter):
 
     def _decide(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
-        key: Key = (record.name, record.levelno, str(record.msg), exc)
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):
+            text = str(record.msg)
+        key: Key = (record.name, record.levelno, _DIGITS.sub("#", text)[:300], exc)
         now = self.clock()
         seen = self._seen.get(key)
         if seen is None:

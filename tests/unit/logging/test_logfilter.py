@@ -23,6 +23,7 @@ def logger_with(filt: RepeatFilter) -> tuple[logging.Logger, io.StringIO]:
     handler.addFilter(filt)
     log = logging.getLogger(f"pn-test-logfilter-{id(filt)}")
     log.propagate = False
+    log.setLevel(logging.DEBUG)
     log.handlers = [handler]
     return log, out
 
@@ -74,3 +75,11 @@ def test_install_puts_one_filter_on_every_root_handler() -> None:
         root.removeHandler(extra)
         for handler in root.handlers:
             handler.removeFilter(second)
+
+
+def test_messages_differing_in_words_are_different_kinds() -> None:
+    filt = RepeatFilter(10, clock=Clock())
+    log, out = logger_with(filt)
+    for name in ("storage", "scoring", "storage"):
+        log.info("started %s", name)
+    assert out.getvalue().splitlines() == ["INFO started storage", "INFO started scoring"]
