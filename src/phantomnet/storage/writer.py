@@ -84,6 +84,9 @@ class StorageWriter(Component):
         Buses whose groups are created lazily (Redis Streams: on first read) expose
         ``ensure_group``; it is called here so the group exists before ``start`` returns.
         """
+        # a restart (the supervisor: stop, start, run) begins with fresh input state
+        self._ended = False
+        self._queue = asyncio.Queue(READ_AHEAD + self.workers)
         ensure_group = getattr(self.bus, "ensure_group", None)
         if ensure_group is not None:
             await ensure_group(self.group)
