@@ -7,7 +7,8 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[2] / "src" / "phantomnet"
 EDGE = ("sensors", "monitor", "detectors", "scoring", "response", "deception")
-ALLOWED_FOR_EDGE = {"events", "bus.base", "settings", "errors", "plugins"}
+#: ``resilience``: retry helpers, a leaf like ``errors`` (imports only errors and plugins)
+ALLOWED_FOR_EDGE = {"events", "bus.base", "settings", "errors", "plugins", "resilience"}
 
 
 def imports_of(path: Path) -> set[str]:
