@@ -246,8 +246,12 @@ class RedisStreamsBus:
                 await self._drain_spool()
                 return
             except BusUnavailable:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX_S)
+                pass
+            except Exception as exc:  # never let the replayer die: the spool would only grow
+                self.outage_log.hit("bus: spool replay failed, retrying: %s: %s",
+                                    type(exc).__name__, exc)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX_S)
 
     async def _drain_spool(self) -> None:
         assert self._spool is not None
