@@ -114,7 +114,8 @@ class ComponentHealth:
 
     @property
     def ok(self) -> bool:
-        return self.state == "up" and self.failing_since is None
+        """Running without failing (or finished on its own: a replayed capture file)."""
+        return self.state in ("up", "stopped") and self.failing_since is None
 
     def as_dict(self) -> dict[str, object]:
         return {

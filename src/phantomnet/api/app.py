@@ -102,7 +102,7 @@ def create_app(
         ),
         bus=bus,
         status=status,
-        metrics=ApiMetrics(bus),
+        metrics=ApiMetrics(bus, status),
         tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
         tickets=TicketStore(),
         owns_engine=owns_engine,

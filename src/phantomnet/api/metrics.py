@@ -8,7 +8,7 @@ by raw path, so an attacker cannot blow up label cardinality. Bus counters are r
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -24,7 +24,9 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 class ApiMetrics:
     """The registry and the request instruments of one app."""
 
-    def __init__(self, bus: EventBus | None) -> None:
+    def __init__(
+        self, bus: EventBus | None, status: Callable[[], list[dict[str, Any]]] | None = None
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "phantomnet_http_requests",
@@ -41,6 +43,42 @@ class ApiMetrics:
         )
         if bus is not None:
             self.registry.register(BusCollector(bus))
+        if status is not None:
+            self.registry.register(ComponentCollector(status))
+
+
+class ComponentCollector(Collector):
+    """Per-component health (``plugins.ComponentHealth``) of the in-process components."""
+
+    def __init__(self, status: Callable[[], list[dict[str, Any]]]) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Any]:
+        up = GaugeMetricFamily(
+            "phantomnet_component_up",
+            "1 when the component runs without failing",
+            labels=("component",),
+        )
+        restarts = CounterMetricFamily(
+            "phantomnet_component_restarts", "Restarts by the supervisor", labels=("component",)
+        )
+        failures = CounterMetricFamily(
+            "phantomnet_component_failures",
+            "Failures (crashes and survived ones)",
+            labels=("component",),
+        )
+        for raw in self._status():
+            health = raw.get("health")
+            if not isinstance(health, dict):
+                continue
+            name = [str(raw.get("component"))]
+            ok = health.get("state") in ("up", "stopped") and health.get("failing_since") is None
+            up.add_metric(name, 1.0 if ok else 0.0)
+            restarts.add_metric(name, float(health.get("restarts") or 0))
+            failures.add_metric(name, float(health.get("failures") or 0))
+        yield up
+        yield restarts
+        yield failures
 
 
 class BusCollector(Collector):

@@ -38,11 +38,34 @@ class Items(Model, Generic[T]):
     items: list[T]
 
 
+class GroupBacklog(Model):
+    """A consumer group's backlog: ``pending`` read but not acknowledged, ``lag`` not read
+    yet (None when the broker cannot tell, e.g. after trimming)."""
+
+    pending: int
+    lag: int | None = None
+
+
+class ComponentHealthItem(Model):
+    """One in-process component's real state (``plugins.ComponentHealth``)."""
+
+    component: str
+    state: str
+    restarts: int
+    failures: int
+    failing_since: str | None = None
+    last_error: str | None = None
+    group: str | None = None
+    backlog: GroupBacklog | None = None
+
+
 class Health(Model):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     bus: Literal["ok", "down"]
     version: str
+    #: in-process components; any of them not ``up`` makes ``status`` ``degraded``
+    components: list[ComponentHealthItem] = []
 
 
 class Me(Model):

@@ -164,6 +164,27 @@ class RedisStreamsBus:
         except BusError:
             return False
 
+    async def backlog(self) -> dict[str, dict[str, int | None]]:
+        """``{group: {"pending": n, "lag": n | None}}`` from one ``XINFO GROUPS``.
+
+        ``pending``: delivered, not acknowledged; ``lag``: not delivered yet (Redis 7; None
+        when Redis cannot tell). Raises :class:`BusUnavailable` when Redis is away.
+        """
+        try:
+            with translate_errors("XINFO GROUPS"):
+                groups = await self.redis.xinfo_groups(self.stream)
+        except BusError as exc:
+            if "no such key" in str(exc).lower():
+                return {}
+            raise
+        out: dict[str, dict[str, int | None]] = {}
+        for info in groups:
+            name = info["name"]
+            key = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+            lag = info.get("lag")
+            out[key] = {"pending": int(info["pending"]), "lag": None if lag is None else int(lag)}
+        return out
+
     # -- publishing --------------------------------------------------------------------------
 
     async def publish(self, event: Event) -> None:
@@ -225,8 +246,12 @@ class RedisStreamsBus:
                 await self._drain_spool()
                 return
             except BusUnavailable:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX_S)
+                pass
+            except Exception as exc:  # never let the replayer die: the spool would only grow
+                self.outage_log.hit("bus: spool replay failed, retrying: %s: %s",
+                                    type(exc).__name__, exc)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX_S)
 
     async def _drain_spool(self) -> None:
         assert self._spool is not None

@@ -61,3 +61,6 @@ def setup_logging(level: str) -> None:
     )
     for noisy in ("asyncssh", "uvicorn.access", "aiosqlite", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    from phantomnet.logfilter import install
+
+    install()  # a repeated error is logged once, then counted every 10 s

@@ -38,6 +38,7 @@ class ResponseComponent(Component):
     """Enforces block decisions; see the module docstring."""
 
     name = "response"
+    group = GROUP
 
     def __init__(self, service: ResponseService, bus: EventBus | None) -> None:
         self.service = service

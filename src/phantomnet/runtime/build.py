@@ -37,7 +37,19 @@ class Runtime:
     shared: dict[str, Any] = field(default_factory=dict)
 
     def status(self) -> list[dict[str, object]]:
-        return [{"component": c.name, **c.describe()} for c in self.components]
+        """``describe()`` of every component plus its ``health`` (and consumer ``group``);
+        a component whose health is not ``up`` reports ``degraded`` whatever it says."""
+        out: list[dict[str, object]] = []
+        for comp in self.components:
+            entry: dict[str, object] = {"component": comp.name, **comp.describe()}
+            health = comp.health
+            entry["health"] = health.as_dict()
+            group = getattr(comp, "group", None)
+            entry["group"] = group if isinstance(group, str) else None
+            if not health.ok and entry.get("state", "up") in ("up", "starting"):
+                entry["state"] = "degraded"
+            out.append(entry)
+        return out
 
 
 def enabled_sensors(settings: Settings) -> list[tuple[type[Sensor], SensorConfig]]:

@@ -31,10 +31,13 @@ class Heartbeat(Component):
             if comp is self:
                 continue
             info = comp.describe()
+            said = info.get("state", state)
+            if state == "up" and not comp.health.ok and said in ("up", "starting"):
+                said = "degraded"  # restarting or failing, whatever describe() says
             out.append(
                 SensorStatus(
                     sensor=SensorRef(node=self.node, component=comp.name),
-                    state=_state(info.get("state", state)),
+                    state=_state(said),
                     listen=_opt_str(info.get("listen")),
                     connections=_int(info.get("connections")),
                     events=_int(info.get("events", info.get("connections_total"))),

@@ -91,6 +91,9 @@ class StorageWriter(Component):
         Buses whose groups are created lazily (Redis Streams: on first read) expose
         ``ensure_group``; it is called here so the group exists before ``start`` returns.
         """
+        # a restart (the supervisor: stop, start, run) begins with fresh input state
+        self._ended = False
+        self._queue = asyncio.Queue(READ_AHEAD + self.workers)
         ensure_group = getattr(self.bus, "ensure_group", None)
         if ensure_group is not None:
             await ensure_group(self.group)
@@ -223,6 +226,7 @@ class StorageWriter(Component):
             if self.state == "degraded":
                 log.warning("storage writer recovered after %d retries", self.retries)
                 self.state = "up"
+                self.health.recovered()
             self.stored += inserted
             self.dead_lettered += len(parked)
             self.duplicates += len(events) - inserted - len(parked)
@@ -274,6 +278,7 @@ class StorageWriter(Component):
         if self.state != "stopped":
             self.state = "degraded"
         self.retries += 1
+        self.health.failing("database", exc)
         self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         if first:
             log.warning("storage writer: database failed, retrying: %s", self.last_error)

@@ -125,3 +125,31 @@ async def test_a_consumer_waits_out_an_outage(private_redis: PrivateRedis) -> No
     assert [e.username for e in batch.events] == ["user1"]  # type: ignore[union-attr]
     await publisher.close()
     await bus.close()
+
+
+async def test_replay_outlives_an_error_that_is_not_an_outage(
+    private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    """XADD refused with WRONGTYPE (not an outage): before, the replayer task died and the
+    bus spooled forever; now it retries with backoff and replays once the key is usable."""
+    private_redis.stop()
+    first = make(private_redis.url, tmp_path / "spool")
+    await first.start()
+    await first.publish_many([auth(i) for i in range(20)])
+    await first.close()
+    private_redis.start()
+    client = Redis.from_url(private_redis.url)
+    try:
+        await client.set(STREAM, "not a stream")
+        second = make(private_redis.url, tmp_path / "spool")
+        await second.start()  # spool not empty: the replayer starts and hits WRONGTYPE
+        async with asyncio.timeout(30):
+            while second.outage_log.count < 1:
+                await asyncio.sleep(0.05)
+        assert second.spooling
+        await client.delete(STREAM)
+        await wait_replayed(second, timeout=60)
+        assert await stored_names(private_redis.url) == [f"user{i}" for i in range(20)]
+        await second.close()
+    finally:
+        await client.aclose()
