@@ -143,6 +143,7 @@ class ResponseService:
         timeout_s = min(timeout_s, self.blocker.max_timeout_s)
         try:
             await self.blocker.add([Element(target, timeout_s)])
+            added = time.perf_counter()  # the rule is in place from here on
             held = await self.blocker.holds(target)  # applied = what the kernel holds
         except ResponseError as exc:
             self.counters.apply_failures += 1
@@ -154,7 +155,7 @@ class ResponseService:
             self.counters.apply_failures += 1
             log.warning("block of %s recorded but the firewall does not hold it", target)
             return False
-        self.last_applied = time.perf_counter()  # the rule is in place from here on
+        self.last_applied = added
         return True
 
     async def _kill(self, target: Target, applied: bool) -> None:
