@@ -66,17 +66,27 @@ class ReconcileReport:
 LATE_TOLERANCE_S = 60
 
 
-def diff(desired: dict[str, int], actual: dict[str, int], slack_s: int) -> Diff:
+def diff(
+    desired: dict[str, int], actual: dict[str, int], slack_s: int, cap_s: int | None = None
+) -> Diff:
     """Compare target -> seconds-left maps (pure).
 
     A timeout is wrong when the kernel would lift the block more than ``slack_s`` early, or
-    more than ``slack_s + LATE_TOLERANCE_S`` late.
+    more than ``slack_s + LATE_TOLERANCE_S`` late. A block longer than the backend's longest
+    timeout ``cap_s`` is desired at ``cap_s``; its element counts as early only once less than
+    half of ``cap_s`` is left (re-asserted then, not on every pass).
     """
+
+    def early(left: int, held: int) -> bool:
+        if cap_s is not None and left >= cap_s:
+            return held < cap_s // 2
+        return held < left - slack_s
+
     missing = tuple(t for t in desired if t not in actual)
     wrong = tuple(
         t
         for t, left in desired.items()
-        if t in actual and not (left - slack_s <= actual[t] <= left + slack_s + LATE_TOLERANCE_S)
+        if t in actual and (early(left, actual[t]) or actual[t] > left + slack_s + LATE_TOLERANCE_S)
     )
     extra = tuple(t for t in actual if t not in desired)
     return Diff(missing, wrong, extra)
@@ -190,7 +200,7 @@ class Reconciler:
             actual = await svc.blocker.listing()
             now = svc.clock()  # the listing's "expires" are as of now
             desired = {k: self._timeout(exp, now) for k, (_, exp) in wanted.items()}
-            found = diff(desired, actual, svc.config.timeout_slack_s)
+            found = diff(desired, actual, svc.config.timeout_slack_s, svc.blocker.max_timeout_s)
             added: set[str] = set()
             refused: list[Rejected] = []
             if found.drift:
