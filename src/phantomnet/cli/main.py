@@ -18,6 +18,7 @@ from phantomnet.cli import run as run_cmds
 from phantomnet.cli.common import ConfigOpt, err, out, settings_from
 from phantomnet.cli.safe import cell
 from phantomnet.errors import PhantomNetError
+from phantomnet.runtime.datadir import private_umask
 
 app = typer.Typer(
     name="phantomnet",
@@ -76,6 +77,7 @@ def _register_optional() -> None:
 
 def main() -> None:
     """Entry point: run the CLI, turning PhantomNet errors into one line and exit code 2."""
+    private_umask()  # before anything creates a file: databases, recordings, keys are 0600
     try:
         _register_optional()
         app()

@@ -20,6 +20,7 @@ from phantomnet.cli.common import (
 )
 from phantomnet.errors import ConfigError
 from phantomnet.runtime.build import Role, build
+from phantomnet.runtime.datadir import secure_data_dir
 from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
@@ -77,6 +78,7 @@ async def _run(settings: Settings, role: Role) -> None:
 
 def _start(settings: Settings, role: Role) -> None:
     setup_logging(settings.log_level)
+    secure_data_dir(settings.data_dir)
     err.print(f"PhantomNet {role}: node {settings.node}, data in {settings.data_dir.resolve()}")
     asyncio.run(_run(settings, role))
     err.print(f"PhantomNet {role}: stopped")

@@ -2,13 +2,15 @@
 
 A ``score`` with decision BLOCK, a ``detection`` whose rule is configured, and a
 ``honeytoken.triggered`` event each name the attacker in ``src``. Dispatch is a table keyed by
-event kind; anything else maps to None.
+event kind; anything else maps to None. A link-local source carries its zone id in events
+(``fe80::1%eth0``); firewall sets match the address on every interface, so the block request
+names the bare address (a target never has a zone id).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from phantomnet.events import Detection, Event, HoneytokenTriggered, Score
 from phantomnet.events.response import BlockSource
@@ -65,4 +67,7 @@ def decide(event: Event, config: AutoBlockConfig) -> BlockRequest | None:
     rule = RULES.get(event.kind)
     if rule is None or not config.enabled or event.src is None:
         return None
-    return rule(event, config)
+    request = rule(event, config)
+    if request is not None and "%" in request.target:
+        request = replace(request, target=request.target.split("%", 1)[0])
+    return request

@@ -1,7 +1,8 @@
 """Block decisions: validate, check the allowlist, record, apply, kill flows, announce.
 
 The database row is the desired state; the firewall follows it. A decision is applied at once
-(``applied`` tells whether the firewall took it; if not, the reconciler retries). Repeat
+(``applied`` tells whether the firewall was verified to hold it afterwards; if not, the
+reconciler retries, and every pass rewrites ``applied`` from what the firewall holds). Repeat
 offenders climb the duration ladder (10 m -> 1 h -> 24 h -> 7 d by default) counted over
 ``offence_window_s``. Re-blocking an active target never shortens it: the expiry becomes the
 later of the two (cs-firewall-bouncer#243). Every change publishes ``response.block`` or
@@ -139,15 +140,22 @@ class ResponseService:
         if not self.blocker.enforces:
             await self.blocker.add([Element(target, timeout_s)])
             return False
+        timeout_s = min(timeout_s, self.blocker.max_timeout_s)
         try:
             await self.blocker.add([Element(target, timeout_s)])
+            added = time.perf_counter()  # the rule is in place from here on
+            held = await self.blocker.holds(target)  # applied = what the kernel holds
         except ResponseError as exc:
             self.counters.apply_failures += 1
             log.warning(
                 "block of %s recorded but not applied (reconciler will retry): %s", target, exc
             )
             return False
-        self.last_applied = time.perf_counter()  # the rule is in place from here on
+        if not held:
+            self.counters.apply_failures += 1
+            log.warning("block of %s recorded but the firewall does not hold it", target)
+            return False
+        self.last_applied = added
         return True
 
     async def _kill(self, target: Target, applied: bool) -> None:

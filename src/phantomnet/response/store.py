@@ -7,6 +7,7 @@ are the desired state the reconciler enforces.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -96,6 +97,11 @@ class BlockStore(Protocol):
 
     async def deactivate(self, block_id: int, *, at: datetime, reason: str) -> BlockRecord:
         """Mark a block removed (``reason``: manual, expired...)."""
+        ...
+
+    async def mark_applied(self, not_held: Sequence[str], *, before: datetime) -> None:
+        """Set ``applied`` of every active block created before ``before`` from a verified
+        firewall state: False for the targets in ``not_held``, True for all others."""
         ...
 
     async def due(self, now: datetime, limit: int) -> list[BlockRecord]:

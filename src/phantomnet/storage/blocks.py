@@ -6,7 +6,7 @@ returning, so the CLI, the API and the runtime can share one database safely.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +151,21 @@ class SqlBlockStore:
 
     async def deactivate(self, block_id: int, *, at: datetime, reason: str) -> BlockRecord:
         return await self._change(block_id, active=False, removed_at=at, removed_reason=reason)
+
+    async def mark_applied(self, not_held: Sequence[str], *, before: datetime) -> None:
+        """Only rows whose flag changes are written (a pass over 60k blocks writes none)."""
+        unheld = sorted(set(not_held))
+        old = Block.active & (Block.created_at < before)
+        async with self._sessions() as s:  # one transaction: readers see the final flags
+            await s.execute(update(Block).where(old, ~Block.applied).values(applied=True))
+            for start in range(0, len(unheld), 500):
+                chunk = unheld[start : start + 500]
+                await s.execute(
+                    update(Block)
+                    .where(old, Block.applied, Block.target.in_(chunk))
+                    .values(applied=False)
+                )
+            await s.commit()
 
     async def due(self, now: datetime, limit: int) -> list[BlockRecord]:
         query = (

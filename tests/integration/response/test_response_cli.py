@@ -118,6 +118,12 @@ def test_cli_output_escapes_attacker_text(tmp_path: Path) -> None:
         assert "[bold]loud[/bold]" in text  # markup shown, not interpreted
         assert "1.2.3.4\\x1b[2J" in text
 
+    made = phantomnet(tmp_path, "token", "create", "--role", "viewer", "--name", HOSTILE[:40])
+    assert made.returncode == 0, made.stderr
+    tokens = phantomnet(tmp_path, "token", "list")
+    assert tokens.returncode == 0, tokens.stderr
+    assert "\x1b" not in tokens.stdout and "\\x1b[31mred" in tokens.stdout, tokens.stdout
+
     failed = phantomnet(tmp_path, "unblock", "9.9.9.9\x1b[2J[red]x")
     assert failed.returncode == 2
     assert "\x1b" not in failed.stderr and "\\x1b[2J[red]x" in failed.stderr

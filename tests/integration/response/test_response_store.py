@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,3 +98,18 @@ async def test_block_migration_up_down(db_url: str) -> None:
     assert not {"backend", "applied"} & await columns()
     await upgrade_async(db_url)
     assert {"backend", "applied"} <= await columns()
+
+
+async def test_mark_applied_sets_the_verified_state(store: SqlBlockStore) -> None:
+    held = await store.insert(replace(new("203.0.113.7", T0), applied=False))
+    lost = await store.insert(new("203.0.113.8", T0))
+    bad = await store.insert(new("fe80::1%x", T0))
+    later = await store.insert(
+        replace(new("203.0.113.9", T0 + timedelta(seconds=30)), applied=False)
+    )
+    gone = await store.insert(replace(new("203.0.113.10", T0), applied=False))
+    await store.deactivate(gone.id, at=T0, reason="manual")
+    many = [f"198.18.{i // 256}.{i % 256}" for i in range(1200)]  # more than one chunk
+    await store.mark_applied(["203.0.113.8", "fe80::1%x", *many], before=T0 + timedelta(seconds=1))
+    state = {r.id: r.applied for r in await store.list_blocks(active=None, limit=10)}
+    assert state == {held.id: True, lost.id: False, bad.id: False, later.id: False, gone.id: False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -87,3 +88,8 @@ class MemoryStore:
 
     async def due(self, now: datetime, limit: int) -> list[BlockRecord]:
         return [r for r in self.rows if r.active and r.expires_at <= now][:limit]
+
+    async def mark_applied(self, not_held: Sequence[str], *, before: datetime) -> None:
+        for r in list(self.rows):
+            if r.active and r.created_at < before:
+                self._swap(r.id, applied=r.target not in not_held)

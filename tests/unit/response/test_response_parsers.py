@@ -132,6 +132,15 @@ def test_diff_finds_missing_wrong_and_extra() -> None:
     assert diff(desired, {"a": 666, "b": 600, "c": 600}, 5).wrong_timeout == ("a",)
 
 
+def test_diff_of_blocks_longer_than_the_backend_takes() -> None:
+    cap = 2_147_483  # ipset's longest timeout; a 30-day block is desired at the cap
+    desired = {"long": cap, "short": 600}
+    aged = {"long": cap - 86_400, "short": 600}  # a day later: still fine, not re-added
+    assert diff(desired, aged, 5, cap).drift == 0
+    assert diff(desired, {"long": cap // 2 - 1, "short": 600}, 5, cap).wrong_timeout == ("long",)
+    assert diff(desired, {"long": cap, "short": 590}, 5, cap).wrong_timeout == ("short",)
+
+
 def test_drop_counters() -> None:
     doc = {
         "nftables": [

@@ -69,6 +69,21 @@ def test_policy_table() -> None:
     assert decide(used, AutoBlockConfig(enabled=True, honeytoken_events=False)) is None
 
 
+async def test_policy_drops_the_zone_id_of_a_link_local_source(
+    store: MemoryStore, runner: ScriptedRunner
+) -> None:
+    on = AutoBlockConfig(enabled=True)
+    request = decide(detection("fe80::bad:1%eth0", "brute_force"), on)
+    assert request is not None and request.target == "fe80::bad:1"
+    config = ResponseConfig(auto=on)
+    service = ResponseService(
+        config, store, DryRunBlocker(config, runner), Safety(config, runner), node="n1"
+    )
+    component = ResponseComponent(service, None)
+    await component.handle(detection("fe80::bad:1%eth0", "brute_force"))
+    assert [r.target for r in store.rows] == ["fe80::bad:1"]
+
+
 async def test_component_blocks_from_bus_events(store: MemoryStore, runner: ScriptedRunner) -> None:
     config = ResponseConfig(auto=AutoBlockConfig(enabled=True), reconcile_interval_s=3600)
     service = ResponseService(

@@ -46,6 +46,9 @@ class DryRunBlocker(Blocker):
         self._held = {t: end for t, end in self._held.items() if end > now}
         return {t: int(end - now) for t, end in self._held.items()}
 
+    async def holds(self, target: Target) -> bool:
+        return self._held.get(target.text, 0.0) > time.monotonic()
+
     async def kill(self, target: Target) -> int:
         return 0
 

@@ -58,6 +58,9 @@ class IptablesBlocker(Blocker):
     """Blocks through ipset timeouts matched by iptables/ip6tables rules."""
 
     name: ClassVar[str] = "iptables"
+    #: ipset refuses a timeout above 2147483 s (UINT_MAX / 1000): a 30-day block is clamped
+    #: to it and re-asserted by the reconciler before it runs out
+    max_timeout_s: ClassVar[int] = 2_147_483
     variant: str = "unknown"
 
     def _set(self, version: int) -> str:
@@ -176,12 +179,13 @@ class IptablesBlocker(Blocker):
                 repaired |= await self._ensure_chain(version, key, chain)
             repaired |= await self._ensure_jumps(version)
         if repaired and keep:
-            await self.add(keep)
+            await self.add_each(keep)  # the reconciler's diff reports what was refused
         return repaired
 
     async def add(self, elements: Sequence[Element]) -> None:
         lines = [
-            f"add {self._set(e.target.version)} {e.target.network} timeout {max(1, e.timeout_s)}"
+            f"add {self._set(e.target.version)} {e.target.network} timeout "
+            f"{min(self.max_timeout_s, max(1, e.timeout_s))}"
             for e in elements
         ]
         for start in range(0, len(lines), CHUNK):
@@ -199,6 +203,12 @@ class IptablesBlocker(Blocker):
             result = await self.runner.check("ipset", "save", self._set(version))
             found.update(parse_ipset_save(result.stdout))
         return found
+
+    async def holds(self, target: Target) -> bool:
+        result = await self.runner.run(
+            "ipset", "test", self._set(target.version), str(target.network)
+        )
+        return result.ok
 
     async def dropped(self) -> int | None:
         total = 0

@@ -93,6 +93,11 @@ def rebuild(table: str, priority: int, outbound: bool) -> list[Json]:
     ]
 
 
+def element_text(target: Target) -> str:
+    """The element in nft's text syntax (``203.0.113.7``, ``198.51.100.0/24``)."""
+    return target.text
+
+
 def _elem_value(target: Target) -> Any:
     if target.single:
         return str(target.network.network_address)

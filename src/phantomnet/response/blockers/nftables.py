@@ -67,8 +67,16 @@ class NftablesBlocker(Blocker):
         cmds = nft_json.rebuild(
             self.table, self.config.nftables.priority, self.config.block_outbound
         )
-        cmds += nft_json.replace_elements(self.table, ((e.target, e.timeout_s) for e in keep))
-        await self._apply(cmds)
+        elements = nft_json.replace_elements(self.table, ((e.target, e.timeout_s) for e in keep))
+        try:
+            await self._apply(cmds + elements)  # one transaction: never an empty table
+        except ResponseError:
+            if not elements:
+                raise
+            # one element nft refuses (an overlapping interval) must not keep the table or
+            # the other elements out: structure first, then the elements one bad one at a time
+            await self._apply(cmds)
+            await self.add_each(keep)
         return True
 
     async def add(self, elements: Sequence[Element]) -> None:
@@ -95,6 +103,13 @@ class NftablesBlocker(Blocker):
     async def listing(self) -> dict[str, int]:
         result = await self.runner.check("nft", "-j", "list", "table", "inet", self.table)
         return nft_json.parse_elements(result.stdout)
+
+    async def holds(self, target: Target) -> bool:
+        value = nft_json.element_text(target)
+        result = await self.runner.run(
+            "nft", "get", "element", "inet", self.table, nft_json.set_for(target), f"{{ {value} }}"
+        )
+        return result.ok
 
     async def dropped(self) -> int | None:
         result = await self.runner.run("nft", "-j", "-t", "list", "table", "inet", self.table)
