@@ -256,6 +256,15 @@ class Sensor(Component):
         self.bound_port: int | None = None
         self.connections_total = 0
 
+    def fd_budget(self) -> tuple[int, int]:
+        """Descriptors this sensor may hold: (required, elastic). Required ones are the
+        connection slots; elastic ones (a tarpit) shrink to what the process can open."""
+        return self.config.max_sessions, 0
+
+    def shrink_elastic(self, allowed: int) -> None:
+        """Lower the elastic part of :meth:`fd_budget` to ``allowed``."""
+        return None
+
     def open_session(self, src: Endpoint, dst: Endpoint | None) -> Session:
         self.connections_total += 1
         return Session(self.ctx, self.name, self.protocol, src, dst)

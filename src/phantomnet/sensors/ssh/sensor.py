@@ -145,6 +145,12 @@ class SshSensor(Sensor):
         )
         return info
 
+    def fd_budget(self) -> tuple[int, int]:
+        return self.config.max_sessions, self.config.tarpit.max_held
+
+    def shrink_elastic(self, allowed: int) -> None:
+        self.tarpit.cap = max(0, allowed)
+
     # -- events ---------------------------------------------------------------------------
     def post(self, event: EventBase | None) -> None:
         """Queue an event for publication (never blocks; drops and counts when full)."""
