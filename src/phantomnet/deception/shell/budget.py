@@ -89,8 +89,8 @@ class ShellLimits:
     max_vars: int = 8 << 20
     cpu_s: float = 2.0
     wall_s: float = 120.0
-    slice_s: float = 0.004
-    penalty: float = 2.0
+    slice_s: float = 0.002
+    penalty: float = 3.0
 
     def check_size(self, size: int) -> None:
         if size > self.max_string:
