@@ -86,3 +86,15 @@ async def test_disk_budget_is_shared_and_bounds_the_real_disk(ssh: Running, tmp_
     # the door still serves everyone else
     rc, out, _ = await run(*ssh_exec(ssh.port, "123456", "echo served"))
     assert (rc, out) == (0, "served\n")
+
+
+async def test_recordings_stop_when_the_disk_budget_is_spent(ssh: Running) -> None:
+    disk = ssh.sensor.host.disk
+    disk.limit = disk.used + 4096
+    line = "cat /etc/services /etc/services /etc/services; echo end"
+    rc, out, _ = await run(*ssh_exec(ssh.port, "123456", line))
+    assert rc == 0 and out.endswith("end\n")  # the session itself is not affected
+    await ssh.captured.wait_for(lambda c: bool(c.of("connection.closed")))
+    [closed] = ssh.captured.of("connection.closed")
+    assert (ssh.data_dir / closed.recording).stat().st_size <= 4096
+    assert disk.used <= disk.limit
