@@ -202,4 +202,11 @@ class SshSensor(Sensor):
         return self._pty
 
     async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        subsystem = process.subsystem
+        if subsystem is not None:  # only sftp is served (by sftp_factory); like sshd, refuse
+            state: ConnState = process.get_extra_info("connection").state
+            state.session_request("subsystem", subsystem)
+            with contextlib.suppress(OSError, asyncssh.Error):
+                process.exit(1)
+            return
         await ShellSession(self, process).run()

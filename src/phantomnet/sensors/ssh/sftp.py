@@ -72,6 +72,7 @@ class PhantomSFTP(asyncssh.SFTPServer):
         if not self.fs.is_dir(self.home):
             self.home = "/"
         self._open: set[_Handle] = set()
+        self.state.session_request("subsystem", "sftp", accepted=True)
 
     def _path(self, path: bytes) -> str:
         return vnorm(path.decode("utf-8", "replace"), self.home)
