@@ -81,3 +81,33 @@ async def test_ftp_and_http_uploads_share_the_quota_and_disk_budget(tmp_path: Pa
         await web.stop()
         for t in tasks:
             t.cancel()
+
+
+async def test_mail_is_charged_to_the_same_disk_budget(tmp_path: Path) -> None:
+    require_tool("swaks")
+    from phantomnet.events import SmtpMessage
+    from phantomnet.sensors.smtp.sensor import SmtpConfig, SmtpSensor
+
+    bus = MemoryBus()
+    sub = bus.subscribe("test")
+    ctx = SensorContext(node="t", bus=bus, data_dir=tmp_path / "data")
+    smtp = SmtpSensor(SmtpConfig(host="127.0.0.1", port=0, hostname="mail.example.net"), ctx)
+    await smtp.start()
+    task = asyncio.create_task(smtp.run())
+    try:
+        host = ctx.shared["fake_host"]
+        host.disk.limit = host.disk.used + 100  # no room for a message
+        sent = await run("swaks", "--server", f"127.0.0.1:{smtp.bound_port}", "--from",
+                         "a@example.org", "--to", "b@example.net", "--body", ("x" * 60 + "\n") * 80)  # fmt: skip
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        seen: list[Any] = []
+        async with asyncio.timeout(30):
+            while not any(isinstance(e, SmtpMessage) for e in seen):
+                seen.extend((await anext(sub)).events)
+        [msg] = [e for e in seen if isinstance(e, SmtpMessage)]
+        assert msg.stored_as is None  # recorded, not written
+        assert not list((tmp_path / "data").rglob("*.eml"))
+        assert host.disk.used <= host.disk.limit
+    finally:
+        await smtp.stop()
+        task.cancel()
