@@ -1,11 +1,11 @@
 """SSH fairness: another client's login + command latency while 8 CPU-hog shell sessions
 from one source run (issue 11: 0.16 s -> 3.1 s on main). Prints figures; asserts nothing.
 
-    .venv/bin/python bench/ssh_fairness.py [--samples 15] [--hogs 8]
+    .venv/bin/python bench/ssh_fairness.py [--samples 15] [--hogs 8] [--sources 1]
 
-The sensor runs in its own process (``ssh_bench.serve_phantom``); hogs are asyncssh
-sessions bound to 127.0.0.2 that feed CPU-heavy lines without pause; the measured client
-logs in from 127.0.0.1, runs ``echo hi`` and disconnects, one sample at a time.
+The sensor runs in its own process (``ssh_bench.serve_phantom``); hogs are OpenSSH
+sessions bound to 127.0.2.2 (``--sources N``: spread over N addresses) that feed CPU-heavy
+lines without pause; the measured client (asyncssh) logs in from 127.0.0.1, runs ``echo hi`` and disconnects, one sample at a time.
 """
 
 from __future__ import annotations
@@ -46,11 +46,11 @@ async def sample(port: int, n: int) -> list[float]:
     return out
 
 
-async def hog(port: int, script: Path) -> asyncio.subprocess.Process:
-    """An OpenSSH client from 127.0.0.2 feeding hog lines (its own process: the bench's
+async def hog(port: int, script: Path, source: str) -> asyncio.subprocess.Process:
+    """An OpenSSH client from ``source`` feeding hog lines (its own process: the bench's
     loop stays free for the measured client)."""
     return await asyncio.create_subprocess_exec(
-        "sshpass", "-p", CLIENT["password"], "ssh", "-T", "-b", "127.0.0.2",
+        "sshpass", "-p", CLIENT["password"], "ssh", "-T", "-b", source,
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
         "-o", "LogLevel=ERROR", "-p", str(port), "root@127.0.0.1",
         stdin=script.open("rb"), stdout=asyncio.subprocess.DEVNULL,
@@ -76,7 +76,9 @@ async def main(args: argparse.Namespace) -> None:
         idle = await sample(port, args.samples)
         script = data / "hog.sh"
         script.write_text(HOG * 5000)
-        hogs = [await hog(port, script) for _ in range(args.hogs)]
+        hogs = [
+            await hog(port, script, f"127.0.{2 + i % args.sources}.2") for i in range(args.hogs)
+        ]
         await asyncio.sleep(3)
         before = cpu_s(proc.pid)
         t0 = time.perf_counter()
@@ -89,6 +91,7 @@ async def main(args: argparse.Namespace) -> None:
             await h.wait()
         report = {
             "hogs": args.hogs,
+            "hog_sources": args.sources,
             "idle": summary(idle),
             "with_hogs": summary(busy),
             "ratio_median": round(statistics.median(busy) / statistics.median(idle), 2),
@@ -104,4 +107,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--hogs", type=int, default=8)
+    parser.add_argument("--sources", type=int, default=1, help="spread the hogs over N sources")
     asyncio.run(main(parser.parse_args()))
