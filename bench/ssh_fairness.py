@@ -5,7 +5,8 @@ from one source run (issue 11: 0.16 s -> 3.1 s on main). Prints figures; asserts
 
 The sensor runs in its own process (``ssh_bench.serve_phantom``); hogs are OpenSSH
 sessions bound to 127.0.2.2 (``--sources N``: spread over N addresses) that feed CPU-heavy
-lines without pause; the measured client (asyncssh) logs in from 127.0.0.1, runs ``echo hi`` and disconnects, one sample at a time.
+lines without pause; the measured client (asyncssh) logs in from 127.0.0.1, runs
+``echo hi`` and disconnects, one sample at a time.
 """
 
 from __future__ import annotations
