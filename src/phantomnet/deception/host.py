@@ -19,7 +19,16 @@ from collections import OrderedDict
 from pathlib import Path
 
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
-from phantomnet.deception.fakefs import BaseTree, BlobStore, FsLimits, FsView, Node, OverlayStore
+from phantomnet.deception.disk import DiskBudget, UploadVerdict
+from phantomnet.deception.fakefs import (
+    BaseTree,
+    BlobStore,
+    FsError,
+    FsLimits,
+    FsView,
+    Node,
+    OverlayStore,
+)
 from phantomnet.deception.fakefs.tree import build_base
 from phantomnet.deception.honeytokens import HoneytokenRegistry
 from phantomnet.deception.persona import DEFAULT_PERSONA, Persona
@@ -40,7 +49,8 @@ class FakeHost:
         self.tokens = tokens
         self.limits = limits
         self.store = OverlayStore(root / "deception" / "fs.sqlite")
-        self.blobs = BlobStore(root / "uploads")
+        self.disk = DiskBudget.scan(limits.max_disk_bytes, root / "uploads", root / "recordings")
+        self.blobs = BlobStore(root / "uploads", self.disk)
         self.live = Liveness(persona)
         self._gens = make_generators(persona, self.live)
         self.base: BaseTree = build_base(persona)
@@ -86,6 +96,22 @@ class FakeHost:
     def store_upload(self, data: bytes) -> str:
         """Store an uploaded body by SHA-256 in ``<data_dir>/uploads`` and return the digest."""
         return self.blobs.put(data)
+
+    def accept_upload(self, owner: str, data: bytes, size: int | None = None) -> UploadVerdict:
+        """Check ``owner``'s quota and the disk budget *before* writing; store if both allow.
+
+        ``size`` is what the client sent (``data`` may be a capped prefix). A refused body
+        is not written anywhere; the verdict still carries its SHA-256 for the record."""
+        sha = hashlib.sha256(data).hexdigest()
+        sent = max(size or 0, len(data))
+        view = self.fs(owner)
+        if view.used + len(data) > self.limits.max_owner_bytes:
+            return UploadVerdict(sha, sent, "quota")
+        try:
+            self.blobs.put(data)
+        except FsError:
+            return UploadVerdict(sha, sent, "disk")
+        return UploadVerdict(sha, sent)
 
     def upload_path(self, sha256: str) -> str:
         """Path of a stored body relative to the data dir (for ``file.upload.stored_as``)."""

@@ -20,6 +20,7 @@ from phantomnet.detection.engine import DetectorEngine
 from phantomnet.errors import ConfigError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat
+from phantomnet.runtime.limits import check_nofile
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.settings import Settings, validate_section
 
@@ -136,5 +137,6 @@ def build(
         rt.components.append(DetectorEngine(bus, enabled_detectors(settings)))
     if role in ("all", "sensor"):
         rt.components += sensor_components(settings, bus, rt.shared)
+        check_nofile(c for c in rt.components if isinstance(c, Sensor))
     rt.components.append(Heartbeat(bus, settings.node, list(rt.components)))
     return rt

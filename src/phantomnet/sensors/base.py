@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import ssl
 import time
 from collections import Counter
@@ -45,6 +46,8 @@ class SensorConfig(BaseModel):
     port: int = Field(ge=0, le=65535)
     max_sessions: int = Field(default=512, ge=1)
     max_per_source: int = Field(default=32, ge=1)
+    #: slots one /24 (IPv6: /64) may hold; 0 means a quarter of ``max_sessions``
+    max_per_net: int = Field(default=0, ge=0)
     idle_timeout_s: float = Field(default=300, gt=0)
     session_timeout_s: float = Field(default=3600, gt=0)
     max_line_bytes: int = Field(default=8192, ge=64)
@@ -136,32 +139,117 @@ class Session:
         )
 
 
-class SlotLimiter:
-    """Global and per-source connection caps (no lock needed: one event loop)."""
+def network_of(ip: str) -> str:
+    """The block a source belongs to for fairness: its /24 (IPv4) or /64 (IPv6)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    prefix = 24 if addr.version == 4 else 64
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 
-    def __init__(self, max_sessions: int, max_per_source: int) -> None:
+
+class Slot:
+    """One held connection slot. ``evict`` closes the connection when a newcomer needs the
+    slot; ``settled`` (e.g. logged in) makes it a last-resort victim only."""
+
+    __slots__ = ("evict", "net", "released", "settled", "source", "started")
+
+    def __init__(self, source: str, net: str, evict: Callable[[], None] | None) -> None:
+        self.source = source
+        self.net = net
+        self.evict = evict
+        self.started = time.monotonic()
+        self.settled = False
+        self.released = False
+
+
+class SlotLimiter:
+    """Connection slots shared fairly: caps per source and per /24 (/64), and a full door
+    still admits a new source by evicting the oldest unsettled connection of the heaviest
+    network (no lock needed: one event loop).
+
+    A network holding more than its fair share is the victim: when the door is full, the
+    newcomer's network must hold fewer slots than the heaviest one, which loses its oldest
+    pre-auth/idle connection. So 640 silent sockets from 20 addresses cannot keep out a
+    21st address, and one /24 cannot take more than ``max_per_net``."""
+
+    def __init__(self, max_sessions: int, max_per_source: int, max_per_net: int = 0) -> None:
         self.max_sessions = max_sessions
         self.max_per_source = max_per_source
-        self.active = 0
+        self.max_per_net = max_per_net or max(max_per_source, max_sessions // 4)
         self.per_source: Counter[str] = Counter()
         self._idle = asyncio.Event()
         self._idle.set()
+        self.per_net: Counter[str] = Counter()
+        self._slots: dict[str, list[Slot]] = {}
+        self.evicted = 0
 
-    def acquire(self, source: str) -> bool:
-        if self.active >= self.max_sessions or self.per_source[source] >= self.max_per_source:
-            return False
-        self.active += 1
+    @property
+    def active(self) -> int:
+        return sum(self.per_net.values())
+
+    def acquire(self, source: str, evict: Callable[[], None] | None = None) -> Slot | None:
+        """A slot for ``source`` or None (refuse the connection)."""
+        net = network_of(source)
+        if self.per_source[source] >= self.max_per_source:
+            return None
+        if self.per_net[net] >= self.max_per_net:
+            return None
+        if self.active >= self.max_sessions:
+            victim = self._victim(net)
+            if victim is None:
+                return None
+            self._drop(victim)
+            self.evicted += 1
+            if victim.evict is not None:
+                victim.evict()
+        slot = Slot(source, net, evict)
         self.per_source[source] += 1
+        self.per_net[net] += 1
+        self._slots.setdefault(net, []).append(slot)
         self._idle.clear()
-        return True
+        return slot
 
-    def release(self, source: str) -> None:
-        self.active -= 1
-        self.per_source[source] -= 1
-        if self.per_source[source] <= 0:
-            del self.per_source[source]
-        if self.active <= 0:
+    def _victim(self, net: str) -> Slot | None:
+        heaviest = max(self.per_net, key=lambda n: self.per_net[n], default=None)
+        if heaviest is None or self.per_net[heaviest] <= self.per_net[net] + 1:
+            return None  # the newcomer's network is already as heavy: no one to take from
+        slots = [s for s in self._slots.get(heaviest, []) if s.evict is not None]
+        if not slots:
+            return None
+        unsettled = [s for s in slots if not s.settled]
+        return min(unsettled or slots, key=lambda s: s.started)
+
+    def _drop(self, slot: Slot) -> None:
+        if slot.released:
+            return
+        slot.released = True
+        self.per_source[slot.source] -= 1
+        if self.per_source[slot.source] <= 0:
+            del self.per_source[slot.source]
+        self.per_net[slot.net] -= 1
+        if self.per_net[slot.net] <= 0:
+            del self.per_net[slot.net]
+        held = self._slots.get(slot.net, [])
+        if slot in held:
+            held.remove(slot)
+        if not held:
+            self._slots.pop(slot.net, None)
+        if not self.per_net:
             self._idle.set()
+
+    def release(self, slot: Slot | str) -> None:
+        """Give a slot back (idempotent; an evicted slot is already back). A source string
+        releases that source's newest slot (callers that kept no :class:`Slot`)."""
+        if isinstance(slot, str):
+            held = [s for s in self._slots.get(network_of(slot), []) if s.source == slot]
+            if not held:
+                return
+            slot = held[-1]
+        self._drop(slot)
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for every slot to be released; whether they were."""
@@ -181,7 +269,7 @@ class Sensor(Component):
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
         self.config = config
         self.ctx = ctx
-        self.limiter = SlotLimiter(config.max_sessions, config.max_per_source)
+        self.limiter = SlotLimiter(config.max_sessions, config.max_per_source, config.max_per_net)
         self.bound_port: int | None = None
         self.connections_total = 0
         #: Transports of in-flight sessions, closed by :meth:`drain` once its deadline passes.
@@ -200,6 +288,15 @@ class Sensor(Component):
                 transport.close()
         await self.limiter.wait_idle(ABORT_GRACE_S)
 
+    def fd_budget(self) -> tuple[int, int]:
+        """Descriptors this sensor may hold: (required, elastic). Required ones are the
+        connection slots; elastic ones (a tarpit) shrink to what the process can open."""
+        return self.config.max_sessions, 0
+
+    def shrink_elastic(self, allowed: int) -> None:
+        """Lower the elastic part of :meth:`fd_budget` to ``allowed``."""
+        return None
+
     def open_session(self, src: Endpoint, dst: Endpoint | None) -> Session:
         self.connections_total += 1
         return Session(self.ctx, self.name, self.protocol, src, dst)
@@ -216,7 +313,9 @@ class Sensor(Component):
         """
         peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
         source = str(peer[0])
-        if not self.limiter.acquire(source):
+        transport = writer.transport
+        slot = self.limiter.acquire(source, evict=transport.abort)
+        if slot is None:
             if refusal:
                 writer.write(refusal)
             await wait_closed(writer)
@@ -237,16 +336,19 @@ class Sensor(Component):
             reason = "error"
         finally:
             self.live.discard(writer.transport)
+            if slot.released:
+                reason = "evicted"
             try:
                 await wait_closed(writer)
                 await session.close(reason)
             finally:
-                self.limiter.release(source)  # last: drain() waits for the close event too
+                self.limiter.release(slot)  # last: drain() waits for the close event too
 
     def describe(self) -> dict[str, object]:
         return {
             "listen": f"{self.config.host}:{self.bound_port or self.config.port}",
             "connections": self.limiter.active,
+            "evicted": self.limiter.evicted,
             "connections_total": self.connections_total,
         }
 

@@ -44,7 +44,7 @@ SENSOR_KINDS = frozenset(
     {
         "connection.opened", "connection.closed", "auth.attempt", "command.input",
         "file.upload", "file.download", "http.request", "smtp.message", "db.query",
-        "client.fingerprint", "honeytoken.triggered",
+        "client.fingerprint", "honeytoken.triggered", "command.error", "session.request",
     }
 )  # fmt: skip
 SessionEvent = ConnectionOpened | ConnectionClosed | AuthAttempt | CommandInput

@@ -110,3 +110,19 @@ def test_names_known_is_static(host: FakeHost) -> None:
     assert shell.names_known("uname -a; id | grep root && cd /tmp")
     assert not shell.names_known("uname; nosuchcmd")
     assert not shell.names_known("for i in 1; do nosuch; done")
+
+
+async def test_catastrophic_regex_is_cut_not_run_for_minutes(host: FakeHost) -> None:
+    """``(a|aa)+$`` on 60 a's backtracks ~2^60 steps with ``re``; here it ends the line."""
+    shell = Shell(host, "192.0.2.19")
+    line = "echo " + "a" * 60 + "! | grep -E '(a|aa)+$'; echo after"
+    result = await shell.run(line)
+    assert b"Killed" in result.output and b"after" not in result.output
+    assert result.errors[0][0] == "cpu"
+    for ok in (
+        "echo abc | grep -E 'b+'",
+        "echo abc | sed 's/b/X/'",
+        "echo ab | awk '/a/{print $1}'",
+    ):
+        assert (await shell.run(ok)).status == 0
+    assert (await shell.run("echo abc | sed 's/b/X/'")).output == b"aXc\n"

@@ -11,13 +11,15 @@ Writes are small and synchronous (one event loop; SQLite in WAL mode keeps them 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import sqlite3
 from pathlib import Path
 
-from phantomnet.deception.fakefs.node import Node
+from phantomnet.deception.disk import DiskBudget
+from phantomnet.deception.fakefs.node import FsError, Node
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 INLINE_MAX = 64 * 1024
@@ -34,8 +36,9 @@ CREATE TABLE IF NOT EXISTS node (
 class BlobStore:
     """Bodies stored under their SHA-256 name in one folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, budget: DiskBudget | None = None) -> None:
         self.folder = folder
+        self.budget = budget
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA.match(sha256):
@@ -43,10 +46,13 @@ class BlobStore:
         return self.folder / sha256
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` (idempotent) and return its SHA-256."""
+        """Store ``data`` (idempotent) and return its SHA-256; ``FsError(ENOSPC)`` when the
+        disk budget has no room for a new body."""
         sha = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha)
         if not path.exists():
+            if self.budget is not None and not self.budget.reserve(len(data)):
+                raise FsError(errno.ENOSPC, sha)
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{sha}.{os.getpid()}.tmp")
             tmp.write_bytes(data)

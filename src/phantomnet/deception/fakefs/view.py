@@ -42,6 +42,8 @@ class FsLimits:
     max_file_bytes: int = 8 * 1024 * 1024
     max_owner_bytes: int = 64 * 1024 * 1024
     max_entries: int = 20_000
+    #: everything attackers make the platform write: uploads, recordings, mail
+    max_disk_bytes: int = 2 * 1024 * 1024 * 1024
 
 
 class FsView:

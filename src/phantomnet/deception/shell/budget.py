@@ -7,9 +7,11 @@ interpreter CPU time and on the wall time of the line. Going over raises a
 
 The interpreter runs on the event loop, so heavy work is *time-sliced* cooperatively: the
 interpreter calls :meth:`Slicer.tick` at every command; after ``slice_s`` of CPU it waits
-``penalty`` times that long (the source's duty cycle is at most ``1 / (1 + penalty)``) and
-hands its turn to the next session of the same source. :class:`CpuScheduler` holds one
-turn per source, so eight busy sessions from one address cost the loop no more than one.
+``penalty`` times that long, times the number of sources busy at that moment (one source
+gets at most ``1 / (1 + penalty)`` of the loop, all shells together less than
+``1 / penalty``) and hands its turn to the next session of the same source.
+:class:`CpuScheduler` holds one turn per source, so eight busy sessions from one address
+cost the loop no more than one.
 
 Why cooperative slicing and not a worker process: the shell's state (the attacker's
 copy-on-write filesystem, SQLite overlay, honeytokens) lives in this process and is not
@@ -89,8 +91,8 @@ class ShellLimits:
     max_vars: int = 8 << 20
     cpu_s: float = 2.0
     wall_s: float = 120.0
-    slice_s: float = 0.004
-    penalty: float = 2.0
+    slice_s: float = 0.002
+    penalty: float = 3.0
 
     def check_size(self, size: int) -> None:
         if size > self.max_string:
@@ -180,7 +182,9 @@ class Slicer:
         self.check()
         # wait (still holding the source's turn: its other sessions wait too), then pass
         # the turn on, FIFO, to the next session of the same source
-        await asyncio.sleep(ran * self.limits.penalty)
+        # scaled by the sources busy now: with k of them, each gets 1 / (1 + penalty * k) of
+        # the loop, so all shells together never take more than 1 / penalty of it
+        await asyncio.sleep(ran * self.limits.penalty * max(1, self.sched.busy()))
         self._held = False
         self.sched.leave(self.key)
         await self.sched.enter(self.key)

@@ -160,8 +160,8 @@ async def _receive(c: FtpConversation, arg: str, append: bool) -> None:
     reader, writer = pair
     data, truncated = await _read_capped(reader, c.cfg.max_upload_bytes)
     await finish(writer)
-    await _store_upload(c, arg, real, data, truncated, append)
-    await c.reply(p.R["xfer_done"])
+    stored = await _store_upload(c, arg, real, data, truncated, append)
+    await c.reply(p.R["xfer_done"] if stored else "552 Exceeded storage allocation.")
 
 
 async def _read_capped(reader: asyncio.StreamReader, cap: int) -> tuple[bytes, bool]:
@@ -185,17 +185,21 @@ async def _read_capped(reader: asyncio.StreamReader, cap: int) -> tuple[bytes, b
 
 async def _store_upload(
     c: FtpConversation, arg: str, real: str, data: bytes, truncated: bool, append: bool
-) -> None:
+) -> bool:
     if append and c.fs.exists(real):
         data = c.fs.read(real) + data
-    sha = c.host.store_upload(data)
+    verdict = c.host.accept_upload(c.fs.owner, data)  # quota and disk budget, before writing
+    sha = verdict.sha256
     uid = FTP_UID if c.anonymous else 0
-    try:
-        c.fs.add_blob(real, sha, len(data), uid=uid, gid=uid)
-    except FsError as exc:  # the body is kept and reported even when the fake disk is "full"
-        log.info("ftp upload %s kept but not placed: %s", sha[:12], exc.strerror)
+    if verdict.stored:
+        try:
+            c.fs.add_blob(real, sha, len(data), uid=uid, gid=uid)
+        except FsError as exc:  # the body is kept and reported even when the fake disk is "full"
+            log.info("ftp upload %s kept but not placed: %s", sha[:12], exc.strerror)
     c.sensor.uploads += 1
     await c.session.emit(
         FileUpload, protocol="ftp", filename=attacker_text(arg, 512), sha256=sha,
-        size=len(data), truncated=truncated, stored_as=c.host.upload_path(sha),
+        size=len(data), truncated=truncated or not verdict.stored,
+        stored_as=c.host.upload_path(sha) if verdict.stored else None, refused=verdict.refused,
     )  # fmt: skip
+    return verdict.stored

@@ -101,20 +101,25 @@ async def upload(site: Site, req: Request) -> Response:
     fs, names = site.host.fs(req.client_ip), []
     for item in req.files:
         data = item.data[: site.max_upload_bytes]
-        sha = site.host.store_upload(data)
+        verdict = site.host.accept_upload(req.client_ip, data)  # quota and disk, before writing
+        sha = verdict.sha256
         name = re.sub(r"[^A-Za-z0-9._-]", "_", item.filename.rsplit("/", 1)[-1])[:100] or "file"
         if not fs.is_dir(f"{DOCROOT}/uploads"):
             fs.mkdir(f"{DOCROOT}/uploads", parents=True, uid=WWW_UID, gid=WWW_UID)
-        try:
-            fs.add_blob(f"{DOCROOT}/uploads/{name}", sha, len(data), uid=WWW_UID, gid=WWW_UID)
-        except FsError:
-            continue  # quota exhausted: PHP's move_uploaded_file() fails silently too
+        refused = verdict.refused
+        if refused is None:
+            try:
+                fs.add_blob(f"{DOCROOT}/uploads/{name}", sha, len(data), uid=WWW_UID, gid=WWW_UID)
+            except FsError:
+                refused = "quota"  # PHP's move_uploaded_file() fails silently too
         await req.session.emit(
             FileUpload, protocol="https" if req.tls else "http",
             filename=attacker_text(item.filename, 512), sha256=sha, size=len(data),
-            truncated=len(item.data) > len(data), stored_as=site.host.upload_path(sha),
+            truncated=len(item.data) > len(data) or refused is not None,
+            stored_as=site.host.upload_path(sha) if refused is None else None, refused=refused,
         )  # fmt: skip
-        names.append(name)
+        if refused is None:
+            names.append(name)
     resp = apache.php(pages.upload_form("Uploaded: " + ", ".join(f"uploads/{n}" for n in names)))
     resp.tags = ("upload",)
     return resp

@@ -331,7 +331,6 @@ class SmtpSensor(Sensor):
         """Write the .eml and attachments (named by SHA-256) and publish ``smtp.message``."""
         sha = hashlib.sha256(raw).hexdigest()
         path = self.store / "messages" / f"{sha}.eml"
-        await asyncio.to_thread(_write_once, path, raw)
         mail_from = envelope.mail_from or ""
         info = analyse(
             raw,
@@ -339,11 +338,19 @@ class SmtpSensor(Sensor):
             local_domains=self.local_domains,
             authenticated=trap.auth_user is not None,
         )
+        # mail shares the fake host's disk budget with uploads and recordings: ask first
+        host: FakeHost = self.ctx.shared_object(
+            "fake_host", lambda: FakeHost.load(self.ctx.data_dir)
+        )
+        kept = host.disk.reserve(len(raw) + sum(len(a.payload) for a in info.attachments))
+        if kept:
+            await asyncio.to_thread(_write_once, path, raw)
         attachments = []
         for att in info.attachments:
-            await asyncio.to_thread(
-                _write_once, self.store / "attachments" / att.sha256, att.payload
-            )
+            if kept:
+                await asyncio.to_thread(
+                    _write_once, self.store / "attachments" / att.sha256, att.payload
+                )
             attachments.append(
                 SmtpAttachment(
                     filename=attacker_text(att.filename, 256),
@@ -367,7 +374,7 @@ class SmtpSensor(Sensor):
             spoofing=info.spoofing,
             spam_trap=self.is_trap(envelope.rcpt_tos),
             authenticated_as=attacker_text(trap.auth_user, 256) if trap.auth_user else None,
-            stored_as=str(path.relative_to(self.ctx.data_dir)),
+            stored_as=str(path.relative_to(self.ctx.data_dir)) if kept else None,
         )
 
     def is_trap(self, rcpts: list[str]) -> bool:

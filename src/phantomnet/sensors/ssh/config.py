@@ -38,5 +38,8 @@ class SshConfig(SensorConfig):
     upload_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     record: bool = True
     exec_timeout_s: float = Field(default=60, gt=0)
+    #: a client must send its identification line within this (sshd waits LoginGraceTime
+    #: for the whole login, which the persona's ``login_grace_s`` still bounds)
+    ident_timeout_s: float = Field(default=20, gt=0)
     tarpit: TarpitConfig = TarpitConfig()
     max_pending_events: int = Field(default=100_000, ge=100)

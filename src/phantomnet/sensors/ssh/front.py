@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from phantomnet.analyzers.ssh import KexInit, check_identification, parse_kexinit_packet
 from phantomnet.events import ConnectionOpened, Endpoint, EventBase, SessionRequest, attacker_text
-from phantomnet.sensors.base import Session
+from phantomnet.sensors.base import Session, Slot
 from phantomnet.sensors.ssh.recording import Recorder
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class ConnState:
         "reason",
         "recorder",
         "session",
+        "slot",
         "user",
     )
 
@@ -44,6 +45,8 @@ class ConnState:
         self.session = session
         #: the sensor's ordered event queue
         self.post = post
+        #: the connection's slot (settled at login)
+        self.slot: Slot | None = None
         self.client_version: str | None = None
         self.kexinit: KexInit | None = None
         self.failures = 0
@@ -122,8 +125,10 @@ class FrontProtocol(asyncio.Protocol):
         "mode",
         "sensor",
         "session",
+        "slot",
         "source",
         "state",
+        "timer",
         "transport",
     )
 
@@ -137,6 +142,22 @@ class FrontProtocol(asyncio.Protocol):
         self.buf = b""
         self.source = ""
         self.kex_offset = 0
+        self.slot: Slot | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def evict(self) -> None:
+        """A newcomer needed this slot (see :class:`SlotLimiter`): close now."""
+        if self.state is not None:
+            self.state.reason = "evicted"
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _ident_expired(self) -> None:
+        if self.mode == "ident":
+            if self.state is not None:
+                self.state.reason = "timeout"
+            if self.transport is not None:
+                self.transport.abort()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -152,13 +173,19 @@ class FrontProtocol(asyncio.Protocol):
             sensor.post(self.session.build(ConnectionOpened, protocol="ssh"))
             sensor.tarpit.hold(transport)
             return
-        if not sensor.limiter.acquire(peer[0]):
+        self.slot = sensor.limiter.acquire(peer[0], evict=self.evict)
+        if self.slot is None:
             self.mode = "closed"
             sensor.refused += 1
             transport.abort()
             return
+        # LoginGraceTime for the identification line: a silent socket holds no slot long
+        self.timer = asyncio.get_running_loop().call_later(
+            sensor.config.ident_timeout_s, self._ident_expired
+        )
         self.session = sensor.open_session(src, dst)
         self.state = ConnState(self.session, sensor.post)
+        self.state.slot = self.slot
         sensor.active.add(self)
         sensor.post(self.session.build(ConnectionOpened, protocol="ssh"))
         self.mode = "ident"
@@ -192,6 +219,8 @@ class FrontProtocol(asyncio.Protocol):
             self.sensor.post_fingerprint(self.state, "ssh_version", self.state.client_version)
             self.mode = "kex"
             self.kex_offset = ident.consumed
+            if self.timer is not None:
+                self.timer.cancel()
         self.conn.data_received(self.buf[start:])
         status, kex = parse_kexinit_packet(self.buf[self.kex_offset :])
         if status == "incomplete" and len(self.buf) < MAX_PREFACE:
@@ -251,7 +280,10 @@ class FrontProtocol(asyncio.Protocol):
         if self.conn is not None:
             self.conn.connection_lost(exc)
             self.conn = None
-            sensor.limiter.release(self.source)
+            if self.slot is not None:
+                sensor.limiter.release(self.slot)
+            if self.timer is not None:
+                self.timer.cancel()
             sensor.active.discard(self)
             sensor.finish(self.state)
         self.mode = "closed"

@@ -1,7 +1,8 @@
 """asciicast v2 recordings (``asciinema play`` replays them), one file per session.
 
-Written incrementally, capped in size; the path recorded in ``connection.closed.recording``
-is relative to the data dir (``recordings/<session_id>.cast``).
+Written incrementally, capped in size and charged to the host's disk budget; the path
+recorded in ``connection.closed.recording`` is relative to the data dir
+(``recordings/<session_id>.cast``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,23 @@ import time
 from pathlib import Path
 from typing import IO
 
+from phantomnet.deception.disk import DiskBudget
+
 MAX_RECORDING = 8 * 1024 * 1024
 
 
 class Recorder:
-    def __init__(self, data_dir: Path, session_id: str, width: int, height: int, term: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        session_id: str,
+        width: int,
+        height: int,
+        term: str,
+        budget: DiskBudget | None = None,
+    ) -> None:
+        #: the host's disk budget (shared with uploads): a recording stops when it is spent
+        self.budget = budget
         self.relative = f"recordings/{session_id}.cast"
         path = data_dir / self.relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +47,9 @@ class Recorder:
     def _line(self, text: str) -> None:
         if self.fh is None:
             return
-        if self.size + len(text) > MAX_RECORDING:
+        if self.size + len(text) > MAX_RECORDING or (
+            self.budget is not None and not self.budget.reserve(len(text) + 1)
+        ):
             self.close()
             return
         self.fh.write(text + "\n")

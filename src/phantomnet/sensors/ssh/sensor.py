@@ -145,6 +145,12 @@ class SshSensor(Sensor):
         )
         return info
 
+    def fd_budget(self) -> tuple[int, int]:
+        return self.config.max_sessions, self.config.tarpit.max_held
+
+    def shrink_elastic(self, allowed: int) -> None:
+        self.tarpit.cap = max(0, allowed)
+
     # -- events ---------------------------------------------------------------------------
     def post(self, event: EventBase | None) -> None:
         """Queue an event for publication (never blocks; drops and counts when full)."""
@@ -196,4 +202,11 @@ class SshSensor(Sensor):
         return self._pty
 
     async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        subsystem = process.subsystem
+        if subsystem is not None:  # only sftp is served (by sftp_factory); like sshd, refuse
+            state: ConnState = process.get_extra_info("connection").state
+            state.session_request("subsystem", subsystem)
+            with contextlib.suppress(OSError, asyncssh.Error):
+                process.exit(1)
+            return
         await ShellSession(self, process).run()

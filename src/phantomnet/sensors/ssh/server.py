@@ -139,6 +139,7 @@ class PhantomServer(asyncssh.SSHServer):
                 )
             )
         if decision.accepted:
+            self._settle()
             return True
         cfg = self.sensor.config
         jitter = random.uniform(1 - cfg.auth_fail_jitter, 1 + cfg.auth_fail_jitter)
@@ -163,7 +164,15 @@ class PhantomServer(asyncssh.SSHServer):
             )
             if not decision.accepted:
                 self._failed()
+        if decision.accepted:
+            self._settle()
         return decision.accepted
+
+    def _settle(self) -> None:
+        """Logged in: this connection is no longer an eviction candidate of first choice."""
+        slot = self.state.slot
+        if slot is not None:
+            slot.settled = True
 
     def _failed(self) -> None:
         state = self.state

@@ -59,7 +59,7 @@ class ShellSession:
             width, height, _, _ = process.get_terminal_size()
             term = process.get_terminal_type() or ""
             self.state.recorder = Recorder(
-                sensor.ctx.data_dir, str(session.id), width, height, term
+                sensor.ctx.data_dir, str(session.id), width, height, term, sensor.host.disk
             )
         self.recorder: Recorder | None = self.state.recorder
 

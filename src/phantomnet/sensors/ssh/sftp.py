@@ -3,7 +3,9 @@
 Nothing touches the real filesystem: every method maps to the attacker's :class:`FsView`.
 Uploaded bodies are buffered up to ``upload_max_bytes`` (the rest is counted but dropped),
 stored by SHA-256 under ``<data_dir>/uploads/``, placed in the attacker's tree and reported as
-``file.upload``.
+``file.upload``. The attacker's quota and the host's disk budget are checked at every write,
+before anything is kept: past them the write fails (FX_FAILURE, "No space left on device"),
+nothing reaches the disk, and ``file.upload`` still records the attempt (``refused``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import asyncssh
 from asyncssh import SFTPAttrs, SFTPName
 
+from phantomnet.deception.disk import Refusal
 from phantomnet.deception.fakefs import FsError, FsView, Node, vnorm
 from phantomnet.events import FileUpload, attacker_text
 
@@ -42,7 +45,7 @@ def _sftp_error(exc: FsError) -> asyncssh.SFTPError:
 
 
 class _Handle:
-    __slots__ = ("data", "path", "received", "truncated", "writing")
+    __slots__ = ("closed", "data", "path", "received", "refused", "truncated", "writing")
 
     def __init__(self, path: str, data: bytes, writing: bool) -> None:
         self.path = path
@@ -50,6 +53,9 @@ class _Handle:
         self.writing = writing
         self.received = 0
         self.truncated = False
+        #: why the body is refused (checked at every write, before anything is kept)
+        self.refused: Refusal | None = None
+        self.closed = False
 
 
 class PhantomSFTP(asyncssh.SFTPServer):
@@ -65,6 +71,8 @@ class PhantomSFTP(asyncssh.SFTPServer):
         self.uid = entry.uid if entry else 1000
         if not self.fs.is_dir(self.home):
             self.home = "/"
+        self._open: set[_Handle] = set()
+        self.state.session_request("subsystem", "sftp", accepted=True)
 
     def _path(self, path: bytes) -> str:
         return vnorm(path.decode("utf-8", "replace"), self.home)
@@ -150,7 +158,9 @@ class PhantomSFTP(asyncssh.SFTPServer):
                 if self.fs.exists(real) and not pflags & asyncssh.FXF_TRUNC:
                     data = self.fs.read(real, limit=self.sensor.config.upload_max_bytes)
                 self.fs.write(real, data, uid=self.uid, gid=self.uid)
-                return _Handle(real, data, True)
+                handle = _Handle(real, data, True)
+                self._open.add(handle)
+                return handle
             return _Handle(
                 real, self.fs.read(real, limit=self.sensor.config.upload_max_bytes), False
             )
@@ -164,6 +174,11 @@ class PhantomSFTP(asyncssh.SFTPServer):
     def write(self, file_obj: object, offset: int, data: bytes) -> int:
         assert isinstance(file_obj, _Handle)
         file_obj.received += len(data)
+        if file_obj.refused is None:
+            file_obj.refused = self._over_budget(max(len(file_obj.data), offset + len(data)))
+        if file_obj.refused is not None:
+            # like a full disk: the write fails, nothing more is kept (nor written anywhere)
+            raise asyncssh.SFTPFailure("No space left on device")
         cap = self.sensor.config.upload_max_bytes
         if offset >= cap:
             file_obj.truncated = True
@@ -176,26 +191,52 @@ class PhantomSFTP(asyncssh.SFTPServer):
         file_obj.data[offset : offset + len(data)] = data
         return len(data)
 
+    def _over_budget(self, size: int) -> Refusal | None:
+        """Would a body of ``size`` bytes go over the attacker's quota or the disk budget?"""
+        host = self.sensor.host
+        if self.fs.used + size > host.limits.max_owner_bytes:
+            return "quota"
+        if size > host.disk.room():
+            return "disk"
+        return None
+
     def close(self, file_obj: object) -> None:
         assert isinstance(file_obj, _Handle)
-        if not file_obj.writing:
+        if not file_obj.writing or file_obj.closed:
             return
+        file_obj.closed = True
+        self._open.discard(file_obj)
         body = bytes(file_obj.data)
+        host = self.sensor.host
+        if file_obj.refused is None:
+            verdict = host.accept_upload(self.fs.owner, body, file_obj.received)
+            file_obj.refused = verdict.refused
         sha = hashlib.sha256(body).hexdigest()
-        self.sensor.host.store_upload(body)
-        try:
-            self.fs.add_blob(file_obj.path, sha, len(body), uid=self.uid, gid=self.uid)
-        except FsError as exc:
-            raise _sftp_error(exc) from None
+        placed = file_obj.refused is None
+        if placed:
+            try:
+                self.fs.add_blob(file_obj.path, sha, len(body), uid=self.uid, gid=self.uid)
+            except FsError as exc:
+                self._report(file_obj, sha, len(body), "quota")
+                raise _sftp_error(exc) from None
+        self._report(file_obj, sha, len(body), file_obj.refused)
+        if not placed:
+            with contextlib.suppress(FsError):
+                self.fs.remove(file_obj.path)  # the empty file open() created
+            raise asyncssh.SFTPFailure("No space left on device")
+
+    def _report(self, handle: _Handle, sha: str, kept: int, refused: Refusal | None) -> None:
+        """``file.upload`` for every upload, stored or refused (with the reason)."""
         self.sensor.post(
             self.state.session.build(
                 FileUpload,
                 protocol="ssh",
-                filename=attacker_text(file_obj.path),
+                filename=attacker_text(handle.path),
                 sha256=sha,
-                size=max(file_obj.received, len(body)),
-                truncated=file_obj.truncated,
-                stored_as=self.sensor.host.upload_path(sha),
+                size=max(handle.received, kept),
+                truncated=handle.truncated or refused is not None,
+                stored_as=self.sensor.host.upload_path(sha) if refused is None else None,
+                refused=refused,
             )
         )
 
@@ -250,7 +291,12 @@ class PhantomSFTP(asyncssh.SFTPServer):
         return None
 
     def exit(self) -> None:
-        """Like OpenSSH's sftp-server, end with exit status 0 (``scp -s`` checks it)."""
+        """Like OpenSSH's sftp-server, end with exit status 0 (``scp -s`` checks it).
+
+        Uploads the client never closed (it hung up) are still finished and reported."""
+        for handle in list(self._open):
+            with contextlib.suppress(asyncssh.SFTPError):
+                self.close(handle)
         with contextlib.suppress(OSError, asyncssh.Error):
             self.channel.exit(0)
 

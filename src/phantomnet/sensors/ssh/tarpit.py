@@ -61,9 +61,11 @@ class Tarpit:
         self.config = config
         self.held: dict[asyncio.Transport, float] = {}
         self.total = 0
+        #: ``max_held``, lowered at start when the descriptors cannot cover it
+        self.cap = config.max_held
 
     def full(self) -> bool:
-        return len(self.held) >= self.config.max_held
+        return len(self.held) >= self.cap
 
     def hold(self, transport: asyncio.Transport) -> None:
         sock = transport.get_extra_info("socket")

@@ -116,3 +116,15 @@ async def test_cpu_hogs_from_one_source_do_not_lock_out_another_client(ssh: Runn
             if p.returncode is None:
                 p.kill()
             await p.wait()
+
+
+async def test_subsystem_requests_are_recorded(ssh: Running) -> None:
+    rc, _, _ = await run(*ssh_exec(ssh.port, "123456", "netconf", "root", "-s"))
+    assert rc != 0
+
+    def subsystems(c: object) -> list[tuple[str, bool]]:
+        return [(e.target, e.accepted) for e in ssh.captured.of("session.request")
+                if e.request == "subsystem"]  # fmt: skip
+
+    await ssh.captured.wait_for(lambda c: bool(subsystems(c)))
+    assert subsystems(ssh.captured) == [("netconf", False)]

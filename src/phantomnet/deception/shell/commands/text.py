@@ -9,6 +9,7 @@ import hashlib
 import re
 
 from phantomnet.deception.fakefs import FsError
+from phantomnet.deception.shell import rx as safe_rx
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import opt_value, split_opts
 from phantomnet.deception.shell.simple import dispatch
@@ -152,15 +153,17 @@ async def grep(cmd: Cmd) -> int:
         re.escape(pattern) if fixed else _bre_to_py(pattern, "E" in flags or cmd.name == "egrep")
     )
     try:
-        rx = re.compile(regex.encode(), re.I if "i" in flags else 0)
-    except re.error:
+        rx = safe_rx.compile(regex.encode(), safe_rx.IGNORECASE if "i" in flags else 0)
+    except safe_rx.error:
         cmd.err("grep: Unmatched [, [^, [:, [., or [=\n")
         return 2
     found = False
     for path, data in _inputs(cmd, rest, "grep"):
         count = 0
         for line in data.splitlines():
-            hit = (rx.fullmatch(line) if "x" in flags else rx.search(line)) is not None
+            hit = (
+                safe_rx.fullmatch(rx, line) if "x" in flags else safe_rx.search(rx, line)
+            ) is not None
             if hit != ("v" in flags):
                 count += 1
                 found = True
@@ -354,7 +357,7 @@ async def awk(cmd: Cmd) -> int:
     sep = opt_value(flags, "F")
     for _p, data in _inputs(cmd, rest[1:], "awk"):
         for line in data.decode("utf-8", "replace").splitlines():
-            if m is None or (m.group(1) and not re.search(m.group(1), line)):
+            if m is None or (m.group(1) and not safe_rx.search(safe_rx.compile(m.group(1)), line)):
                 continue
             fields = line.split(sep) if sep else line.split()
             outs = []
@@ -386,14 +389,14 @@ async def sed(cmd: Cmd) -> int:
             count = 0 if "g" in m.group(4) else 1
             repl = re.sub(r"\\(\d)", r"\\\1", m.group(3)).replace("&", r"\g<0>")
             try:
-                text = re.sub(
+                text = safe_rx.sub(
                     _bre_to_py(m.group(2), "E" in flags or "r" in flags),
                     repl,
                     text,
                     count=count,
-                    flags=re.M | (re.I if "i" in m.group(4) else 0),
+                    flags=safe_rx.MULTILINE | (safe_rx.IGNORECASE if "i" in m.group(4) else 0),
                 )
-            except re.error:
+            except (re.error, safe_rx.error):
                 return cmd.fail(f"-e expression #1, char {len(script)}: unterminated `s' command")
         if "i" in flags and path != "-":
             cmd.fs.write(path, text.encode(), cmd.cwd)
