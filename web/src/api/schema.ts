@@ -505,7 +505,9 @@ export interface paths {
         };
         /**
          * Health
-         * @description Database and bus status. Always 200; ``status`` is ``degraded`` if either is down.
+         * @description Database, bus and component status. Always 200; ``status`` is ``degraded`` if the
+         *     database or the bus is down or any in-process component is not ``up`` (restarting,
+         *     failing since, last error; its consumer group's backlog where the bus tells it).
          */
         get: operations["health-health"];
         put?: never;
@@ -727,6 +729,27 @@ export interface components {
             /** Session Id */
             session_id: string | null;
         };
+        /**
+         * ComponentHealthItem
+         * @description One in-process component's real state (``plugins.ComponentHealth``).
+         */
+        ComponentHealthItem: {
+            backlog?: components["schemas"]["GroupBacklog"] | null;
+            /** Component */
+            component: string;
+            /** Failing Since */
+            failing_since?: string | null;
+            /** Failures */
+            failures: number;
+            /** Group */
+            group?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            /** Restarts */
+            restarts: number;
+            /** State */
+            state: string;
+        };
         /** ComponentStatus */
         ComponentStatus: {
             /** Component */
@@ -867,6 +890,17 @@ export interface components {
             /** Value */
             value: string;
         };
+        /**
+         * GroupBacklog
+         * @description A consumer group's backlog: ``pending`` read but not acknowledged, ``lag`` not read
+         *     yet (None when the broker cannot tell, e.g. after trimming).
+         */
+        GroupBacklog: {
+            /** Lag */
+            lag?: number | null;
+            /** Pending */
+            pending: number;
+        };
         /** Health */
         Health: {
             /**
@@ -874,6 +908,11 @@ export interface components {
              * @enum {string}
              */
             bus: "ok" | "down";
+            /**
+             * Components
+             * @default []
+             */
+            components: components["schemas"]["ComponentHealthItem"][];
             /**
              * Database
              * @enum {string}

@@ -45,6 +45,9 @@ const SUMMARY: Record<string, Summariser> = {
   "auth.attempt": (p) =>
     `${str(p.method)} ${str(p.username)}${p.password != null ? ` / ${str(p.password)}` : ""} ${p.accepted ? "✔ accepted" : "✘ refused"}`,
   "command.input": (p) => `$ ${str(p.command)}`,
+  "command.error": (p) => `$ ${str(p.command)} ✘ ${str(p.reason)}`,
+  "session.request": (p) =>
+    `${str(p.request)} ${str(p.target)} ${p.accepted ? "✔ accepted" : "✘ refused"}`,
   "http.request": (p) => `${str(p.method)} ${str(p.path)} → ${str(p.status)}`,
   "file.upload": (p) => `upload ${str(p.filename)} (${str(p.size)} B)`,
   "file.download": (p) => `download ${str(p.url)}`,

@@ -1,7 +1,8 @@
 // Every event kind of the catalogue (src/phantomnet/events/catalogue.py). The SSE stream
 // names each message after its kind, so EventSource needs one listener per kind.
 export const EVENT_KINDS = [
-  "connection.opened", "connection.closed", "auth.attempt", "command.input", "file.upload",
+  "connection.opened", "connection.closed", "auth.attempt", "command.input", "command.error",
+  "session.request", "file.upload",
   "file.download", "http.request", "smtp.message", "db.query", "client.fingerprint",
   "honeytoken.triggered", "sensor.status", "network.flow", "network.packet", "network.stats",
   "network.dns", "network.http", "network.tls", "network.ssh", "network.arp", "parser.anomaly",
