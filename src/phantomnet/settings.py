@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     api: ApiSettings = ApiSettings()
     retention: RetentionSettings = RetentionSettings()
+    #: ``[deception]``: persona and credential policy of the one fake host (validated by the
+    #: runtime against ``phantomnet.deception.config.DeceptionConfig``)
+    deception: dict[str, Any] = {}
     sensors: dict[str, dict[str, Any]] = {}
     detectors: dict[str, dict[str, Any]] = {}
     sinks: dict[str, dict[str, Any]] = {}

@@ -45,10 +45,11 @@ def config_check(
     """Validate settings and every enabled plug-in's section; print what would run."""
     from phantomnet.monitor.config import load_monitor_config
     from phantomnet.response.config import response_config
-    from phantomnet.runtime.build import enabled_detectors, enabled_sensors
+    from phantomnet.runtime.build import deception_config, enabled_detectors, enabled_sensors
     from phantomnet.scoring.config import scoring_config
 
     settings = settings_from(file or config)
+    deception = deception_config(settings)
     sensors = enabled_sensors(settings)
     detectors = enabled_detectors(settings)
     monitor = load_monitor_config(settings.monitor)
@@ -58,6 +59,7 @@ def config_check(
     out.print(f"  database  {settings.database_url.split('@')[-1]}")
     out.print(f"  bus       {settings.bus.backend}")
     out.print(f"  api       {settings.api.host}:{settings.api.port} auth={settings.api.auth}")
+    out.print(f"  deception persona={deception.persona}", markup=False)
     for cls, cfg in sensors:
         out.print(f"  sensor    {cls.name} on {cfg.host}:{cfg.port}")
     out.print(f"  detectors {', '.join(d.name for d in detectors) or 'none'}")

@@ -18,6 +18,7 @@ import string
 from collections import OrderedDict
 from pathlib import Path
 
+from phantomnet.deception.config import DeceptionConfig
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
 from phantomnet.deception.disk import DiskBudget, UploadVerdict
 from phantomnet.deception.fakefs import (
@@ -63,13 +64,25 @@ class FakeHost:
 
     @classmethod
     def load(
-        cls, data_dir: Path, persona: str = DEFAULT_PERSONA, limits: FsLimits | None = None
+        cls,
+        data_dir: Path,
+        persona: str = DEFAULT_PERSONA,
+        limits: FsLimits | None = None,
+        credentials: CredentialPolicyConfig | None = None,
     ) -> FakeHost:
         """Open (or create on first start) the fake host stored under ``data_dir``."""
         folder = Path(data_dir) / "deception"
         p = Persona.load(folder, persona)
         tokens = HoneytokenRegistry(folder / "honeytokens.json")
-        return cls(Path(data_dir), p, tokens, limits or FsLimits())
+        host = cls(Path(data_dir), p, tokens, limits or FsLimits())
+        if credentials is not None:
+            host.policy.config = credentials
+        return host
+
+    @classmethod
+    def from_config(cls, data_dir: Path, config: DeceptionConfig) -> FakeHost:
+        """The fake host of ``[deception]`` (what the runtime hands every door)."""
+        return cls.load(data_dir, config.persona, credentials=config.credentials)
 
     # -- filesystem ----------------------------------------------------------------------
     def fs(self, owner: str) -> FsView:

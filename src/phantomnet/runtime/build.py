@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from phantomnet import plugins
 from phantomnet.bus.base import EventBus
+from phantomnet.deception.config import DeceptionConfig
+from phantomnet.deception.host import FakeHost
 from phantomnet.detection.base import Detector
 from phantomnet.detection.engine import DetectorEngine
 from phantomnet.errors import ConfigError
@@ -104,10 +106,20 @@ def enabled_detectors(settings: Settings) -> list[Detector]:
     return found
 
 
+def deception_config(settings: Settings) -> DeceptionConfig:
+    """``[deception]``, validated (one line naming the field on a mistake)."""
+    cfg: DeceptionConfig = validate_section(DeceptionConfig, settings.deception, "deception")
+    return cfg
+
+
 def sensor_components(settings: Settings, bus: EventBus, shared: dict[str, Any]) -> list[Component]:
+    """Every enabled door, all showing the one fake host built here from ``[deception]``."""
     out: list[Component] = []
-    for cls, cfg in enabled_sensors(settings):
-        data_dir = settings.data_dir.resolve()
+    chosen = enabled_sensors(settings)
+    data_dir = settings.data_dir.resolve()
+    if chosen and "fake_host" not in shared:
+        shared["fake_host"] = FakeHost.from_config(data_dir, deception_config(settings))
+    for cls, cfg in chosen:
         ctx = SensorContext(node=settings.node, bus=bus, data_dir=data_dir, shared=shared)
         out.append(cls(cfg, ctx))
     return out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from phantomnet.deception.credentials import CredentialPolicyConfig
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from phantomnet.sensors.base import SensorConfig
 
 
@@ -29,8 +30,17 @@ class SshConfig(SensorConfig):
     LoginGraceTime 120 s, a ~2 s PAM delay after a wrong password)."""
 
     port: int = Field(default=2222, ge=0, le=65535)
-    persona: str = "debian12"
-    credentials: CredentialPolicyConfig = CredentialPolicyConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_to_deception(cls, data: Any) -> Any:
+        """``persona`` and ``credentials`` govern every door, so they live in [deception]."""
+        if isinstance(data, dict):
+            for key in ("persona", "credentials"):
+                if key in data:
+                    raise ValueError(f"{key} moved to the [deception] section (it sets every door)")
+        return data
+
     #: delay before answering a wrong password (Linux-PAM's pam_unix default is 2 s, which
     #: PAM randomises by up to 25 %: that is what brute-forcers measure on a Debian host)
     auth_fail_delay_s: float = Field(default=2.0, ge=0, le=30)

@@ -33,9 +33,9 @@ from phantomnet.sensors.ssh.sftp import PhantomSFTP
 from phantomnet.sensors.ssh.tarpit import Tarpit, TarpitPolicy
 
 
-def shared_host(ctx: SensorContext, persona: str = "debian12") -> FakeHost:
-    """The process-wide fake host every door uses."""
-    host = ctx.shared_object("fake_host", lambda: FakeHost.load(ctx.data_dir, persona))
+def shared_host(ctx: SensorContext) -> FakeHost:
+    """The process-wide fake host every door uses (the runtime builds it from [deception])."""
+    host = ctx.shared_object("fake_host", lambda: FakeHost.load(ctx.data_dir))
     assert isinstance(host, FakeHost)
     return host
 
@@ -49,9 +49,8 @@ class SshSensor(Sensor):
         super().__init__(config, ctx)
         assert isinstance(config, SshConfig)
         self.config: SshConfig = config
-        self.host = shared_host(ctx, config.persona)
+        self.host = shared_host(ctx)
         self.persona = self.host.persona
-        self.host.policy.config = config.credentials
         self.policy = self.host.policy
         self.tarpit_policy = TarpitPolicy(config.tarpit)
         self.tarpit = Tarpit(config.tarpit)
