@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from phantomnet.events import (
 from phantomnet.plugins import Component
 
 E = TypeVar("E", bound=EventBase)
+log = logging.getLogger(__name__)
 
 
 class SensorConfig(BaseModel):
@@ -201,6 +203,9 @@ class Sensor(Component):
         except (TimeoutError, EOFError):
             reason = "timeout"
         except (ConnectionError, OSError, ssl.SSLError):
+            reason = "error"
+        except Exception:  # a bug or hostile input ends this connection only, never the door
+            log.warning("%s: connection from %s failed", self.name, source, exc_info=True)
             reason = "error"
         finally:
             self.limiter.release(source)

@@ -115,8 +115,9 @@ class FtpConversation:
 
     # -- paths ---------------------------------------------------------------------------
     def real(self, arg: str) -> str:
-        """The fake-FS path of a client path, confined to the login's root."""
-        inside = vnorm(arg or ".", self.cwd)
+        """The fake-FS path of a client path, confined to the login's root (a byte that is
+        not UTF-8 becomes ``\\xHH`` in the name: the fake FS stores text)."""
+        inside = vnorm(p.fs_name(arg) or ".", self.cwd)
         return vnorm(self.root.rstrip("/") + inside) if self.root != "/" else inside
 
     def shown(self, real: str) -> str:
