@@ -32,6 +32,10 @@ from phantomnet.sensors.smtp import postfix
 from phantomnet.sensors.smtp.message import analyse
 from phantomnet.sensors.tls import ensure_certificate, server_context
 
+BAD_ADDRESS = {
+    "MAIL": "501 5.1.7 Bad sender address syntax",
+    "RCPT": "501 5.1.3 Bad recipient address syntax",
+}
 DEFAULT_USERS = ("root", "postmaster", "admin", "webmaster", "www-data", "mail", "abuse")
 
 
@@ -72,7 +76,14 @@ class PostfixSMTP(SMTP):
             if verb == "AUTH":
                 line = f"AUTH {(arg or '').split()[0] if arg else ''}".strip()
             await self.trap.emit(CommandInput, protocol="smtp", command=attacker_text(line))
-            await method(arg)
+            try:
+                await method(arg)
+            except (IndexError, ValueError, LookupError):
+                # aiosmtpd's address parser (email._header_value_parser) fails on some
+                # hostile addresses, e.g. ``MAIL FROM:<``: answer like Postfix does.
+                if verb not in BAD_ADDRESS:
+                    raise
+                await self.push(BAD_ADDRESS[verb])
 
         return call
 
