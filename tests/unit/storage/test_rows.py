@@ -79,7 +79,8 @@ def test_nul_never_reaches_the_database_but_nothing_is_lost() -> None:
     e = ev.CommandInput(protocol="ssh", command="a\x00b\\u0000", sensor=SSH)
     payload = rows.payload_json(e)
     assert "\\u0000" not in payload.replace("\\\\u0000", "")
-    assert json.loads(payload)["command"] == "a\\x00b\\u0000"
+    # AttackerText escapes the NUL and the literal backslash (lossless escaped form)
+    assert json.loads(payload)["command"] == "a\\x00b\\\\u0000"
     assert rows.clean("x\x00") == "x\\x00" and rows.clean(None) is None
     plain = ev.CommandInput(protocol="ssh", command="é ok", sensor=SSH)
     assert rows.payload_json(plain) == plain.model_dump_json()
