@@ -335,6 +335,10 @@ def test_every_door_and_the_api_survived_and_stored_every_case(platform: Platfor
         payload = json.loads(line)
         if payload["kind"] in ("command.input", "http.request", "smtp.message"):
             _assert_safe_strings(payload)
+    # The CLI's view of what the detections led to (blocks, reasons) is clean terminal text.
+    blocks = pn.cli("blocks", "--all", check=False)
+    assert blocks.returncode == 0, blocks.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", blocks.stdout), blocks.stdout
     assert "Traceback" not in pn.log(), pn.log()[-4000:]
 
 
