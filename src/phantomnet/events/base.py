@@ -30,6 +30,8 @@ _UNSAFE = re.compile(f"[{_UNSAFE_CHARS}]")
 _ESCAPE = re.compile(r"\\(?:\\|x[0-9a-f]{2}|[tnr])")
 #: For the validator: an escape is kept, a lone backslash or an unsafe character is escaped.
 _CANON = re.compile(f"(\\\\(?:\\\\|x[0-9a-f]{{2}}|[tnr]))|(\\\\)|([{_UNSAFE_CHARS}])")
+#: Text already in the escaped form (the common case when JSON is read back): kept as it is.
+_CANONICAL = re.compile(f"(?:[^\\\\{_UNSAFE_CHARS}]+|\\\\(?:\\\\|x[0-9a-f]{{2}}|[tnr]))*")
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
 _UNSHORT = {"\\": 0x5C, "t": 0x09, "n": 0x0A, "r": 0x0D}
 
@@ -79,7 +81,7 @@ def canonical_attacker_text(value: str, limit: int = ATTACKER_TEXT_LIMIT) -> str
     string that a producer forgot to escape becomes safe too (only a backslash that already
     looks like an escape is then taken as one).
     """
-    if _NEEDS_WORK.search(value) is not None:
+    if _NEEDS_WORK.search(value) is not None and _CANONICAL.fullmatch(value) is None:
         value = _CANON.sub(_canon_sub, value)
     return _truncate(value, limit)
 
@@ -122,7 +124,7 @@ def attacker_bytes(text: str) -> bytes:
 
 def is_safe_text(text: str) -> bool:
     """True if ``text`` is in the escaped form (what every AttackerText field holds)."""
-    return _UNSAFE.search(text) is None and _CANON.sub(_canon_sub, text) == text
+    return _CANONICAL.fullmatch(text) is not None
 
 
 def normalise_ip(value: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import ssl
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from phantomnet.events import (
 from phantomnet.plugins import Component
 
 E = TypeVar("E", bound=EventBase)
+log = logging.getLogger(__name__)
 
 #: After aborting the sessions left at the drain deadline, how long they get to record it.
 ABORT_GRACE_S = 2.0
@@ -333,6 +335,9 @@ class Sensor(Component):
         except (TimeoutError, EOFError):
             reason = "timeout"
         except (ConnectionError, OSError, ssl.SSLError):
+            reason = "error"
+        except Exception:  # a bug or hostile input ends this connection only, never the door
+            log.warning("%s: connection from %s failed", self.name, source, exc_info=True)
             reason = "error"
         finally:
             self.live.discard(writer.transport)

@@ -115,6 +115,12 @@ def parse_line(line: bytes) -> tuple[str, str]:
     return verb.upper()[:16], arg
 
 
+def fs_name(arg: str) -> str:
+    """A path argument as storable text: the bytes ``parse_line`` kept as surrogates become
+    ``\\xHH`` (deterministic, so RETR of the same bytes finds the file STOR made)."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class Address:
     host: str

@@ -24,6 +24,7 @@ from phantomnet.events import (
     attacker_text,
 )
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
+from phantomnet.sensors.deadline import RateDeadline
 from phantomnet.sensors.ftp import protocol as p
 from phantomnet.sensors.ftp.commands import BEFORE_LOGIN, HANDLERS
 from phantomnet.sensors.ftp.data import DataChannel
@@ -44,6 +45,9 @@ class FtpConfig(SensorConfig):
     max_login_fails: int = Field(default=3, ge=1)
     idle_timeout_s: float = Field(default=300, gt=0)
     max_line_bytes: int = Field(default=4096, ge=64)
+    #: Total time from the greeting to a successful login (the idle timer alone lets a slow
+    #: client hold a slot for ``idle_timeout_s`` per line).
+    login_timeout_s: float = Field(default=60, gt=0)
 
 
 class FtpConversation:
@@ -76,9 +80,13 @@ class FtpConversation:
         await self.reply(
             p.R["banner"].format(version=self.sensor.host.persona.software("vsftpd", "3.0.3"))
         )
+        login = RateDeadline(self.cfg.login_timeout_s, 0)
         while not self.writer.is_closing():
+            wait = self.cfg.idle_timeout_s
+            if not self.logged_in:
+                wait = min(wait, login.remaining())
             try:
-                line = await asyncio.wait_for(self.reader.readline(), self.cfg.idle_timeout_s)
+                line = await asyncio.wait_for(self.reader.readline(), wait)
             except TimeoutError:
                 await self.reply(p.R["timeout"])
                 return
@@ -112,8 +120,9 @@ class FtpConversation:
 
     # -- paths ---------------------------------------------------------------------------
     def real(self, arg: str) -> str:
-        """The fake-FS path of a client path, confined to the login's root."""
-        inside = vnorm(arg or ".", self.cwd)
+        """The fake-FS path of a client path, confined to the login's root (a byte that is
+        not UTF-8 becomes ``\\xHH`` in the name: the fake FS stores text)."""
+        inside = vnorm(p.fs_name(arg) or ".", self.cwd)
         return vnorm(self.root.rstrip("/") + inside) if self.root != "/" else inside
 
     def shown(self, real: str) -> str:

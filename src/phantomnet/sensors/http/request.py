@@ -6,7 +6,7 @@ import email.parser
 import email.policy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 if TYPE_CHECKING:
     from phantomnet.deception.host import FakeHost
@@ -43,8 +43,7 @@ class Request:
     files: list[Upload] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.target if self.target.startswith("/") else "/" + self.target)
-        self.path, self.query = parts.path, parts.query
+        self.path, self.query = split_target(self.target)
         self.params = dict(parse_qsl(self.query, keep_blank_values=True))
         ctype = self.header("content-type") or ""
         if ctype.startswith("application/x-www-form-urlencoded"):
@@ -71,6 +70,15 @@ class Request:
     @property
     def client_ip(self) -> str:
         return self.session.src.ip
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of an origin-form target. Not ``urlsplit``: it reads ``//[`` as a
+    broken IPv6 netloc and raises, and ``//host/x`` is a path to httpd, not an authority."""
+    rest = target if target.startswith("/") else "/" + target
+    rest = rest.split("#", 1)[0]
+    path, _, query = rest.partition("?")
+    return path, query
 
 
 def parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, str], list[Upload]]:

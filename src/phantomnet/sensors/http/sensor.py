@@ -273,13 +273,13 @@ class Conversation:
         """A request h11 refused (``GET / HTTP/1337``, junk) is still an ``http.request``,
         tagged ``malformed`` (and ``probe`` for the honeypot-detection version probes); one
         cut by its deadline is recorded as status 408, tagged ``slow``."""
-        line = self.pending.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+        line = self.pending.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")  # 1 char = 1 byte
         method, _, rest = line.partition(" ")
         target, _, version = rest.rpartition(" ") if " " in rest else (rest, "", "")
         probe = version.startswith("HTTP/") and version not in ("HTTP/1.0", "HTTP/1.1")
         self.sensor.requests += 1
         await self.session.emit(
-            HttpRequest, method=attacker_text(method, 32) or "-", path=attacker_text(target, 2048),
+            HttpRequest, method=wire_text(method, 32) or "-", path=wire_text(target, 2048),
             body_excerpt=attacker_text(self.pending[:2048]), body_size=len(self.pending),
             status=status, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1],
             tags=(*tags, "probe") if probe else tags,
@@ -302,16 +302,20 @@ class Conversation:
     async def _record(self, req: Request, resp: apache.Response) -> None:
         self.sensor.requests += 1
         self.sensor.site.counters["requests"] = self.sensor.requests
-        headers = tuple(
-            (attacker_text(k, 256), attacker_text(v, 2048)) for k, v in req.headers[:64]
-        )
+        headers = tuple((wire_text(k, 256), wire_text(v, 2048)) for k, v in req.headers[:64])
         await self.session.emit(
-            HttpRequest, method=attacker_text(req.method, 32), path=attacker_text(req.path, 2048),
-            query=attacker_text(req.query, 4096), host=attacker_text(req.header("host") or "", 256),
+            HttpRequest, method=wire_text(req.method, 32), path=wire_text(req.path, 2048),
+            query=wire_text(req.query, 4096), host=wire_text(req.header("host") or "", 256),
             headers=headers, body_excerpt=attacker_text(req.body[:2048]), body_size=len(req.body),
-            user_agent=attacker_text(req.header("user-agent") or "", 512) or None,
+            user_agent=wire_text(req.header("user-agent") or "", 512) or None,
             status=resp.status, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1], tags=resp.tags,
         )  # fmt: skip
+
+
+def wire_text(text: str, limit: int) -> str:
+    """Attacker text of a head field the door decoded as latin-1 (one char per byte): its
+    exact bytes, so UTF-8 stays readable and other bytes become ``\\xHH``."""
+    return attacker_text(text.encode("latin-1", "surrogateescape"), limit)
 
 
 def _site(host: FakeHost, config: HttpConfig) -> Site:

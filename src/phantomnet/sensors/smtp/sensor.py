@@ -32,6 +32,10 @@ from phantomnet.sensors.smtp import postfix
 from phantomnet.sensors.smtp.message import analyse
 from phantomnet.sensors.tls import ensure_certificate, server_context
 
+BAD_ADDRESS = {
+    "MAIL": "501 5.1.7 Bad sender address syntax",
+    "RCPT": "501 5.1.3 Bad recipient address syntax",
+}
 DEFAULT_USERS = ("root", "postmaster", "admin", "webmaster", "www-data", "mail", "abuse")
 
 
@@ -50,6 +54,10 @@ class SmtpConfig(SensorConfig):
     spam_traps: tuple[str, ...] = ()
     idle_timeout_s: float = Field(default=300, gt=0)
     command_call_limit: int = Field(default=1000, ge=10)
+    #: Total time from the greeting to HELO/EHLO, and for one DATA phase (the idle timer
+    #: alone lets a slow client keep a slot per line for ``idle_timeout_s``).
+    helo_timeout_s: float = Field(default=60, gt=0)
+    data_timeout_s: float = Field(default=600, gt=0)
 
 
 class PostfixSMTP(SMTP):
@@ -73,7 +81,22 @@ class PostfixSMTP(SMTP):
             if verb == "AUTH":
                 line = f"AUTH {(arg or '').split()[0] if arg else ''}".strip()
             await self.trap.emit(CommandInput, protocol="smtp", command=attacker_text(line))
-            await method(arg)
+            timer = None
+            if verb == "DATA":  # a timer, not a cancel: aiosmtpd swallows the cancellation
+                timer = asyncio.get_running_loop().call_later(
+                    self.sensor.config.data_timeout_s, self.phase_timeout
+                )
+            try:
+                await method(arg)
+            except (IndexError, ValueError, LookupError):
+                # aiosmtpd's address parser (email._header_value_parser) fails on some
+                # hostile addresses, e.g. ``MAIL FROM:<``: answer like Postfix does.
+                if verb not in BAD_ADDRESS:
+                    raise
+                await self.push(BAD_ADDRESS[verb])
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
         return call
 
@@ -102,7 +125,24 @@ class PostfixSMTP(SMTP):
         self.trap.bind(session)
         self.sensor.spawn(session.open())
         total = self.sensor.config.session_timeout_s
-        self._total_timer = asyncio.get_running_loop().call_later(total, transport.close)
+        loop = asyncio.get_running_loop()
+        self._total_timer = loop.call_later(total, transport.close)
+        self._helo_timer: asyncio.TimerHandle | None = loop.call_later(
+            self.sensor.config.helo_timeout_s, self.phase_timeout
+        )
+
+    def helo_seen(self) -> None:
+        if self._helo_timer is not None:
+            self._helo_timer.cancel()
+            self._helo_timer = None
+
+    def phase_timeout(self) -> None:
+        """No HELO in time, or a DATA phase too long: Postfix's 421, then close."""
+        transport = self.transport
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+            host = self.sensor.hostname
+            transport.write(f"421 4.4.2 {host} Error: timeout exceeded\r\n".encode())
+            transport.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._refused:
@@ -110,6 +150,7 @@ class PostfixSMTP(SMTP):
         super().connection_lost(error)
         self._total_timer.cancel()
         self.sensor.live.discard(self._live)
+        self.helo_seen()
         if self.trap.session is not None:
             self.sensor.spawn(self.trap.session.close("peer" if error is None else "error"))
         self.sensor.limiter.release(self._source)
@@ -144,6 +185,8 @@ class TrapHandler:
         self, server: SMTP, session: SmtpSession, envelope: Envelope, hostname: str
     ) -> str:
         session.host_name = hostname
+        if isinstance(server, PostfixSMTP):
+            server.helo_seen()
         await self._remember_helo(hostname)
         return f"250 {self.sensor.hostname}"
 
@@ -156,6 +199,8 @@ class TrapHandler:
         responses: list[str],
     ) -> list[str]:
         session.host_name = hostname
+        if isinstance(server, PostfixSMTP):
+            server.helo_seen()
         await self._remember_helo(hostname)
         cfg = self.sensor.config
         tls_active = bool(getattr(server, "_tls_protocol", None))

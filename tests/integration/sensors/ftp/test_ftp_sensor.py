@@ -252,3 +252,33 @@ async def test_telnet_ip_synch_before_abor_is_handled_like_vsftpd(
     assert lines[-2] == "221 Goodbye.", lines
     commands = [e.command for e in await ftp.events(CommandInput, 5)]
     assert "ABOR" in commands and "USER \\xff\\xfe" in commands, commands
+
+
+def _store_odd_name(port: int) -> bytes:
+    """STOR a file whose name is not UTF-8 through PASV, then list it."""
+    import re
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"USER anonymous\r\nPASS a@b.c\r\nCWD incoming\r\nPASV\r\n")
+        got = b""
+        while not (m := re.search(rb"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", got)):
+            got += f.readline()
+        with socket.create_connection(("127.0.0.1", int(m[5]) * 256 + int(m[6])), 20) as d:
+            s.sendall(b"STOR a\xff\xfe.bin\r\n")
+            assert f.readline().startswith(b"150 ")
+            d.sendall(b"payload")
+        got = f.readline()
+        s.sendall(b"QUIT\r\n")
+        return got + f.readline()
+
+
+async def test_a_name_that_is_not_utf8_is_stored_not_fatal(ftp: Running) -> None:
+    got = await asyncio.to_thread(_store_odd_name, ftp.port)
+    assert got.startswith(b"226 Transfer complete.\r\n221 Goodbye."), got
+    (upload,) = await ftp.events(FileUpload)
+    assert upload.filename.endswith("a\\xff\\xfe.bin")
+    listing = ftp.host.fs("127.0.0.1").listdir("/srv/ftp/incoming")
+    assert any("a\\xff\\xfe.bin" in str(n) for n in listing), listing

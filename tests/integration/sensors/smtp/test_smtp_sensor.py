@@ -235,3 +235,27 @@ async def test_nmap_identifies_postfix(smtp: Running) -> None:
     require_tool("nmap")
     result = await run("nmap", "-Pn", "-n", "-sV", "-p", str(smtp.port), "127.0.0.1", timeout=120)
     assert "Postfix smtpd" in result.stdout, result.stdout
+
+
+async def test_hostile_bytes_get_postfix_replies_and_safe_events(smtp: Running) -> None:
+    """Issue 11: non-UTF-8 EHLO (aiosmtpd decodes it to lone surrogates) and addresses the
+    address parser chokes on end in a reply, not a traceback; the events are safe text."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", smtp.port)
+    await reader.readline()
+    writer.write(b"EHLO \xff\xfe\r\nMAIL FROM:<\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<\r\nQUIT\r\n")
+    await writer.drain()
+    lines = (await asyncio.wait_for(reader.read(), 10)).decode("utf-8", "replace").splitlines()
+    writer.close()
+    rest = lines[next(i for i, ln in enumerate(lines) if ln.startswith("250 ")) + 1 :]
+    assert rest == [
+        "501 5.1.7 Bad sender address syntax",
+        "250 2.1.0 Ok",
+        "501 5.1.3 Bad recipient address syntax",
+        "221 2.0.0 Bye",
+    ]
+    fp = (await smtp.events(ClientFingerprint))[0]
+    assert fp.value == "\\xff\\xfe"
+    commands = [e.command for e in await smtp.events(CommandInput, 5)]
+    assert commands[0] == "EHLO \\xff\\xfe" and "MAIL FROM:<" in commands
+    for event in smtp.seen:
+        event.model_dump_json()  # every event serialises (no surrogates)
