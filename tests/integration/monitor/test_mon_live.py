@@ -34,7 +34,7 @@ def _start(args: list[str], out: Path) -> tuple[subprocess.Popen[bytes], Path]:
     return proc, err
 
 
-def _wait_for(path: Path, needle: bytes, limit: float = 30) -> None:
+def _wait_for(path: Path, needle: bytes, limit: float = 120) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if needle in path.read_bytes():

@@ -115,7 +115,7 @@ async def test_block_kills_flows_survives_sabotage_and_expires(
 
     # expiry: the kernel lifts the short block, the sweep records it, v6 works again
     state = "error"
-    while time.monotonic() < started + SHORT_S + 15 and state != "connected":
+    while time.monotonic() < started + SHORT_S + 120 and state != "connected":
         await asyncio.sleep(0.5)
         state = await connect_state(lab, lab.victim_ip6, port)
     assert state == "connected" and time.monotonic() - started >= SHORT_S - 1
