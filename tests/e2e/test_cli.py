@@ -30,6 +30,10 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
         ("[sensors.ssh]\nport = 70000\n", "error: sensors.ssh.port:"),
         ("[sensors.ssh]\nport = 2121\n[sensors.ftp]\nport = 2121\n", "is also used by"),
         ("[detectors.brute_force]\nthreshold = 1\n", "error: detectors.brute_force.threshold:"),
+        ('[sinks.splunk]\nurl = "https://x"\n', "error: sinks.splunk: no sink plug-in named"),
+        ("[sensors.telnet]\nport = 2323\n", "error: sensors.telnet: no sensor plug-in named"),
+        ("[sensors.shh]\nenabled = false\n", "error: sensors.shh: no sensor plug-in named"),
+        ("[detectors.nope]\nenabled = false\n", "error: detectors.nope: no detector plug-in"),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:

@@ -40,6 +40,22 @@ class Runtime:
         return [{"component": c.name, **c.describe()} for c in self.components]
 
 
+def check_plugin_sections(settings: Settings) -> None:
+    """Refuse a ``[sensors.X]``, ``[detectors.X]`` or ``[sinks.X]`` section naming no installed
+    plug-in, even a disabled one: a typo (``[sensors.shh]``) must not pass as configured."""
+    for kind, group, sections in (
+        ("sensors", plugins.SENSORS, settings.sensors),
+        ("detectors", plugins.DETECTORS, settings.detectors),
+        ("sinks", plugins.SINKS, settings.sinks),
+    ):
+        known = plugins.available(group)
+        for name in sorted(set(sections) - set(known)):
+            raise ConfigError(
+                f"{kind}.{name}: no {kind[:-1]} plug-in named {name!r} is installed "
+                f"(available: {', '.join(known) or 'none'})"
+            )
+
+
 def enabled_sensors(settings: Settings) -> list[tuple[type[Sensor], SensorConfig]]:
     """Every registered sensor unless disabled, with its validated section; checks ports."""
     chosen: list[tuple[type[Sensor], SensorConfig]] = []
@@ -106,6 +122,7 @@ def build(
     engine: Any = None,
 ) -> Runtime:
     """Build (but do not start) the components of ``role``."""
+    check_plugin_sections(settings)
     rt = Runtime(settings=settings, bus=bus, engine=engine)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     # Consumers start before producers (the memory bus only delivers to subscribed groups)
