@@ -53,3 +53,25 @@ def test_good_file_lists_what_would_run(tmp_path: Path) -> None:
     assert "sensor    ssh on 0.0.0.0:2222" in result.stdout
     assert "ftp" not in result.stdout.split("sensor", 1)[1].split("detectors")[0]
     assert "response  backend=dry-run" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_token_create_before_migrate_is_one_line(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'empty.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_database")  # a fresh, empty database
+    )
+    result = subprocess.run(
+        [str(BIN), "token", "create", "--role", "viewer", "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: database ") and "run `phantomnet migrate`" in lines[0]
