@@ -20,6 +20,7 @@ from phantomnet.detectors.engine import DetectorEngine
 from phantomnet.errors import ConfigError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat
+from phantomnet.runtime.ready import Ready
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.settings import Settings, validate_section
 
@@ -135,4 +136,5 @@ def build(
     if role in ("all", "sensor"):
         rt.components += sensor_components(settings, bus, rt.shared)
     rt.components.append(Heartbeat(bus, settings.node, list(rt.components)))
+    rt.components.append(Ready(rt.components[:-1]))  # last: everything before it listens
     return rt
