@@ -1,5 +1,5 @@
 """A sensor host and a central server as two processes: sensor → Redis Streams → server →
-PostgreSQL (DESIGN.md §3). Real processes, real Redis, real PostgreSQL, a real SMTP client."""
+PostgreSQL (docs/architecture.md §3). Real processes, real Redis, real PostgreSQL, a real SMTP client."""
 
 from __future__ import annotations
 

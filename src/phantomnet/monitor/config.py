@@ -1,6 +1,6 @@
 """The ``[monitor]`` settings section, validated by the monitor itself.
 
-Every limit is a named field (DESIGN.md §10). Detector sections share ``enabled``,
+Every limit is a named field (docs/architecture.md §10). Detector sections share ``enabled``,
 ``allowlist`` (IPs or CIDRs never flagged) and ``severity``; each adds its thresholds.
 """
 

@@ -1,6 +1,6 @@
 """Compose components from settings: the only place (with cli/ and api/) that wires concrete parts.
 
-Roles (DESIGN.md §3):
+Roles (docs/architecture.md §3):
   all     sensors + monitor + writer + detectors + scoring + response + API (``phantomnet up``)
   sensor  sensors + monitor, publishing to the bus                  (``phantomnet sensor``)
   server  writer + detectors + scoring + response + API              (``phantomnet server``)
