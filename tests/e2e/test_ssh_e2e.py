@@ -18,7 +18,7 @@ from phantomnet import plugins
 from tests.conftest import require_tool
 from tests.e2e.harness import PhantomNet, free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20"]  # fmt: skip

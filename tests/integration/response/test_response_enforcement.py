@@ -25,7 +25,7 @@ from phantomnet.response.safety import Safety
 from phantomnet.response.service import ResponseService
 from phantomnet.storage.blocks import SqlBlockStore
 
-pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(300)]
 
 SHORT_S = 8
 LONG_S = 600

@@ -25,7 +25,7 @@ from phantomnet.storage.tables import (
 )
 from tests.waiting import until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 NOW = datetime.now(UTC)
 OLD, NEW = NOW - timedelta(days=40), NOW - timedelta(days=1)

@@ -26,7 +26,7 @@ from phantomnet.storage.tables import (
 )
 from phantomnet.storage.writer import StorageWriter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 async def until(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0) -> None:

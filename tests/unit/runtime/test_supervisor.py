@@ -38,7 +38,7 @@ async def test_stop_event_stops_every_component() -> None:
     task = asyncio.create_task(supervise([a, b], stop))
     await asyncio.sleep(0.05)
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert a.log == ["start", "run", "stop"] and b.log == ["start", "run", "stop"]
 
 
@@ -53,5 +53,5 @@ async def test_failed_start_stops_the_already_started() -> None:
 async def test_a_crash_stops_everything_and_propagates() -> None:
     a, b = Probe("a"), Probe("b", crash=True)
     with pytest.raises(RuntimeError, match="boom"):
-        await asyncio.wait_for(supervise([a, b], asyncio.Event()), 5)
+        await asyncio.wait_for(supervise([a, b], asyncio.Event()), 60)
     assert a.log[-1] == "stop" and b.log[-1] == "stop"

@@ -20,7 +20,7 @@ from phantomnet.sensors.ssh.wire import KexInit, parse_kexinit_packet
 from tests.conftest import require_root, require_tool
 from tests.integration.sensors.ssh.conftest import Running, run
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 def same_release(text: str | bytes) -> str:
