@@ -16,7 +16,7 @@ from phantomnet.events import ConnectionOpened, SensorRef, dump_event
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-async def take(it: AsyncIterator[Batch], *, want: int, timeout: float = 5) -> list[Batch]:
+async def take(it: AsyncIterator[Batch], *, want: int, timeout: float = 60) -> list[Batch]:
     """Read batches until ``want`` events arrived (fails on timeout)."""
     batches: list[Batch] = []
     async with asyncio.timeout(timeout):

@@ -37,7 +37,7 @@ async def stored_names(url: str) -> list[str]:
     return [parse_event(f[b"data"]).username for _, f in entries]  # type: ignore[union-attr]
 
 
-async def wait_replayed(bus: RedisStreamsBus, timeout: float = 20) -> None:
+async def wait_replayed(bus: RedisStreamsBus, timeout: float = 120) -> None:
     async with asyncio.timeout(timeout):
         while bus.spooling:
             await asyncio.sleep(0.05)

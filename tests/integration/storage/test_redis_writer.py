@@ -37,7 +37,7 @@ async def _pending(bus: RedisStreamsBus) -> int:
     return int((await bus.redis.xpending(bus.stream, "storage"))["pending"])
 
 
-async def _until(cond: Any, timeout: float = 30.0) -> None:
+async def _until(cond: Any, timeout: float = 120.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not await cond():

@@ -37,7 +37,7 @@ class Running:
         assert self.sensor.bound_port is not None
         return self.sensor.bound_port
 
-    async def events(self, kind: type, n: int = 1, timeout: float = 10) -> list[Any]:
+    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
         """Wait until ``n`` events of ``kind`` arrived; return all of that kind seen."""
         async with asyncio.timeout(timeout):
             while len([e for e in self.seen if isinstance(e, kind)]) < n:
