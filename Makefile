@@ -1,6 +1,6 @@
 # PhantomNet: the commands the README gives.
 #   make run    set everything up (venv, dashboard, migrations) and start PhantomNet on SQLite
-#   make test   the whole suite (Python + dashboard)
+#   make test   system tools, lint, then the whole suite (Python + dashboard)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := src/phantomnet/dashboard/static/.built
 PYTEST_ARGS ?=
 
-.PHONY: run test test-py test-web bench lint install web clean
+.PHONY: run test test-py test-web bench lint install web clean system-deps
 
 install: $(STAMP)
 
@@ -31,7 +31,11 @@ run: install web
 	$(BIN)/phantomnet migrate
 	exec $(BIN)/phantomnet up
 
-test: test-web test-py
+# Installs missing test tools when it can (root, apt); otherwise one line says what is missing.
+system-deps:
+	@scripts/install-system-deps.sh
+
+test: system-deps lint test-web test-py
 
 test-py: install web
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,7 @@ from phantomnet.storage import migrate
 from phantomnet.storage.db import make_engine
 from phantomnet.storage.tables import Base
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 EXPECTED = set(Base.metadata.tables)
 #: the newest revision shipped (bump when a migration is added)

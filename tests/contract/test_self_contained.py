@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,3 +43,17 @@ def test_every_vectors_folder_has_a_source_and_a_licence() -> None:
             p for p in folder.iterdir() if p.name.upper().startswith(("LICENSE", "COPYING"))
         ]
         assert licences, f"{folder} has no licence file"
+
+
+def test_architecture_citations_name_existing_sections() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    sections = set(re.findall(r"^## (\d+)\. ", doc, flags=re.M))
+    cited: list[tuple[str, str]] = []
+    for path in tracked_text_files():
+        if path.suffix not in (".py", ".md"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "DESIGN" + ".md" not in text, f"{path}: cites a design file outside the repo"
+        cited += [(str(path), n) for n in re.findall(r"architecture\.md §(\d+)", text)]
+    assert cited
+    assert [c for c in cited if c[1] not in sections] == []

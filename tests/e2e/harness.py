@@ -104,7 +104,7 @@ class PhantomNet:
         )
         return self
 
-    def wait_http(self, path: str = "/health", timeout: float = 60) -> dict[str, Any]:
+    def wait_http(self, path: str = "/health", timeout: float = 180) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.assert_alive()
@@ -115,7 +115,7 @@ class PhantomNet:
                 time.sleep(0.2)
         raise TimeoutError(f"{path} never answered; log:\n{self.log()}")
 
-    def wait_port(self, port: int, timeout: float = 60) -> None:
+    def wait_port(self, port: int, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.assert_alive()
@@ -131,18 +131,21 @@ class PhantomNet:
         if self.proc.poll() is not None:
             raise AssertionError(f"phantomnet exited with {self.proc.returncode}:\n{self.log()}")
 
-    def stop(self, timeout: float = 10) -> tuple[int, float]:
-        """SIGINT (Ctrl-C) the process we started; return (exit code, seconds to exit)."""
+    def stop(self, timeout: float = 120) -> tuple[int, bool]:
+        """SIGINT (Ctrl-C) the process we started; return (exit code, whether it exited by
+        itself). Only a process still running after the generous ``timeout`` is killed: how
+        fast it stops is a figure for bench/, not an assertion."""
         assert self.proc is not None
-        t0 = time.monotonic()
+        by_itself = True
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
+                by_itself = False
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.returncode, time.monotonic() - t0
+        return self.proc.returncode, by_itself
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -42,6 +42,10 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
             '[response.auto]\ndetections = ["bruteforce"]\n',
             "error: response.auto.detections[0]: unknown detection rule 'bruteforce'",
         ),
+        ('[sinks.splunk]\nurl = "https://x"\n', "error: sinks.splunk: no sink plug-in named"),
+        ("[sensors.telnet]\nport = 2323\n", "error: sensors.telnet: no sensor plug-in named"),
+        ("[sensors.shh]\nenabled = false\n", "error: sensors.shh: no sensor plug-in named"),
+        ("[detectors.nope]\nenabled = false\n", "error: detectors.nope: no detector plug-in"),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:
@@ -61,3 +65,25 @@ def test_good_file_lists_what_would_run(tmp_path: Path) -> None:
     assert "sensor    ssh on 0.0.0.0:2222" in result.stdout
     assert "ftp" not in result.stdout.split("sensor", 1)[1].split("detectors")[0]
     assert "response  backend=dry-run" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_token_create_before_migrate_is_one_line(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'empty.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_database")  # a fresh, empty database
+    )
+    result = subprocess.run(
+        [str(BIN), "token", "create", "--role", "viewer", "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: database ") and "run `phantomnet migrate`" in lines[0]

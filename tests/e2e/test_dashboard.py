@@ -24,7 +24,7 @@ from phantomnet import plugins
 from tests.conftest import require_tool, unavailable
 from tests.e2e.harness import PhantomNet, free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).parents[2]
 WEB = ROOT / "web"

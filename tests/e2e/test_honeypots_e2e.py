@@ -26,7 +26,7 @@ def get(pn: PhantomNet, path: str, token: str) -> Any:
 
 
 def wait_items(pn: PhantomNet, path: str, token: str, n: int = 1) -> list[dict[str, Any]]:
-    deadline, items = time.monotonic() + 30, []
+    deadline, items = time.monotonic() + 120, []
     while time.monotonic() < deadline:
         items = get(pn, path, token)["items"]
         if len(items) >= n:

@@ -18,7 +18,7 @@ from phantomnet import plugins
 from tests.conftest import require_tool
 from tests.e2e.harness import PhantomNet, free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20"]  # fmt: skip
@@ -32,7 +32,7 @@ def get(pn: PhantomNet, path: str, token: str, raw: bool = False) -> Any:
 
 
 def wait_items(pn: PhantomNet, path: str, token: str, count: int = 1) -> list[dict[str, Any]]:
-    deadline, items = time.monotonic() + 30, []
+    deadline, items = time.monotonic() + 120, []
     while time.monotonic() < deadline:
         items = get(pn, path, token)["items"]
         if len(items) >= count:
@@ -109,7 +109,7 @@ def test_ssh_attack_is_readable_through_the_api(tmp_path: Path) -> None:
 
 
 def wait_for_recording(pn: PhantomNet, session_id: str, token: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             detail = get(pn, f"/api/sessions/{session_id}", token)

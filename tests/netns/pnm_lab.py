@@ -79,7 +79,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=5)
 
 
-def wait_listen(host: str, port: int, proto: str = "t", limit_s: float = 15) -> None:
+def wait_listen(host: str, port: int, proto: str = "t", limit_s: float = 120) -> None:
     """Wait until a server in ``host`` listens on ``port`` (without connecting to it)."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -177,7 +177,7 @@ def capture(path: Path, bpf: str = "not ip6") -> Iterator[None]:
             stderr=err,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 120
     while b"listening" not in log.read_bytes() and time.monotonic() < deadline:
         time.sleep(0.1)  # wait until the capture is armed
     time.sleep(0.3)

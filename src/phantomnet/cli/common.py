@@ -61,6 +61,10 @@ def setup_logging(level: str) -> None:
     )
     for noisy in ("asyncssh", "uvicorn.access", "aiosqlite", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # aiosmtpd logs every line a client sends (INFO ">>") and bogus commands (WARNING), i.e.
+    # attacker text on the console; the SMTP door records them as events instead.
+    for echo in ("mail.log", "mail.debug"):
+        logging.getLogger(echo).setLevel(max(logging.ERROR, logging.getLevelName(level)))
     from phantomnet.logfilter import install
 
     install()  # a repeated error is logged once, then counted every 10 s

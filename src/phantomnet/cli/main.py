@@ -45,10 +45,16 @@ def config_check(
     """Validate settings and every enabled plug-in's section; print what would run."""
     from phantomnet.monitor.config import load_monitor_config
     from phantomnet.response.config import response_config
-    from phantomnet.runtime.build import deception_config, enabled_detectors, enabled_sensors
+    from phantomnet.runtime.build import (
+        check_plugin_sections,
+        deception_config,
+        enabled_detectors,
+        enabled_sensors,
+    )
     from phantomnet.scoring.config import scoring_config
 
     settings = settings_from(file or config)
+    check_plugin_sections(settings)
     deception = deception_config(settings)
     sensors = enabled_sensors(settings)
     detectors = enabled_detectors(settings)

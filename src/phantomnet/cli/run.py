@@ -1,4 +1,4 @@
-"""``up``, ``sensor`` and ``server``: the long-running modes of DESIGN.md §3."""
+"""``up``, ``sensor`` and ``server``: the long-running roles of docs/architecture.md §3."""
 
 from __future__ import annotations
 

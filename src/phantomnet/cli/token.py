@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from phantomnet.cli.common import ConfigOpt, DbOpt, err, out, settings_from
 from phantomnet.cli.safe import escape
-from phantomnet.errors import InvalidInput
+from phantomnet.errors import InvalidInput, StorageError, StorageUnavailable
 
 T = TypeVar("T")
 
@@ -32,10 +33,24 @@ def _with_engine(config: Any, db: str | None, work: Callable[[AsyncEngine], Awai
         engine = make_engine(settings.database_url)
         try:
             return await work(engine)
+        except (DBAPIError, OSError) as exc:
+            raise _storage_error(settings.database_url, exc) from exc
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def _storage_error(url: str, exc: BaseException) -> StorageError:
+    """One line for the user: tables missing (``migrate`` not run yet) or database down."""
+    where = url.split("@")[-1]
+    cause = getattr(exc, "orig", None) or exc
+    text = f"{cause.__class__.__name__}: {cause}"
+    sqlite_missing = "no such table" in text
+    pg_missing = "UndefinedTable" in text or ('relation "' in text and "does not exist" in text)
+    if sqlite_missing or pg_missing:
+        return StorageError(f"database {where} has no PhantomNet tables: run `phantomnet migrate`")
+    return StorageUnavailable(f"database {where} is unreachable: {text.splitlines()[0]}")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 Capture sources (pcap/pcapng files, AF_PACKET rings) hand the pipeline :class:`RawBatch`
 objects: one ``numpy.uint8`` buffer plus per-packet columns (offset, captured length, wire
 length, timestamp, link type, packet number). No Python object is built per packet; the
-decoder works on the columns (DESIGN.md §6b).
+decoder works on the columns (docs/architecture.md §9).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``[monitor]`` settings section, validated by the monitor itself.
 
-Every limit is a named field (DESIGN.md §10). The detector sections
+Every limit is a named field (docs/architecture.md §10). The detector sections
 (``[monitor.detectors.<rule>]``) are defined with the detectors, in
 :mod:`phantomnet.detection.config`.
 """

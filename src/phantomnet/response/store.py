@@ -1,6 +1,6 @@
 """What the response layer needs from storage: the persistent desired state of blocks.
 
-``response`` never imports ``storage`` (DESIGN.md §4); storage implements this protocol
+``response`` never imports ``storage`` (docs/architecture.md §7); storage implements this protocol
 (``phantomnet.storage.blocks.SqlBlockStore``) and runtime, CLI and API hand it in. Active rows
 are the desired state the reconciler enforces.
 """

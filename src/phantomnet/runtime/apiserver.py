@@ -82,4 +82,7 @@ class ApiServer(Component):
             self.server.should_exit = True
 
     def describe(self) -> dict[str, object]:
-        return {"listen": f"{self.settings.api.host}:{self.settings.api.port}"}
+        port = self.settings.api.port
+        if self.sock is not None and self.sock.fileno() != -1:  # the bound port (0 resolved)
+            port = self.sock.getsockname()[1]
+        return {"listen": f"{self.settings.api.host}:{port}"}

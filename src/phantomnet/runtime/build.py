@@ -1,6 +1,6 @@
 """Compose components from settings: the only place (with cli/ and api/) that wires concrete parts.
 
-Roles (DESIGN.md §3):
+Roles (docs/architecture.md §3):
   all     sensors + monitor + writer + detectors + scoring + response + API (``phantomnet up``)
   sensor  sensors + monitor, publishing to the bus                  (``phantomnet sensor``)
   server  writer + detectors + scoring + response + API              (``phantomnet server``)
@@ -23,6 +23,7 @@ from phantomnet.errors import ConfigError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat
 from phantomnet.runtime.limits import check_nofile
+from phantomnet.runtime.ready import Ready
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.settings import Settings, validate_section
 
@@ -53,6 +54,22 @@ class Runtime:
                 entry["state"] = "degraded"
             out.append(entry)
         return out
+
+
+def check_plugin_sections(settings: Settings) -> None:
+    """Refuse a ``[sensors.X]``, ``[detectors.X]`` or ``[sinks.X]`` section naming no installed
+    plug-in, even a disabled one: a typo (``[sensors.shh]``) must not pass as configured."""
+    for kind, group, sections in (
+        ("sensors", plugins.SENSORS, settings.sensors),
+        ("detectors", plugins.DETECTORS, settings.detectors),
+        ("sinks", plugins.SINKS, settings.sinks),
+    ):
+        known = plugins.available(group)
+        for name in sorted(set(sections) - set(known)):
+            raise ConfigError(
+                f"{kind}.{name}: no {kind[:-1]} plug-in named {name!r} is installed "
+                f"(available: {', '.join(known) or 'none'})"
+            )
 
 
 def enabled_sensors(settings: Settings) -> list[tuple[type[Sensor], SensorConfig]]:
@@ -138,6 +155,7 @@ def build(
     engine: Any = None,
 ) -> Runtime:
     """Build (but do not start) the components of ``role``."""
+    check_plugin_sections(settings)
     rt = Runtime(settings=settings, bus=bus, engine=engine)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     # Consumers start before producers (the memory bus only delivers to subscribed groups)
@@ -151,4 +169,5 @@ def build(
         rt.components += sensor_components(settings, bus, rt.shared)
         check_nofile(c for c in rt.components if isinstance(c, Sensor))
     rt.components.append(Heartbeat(bus, settings.node, list(rt.components)))
+    rt.components.append(Ready(rt.components[:-1]))  # last: everything before it listens
     return rt

@@ -3,5 +3,5 @@
 ``features`` turns ``network.flow`` events and honeypot sessions into numeric vectors;
 ``models`` holds the hash-pinned skops artefacts and the score/level/decision policy;
 ``train`` builds and evaluates models from labelled captures; ``service`` is the bus consumer.
-Nothing here imports storage or the API (DESIGN.md §4).
+Nothing here imports storage or the API (docs/architecture.md §7).
 """

@@ -21,7 +21,7 @@ from phantomnet.bus.factory import make_bus
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.settings import BusSettings, Settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from phantomnet.bus.redis_streams import RedisStreamsBus
 from phantomnet.errors import BusUnavailable
 from phantomnet.events import ConnectionOpened, SensorRef, dump_event
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-async def take(it: AsyncIterator[Batch], *, want: int, timeout: float = 5) -> list[Batch]:
+async def take(it: AsyncIterator[Batch], *, want: int, timeout: float = 60) -> list[Batch]:
     """Read batches until ``want`` events arrived (fails on timeout)."""
     batches: list[Batch] = []
     async with asyncio.timeout(timeout):
@@ -194,7 +194,7 @@ async def test_close_ends_a_blocked_subscription(make_bus: MakeBus) -> None:
     await asyncio.sleep(0.3)
     await bus.close()
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(reader, 5)
+        await asyncio.wait_for(reader, 60)
 
 
 async def test_aclose_from_another_task_ends_a_waiting_iteration(
@@ -207,7 +207,7 @@ async def test_aclose_from_another_task_ends_a_waiting_iteration(
     await asyncio.sleep(0.3)
     await sub.aclose()
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(waiting, 5)
+        await asyncio.wait_for(waiting, 60)
     await bus.publish(auth(0))  # the group is still there and keeps the event for later
     again = await take(bus.subscribe("storage"), want=1)
     assert flat(again) == ["user0"]
@@ -223,7 +223,7 @@ async def test_unsubscribe_ends_live_views_of_that_group_only(make_bus: MakeBus)
     await asyncio.sleep(0.3)
     bus.unsubscribe("sse-1")
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(waiting, 5)
+        await asyncio.wait_for(waiting, 60)
     await bus.publish(auth(1))
     assert flat(await reader) == ["user1"]
 

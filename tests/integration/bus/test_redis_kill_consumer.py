@@ -26,7 +26,7 @@ from phantomnet.storage.db import make_engine
 from phantomnet.storage.migrate import upgrade
 from phantomnet.storage.writer import StorageWriter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 VICTIM = Path(__file__).with_name("redisbus_victim.py")
 TOTAL_BEFORE, TOTAL_AFTER, VICTIM_BATCH, VICTIM_STORES = 200, 100, 120, 40
 

@@ -19,7 +19,7 @@ from phantomnet.bus.spool import DiskSpool
 from phantomnet.errors import BusUnavailable
 from phantomnet.events import parse_event
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 STREAM = "pn-test:spool"
 
 
@@ -37,7 +37,7 @@ async def stored_names(url: str) -> list[str]:
     return [parse_event(f[b"data"]).username for _, f in entries]  # type: ignore[union-attr]
 
 
-async def wait_replayed(bus: RedisStreamsBus, timeout: float = 20) -> None:
+async def wait_replayed(bus: RedisStreamsBus, timeout: float = 120) -> None:
     async with asyncio.timeout(timeout):
         while bus.spooling:
             await asyncio.sleep(0.05)
@@ -112,7 +112,7 @@ async def test_a_consumer_waits_out_an_outage(private_redis: PrivateRedis) -> No
     await bus.start()
     sub = bus.subscribe("storage")
     await bus.publish(auth(0))
-    first = await asyncio.wait_for(anext(sub), 10)
+    first = await asyncio.wait_for(anext(sub), 60)
     await first.ack()
     reading = asyncio.create_task(anext(sub))
     private_redis.stop()
@@ -121,7 +121,7 @@ async def test_a_consumer_waits_out_an_outage(private_redis: PrivateRedis) -> No
     private_redis.start()  # empty server: the group is recreated on NOGROUP
     publisher = RedisStreamsBus(private_redis.url, stream=STREAM)
     await publisher.publish(auth(1))
-    batch = await asyncio.wait_for(reading, 20)
+    batch = await asyncio.wait_for(reading, 60)
     assert [e.username for e in batch.events] == ["user1"]  # type: ignore[union-attr]
     await publisher.close()
     await bus.close()

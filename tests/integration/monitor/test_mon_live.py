@@ -34,7 +34,7 @@ def _start(args: list[str], out: Path) -> tuple[subprocess.Popen[bytes], Path]:
     return proc, err
 
 
-def _wait_for(path: Path, needle: bytes, limit: float = 30) -> None:
+def _wait_for(path: Path, needle: bytes, limit: float = 120) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if needle in path.read_bytes():
@@ -68,7 +68,7 @@ def _events(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_cli_live_capture_detects_a_scan_and_not_browsing(tmp_path: Path) -> None:
     require_root()
     require_tool("nmap", "curl", "tcpdump")
@@ -100,7 +100,7 @@ def test_cli_live_capture_detects_a_scan_and_not_browsing(tmp_path: Path) -> Non
     assert "dropped by the kernel" in err.read_text()
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_component_publishes_to_the_bus(tmp_path: Path) -> None:
     require_root()
     require_tool("nmap")

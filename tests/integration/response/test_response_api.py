@@ -18,7 +18,7 @@ from phantomnet.bus.memory import MemoryBus
 from phantomnet.settings import Settings, async_url
 from phantomnet.storage.blocks import ensure_schema
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 BASE = "/api/active-defense"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pnr_netns import Lab
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 ENTRY = (
     "from phantomnet.cli import main as m\n"

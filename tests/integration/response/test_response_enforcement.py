@@ -25,7 +25,7 @@ from phantomnet.response.safety import Safety
 from phantomnet.response.service import ResponseService
 from phantomnet.storage.blocks import SqlBlockStore
 
-pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(300)]
 
 SHORT_S = 8
 LONG_S = 600
@@ -115,7 +115,7 @@ async def test_block_kills_flows_survives_sabotage_and_expires(
 
     # expiry: the kernel lifts the short block, the sweep records it, v6 works again
     state = "error"
-    while time.monotonic() < started + SHORT_S + 15 and state != "connected":
+    while time.monotonic() < started + SHORT_S + 120 and state != "connected":
         await asyncio.sleep(0.5)
         state = await connect_state(lab, lab.victim_ip6, port)
     assert state == "connected" and time.monotonic() - started >= SHORT_S - 1

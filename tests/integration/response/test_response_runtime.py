@@ -20,7 +20,7 @@ from phantomnet.settings import Settings
 from phantomnet.storage.blocks import SqlBlockStore, ensure_schema
 from phantomnet.storage.db import make_engine
 
-pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.netns, pytest.mark.timeout(300)]
 
 
 async def test_detection_blocks_through_the_runtime_part(

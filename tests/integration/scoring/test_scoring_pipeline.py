@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_scoring_service_lab import lab_flows
+from tests.waiting import until
 
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.events import AuthAttempt, Endpoint, Event, NetworkFlow, SensorRef
@@ -67,17 +69,17 @@ async def test_scan_flows_end_as_a_stored_block(
     )
     try:
         await bus.publish(login)
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if writer.stored:
-                break
+        assert await until(lambda: writer.stored > 0)
         await bus.publish_many(flows)
-        for _ in range(300):
-            await asyncio.sleep(0.05)
+        rows: list[Any] = []
+
+        async def blocked() -> bool:
+            nonlocal rows
             async with scoring_engine.connect() as conn:
                 rows = (await conn.execute(select(ScoreRow.decision))).all()
-            if any(r[0] == "BLOCK" for r in rows):
-                break
+            return any(r[0] == "BLOCK" for r in rows)
+
+        await until(blocked)
     finally:
         for task in tasks:
             task.cancel()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.waiting import until
 
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.cli.train import monitor_reader
@@ -45,14 +46,17 @@ async def scores_for(events: list[Event]) -> tuple[list[Score], ScoringService]:
     runner = asyncio.create_task(service.run())
     await asyncio.sleep(0)
     await bus.publish_many(events)
-    for _ in range(200):
-        await asyncio.sleep(0.02)
-        if service.counters["events"] >= len(events):
-            break
-    await asyncio.sleep(0.05)
+    # Every event scored, and the watcher holds every score published (a batch's scores are
+    # counted before the service yields, so "published" is final once "events" is).
+    done = await until(
+        lambda: (
+            service.counters["events"] >= len(events) and len(got) >= service.counters["published"]
+        )
+    )
     runner.cancel()
     watcher.cancel()
     await asyncio.gather(runner, watcher, return_exceptions=True)
+    assert done, service.counters
     return got, service
 
 

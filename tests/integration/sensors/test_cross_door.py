@@ -120,7 +120,7 @@ async def test_dumped_shop_credentials_work_on_ftp_as_honeytokens(doors: Doors) 
 async def test_every_door_names_the_same_host(doors: Doors) -> None:
     fqdn = doors.http.site.host.persona.fqdn
     reader, writer = await asyncio.open_connection("127.0.0.1", doors.smtp.bound_port)
-    greeting = (await asyncio.wait_for(reader.readline(), 10)).decode()
+    greeting = (await asyncio.wait_for(reader.readline(), 60)).decode()
     writer.close()
     assert greeting.startswith(f"220 {fqdn} ESMTP Postfix")
     ctx = ssl.create_default_context()

@@ -17,7 +17,7 @@ from phantomnet.storage.migrate import upgrade_async
 from phantomnet.storage.tables import AttackSession, EventRow
 from phantomnet.storage.writer import StorageWriter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ async def _pending(bus: RedisStreamsBus) -> int:
     return int((await bus.redis.xpending(bus.stream, "storage"))["pending"])
 
 
-async def _until(cond: Any, timeout: float = 30.0) -> None:
+async def _until(cond: Any, timeout: float = 120.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not await cond():

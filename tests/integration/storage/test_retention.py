@@ -23,8 +23,9 @@ from phantomnet.storage.tables import (
     TrafficStats,
     VerificationRow,
 )
+from tests.waiting import until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 NOW = datetime.now(UTC)
 OLD, NEW = NOW - timedelta(days=40), NOW - timedelta(days=1)
@@ -125,10 +126,7 @@ async def test_retention_job_describes_its_run(engine: AsyncEngine) -> None:
     job = RetentionJob(engine, days=30, batch_size=100, interval_s=3600)
     task = asyncio.create_task(job.run())
     try:
-        for _ in range(500):
-            if job.last_run is not None:
-                break
-            await asyncio.sleep(0.01)
+        assert await until(lambda: job.last_run is not None)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -22,7 +22,7 @@ from phantomnet.storage.migrate import upgrade_async
 from phantomnet.storage.tables import AttackSession, EventRow
 from phantomnet.storage.writer import StorageWriter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 Create = Callable[[], Coroutine[Any, Any, None]]
 

@@ -26,10 +26,10 @@ from phantomnet.storage.tables import (
 )
 from phantomnet.storage.writer import StorageWriter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-async def until(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0) -> None:
+async def until(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 120.0) -> None:
     """Wait for ``cond`` (sync or async), failing after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout

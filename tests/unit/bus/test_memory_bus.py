@@ -53,7 +53,7 @@ async def test_waiting_consumers_all_wake_up_for_a_big_publish() -> None:
     waiting = [asyncio.create_task(anext(s)) for s in subs]
     await asyncio.sleep(0)
     await bus.publish_many([auth(0), auth(1)])
-    done = await asyncio.wait_for(asyncio.gather(*waiting), 1)
+    done = await asyncio.wait_for(asyncio.gather(*waiting), 60)
     assert sorted(names([e for b in done for e in b.events])) == ["user0", "user1"]
 
 
@@ -75,8 +75,8 @@ async def test_full_group_applies_back_pressure_until_a_consumer_reads() -> None
     assert not publisher.done()  # blocked on the third event
     seen: list[str] = []
     while len(seen) < 5:
-        seen += names(list((await asyncio.wait_for(anext(sub), 1)).events))
-    await asyncio.wait_for(publisher, 1)
+        seen += names(list((await asyncio.wait_for(anext(sub), 60)).events))
+    await asyncio.wait_for(publisher, 60)
     assert seen == [f"user{i}" for i in range(5)]
     assert bus.stats.dropped == 0
 
@@ -84,7 +84,7 @@ async def test_full_group_applies_back_pressure_until_a_consumer_reads() -> None
 async def test_lossy_group_drops_oldest_and_never_blocks() -> None:
     bus = MemoryBus(queue_size=3)
     live = bus.subscribe("live", lossy=True, batch_size=10)
-    await asyncio.wait_for(bus.publish_many([auth(i) for i in range(5)]), 1)
+    await asyncio.wait_for(bus.publish_many([auth(i) for i in range(5)]), 60)
     assert names(list((await anext(live)).events)) == ["user2", "user3", "user4"]
     assert bus.stats.dropped == 2
 
@@ -140,9 +140,9 @@ async def test_close_drains_then_stops_and_wakes_blocked_parties() -> None:
     waiting = asyncio.create_task(anext(bus.subscribe("empty")))
     await asyncio.sleep(0.01)
     await bus.close()
-    await asyncio.wait_for(blocked, 1)
+    await asyncio.wait_for(blocked, 60)
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(waiting, 60)
     assert names(list((await anext(sub)).events)) == ["user0"]
     with pytest.raises(StopAsyncIteration):
         await anext(sub)
@@ -168,7 +168,7 @@ async def test_aclose_from_another_task_ends_a_waiting_iteration() -> None:
     await asyncio.sleep(0)
     await sub.aclose()
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(waiting, 60)
     await bus.publish(auth(0))  # the non-lossy group outlives its consumer
     assert names(list((await anext(bus.subscribe("storage"))).events)) == ["user0"]
 
@@ -180,4 +180,4 @@ async def test_unsubscribe_ends_every_subscription_of_the_group() -> None:
     await asyncio.sleep(0)
     bus.unsubscribe("sse-1")
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(waiting, 1)
+        await asyncio.wait_for(waiting, 60)

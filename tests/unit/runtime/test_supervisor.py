@@ -76,7 +76,7 @@ async def test_stop_event_stops_every_component() -> None:
     task = asyncio.create_task(supervise([a, b], stop))
     await asyncio.sleep(0.05)
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert a.log == ["start", "run", "stop"] and b.log == ["start", "run", "stop"]
 
 
@@ -143,6 +143,8 @@ async def test_a_run_that_returns_is_finished_not_restarted() -> None:
     assert b.log == ["start", "run"]
     stop.set()
     await asyncio.wait_for(task, DEADLINE_S)
+
+
 class SlowStop(Probe):
     """A consumer whose stop needs longer than an equal share of the old 4 s budget."""
 

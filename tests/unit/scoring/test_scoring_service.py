@@ -75,7 +75,7 @@ async def run_service(
     await asyncio.sleep(0)
     await bus.publish_many(events)
     try:
-        scores = await asyncio.wait_for(watcher, 5)
+        scores = await asyncio.wait_for(watcher, 60)
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)

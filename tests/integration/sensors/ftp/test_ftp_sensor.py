@@ -45,7 +45,7 @@ class Running:
     def host(self) -> FakeHost:
         return self.sensor.host
 
-    async def events(self, kind: type, n: int = 1, timeout: float = 15) -> list[Any]:
+    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
         async with asyncio.timeout(timeout):
             while len([e for e in self.seen if isinstance(e, kind)]) < n:
                 self.seen.extend((await anext(self.sub)).events)
@@ -160,7 +160,7 @@ async def test_vsftpd_wording(ftp: Running) -> None:
     banner = await reader.readline()
     assert banner == b"220 (vsFTPd 3.0.3)\r\n"
     writer.write(b"PASS x\r\nLIST\r\nFOO\r\nUSER root\r\nPASS wrong\r\nHELP\r\nQUIT\r\n")
-    data = (await asyncio.wait_for(reader.read(), 10)).decode().splitlines()
+    data = (await asyncio.wait_for(reader.read(), 60)).decode().splitlines()
     assert data[:5] == [
         "503 Login with USER first.",
         "530 Please login with USER and PASS.",
@@ -178,7 +178,7 @@ async def test_ftp_bounce_is_refused(ftp: Running) -> None:
     writer.write(
         b"USER anonymous\r\nPASS a@b\r\nPORT 192,0,2,1,0,80\r\nEPRT |1|198.51.100.7|8080|\r\nQUIT\r\n"
     )
-    lines = (await asyncio.wait_for(reader.read(), 10)).decode().splitlines()
+    lines = (await asyncio.wait_for(reader.read(), 60)).decode().splitlines()
     assert "500 Illegal PORT command." in lines and "500 Bad EPRT command." in lines
     writer.close()
 

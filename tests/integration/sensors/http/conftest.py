@@ -36,7 +36,7 @@ class Web:
     def host(self) -> FakeHost:
         return self.sensor.site.host
 
-    async def events(self, kind: type, n: int = 1, timeout: float = 15) -> list[Any]:
+    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
         async with asyncio.timeout(timeout):
             while len([e for e in self.seen if isinstance(e, kind)]) < n:
                 self.seen.extend((await anext(self.sub)).events)

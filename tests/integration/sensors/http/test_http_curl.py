@@ -67,7 +67,7 @@ async def test_error_pages_and_the_http1337_probe(web: Web) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET / HTTP/1337\r\nHost: x\r\n\r\n")
     await writer.drain()
-    answer = (await asyncio.wait_for(reader.read(), 10)).decode()
+    answer = (await asyncio.wait_for(reader.read(), 60)).decode()
     writer.close()
     assert answer.startswith("HTTP/1.1 400 Bad Request\r\n")
     assert "Server: Apache/2.4.65 (Debian)\r\n" in answer and "Connection: close\r\n" in answer

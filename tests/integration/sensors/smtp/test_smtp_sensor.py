@@ -37,7 +37,7 @@ class Running:
         assert self.sensor.bound_port is not None
         return self.sensor.bound_port
 
-    async def events(self, kind: type, n: int = 1, timeout: float = 10) -> list[Any]:
+    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
         """Wait until ``n`` events of ``kind`` arrived; return all of that kind seen."""
         async with asyncio.timeout(timeout):
             while len([e for e in self.seen if isinstance(e, kind)]) < n:
@@ -146,7 +146,7 @@ async def test_postfix_replies_to_probes(smtp: Running) -> None:
         b"FOO\r\nMAIL FROM:<a@b.c>\r\nMAIL FROM:<a@b.c>\r\nRSET\r\nDATA\r\nNOOP\r\nQUIT\r\n"
     )
     await writer.drain()
-    data = (await asyncio.wait_for(reader.read(), 10)).decode()
+    data = (await asyncio.wait_for(reader.read(), 60)).decode()
     lines = data.splitlines()
     end = next(i for i, line in enumerate(lines) if line.startswith("250 "))
     ehlo = lines[: end + 1]
@@ -221,7 +221,7 @@ async def test_connection_cap_answers_421(tmp_path: Path) -> None:
     task = asyncio.create_task(sensor.run())
     try:
         conns = [await asyncio.open_connection("127.0.0.1", sensor.bound_port) for _ in range(3)]
-        replies = [await asyncio.wait_for(r.readline(), 5) for r, _ in conns]
+        replies = [await asyncio.wait_for(r.readline(), 60) for r, _ in conns]
         assert replies[0].startswith(b"220 ") and replies[1].startswith(b"220 ")
         assert replies[2].startswith(b"421 4.7.0 m.example.net Error: too many connections")
         for _, w in conns:

@@ -43,7 +43,7 @@ class Captured:
     def of(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.kind == kind]
 
-    async def wait_for(self, pred: Callable[[Captured], bool], timeout: float = 10) -> None:
+    async def wait_for(self, pred: Callable[[Captured], bool], timeout: float = 60) -> None:
         async with asyncio.timeout(timeout):
             while not pred(self):
                 await asyncio.sleep(0.05)

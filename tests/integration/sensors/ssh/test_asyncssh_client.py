@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import require_tool
 from tests.integration.sensors.ssh.conftest import SSH_OPTS, Running, run
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 def _connect(port: int, **kwargs: object) -> asyncssh.SSHClientConnection:

@@ -20,7 +20,7 @@ from phantomnet.analyzers.ssh import KexInit, parse_kexinit_packet
 from tests.conftest import require_root, require_tool
 from tests.integration.sensors.ssh.conftest import Running, run
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 def same_release(text: str | bytes) -> str:
@@ -62,7 +62,7 @@ def real_sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     # sshd re-execs itself, so it needs its absolute path
     proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()

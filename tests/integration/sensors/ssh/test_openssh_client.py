@@ -11,7 +11,7 @@ from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from tests.conftest import require_tool
 from tests.integration.sensors.ssh.conftest import SSH_OPTS, Running, askpass, run, ssh_exec
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(autouse=True)

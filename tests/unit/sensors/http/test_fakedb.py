@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from phantomnet.sensors.http.fakedb import VERSION, FakeDatabase
@@ -112,10 +110,9 @@ def test_sandbox_refuses_anything_but_reads(db: FakeDatabase, payload: str) -> N
 
 
 def test_runaway_query_is_cut_by_the_step_budget(db: FakeDatabase) -> None:
-    start = time.monotonic()
+    # Unbounded recursion: without the budget this never returns (pytest-timeout fails it).
     rows, error = page(db, "1 AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)"
                            " SELECT count(*) FROM c)>0")  # fmt: skip
-    assert time.monotonic() - start < 5
     assert not rows and error == "Lost connection to server during query"
     assert page(db, "1")[0]  # the connection still works
     assert page(db, "1 AND LENGTH(REPEAT('a', 100000000))>0")[0] == []
