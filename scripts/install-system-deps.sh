@@ -11,6 +11,7 @@ DEPS=(
   nmap:nmap hydra:hydra hping3:hping3 masscan:masscan sqlmap:sqlmap dsniff:arpspoof
   bettercap:bettercap tcpdump:tcpdump tshark:tshark tcpreplay:tcpreplay
   openssh-client:ssh openssh-server:sshd sshpass:sshpass lftp:lftp swaks:swaks curl:curl
+  libnet-ssleay-perl: libio-socket-ssl-perl:  # swaks' STARTTLS and AUTH over TLS
   ssh-audit:ssh-audit whatweb:whatweb chromium:chromium
   nftables:nft iptables:iptables ipset:ipset conntrack:conntrack iproute2:ip libpcap-dev:
   dnsutils:dig wrk:wrk netcat-openbsd:nc
