@@ -92,7 +92,9 @@ async def test_the_deception_credentials_govern_every_door(doors: dict[str, Sens
 
 def test_a_door_persona_setting_is_refused_with_one_line(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path, sensors={"ssh": {"persona": "centos7"}})
-    with pytest.raises(ConfigError, match=r"sensors\.ssh.*moved to the \[deception\] section"):
+    with pytest.raises(
+        ConfigError, match=r"sensors\.ssh\.persona: moved to the \[deception\] section"
+    ):
         build(s, MemoryBus(), role="sensor")
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from phantomnet.sensors.base import SensorConfig
 
@@ -31,15 +30,18 @@ class SshConfig(SensorConfig):
 
     port: int = Field(default=2222, ge=0, le=65535)
 
-    @model_validator(mode="before")
+    #: Refused: persona and credentials govern every door, so they live in [deception].
+    persona: object = Field(default=None, exclude=True)
+    credentials: object = Field(default=None, exclude=True)
+
+    @field_validator("persona", "credentials")
     @classmethod
-    def _moved_to_deception(cls, data: Any) -> Any:
-        """``persona`` and ``credentials`` govern every door, so they live in [deception]."""
-        if isinstance(data, dict):
-            for key in ("persona", "credentials"):
-                if key in data:
-                    raise ValueError(f"{key} moved to the [deception] section (it sets every door)")
-        return data
+    def _moved_to_deception(cls, value: object) -> object:
+        if value is not None:
+            raise PydanticCustomError(
+                "moved", "moved to the [deception] section (it sets every door)"
+            )
+        return value
 
     #: delay before answering a wrong password (Linux-PAM's pam_unix default is 2 s, which
     #: PAM randomises by up to 25 %: that is what brute-forcers measure on a Debian host)
