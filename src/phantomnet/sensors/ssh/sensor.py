@@ -122,8 +122,10 @@ class SshSensor(Sensor):
         for front in list(self.active):
             front.shutdown()
         await asyncio.sleep(0.05)
+        # Interactive shells never end by themselves, so they are shut down above; what they
+        # had produced is published before stop returns (up to the drain deadline).
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(self.config.drain_timeout_s):
                 while not self.events.empty():
                     await asyncio.sleep(0.01)
         for task in self._tasks:
