@@ -11,64 +11,21 @@ import contextlib
 import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
-import redis
+from tests.e2e.harness import free_port
+from tests.integration.bus.redisbus_helpers import PrivateRedis
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 START_DEADLINE_S = 60
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class DurableRedis:
+def DurableRedis(workdir: Path) -> PrivateRedis:
     """redis-server with AOF on a free port; ``stop`` (SIGTERM) and ``start`` keep the data."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + START_DEADLINE_S
-        try:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError):
-                    if client.ping():
-                        return
-                time.sleep(0.05)
-        finally:
-            client.close()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
+    return PrivateRedis(workdir, durable=True)
 
 
 class PrivatePostgres:

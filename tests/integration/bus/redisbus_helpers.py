@@ -36,11 +36,15 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    """A throw-away redis-server on a free loopback port, stopped by its own PID."""
+    """A throw-away redis-server on a free loopback port, stopped by its own PID.
 
-    def __init__(self, workdir: Path) -> None:
+    ``durable``: AOF with fsync always, so a ``stop`` (SIGTERM) and ``start`` keep the data,
+    as a production broker would (the chaos tests)."""
+
+    def __init__(self, workdir: Path, *, durable: bool = False) -> None:
         self.port = free_port()
         self.workdir = workdir
+        self.durable = durable
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,28 +53,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         require_tool("redis-server")  # skips (fails with CI=true) without the binary
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else [
+            "--appendonly", "no"]  # fmt: skip
         self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             *aof, "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+        )  # fmt: skip
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 60
         try:
             while time.monotonic() < deadline:
-                with contextlib.suppress(redis.ConnectionError):
+                with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError):
                     if client.ping():
                         return
                 time.sleep(0.05)
@@ -83,8 +78,8 @@ class PrivateRedis:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=30)  # an AOF flush may take a while on a busy disk
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=10)
         self.proc = None
