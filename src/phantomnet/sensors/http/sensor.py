@@ -228,8 +228,10 @@ class Conversation:
             resp = await handler(self.sensor.site, req)
         if resp.delay_s:
             await asyncio.sleep(resp.delay_s)
-        await self._send(resp, head=req.method == "HEAD")
+        # Recorded before it is answered: once the client has its answer, the event is
+        # published (with [bus] journal = true, on disk), so a crash cannot lose it.
         await self._record(req, resp)
+        await self._send(resp, head=req.method == "HEAD")
         return True
 
     async def _send(self, resp: apache.Response, head: bool = False) -> None:
@@ -255,8 +257,8 @@ class Conversation:
             400, server=self.sensor.site.server, host=self.sensor.site.hostname, port=self.port
         )
         headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
-        await self.stream.write(_head_bytes(400, "Bad Request", headers) + resp.body)
         await self._record_malformed()
+        await self.stream.write(_head_bytes(400, "Bad Request", headers) + resp.body)
 
     async def _timed_out(self) -> None:
         """The head or body did not arrive in time: httpd's 408, then close (slowloris)."""
@@ -264,8 +266,8 @@ class Conversation:
             408, server=self.sensor.site.server, host=self.sensor.site.hostname, port=self.port
         )
         headers = apache.frame(resp, server=self.sensor.site.server, keep_alive=False)
-        await self.stream.write(_head_bytes(408, "Request Timeout", headers) + resp.body)
         await self._record_malformed(status=408, tags=("slow",))
+        await self.stream.write(_head_bytes(408, "Request Timeout", headers) + resp.body)
 
     async def _record_malformed(
         self, status: int = 400, tags: tuple[str, ...] = ("malformed",)
