@@ -79,9 +79,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tmp = tmp_path_factory.mktemp("fuzz")
     sensors = free_sensor_ports()
     sensors["ftp"]["failed_login_delay_s"] = 0
-    sensors["ssh"].update(auth_fail_delay_s=0, credentials={"accept": ["*:*"]}, record=False)
+    sensors["ssh"].update(auth_fail_delay_s=0, record=False)
     sensors["smtp"]["starttls"] = False
-    config = {"api": {"port": free_port()}, "sensors": sensors}
+    config = {
+        "api": {"port": free_port()},
+        "sensors": sensors,
+        "deception": {"credentials": {"accept": ["*:*"]}},
+    }
     with PhantomNet(tmp, config) as pn:
         pn.wait_http("/health")
         for s in sensors.values():
