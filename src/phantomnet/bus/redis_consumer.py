@@ -129,6 +129,7 @@ class RedisSubscription:
     async def __anext__(self) -> RedisBatch:
         await self._after_isolated()
         while not self._done():
+            _raise_if_cancelling()
             try:
                 batch = await self._reader.read_once()
             except BusError as exc:  # unavailable or not: never end iteration, back off
@@ -170,6 +171,14 @@ class RedisSubscription:
     async def aclose(self) -> None:
         """End iteration; nothing is acknowledged on the way out."""
         self.stop()
+
+
+def _raise_if_cancelling() -> None:
+    """redis-py can swallow a cancellation that lands inside a blocking read (it disconnects
+    and the read returns nothing); a cancelled consumer must still end, not read on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class GroupReader:

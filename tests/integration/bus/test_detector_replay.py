@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from redisbus_helpers import MakeBus
 
 from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
@@ -24,11 +23,6 @@ def failed(i: int) -> AuthAttempt:
     )  # fmt: skip
 
 
-@pytest.mark.skip(
-    reason="hangs since the XPENDING-driven Redis consumer and the engine's replay filter were "
-    "merged (no detection within 60 s); open in the issue 11/12 notes. The same guarantee is "
-    "tested on the memory bus in tests/unit/detection/test_engine_replays.py"
-)
 async def test_engine_on_redis_counts_a_replayed_event_once(make_bus: MakeBus) -> None:
     bus = make_bus()
     await bus.start()
