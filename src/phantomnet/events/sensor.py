@@ -190,6 +190,11 @@ class DbQuery(EventBase):
     protocol: Protocol
     query: AttackerText
     database: AttackerText | None = None
+    #: rows returned or changed; None when the statement failed
+    rows: int | None = None
+    #: the server's error code as the client saw it (MySQL errno, PostgreSQL SQLSTATE)
+    error_code: str | None = None
+    duration_ms: float | None = None
 
 
 class ClientFingerprint(EventBase):
