@@ -117,8 +117,10 @@ async def test_hydra_small_list_finds_the_accepted_password(
             "ssh://127.0.0.1",
             timeout=90,
         )
-        assert rc == 0, out + err
+        # hydra finds the password, then may exit 255 ("worker threads did not complete") when a
+        # worker is still in the fake PAM delay at its own deadline: the finding is what counts.
         assert "login: root   password: 123456" in out, out + err
+        assert rc == 0 or "did not complete" in out + err, out + err
         await running.captured.wait_for(lambda c: any(a.accepted for a in c.of("auth.attempt")))
         attempts = running.captured.of("auth.attempt")
         failed = [a for a in attempts if not a.accepted]
