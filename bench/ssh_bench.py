@@ -92,6 +92,8 @@ async def wait_port(port: int, timeout: float = 60) -> None:
 def serve_phantom(port: int, data_dir: str, tarpit: bool) -> None:
     """Child process: the SSH sensor with an in-memory bus drained by a consumer."""
     from phantomnet.bus.memory import MemoryBus
+    from phantomnet.deception.credentials import CredentialPolicyConfig
+    from phantomnet.deception.host import FakeHost
     from phantomnet.sensors.base import SensorContext
     from phantomnet.sensors.ssh.config import SshConfig
     from phantomnet.sensors.ssh.sensor import SshSensor
@@ -107,9 +109,12 @@ def serve_phantom(port: int, data_dir: str, tarpit: bool) -> None:
         config = SshConfig(
             host="127.0.0.1", port=port, max_sessions=2000, max_per_source=2000,
             tarpit={"sources": ["127.0.0.0/8"] if tarpit else [], "interval_s": 10},
-            credentials={"accept": ["root:password", "*:password"]},
         )  # fmt: skip
-        sensor = SshSensor(config, SensorContext(node="bench", bus=bus, data_dir=Path(data_dir)))
+        ctx = SensorContext(node="bench", bus=bus, data_dir=Path(data_dir))
+        # credentials are a [deception] setting (every door): set on the shared fake host
+        host = ctx.shared_object("fake_host", lambda: FakeHost.load(Path(data_dir)))
+        host.policy.config = CredentialPolicyConfig(accept=("root:password", "*:password"))
+        sensor = SshSensor(config, ctx)
         await sensor.start()
         task = asyncio.create_task(drain())
         stop = asyncio.Event()

@@ -2,6 +2,12 @@
 from one source run (issue 11: 0.16 s -> 3.1 s on main). Prints figures; asserts nothing.
 
     .venv/bin/python bench/ssh_fairness.py [--samples 15] [--hogs 8] [--sources 1]
+        [--line loop|builtin]
+
+``--line loop`` (default) hogs with shell loops (time-sliced between commands);
+``--line builtin`` with heavy builtins over ~600 KB (sort, grep, sed, awk, tr, rev, tac,
+base64, cut, uniq), whose budget checks run inside the builtins' loops. Besides logins,
+the victim's *command* latency is measured: ``echo hi`` on an already open connection.
 
 The sensor runs in its own process (``ssh_bench.serve_phantom``); hogs are OpenSSH
 sessions bound to 127.0.2.2 (``--sources N``: spread over N addresses) that feed CPU-heavy
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -25,7 +32,13 @@ import asyncssh
 sys.path.insert(0, str(Path(__file__).parent))
 from ssh_bench import CLIENT, cpu_s, free_port, start_phantom, stop, wait_port
 
-HOG = "for i in $(seq 2000); do for j in $(seq 2000); do x=$i$j; done; done\n"
+HOGS = {
+    "loop": "for i in $(seq 2000); do for j in $(seq 2000); do x=$i$j; done; done\n",
+    # each line runs until its CPU budget ends it ("Killed"), then the next one starts
+    "builtin": "seq 100000 > /tmp/n; while true; do sort -r /tmp/n | grep 9 | sed 's/1/x/g'"
+    " | awk '{print $1}' | tr 0-9 a-j | rev | tac | base64 | cut -c1-20 | uniq -c | wc -l;"
+    " done\n",
+}
 
 
 async def one_login(port: int) -> float:
@@ -44,6 +57,22 @@ async def sample(port: int, n: int) -> list[float]:
             out.append(await one_login(port))
         except (OSError, asyncssh.Error, TimeoutError):
             out.append(30.0)
+    return out
+
+
+async def commands(port: int, n: int) -> list[float]:
+    """``n`` sequential ``echo hi`` latencies on one open connection (no login cost)."""
+    out = []
+    async with asyncssh.connect("127.0.0.1", port, **CLIENT) as conn:
+        for _ in range(n):
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(30):
+                    result = await conn.run("echo hi", check=True)
+                assert result.stdout == "hi\n"
+                out.append(time.perf_counter() - start)
+            except (OSError, asyncssh.Error, TimeoutError):
+                out.append(30.0)
     return out
 
 
@@ -75,8 +104,9 @@ async def main(args: argparse.Namespace) -> None:
         await wait_port(port)
         await sample(port, 3)  # warm-up
         idle = await sample(port, args.samples)
+        idle_cmd = await commands(port, args.samples * 4)
         script = data / "hog.sh"
-        script.write_text(HOG * 5000)
+        script.write_text(HOGS[args.line] * 5000)
         hogs = [
             await hog(port, script, f"127.0.{2 + i % args.sources}.2") for i in range(args.hogs)
         ]
@@ -84,6 +114,7 @@ async def main(args: argparse.Namespace) -> None:
         before = cpu_s(proc.pid)
         t0 = time.perf_counter()
         busy = await sample(port, args.samples)
+        busy_cmd = await commands(port, args.samples * 4)
         load = (cpu_s(proc.pid) - before) / (time.perf_counter() - t0)
         alive = sum(h.returncode is None for h in hogs)
         for h in hogs:
@@ -91,11 +122,20 @@ async def main(args: argparse.Namespace) -> None:
                 h.kill()
             await h.wait()
         report = {
+            "line": args.line,
             "hogs": args.hogs,
             "hog_sources": args.sources,
             "idle": summary(idle),
             "with_hogs": summary(busy),
             "ratio_median": round(statistics.median(busy) / statistics.median(idle), 2),
+            "ratio_p90": round(summary(busy)["p90_s"] / summary(idle)["p90_s"], 2),
+            "command_idle": summary(idle_cmd),
+            "command_with_hogs": summary(busy_cmd),
+            "command_ratio_median": round(
+                statistics.median(busy_cmd) / statistics.median(idle_cmd), 2
+            ),
+            "command_ratio_p90": round(summary(busy_cmd)["p90_s"] / summary(idle_cmd)["p90_s"], 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "server_cpu_load_during_hogs": round(load, 2),
             "hogs_still_running_at_end": alive,
         }
@@ -109,4 +149,5 @@ if __name__ == "__main__":
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--hogs", type=int, default=8)
     parser.add_argument("--sources", type=int, default=1, help="spread the hogs over N sources")
+    parser.add_argument("--line", choices=sorted(HOGS), default="loop", help="what the hogs run")
     asyncio.run(main(parser.parse_args()))

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.errors import AuthError, InvalidInput
+from phantomnet.events import canonical_attacker_text
 from phantomnet.storage.tables import ApiToken
 
 Role = Literal["viewer", "admin"]
@@ -56,6 +57,7 @@ async def create_token(engine: AsyncEngine, *, role: str, name: str) -> str:
         raise InvalidInput(f"role must be one of {sorted(ROLES)}, not {role!r}")
     if not name or len(name) > 128:
         raise InvalidInput("name must be 1 to 128 characters")
+    name = canonical_attacker_text(name, 128)  # argv may carry any bytes (surrogateescape)
     token = new_token()
     async with AsyncSession(engine) as session, session.begin():
         session.add(

@@ -9,11 +9,15 @@ so a flood of uploads can fill the budget but never the real disk.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 Refusal = Literal["quota", "disk", "size"]
+
+#: folders of the data directory the budget covers (uploads, session recordings, mail)
+BUDGETED_DIRS = ("uploads", "recordings", "smtp")
 
 
 class DiskBudget:
@@ -26,16 +30,26 @@ class DiskBudget:
 
     @classmethod
     def scan(cls, limit: int, *folders: Path) -> DiskBudget:
-        """A budget with what ``folders`` already hold counted as used."""
+        """A budget with what ``folders`` already hold (at any depth) counted as used.
+
+        Symbolic links are neither followed nor counted; an unreadable folder counts 0.
+        """
         used = 0
         for folder in folders:
-            if not folder.is_dir():
-                continue
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.is_file(follow_symlinks=False):
-                        used += entry.stat(follow_symlinks=False).st_size
+            for base, _dirs, names in os.walk(folder):
+                for name in names:
+                    try:
+                        st = os.lstat(os.path.join(base, name))
+                    except OSError:
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        used += st.st_size
         return cls(limit, used)
+
+    @classmethod
+    def at_start(cls, limit: int, data_dir: Path) -> DiskBudget:
+        """The budget of ``data_dir`` with every budgeted folder's contents counted."""
+        return cls.scan(limit, *(data_dir / d for d in BUDGETED_DIRS))
 
     def room(self) -> int:
         return max(0, self.limit - self.used)

@@ -50,7 +50,7 @@ class FakeHost:
         self.tokens = tokens
         self.limits = limits
         self.store = OverlayStore(root / "deception" / "fs.sqlite")
-        self.disk = DiskBudget.scan(limits.max_disk_bytes, root / "uploads", root / "recordings")
+        self.disk = DiskBudget.at_start(limits.max_disk_bytes, root)
         self.blobs = BlobStore(root / "uploads", self.disk)
         self.live = Liveness(persona)
         self._gens = make_generators(persona, self.live)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from phantomnet.errors import BlockRefused, InvalidInput, NotFound, ResponseError
-from phantomnet.events import Endpoint, Event, SensorRef, utcnow
+from phantomnet.events import Endpoint, Event, SensorRef, canonical_attacker_text, utcnow
 from phantomnet.events.response import BlockSource, ResponseBlock, ResponseUnblock
 from phantomnet.response.blockers.base import Blocker, Element
 from phantomnet.response.config import ResponseConfig
@@ -112,7 +112,10 @@ class ResponseService:
             if duration_s is None:
                 duration_s = self.config.ladder_duration(offence)
             duration_s = min(duration_s, self.config.max_duration_s)
-            reason = (reason or f"{source} block")[:512]
+            # stored and shown: always safe text (a reason may quote attacker text)
+            reason = canonical_attacker_text(reason or f"{source} block", 512)
+            if created_by is not None:
+                created_by = canonical_attacker_text(created_by, 128)
             if existing is not None:
                 return await self._extend(existing, target, now, duration_s, reason)
             return await self._create(target, now, duration_s, reason, source, offence, created_by)
@@ -222,7 +225,7 @@ class ResponseService:
             existing = await self.store.get_active(target.text)
             if existing is None:
                 raise NotFound(f"{target} is not blocked")
-            return await self._lift(existing, target, reason)
+            return await self._lift(existing, target, canonical_attacker_text(reason, 512))
 
     async def _lift(self, record: BlockRecord, target: Target, reason: str) -> BlockRecord:
         applied = self.blocker.enforces

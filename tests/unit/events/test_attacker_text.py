@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -96,3 +97,17 @@ def test_truncation_never_splits_an_escape(raw: bytes, limit: int) -> None:
 def test_header_pairs_are_enforced_too() -> None:
     event = HttpRequest(sensor=REF, method="GET", path="/\x00", headers=(("X-\udcff", "\x07"),))
     assert event.path == "/\\x00" and event.headers == (("X-\\xff", "\\x07"),)
+
+
+@pytest.mark.timeout(60)
+def test_raw_text_with_a_long_safe_run_is_canonicalised_in_linear_time() -> None:
+    """A raw string (not pre-escaped) with a long run of safe characters before an unsafe
+    one: the canonical-form check must not backtrack through every split of the run (it
+    did: 2^n steps, hours for a 40-character run; this test then hits its timeout)."""
+    from phantomnet.events import canonical_attacker_text, is_safe_text
+
+    for run in (40, 4000):
+        raw = "detection ssh_bruteforce: " + "a" * run + "\x1b[2J\udcff\u202e"
+        out = canonical_attacker_text(raw, 10_000)
+        assert is_safe_text(out) and out.endswith("\\x1b[2J\\xff\\xe2\\x80\\xae")
+        assert not is_safe_text("a" * run + "\x1b")

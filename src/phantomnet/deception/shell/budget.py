@@ -146,12 +146,17 @@ class Slicer:
         self.cpu = 0.0
         self.started = time.monotonic()
         self._slice = 0.0
+        self._cpu_mark = 0.0
         self._held = False
 
     async def start(self) -> None:
         await self.sched.enter(self.key)
         self._held = True
+        self._restart()
+
+    def _restart(self) -> None:
         self._slice = time.perf_counter()
+        self._cpu_mark = time.thread_time()
 
     def stop(self) -> None:
         if self._held:
@@ -160,11 +165,15 @@ class Slicer:
             self.sched.leave(self.key)
 
     def _account(self) -> float:
-        now = time.perf_counter()
+        """Charge the slice; returns how long it held the loop (wall). The CPU budget counts
+        this thread's CPU time: only this line runs during its slice, and a loaded machine
+        (other processes on the cores) does not shrink an attacker's budget."""
+        now, cpu = time.perf_counter(), time.thread_time()
         ran = now - self._slice
-        self._slice = now
-        self.cpu += ran
-        self.sched.used[self.key] += ran
+        used = max(0.0, cpu - self._cpu_mark)
+        self._slice, self._cpu_mark = now, cpu
+        self.cpu += used
+        self.sched.used[self.key] += used
         return ran
 
     def check(self) -> None:
@@ -189,7 +198,7 @@ class Slicer:
         self.sched.leave(self.key)
         await self.sched.enter(self.key)
         self._held = True
-        self._slice = time.perf_counter()
+        self._restart()
 
     async def pause(self, seconds: float) -> None:
         """A real wait (``sleep``): not CPU, and the source's turn is free meanwhile."""

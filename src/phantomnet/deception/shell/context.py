@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from phantomnet.deception.fakefs import FsError, FsView
 
@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from phantomnet.deception.shell.interp import Shell
 
 MAX_OUTPUT = 1024 * 1024
+#: bytes a builtin handles between two budget checks (:meth:`Cmd.tick`)
+CHUNK = 64 * 1024
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,19 @@ class Cmd:
         except FsError as exc:
             self.fs_fail(exc)
             return None
+
+    def tick(self) -> Awaitable[None]:
+        """Call in a builtin's loop (every line, or every :data:`CHUNK` bytes): the CPU
+        budget and the fair share of the event loop are checked there, not only between
+        commands, so one heavy builtin cannot hold the loop."""
+        return self.shell.tick()
+
+    async def each(self, items: Sequence[T], every: int = 256) -> AsyncIterator[T]:
+        """``items`` with a :meth:`tick` every ``every`` of them."""
+        for i, item in enumerate(items):
+            if not i % every:
+                await self.shell.tick()
+            yield item
 
     def sleep(self, seconds: float) -> Awaitable[None]:
         return self.shell.sleep(seconds)

@@ -331,6 +331,12 @@ class Shell:
             if len(self.result.stderr) < MAX_OUTPUT:
                 self.result.stderr += data
 
+    async def tick(self) -> None:
+        """A builtin's cooperative budget check inside its loop (per line or chunk): ends
+        the CPU slice when it is used up, and the line when its CPU/wall budget is."""
+        if self._slicer is not None:
+            await self._slicer.tick()
+
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, min(seconds, self.sleep_budget - self.slept))
         self.slept += seconds

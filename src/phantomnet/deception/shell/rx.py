@@ -2,7 +2,10 @@
 
 Python's ``re`` has no timeout, so a pattern like ``(a|aa)+$`` would block the event loop
 for minutes. The ``regex`` library (a superset of ``re`` syntax) takes a ``timeout`` per
-call; past it the line ends like a process killed by its CPU limit.
+call; past it the line ends like a process killed by its CPU limit. The builtins call
+these once per input line and check the line's budget in between (``Cmd.tick``), so the
+event loop is held at most ``TIMEOUT_S`` by one call, and a line's regex time in total is
+bounded by its CPU budget (``ShellLimits.cpu_s``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from phantomnet.deception.shell.budget import CpuExhausted
 
 T = TypeVar("T")
 
-#: seconds one match or substitution may take
-TIMEOUT_S = 0.25
+#: seconds one match or substitution (on one line of input) may take
+TIMEOUT_S = 0.002
 
 error = regex.error
 IGNORECASE, MULTILINE = regex.I, regex.M
@@ -38,6 +41,10 @@ def fullmatch(rx: regex.Pattern[AnyStr], text: AnyStr) -> regex.Match[AnyStr] | 
 def sub(pattern: str, repl: str, text: str, count: int = 0, flags: int = 0) -> str:
     return _guard(lambda: regex.sub(pattern, repl, text, count=count, flags=flags,
                                     timeout=TIMEOUT_S))  # fmt: skip
+
+
+def sub_compiled(rx: regex.Pattern[str], repl: str, text: str, count: int = 0) -> str:
+    return _guard(lambda: rx.sub(repl, text, count=count, timeout=TIMEOUT_S))
 
 
 def _guard(fn: Callable[[], T]) -> T:

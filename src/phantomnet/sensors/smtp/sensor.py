@@ -27,7 +27,7 @@ from phantomnet.events import (
     SmtpMessage,
     attacker_text,
 )
-from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
+from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session, Slot
 from phantomnet.sensors.smtp import postfix
 from phantomnet.sensors.smtp.message import analyse
 from phantomnet.sensors.tls import ensure_certificate, server_context
@@ -72,6 +72,8 @@ class PostfixSMTP(SMTP):
         self.trap = handler
         self._refused = False
         self._source = ""
+        self._slot: Slot | None = None
+        self._reason = ""
         self._live: asyncio.BaseTransport | None = None
         self._smtp_methods = {k: self._recorded(k, m) for k, m in self._smtp_methods.items()}
 
@@ -82,6 +84,8 @@ class PostfixSMTP(SMTP):
                 line = f"AUTH {(arg or '').split()[0] if arg else ''}".strip()
             await self.trap.emit(CommandInput, protocol="smtp", command=attacker_text(line))
             timer = None
+            if verb in ("MAIL", "DATA") and self._slot is not None:
+                self._slot.settled = True  # sending mail: evicted only as a last resort
             if verb == "DATA":  # a timer, not a cancel: aiosmtpd swallows the cancellation
                 timer = asyncio.get_running_loop().call_later(
                     self.sensor.config.data_timeout_s, self.phase_timeout
@@ -107,7 +111,8 @@ class PostfixSMTP(SMTP):
         peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
         local = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
         self._source = str(peer[0])
-        if not self.sensor.limiter.acquire(self._source):
+        self._slot = self.sensor.limiter.acquire(self._source, evict=self.evict)
+        if self._slot is None:
             self._refused = True
             host = self.sensor.hostname
             reply = f"421 4.7.0 {host} Error: too many connections from {peer[0]}\r\n"
@@ -131,6 +136,16 @@ class PostfixSMTP(SMTP):
             self.sensor.config.helo_timeout_s, self.phase_timeout
         )
 
+    def evict(self) -> None:
+        """A newcomer needed this slot (the door is full and this /24 the heaviest, see
+        :class:`SlotLimiter`): Postfix's too-many-connections reply, then close."""
+        self._reason = "evicted"
+        transport = self.transport
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+            host = self.sensor.hostname
+            transport.write(f"421 4.7.0 {host} Error: too many connections\r\n".encode())
+            transport.close()
+
     def helo_seen(self) -> None:
         if self._helo_timer is not None:
             self._helo_timer.cancel()
@@ -152,8 +167,10 @@ class PostfixSMTP(SMTP):
         self.sensor.live.discard(self._live)
         self.helo_seen()
         if self.trap.session is not None:
-            self.sensor.spawn(self.trap.session.close("peer" if error is None else "error"))
-        self.sensor.limiter.release(self._source)
+            reason = self._reason or ("peer" if error is None else "error")
+            self.sensor.spawn(self.trap.session.close(reason))
+        if self._slot is not None:
+            self.sensor.limiter.release(self._slot)
 
     async def smtp_EXPN(self, arg: str) -> None:
         await self.push("502 5.5.2 Error: command not recognized")

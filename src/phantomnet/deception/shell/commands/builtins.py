@@ -188,6 +188,7 @@ async def printf(cmd: Cmd) -> int:
     text, used = _printf_once(fmt, args, check)
     cmd.out(text.encode("latin-1", "replace"))
     while used and args[used:]:
+        await cmd.tick()
         args = args[used:]
         text, used = _printf_once(fmt, args, check)
         cmd.out(text.encode("latin-1", "replace"))

@@ -1,16 +1,21 @@
 """Text tools: head, tail, wc, sort, uniq, grep, cut, tr, base64, hashes, od, seq, tee, test,
-basename, dirname, xargs, awk/sed (the common one-liners only)."""
+basename, dirname, xargs, awk/sed (the common one-liners only).
+
+Every loop over input calls ``cmd.tick()`` (per line, or per :data:`CHUNK` bytes), so one
+heavy builtin over 1 MiB of input is time-sliced and CPU-budgeted like a shell loop.
+"""
 
 from __future__ import annotations
 
 import base64 as b64
 import binascii
 import hashlib
+import heapq
 import re
 
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.shell import rx as safe_rx
-from phantomnet.deception.shell.context import Cmd, CommandFn
+from phantomnet.deception.shell.context import CHUNK, Cmd, CommandFn
 from phantomnet.deception.shell.getopt import opt_value, split_opts
 from phantomnet.deception.shell.simple import dispatch
 
@@ -101,36 +106,64 @@ async def wc(cmd: Cmd) -> int:
     return cmd.shell.status if paths else 0
 
 
-async def sort(cmd: Cmd) -> int:
-    flags, paths = split_opts(cmd.argv, takes_value="kt")
-    lines: list[bytes] = []
-    for _p, data in _inputs(cmd, paths, "sort"):
-        lines.extend(data.splitlines())
+#: lines sorted between two budget checks; the sorted runs are then merged
+SORT_RUN = 4096
+
+
+def _sort_key(flags: set[str]):  # type: ignore[no-untyped-def]
     if "n" in flags:
 
         def key(b: bytes) -> float:
             m = re.match(rb"\s*(-?\d+(\.\d+)?)", b)
             return float(m.group(1)) if m else 0.0
 
-        lines.sort(key=key, reverse="r" in flags)
-    else:
-        lines.sort(key=lambda b: b.lower() if "f" in flags else b, reverse="r" in flags)
+        return key
+    return (lambda b: b.lower()) if "f" in flags else (lambda b: b)
+
+
+async def sort(cmd: Cmd) -> int:
+    flags, paths = split_opts(cmd.argv, takes_value="kt")
+    lines: list[bytes] = []
+    for _p, data in _inputs(cmd, paths, "sort"):
+        lines.extend(data.splitlines())
+    key, reverse = _sort_key(flags), "r" in flags
+    # sorted runs of SORT_RUN lines, then a k-way merge, with a budget check in between:
+    # the same order as one stable sort (ties keep their input order: the index)
+    runs = []
+    for start in range(0, len(lines), SORT_RUN):
+        await cmd.tick()
+        run = [(key(b), i, b) for i, b in enumerate(lines[start : start + SORT_RUN], start)]
+        run.sort(key=lambda t: t[0], reverse=reverse)
+        runs.append(run)
+    merged = heapq.merge(*runs, key=lambda t: t[0], reverse=reverse)
+    out: list[bytes] = []
+    for n, (_k, _i, line) in enumerate(merged):
+        if not n % SORT_RUN:
+            await cmd.tick()
+        out.append(line)
     if "u" in flags:
-        lines = list(dict.fromkeys(lines))
-    cmd.out(b"".join(line + b"\n" for line in lines))
+        out = list(dict.fromkeys(out))
+    await _out_lines(cmd, out)
     return 0
+
+
+async def _out_lines(cmd: Cmd, lines: list[bytes]) -> None:
+    """Write ``lines`` (newline-terminated), a budget check every SORT_RUN lines."""
+    for start in range(0, len(lines), SORT_RUN):
+        await cmd.tick()
+        cmd.out(b"".join(line + b"\n" for line in lines[start : start + SORT_RUN]))
 
 
 async def uniq(cmd: Cmd) -> int:
     flags, paths = split_opts(cmd.argv)
     out: list[tuple[int, bytes]] = []
     for _p, data in _inputs(cmd, paths[:1], "uniq"):
-        for line in data.splitlines():
+        async for line in cmd.each(data.splitlines()):
             if out and out[-1][1] == line:
                 out[-1] = (out[-1][0] + 1, line)
             else:
                 out.append((1, line))
-    for n, line in out:
+    async for n, line in cmd.each(out):
         if "d" in flags and n < 2:
             continue
         cmd.out((f"{n:>7} ".encode() if "c" in flags else b"") + line + b"\n")
@@ -161,6 +194,7 @@ async def grep(cmd: Cmd) -> int:
     for path, data in _inputs(cmd, rest, "grep"):
         count = 0
         for line in data.splitlines():
+            await cmd.tick()  # each regex call is capped (rx.TIMEOUT_S), the line's CPU too
             hit = (
                 safe_rx.fullmatch(rx, line) if "x" in flags else safe_rx.search(rx, line)
             ) is not None
@@ -173,7 +207,7 @@ async def grep(cmd: Cmd) -> int:
                     prefix = f"{path}:".encode() if len(rest) > 1 else b""
                     cmd.out(
                         prefix
-                        + (rx.search(line).group(0) if "o" in flags and hit else line)  # type: ignore[union-attr]
+                        + (safe_rx.search(rx, line).group(0) if "o" in flags and hit else line)  # type: ignore[union-attr]
                         + b"\n"
                     )
         if "c" in flags:
@@ -203,24 +237,35 @@ async def cut(cmd: Cmd) -> int:
         )
     wanted = _ranges(spec)
     for _p, data in _inputs(cmd, paths, "cut"):
-        for line in data.splitlines():
-            parts = line.split(delim) if "f" in flags else [bytes([b]) for b in line]
-            if "f" in flags and len(parts) == 1:
-                cmd.out(line + b"\n")
-                continue
-            pick = [parts[i - 1] for i in range(1, len(parts) + 1) if wanted(i)]
-            cmd.out((delim if "f" in flags else b"").join(pick) + b"\n")
+        async for line in cmd.each(data.splitlines()):
+            if "f" in flags:
+                fields = line.split(delim)
+                if len(fields) == 1:
+                    cmd.out(line + b"\n")
+                    continue
+                cmd.out(delim.join(f for a, b in wanted for f in fields[a - 1 : b]) + b"\n")
+            else:
+                cmd.out(b"".join(line[a - 1 : b] for a, b in wanted) + b"\n")
     return 0
 
 
-def _ranges(spec: str):  # type: ignore[no-untyped-def]
+def _ranges(spec: str) -> list[tuple[int, int]]:
+    """``1,3-5,7-`` as merged, ordered 1-based inclusive ranges (coreutils prints each
+    selected byte/field once, in input order)."""
     parts = []
     for item in spec.split(","):
         lo, dash, hi = item.partition("-")
-        a = int(lo) if lo.isdigit() else 1
+        a = max(1, int(lo)) if lo.isdigit() else 1
         b = int(hi) if hi.isdigit() else (10**9 if dash else a)
-        parts.append((a, b))
-    return lambda i: any(a <= i <= b for a, b in parts)
+        if a <= b:
+            parts.append((a, b))
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(parts):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _tr_set(spec: str) -> str:
@@ -246,14 +291,18 @@ async def tr(cmd: Cmd) -> int:
     if not sets:
         return cmd.fail("missing operand\nTry 'tr --help' for more information.")
     a = _tr_set(sets[0])
-    if "d" in flags:
-        out = "".join(c for c in data if (c in a) == ("c" in flags))
+    table: dict[int, int | None] = {}
+    if "d" in flags:  # the input is latin-1: 256 possible characters
+        table = {i: None for i in range(256) if (chr(i) in a) != ("c" in flags)}
     elif len(sets) > 1:
         b = _tr_set(sets[1])
         b = b + b[-1:] * (len(a) - len(b))
-        out = data.translate(str.maketrans(a, b[: len(a)]))
-    else:
-        out = data
+        table = dict(str.maketrans(a, b[: len(a)]))
+    pieces = []
+    for start in range(0, len(data), CHUNK):
+        await cmd.tick()
+        pieces.append(data[start : start + CHUNK].translate(table))
+    out = "".join(pieces)
     if "s" in flags:
         out = re.sub("([" + re.escape(_tr_set(sets[-1])) + "])\\1+", r"\1", out)
     cmd.out(out.encode("latin-1"))
@@ -269,8 +318,13 @@ async def base64(cmd: Cmd) -> int:
             except (binascii.Error, ValueError):
                 return cmd.fail("invalid input")
         else:
-            enc = b64.b64encode(data).decode()
-            cmd.out("\n".join(enc[i : i + 76] for i in range(0, len(enc), 76)) + "\n")
+            # 57 input bytes make one 76-column line: chunks of whole lines
+            step = CHUNK // 57 * 57
+            for start in range(0, len(data), step):
+                await cmd.tick()
+                cmd.out(b64.encodebytes(data[start : start + step]))
+            if not data:
+                cmd.out(b"\n")
     return 0
 
 
@@ -288,7 +342,7 @@ async def od(cmd: Cmd) -> int:
     flags, paths = split_opts(cmd.argv, takes_value="tAjN")
     data = b"".join(d for _p, d in _inputs(cmd, paths, "od"))
     no_addr = opt_value(flags, "A") == "n"
-    for off in range(0, len(data), 16):
+    async for off in cmd.each(range(0, len(data), 16)):
         chunk = data[off : off + 16]
         body = " " + " ".join(f"{b:02x}" for b in chunk)
         cmd.out(("" if no_addr else f"{off:07o}") + body + "\n")
@@ -306,8 +360,10 @@ async def seq(cmd: Cmd) -> int:
         if len(nums) == 1
         else ((nums[0], 1, nums[1]) if len(nums) == 2 else (nums[0], nums[1] or 1, nums[2]))
     )
-    values = range(first, last + (1 if step > 0 else -1), step)
-    cmd.out("".join(f"{v}\n" for v in values[:100_000]))
+    values = range(first, last + (1 if step > 0 else -1), step)[:100_000]
+    for start in range(0, len(values), SORT_RUN):
+        await cmd.tick()
+        cmd.out("".join(f"{v}\n" for v in values[start : start + SORT_RUN]))
     return 0
 
 
@@ -355,9 +411,15 @@ async def awk(cmd: Cmd) -> int:
         return 2
     m = re.fullmatch(r"\s*(?:/(.*)/\s*)?\{\s*print\s*([$\w, \"]*)\}\s*", rest[0])
     sep = opt_value(flags, "F")
+    try:
+        where = safe_rx.compile(m.group(1)) if m is not None and m.group(1) else None
+    except safe_rx.error:
+        cmd.err(f"awk: line 1: regular expression compile failed\n{rest[0]}\n")
+        return 2
     for _p, data in _inputs(cmd, rest[1:], "awk"):
         for line in data.decode("utf-8", "replace").splitlines():
-            if m is None or (m.group(1) and not safe_rx.search(safe_rx.compile(m.group(1)), line)):
+            await cmd.tick()
+            if m is None or (where is not None and not safe_rx.search(where, line)):
                 continue
             fields = line.split(sep) if sep else line.split()
             outs = []
@@ -386,18 +448,21 @@ async def sed(cmd: Cmd) -> int:
     for path, data in inputs:
         text = data.decode("utf-8", "replace")
         if m is not None:
+            # like sed: line by line (``s///`` without ``g`` replaces the first per line)
             count = 0 if "g" in m.group(4) else 1
             repl = re.sub(r"\\(\d)", r"\\\1", m.group(3)).replace("&", r"\g<0>")
+            pattern = _bre_to_py(m.group(2), "E" in flags or "r" in flags)
+            rx_flags = safe_rx.IGNORECASE if "i" in m.group(4) else 0
+            lines = text.split("\n")
+            last = len(lines) - 1 if text.endswith("\n") else len(lines)
             try:
-                text = safe_rx.sub(
-                    _bre_to_py(m.group(2), "E" in flags or "r" in flags),
-                    repl,
-                    text,
-                    count=count,
-                    flags=safe_rx.MULTILINE | (safe_rx.IGNORECASE if "i" in m.group(4) else 0),
-                )
+                rx = safe_rx.compile(pattern, rx_flags)
+                for i in range(last):
+                    await cmd.tick()
+                    lines[i] = safe_rx.sub_compiled(rx, repl, lines[i], count=count)
             except (re.error, safe_rx.error):
                 return cmd.fail(f"-e expression #1, char {len(script)}: unterminated `s' command")
+            text = "\n".join(lines)
         if "i" in flags and path != "-":
             cmd.fs.write(path, text.encode(), cmd.cwd)
         else:
@@ -408,14 +473,14 @@ async def sed(cmd: Cmd) -> int:
 async def rev(cmd: Cmd) -> int:
     _f, paths = split_opts(cmd.argv)
     for _p, data in _inputs(cmd, paths, "rev"):
-        cmd.out(b"".join(line[::-1] + b"\n" for line in data.splitlines()))
+        await _out_lines(cmd, [line[::-1] for line in data.splitlines()])
     return 0
 
 
 async def tac(cmd: Cmd) -> int:
     _f, paths = split_opts(cmd.argv)
     for _p, data in _inputs(cmd, paths, "tac"):
-        cmd.out(b"".join(line + b"\n" for line in reversed(data.splitlines())))
+        await _out_lines(cmd, data.splitlines()[::-1])
     return 0
 
 

@@ -8,7 +8,7 @@ import re
 import time
 
 from phantomnet.deception.fakefs import FsError, vnorm
-from phantomnet.deception.shell.context import Cmd, CommandFn
+from phantomnet.deception.shell.context import MAX_OUTPUT, Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import dispatch
 
@@ -282,7 +282,9 @@ async def gzip(cmd: Cmd) -> int:
 
 
 async def yes(cmd: Cmd) -> int:
-    cmd.out(((" ".join(cmd.argv) or "y") + "\n") * 2000)
+    line = (" ".join(cmd.argv) or "y") + "\n"
+    # what a pipe reader takes before it stops; never more than the output cap
+    cmd.out(line * min(2000, MAX_OUTPUT // len(line) + 1))
     return 0
 
 
