@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 from collections.abc import Callable, Generator
 from typing import Any
 
 import uvicorn
 
-from phantomnet.errors import PortInUse
 from phantomnet.plugins import Component
+from phantomnet.sensors.listen import open_socket
 from phantomnet.settings import Settings
 
 
@@ -48,18 +47,7 @@ class ApiServer(Component):
         from phantomnet.api.app import create_app
 
         cfg = self.settings.api
-        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((cfg.host, cfg.port))
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUse(f"api.port: {cfg.host}:{cfg.port} is already in use") from exc
-            raise
-        sock.listen(1024)
-        sock.setblocking(False)
+        sock = open_socket("api.port", cfg.host, cfg.port)
         self.sock = sock
         app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
         if "response_service" in self.shared:
