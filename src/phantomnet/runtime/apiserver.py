@@ -10,6 +10,7 @@ from typing import Any
 import uvicorn
 
 from phantomnet.plugins import Component
+from phantomnet.runtime.services import api_services
 from phantomnet.sensors.listen import open_socket
 from phantomnet.settings import Settings
 
@@ -47,11 +48,11 @@ class ApiServer(Component):
         from phantomnet.api.app import create_app
 
         cfg = self.settings.api
-        sock = open_socket("api.port", cfg.host, cfg.port)
-        self.sock = sock
-        app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
-        if "response_service" in self.shared:
-            app.state.response_service = self.shared["response_service"]
+        services = await api_services(self.settings, self.engine, self.bus, self.shared)
+        self.sock = open_socket("api.port", cfg.host, cfg.port)
+        app = create_app(
+            self.settings, engine=self.engine, bus=self.bus, status=self.status, services=services
+        )
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
         )
