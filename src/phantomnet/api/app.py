@@ -33,8 +33,11 @@ from phantomnet.api.routes import (
     stream,
 )
 from phantomnet.api.security import SecurityHeadersMiddleware
+from phantomnet.api.services import ApiServices
 from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
+from phantomnet.intel.geo import GeoLocator
+from phantomnet.scoring.config import scoring_config
 from phantomnet.settings import Settings
 
 #: Routers included in this order (each module exports ``router``).
@@ -84,13 +87,19 @@ def create_app(
     engine: AsyncEngine | None = None,
     bus: EventBus | None = None,
     status: Callable[[], list[dict[str, Any]]] | None = None,
+    services: ApiServices | None = None,
 ) -> FastAPI:
     """Build the API.
 
     ``engine``: the database (made from ``settings`` and disposed with the app when None).
     ``bus``: the event bus for ``/api/stream`` and ``/health`` (no bus: stream 503, health
     degraded). ``status``: in-process component status for ``/api/honeypots/status``.
+    ``services``: response service, scorer and geolocator, built by the runtime
+    (``runtime/services.py``); without them block and threat-score routes answer 503 and
+    the geolocator is made from ``settings``.
     """
+    if services is None:
+        services = ApiServices.none(GeoLocator.from_config(scoring_config(settings.scoring).geo))
     owns_engine = engine is None
     db = engine if engine is not None else _engine(settings)
     state = ApiState(
@@ -105,6 +114,7 @@ def create_app(
         metrics=ApiMetrics(bus, status),
         tokens=TokenStore(async_sessionmaker(db, class_=AsyncSession)),
         tickets=TicketStore(),
+        services=services,
         owns_engine=owns_engine,
     )
 

@@ -5,7 +5,9 @@ costs more than the work they do.
 
 ``SettingsDep``, ``DbDep`` (an AsyncSession per request, for routes that write),
 ``ReadDbDep`` (autocommit session for read-only routes), ``BusDep`` (the event bus, 503 when
-the app has none), ``StateDep``, and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
+the app has none), ``StateDep``, the services the runtime handed ``create_app``
+(``ResponseDep``, ``ScorerDep``, ``GeoDep``; 503 when the app has none, see
+``api/services.py``), and the auth guards ``Viewer`` (reads), ``Admin`` (changes)
 and ``StreamViewer`` (a Bearer header or a single-use ``?ticket=`` from
 ``POST /api/stream/ticket``, because EventSource cannot set headers; ``?token=`` is refused so
 tokens never land in URLs and logs; used by /api/stream only).
@@ -23,9 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.api.auth import Principal, TokenStore
 from phantomnet.api.metrics import ApiMetrics
+from phantomnet.api.services import NO_RESPONSE, ApiServices
 from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
-from phantomnet.errors import AuthError, BusUnavailable
+from phantomnet.errors import AuthError, BackendUnavailable, BusUnavailable, ModelError
+from phantomnet.intel.geo import GeoLocator
+from phantomnet.response.service import ResponseService
+from phantomnet.scoring.service import Scorer
 from phantomnet.settings import Settings
 
 StatusFn = Callable[[], list[dict[str, Any]]]
@@ -43,6 +49,7 @@ class ApiState:
     status: StatusFn | None
     metrics: ApiMetrics
     tokens: TokenStore
+    services: ApiServices
     tickets: TicketStore = field(default_factory=TicketStore)
     owns_engine: bool = False
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
@@ -79,10 +86,31 @@ async def get_bus(state: StateDep) -> EventBus:
     return state.bus
 
 
+async def get_response_service(state: StateDep) -> ResponseService:
+    if state.services.response is None:
+        raise BackendUnavailable(NO_RESPONSE)
+    return state.services.response
+
+
+async def get_scorer(state: StateDep) -> Scorer:
+    if state.services.scorer is None:
+        raise ModelError(state.services.scorer_missing)
+    return state.services.scorer
+
+
+async def get_geo(state: StateDep) -> GeoLocator:
+    if state.services.geo is None:
+        raise BackendUnavailable("this API process has no geolocator")
+    return state.services.geo
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 ReadDbDep = Annotated[AsyncSession, Depends(get_read_db)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
+ResponseDep = Annotated[ResponseService, Depends(get_response_service)]
+ScorerDep = Annotated[Scorer, Depends(get_scorer)]
+GeoDep = Annotated[GeoLocator, Depends(get_geo)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")
 _query_ticket = APIKeyQuery(

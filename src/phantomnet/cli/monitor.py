@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -72,38 +74,38 @@ def monitor(
 
 
 def _live(cfg: object, node: str, duration: float | None) -> Iterator[Event]:
-    from phantomnet.monitor.afpacket import AfPacketCapture
     from phantomnet.monitor.config import MonitorConfig
-    from phantomnet.monitor.pipeline import Pipeline
+    from phantomnet.monitor.live import LiveCapture
 
     assert isinstance(cfg, MonitorConfig)
-    capture = AfPacketCapture(
-        cfg.interface,
-        bpf=cfg.bpf,
-        snaplen=cfg.snaplen,
-        block_kib=cfg.ring_block_kib,
-        blocks=cfg.ring_blocks,
-        block_timeout_ms=cfg.block_timeout_ms,
-        promiscuous=cfg.promiscuous,
-    )
-    pipeline = Pipeline(cfg, node)
     deadline = time.monotonic() + duration if duration else None
+    interrupted = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        interrupted.set()  # the loop ends at the next batch or idle tick, then flushes
+        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C interrupts at once
+
+    def stop() -> bool:
+        return interrupted.is_set() or (deadline is not None and time.monotonic() >= deadline)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    live: LiveCapture | None = None
     try:
-        for batch in capture.batches():
-            if batch is not None:
-                yield from pipeline.process(batch)
-            pipeline.sampler.dropped = capture.read_stats().dropped
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    except KeyboardInterrupt:
+        live = LiveCapture(cfg, node)
+        for events in live.events(stop):
+            yield from events
+    except KeyboardInterrupt:  # the second Ctrl-C
         pass
     finally:
-        stats = capture.read_stats()
-        capture.close()
-        sys.stderr.write(
-            f"capture: {stats.received} packets, {stats.dropped} dropped by the kernel\n"
-        )
-    yield from pipeline.finish()
+        signal.signal(signal.SIGINT, previous)
+        if live is not None:
+            stats = live.stats()
+            live.close()
+            sys.stderr.write(
+                f"capture: {stats.received} packets, {stats.dropped} dropped by the kernel\n"
+            )
+    if live is not None:
+        yield from live.finish()
 
 
 def _write_jsonl(events: Iterable[Event], target: str, all_events: bool) -> None:

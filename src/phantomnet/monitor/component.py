@@ -1,9 +1,11 @@
 """The monitor as a runtime component: live capture -> pipeline -> bus.
 
-Capture and the pipeline run in one worker thread (blocking ring reads, CPU-bound numpy);
-finished event lists cross to the event loop through a bounded queue and are published with
-``publish_many``. If the bus falls behind, the queue fills and the worker blocks, the ring
-fills, and the kernel counts drops (reported in ``network.stats`` and ``describe()``).
+The capture is ``monitor/live.py``'s :class:`~phantomnet.monitor.live.LiveCapture`, the same
+one ``phantomnet monitor --interface`` uses. It runs in one worker thread (blocking ring
+reads, CPU-bound numpy); finished event lists cross to the event loop through a bounded
+queue and are published with ``publish_many``. If the bus falls behind, the queue fills and
+the worker blocks, the ring fills, and the kernel counts drops (reported in
+``network.stats`` and ``describe()``).
 """
 
 from __future__ import annotations
@@ -33,27 +35,16 @@ class MonitorComponent(Component):
         self.bus = bus
         self.node = node
         self.stop_flag = threading.Event()
-        self.capture: Any = None
+        self.live: Any = None
         self.published = 0
-        self.packets = 0
-        self.dropped = 0
         self.error: str | None = None
         self._worker: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         """Open the ring now so a bad interface, BPF or missing privilege stops start-up."""
-        from phantomnet.monitor.afpacket import AfPacketCapture
+        from phantomnet.monitor.live import LiveCapture
 
-        c = self.config
-        self.capture = AfPacketCapture(
-            c.interface,
-            bpf=c.bpf,
-            snaplen=c.snaplen,
-            block_kib=c.ring_block_kib,
-            blocks=c.ring_blocks,
-            block_timeout_ms=c.block_timeout_ms,
-            promiscuous=c.promiscuous,
-        )
+        self.live = LiveCapture(self.config, self.node)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -74,21 +65,12 @@ class MonitorComponent(Component):
     def _work(
         self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[list[Event] | None]
     ) -> None:
-        from phantomnet.monitor.pipeline import Pipeline
-
-        pipeline = Pipeline(self.config, self.node)
+        live = self.live
         put = asyncio.run_coroutine_threadsafe
         try:
-            for batch in self.capture.batches():
-                if self.stop_flag.is_set():
-                    break
-                events = pipeline.process(batch) if batch is not None else []
-                stats = self.capture.read_stats()
-                pipeline.sampler.dropped = stats.dropped
-                self.packets, self.dropped = pipeline.packets, stats.dropped
-                if events:
-                    put(queue.put(events), loop).result()
-            final = pipeline.finish()
+            for events in live.events(self.stop_flag.is_set):
+                put(queue.put(events), loop).result()
+            final = live.finish()
             if final:
                 put(queue.put(final), loop).result()
         except Exception as exc:  # reported through describe(); the component then ends
@@ -102,15 +84,15 @@ class MonitorComponent(Component):
         if self._worker is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._worker), timeout=3.0)
-        if self.capture is not None:
-            self.capture.close()
+        if self.live is not None:
+            self.live.close()
 
     def describe(self) -> dict[str, object]:
         return {
             "interface": self.config.interface,
             "bpf": self.config.bpf,
-            "packets": self.packets,
-            "kernel_drops": self.dropped,
+            "packets": self.live.packets if self.live is not None else 0,
+            "kernel_drops": self.live.dropped if self.live is not None else 0,
             "events": self.published,
             "error": self.error,
         }

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 from collections.abc import Callable, Generator
 from typing import Any
 
 import uvicorn
 
-from phantomnet.errors import PortInUse
 from phantomnet.plugins import Component
+from phantomnet.runtime.services import api_services
+from phantomnet.sensors.listen import open_socket
 from phantomnet.settings import Settings
 
 
@@ -48,22 +48,11 @@ class ApiServer(Component):
         from phantomnet.api.app import create_app
 
         cfg = self.settings.api
-        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((cfg.host, cfg.port))
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUse(f"api.port: {cfg.host}:{cfg.port} is already in use") from exc
-            raise
-        sock.listen(1024)
-        sock.setblocking(False)
-        self.sock = sock
-        app = create_app(self.settings, engine=self.engine, bus=self.bus, status=self.status)
-        if "response_service" in self.shared:
-            app.state.response_service = self.shared["response_service"]
+        services = await api_services(self.settings, self.engine, self.bus, self.shared)
+        self.sock = open_socket("api.port", cfg.host, cfg.port)
+        app = create_app(
+            self.settings, engine=self.engine, bus=self.bus, status=self.status, services=services
+        )
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
         )

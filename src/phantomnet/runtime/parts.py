@@ -27,9 +27,13 @@ def storage_writer(rt: Runtime) -> list[Component]:
 
 
 def scoring(rt: Runtime) -> list[Component]:
+    from phantomnet.runtime.services import SCORING_KEY
     from phantomnet.scoring.service import build_scoring
 
-    return build_scoring(rt.settings, rt.bus)
+    parts = build_scoring(rt.settings, rt.bus)
+    if parts:
+        rt.shared[SCORING_KEY] = parts[0]  # the API scores with the model it loads
+    return parts
 
 
 def retention_job(rt: Runtime) -> list[Component]:
@@ -43,10 +47,11 @@ def response(rt: Runtime) -> list[Component]:
     """The response layer; the API shares its service (one lock, one set of counters)."""
     from phantomnet.response.component import ResponseComponent
     from phantomnet.response.factory import build_service
+    from phantomnet.runtime.services import RESPONSE_KEY
     from phantomnet.storage.blocks import SqlBlockStore
 
     service = build_service(rt.settings, SqlBlockStore.from_engine(rt.engine), rt.bus.publish)
-    rt.shared["response_service"] = service
+    rt.shared[RESPONSE_KEY] = service
     return [ResponseComponent(service, rt.bus)]
 
 

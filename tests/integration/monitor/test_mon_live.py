@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import require_root, require_tool
+from tests.integration.monitor.capturing import capturing_on
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "netns"))
 import pnm_lab as lab_mod
@@ -41,6 +42,20 @@ def _wait_for(path: Path, needle: bytes, limit: float = 120) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"{needle!r} not in {path}: {path.read_bytes()[-500:]!r}")
+
+
+def _wait_capturing(proc: subprocess.Popen[bytes], limit: float = 120) -> None:
+    """Until the monitor's ring is bound to the tap (a busy machine starts it slowly)."""
+    ifindex = int(
+        subprocess.run(
+            ["ip", "netns", "exec", lab_mod.SW, "cat", f"/sys/class/net/{lab_mod.TAP}/ifindex"],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout
+    )  # fmt: skip
+    deadline = time.monotonic() + limit
+    while not capturing_on(proc.pid, ifindex):
+        assert proc.poll() is None and time.monotonic() < deadline, "the monitor never started"
+        time.sleep(0.1)
 
 
 def _traffic(lab: lab_mod.Lab) -> None:
@@ -88,7 +103,7 @@ def test_cli_live_capture_detects_a_scan_and_not_browsing(tmp_path: Path) -> Non
             ],
             tmp_path / "cli.out",
         )
-        time.sleep(4)  # the ring is open once the interpreter is up
+        _wait_capturing(proc)
         _traffic(lab)
         assert proc.wait(timeout=60) == 0, err.read_text()
     events = _events(out)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from phantomnet.api import create_app
 from phantomnet.api.auth import create_token
 from phantomnet.bus.memory import MemoryBus
+from phantomnet.runtime.services import api_services
 from phantomnet.settings import Settings, async_url
 from phantomnet.storage.blocks import ensure_schema
 
@@ -38,7 +39,8 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def client_for(settings: Settings, engine: AsyncEngine, bus: MemoryBus) -> httpx.AsyncClient:
-    app = create_app(settings, engine=engine, bus=bus)
+    services = await api_services(settings, engine, bus)  # as the runtime builds them
+    app = create_app(settings, engine=engine, bus=bus, services=services)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from phantomnet.api import create_app
 from phantomnet.bus.memory import MemoryBus
+from phantomnet.runtime.services import api_services
 from phantomnet.settings import Settings, async_url
 from phantomnet.storage.tables import Base
 
@@ -34,9 +35,11 @@ async def scoring_engine(scoring_db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def scoring_app(tmp_path: Path, clean_env: None, scoring_engine: AsyncEngine) -> FastAPI:
+async def scoring_app(tmp_path: Path, clean_env: None, scoring_engine: AsyncEngine) -> FastAPI:
     settings = Settings(data_dir=tmp_path / "data", node="test-node", api={"auth": "off"})
-    return create_app(settings, engine=scoring_engine, bus=MemoryBus(queue_size=100))
+    bus = MemoryBus(queue_size=100)
+    services = await api_services(settings, scoring_engine, bus)  # as the runtime builds them
+    return create_app(settings, engine=scoring_engine, bus=bus, services=services)
 
 
 @pytest.fixture

@@ -11,26 +11,21 @@
 * ``GET /analyze-traffic`` (last 50 packets with geolocation, a JSON array) and
   ``GET /traffic-stats`` (``{total, malicious, history}``).
 
-The model and the geolocator are built on first use and kept on ``app.state``.
+The scorer and the geolocator come from the runtime (``ScorerDep``, ``GeoDep``: the
+``ApiServices`` handed to ``create_app``); without a scorer threat-score answers 503.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress
 
-from phantomnet.api.deps import DbDep, SettingsDep, Viewer
+from phantomnet.api.deps import DbDep, GeoDep, ScorerDep, Viewer
 from phantomnet.events import Decision, Endpoint, Level, NetworkFlow, SensorRef
-from phantomnet.intel.geo import GeoLocator
-from phantomnet.scoring.config import scoring_config
-from phantomnet.scoring.models.scorer import ScoringModel
-from phantomnet.scoring.service import Scorer
-from phantomnet.settings import Settings
 from phantomnet.storage import analytics
 
 router = APIRouter(tags=["analysis"])
@@ -55,43 +50,6 @@ class ThreatScoreOut(BaseModel):
     decision: Decision
 
 
-class _Analysis:
-    """Per-app scoring state: scorer, geolocator, and a lock for the first load."""
-
-    def __init__(self) -> None:
-        self.scorer: Scorer | None = None
-        self.geo: GeoLocator | None = None
-        self.lock = asyncio.Lock()
-
-
-def _analysis(request: Request) -> _Analysis:
-    found = getattr(request.app.state, "pn_analysis", None)
-    if found is None:
-        found = _Analysis()
-        request.app.state.pn_analysis = found
-    assert isinstance(found, _Analysis)
-    return found
-
-
-async def get_scorer(request: Request, settings: Settings) -> Scorer:
-    """The app's scorer (model loaded and hash-checked on first use; ModelError -> 503)."""
-    state = _analysis(request)
-    if state.scorer is None:
-        async with state.lock:
-            if state.scorer is None:
-                config = scoring_config(settings.scoring)
-                model = await asyncio.to_thread(ScoringModel.load, config)
-                state.scorer = Scorer(model, config)
-    return state.scorer
-
-
-def get_geo(request: Request, settings: Settings) -> GeoLocator:
-    state = _analysis(request)
-    if state.geo is None:
-        state.geo = GeoLocator.from_config(scoring_config(settings.scoring).geo)
-    return state.geo
-
-
 def packet_flow(body: ThreatScoreIn, now: datetime) -> NetworkFlow:
     """The one-packet flow a packet summary stands for."""
     transport = _TRANSPORTS.get(body.protocol.lower(), "other")
@@ -111,11 +69,8 @@ def packet_flow(body: ThreatScoreIn, now: datetime) -> NetworkFlow:
 
 
 @router.post("/api/v1/analyze/threat-score", response_model=ThreatScoreOut, name="threat-score")
-async def threat_score(
-    body: ThreatScoreIn, request: Request, settings: SettingsDep, _: Viewer
-) -> ThreatScoreOut:
+async def threat_score(body: ThreatScoreIn, _: Viewer, scorer: ScorerDep) -> ThreatScoreOut:
     """Score one packet summary with the flow model (see the module docstring)."""
-    scorer = await get_scorer(request, settings)
     key = f"{body.src_ip}|{body.dst_ip}|{body.dst_port}|{body.protocol.lower()}|{body.length}"
     verdict = scorer.cache.get(key)
     if verdict is None:
@@ -191,13 +146,10 @@ async def top_attackers(
 
 
 @router.get("/analyze-traffic", name="analyze-traffic")
-async def analyze_traffic(
-    request: Request, db: DbDep, settings: SettingsDep, _: Viewer
-) -> list[dict[str, Any]]:
+async def analyze_traffic(_: Viewer, db: DbDep, geo: GeoDep) -> list[dict[str, Any]]:
     """The last 50 packets, newest first, each with ``geo`` for its source address."""
     packets = await analytics.recent_packets(db, limit=50)
     stored = await analytics.attacker_geo(db, ips=[p["src_ip"] for p in packets])
-    geo = get_geo(request, settings)
     for p in packets:
         found = geo.lookup(p["src_ip"])
         known = stored.get(p["src_ip"])

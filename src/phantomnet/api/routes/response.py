@@ -5,25 +5,24 @@
 * ``GET /api/active-defense/blocks?active=true|false`` (or ``?all=true``) -> ``{"items": [...]}``
 * the seed's ``POST /block-ip`` / ``DELETE /block-ip`` with ``{"ip": ...}``
 
-``{ip}`` may be a CIDR network (``203.0.113.0/24``). The routes use the process's running
-``ResponseService`` when the runtime put one in ``app.state.response_service`` (same lock and
-firewall as the reconciler); otherwise one is built on first use from settings and checked.
+``{ip}`` may be a CIDR network (``203.0.113.0/24``). The routes use the runtime's running
+``ResponseService`` (``ResponseDep``: the same lock and firewall as the reconciler, handed to
+``create_app`` in ``ApiServices``); an app without one answers 503 (after the auth check:
+the guard comes first in every signature).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from phantomnet.api.deps import Admin, StateDep, Viewer
+from phantomnet.api.deps import Admin, ResponseDep, Viewer
 from phantomnet.api.schemas import BlockItem, Model
-from phantomnet.response.factory import build_service
 from phantomnet.response.service import ResponseService
 from phantomnet.response.store import BlockRecord
 from phantomnet.settings import parse_duration
-from phantomnet.storage.blocks import SqlBlockStore
 
 router = APIRouter(tags=["active-defense"])
 
@@ -57,21 +56,6 @@ class IpBody(BlockBody):
     ip: str = Field(max_length=64)
 
 
-async def get_service(request: Request, state: StateDep) -> ResponseService:
-    """The process's ResponseService (built and backend-checked once if the runtime gave none)."""
-    service = getattr(request.app.state, "response_service", None)
-    if isinstance(service, ResponseService):
-        return service
-    publish = state.bus.publish if state.bus is not None else None
-    service = build_service(state.settings, SqlBlockStore(state.sessions), publish)
-    await service.blocker.check()
-    request.app.state.response_service = service
-    return service
-
-
-ServiceDep = Annotated[ResponseService, Depends(get_service)]
-
-
 async def _block(service: ResponseService, ip: str, body: BlockBody | None, who: str) -> BlockOut:
     body = body or BlockBody()
     seconds = parse_duration(body.duration) if body.duration is not None else None
@@ -88,8 +72,8 @@ async def _block(service: ResponseService, ip: str, body: BlockBody | None, who:
 @router.post("/api/active-defense/block/{ip:path}")
 async def block(
     ip: str,
-    service: ServiceDep,
     admin: Admin,
+    service: ResponseDep,
     body: Annotated[BlockBody | None, Body()] = None,
 ) -> BlockOut:
     """Block an address or network now; repeat offenders climb the duration ladder."""
@@ -97,15 +81,15 @@ async def block(
 
 
 @router.delete("/api/active-defense/block/{ip:path}")
-async def unblock(ip: str, service: ServiceDep, admin: Admin) -> BlockOut:
+async def unblock(ip: str, admin: Admin, service: ResponseDep) -> BlockOut:
     """Lift the active block of exactly this address or network (404 if none)."""
     return _out(await service.unblock(ip, reason="manual"))
 
 
 @router.get("/api/active-defense/blocks")
 async def blocks(
-    service: ServiceDep,
     viewer: Viewer,
+    service: ResponseDep,
     active: Annotated[bool, Query()] = True,
     include_all: Annotated[bool, Query(alias="all")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
@@ -117,14 +101,14 @@ async def blocks(
 
 
 @router.post("/block-ip")
-async def seed_block(body: IpBody, service: ServiceDep, admin: Admin) -> BlockOut:
+async def seed_block(body: IpBody, admin: Admin, service: ResponseDep) -> BlockOut:
     """The seed's endpoint: ``{"ip": "..."}`` -> BlockItem."""
     return await _block(service, body.ip, body, admin.name)
 
 
 @router.delete("/block-ip")
 async def seed_unblock(
-    body: Annotated[IpBody, Body()], service: ServiceDep, admin: Admin
+    body: Annotated[IpBody, Body()], admin: Admin, service: ResponseDep
 ) -> BlockOut:
     """The seed's unblock: ``{"ip": "..."}`` -> the lifted BlockItem."""
     return _out(await service.unblock(body.ip, reason="manual"))

@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import socket
 
+from phantomnet.errors import PortInUse
 from phantomnet.events import normalise_ip
+from phantomnet.sensors.listen import StreamHandler, bind, bound_port
 
 ACCEPT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
@@ -41,8 +43,8 @@ class DataChannel:
                 return
             accepted.set_result((r, w))
 
-        self._server = await _start_in_range(on_connect, host, port_range)
-        return int(self._server.sockets[0].getsockname()[1])
+        self._server = await _bind_in_range(on_connect, host, port_range)
+        return bound_port(self._server)
 
     def connect_to(self, host: str, port: int) -> None:
         """Remember an active-mode address (checked against the peer by the caller)."""
@@ -85,17 +87,17 @@ class DataChannel:
         self._accepted = None
 
 
-async def _start_in_range(cb: object, host: str, port_range: tuple[int, int]) -> asyncio.Server:
+async def _bind_in_range(
+    on_connect: StreamHandler, host: str, port_range: tuple[int, int]
+) -> asyncio.Server:
+    """A passive listener on the first free port of ``port_range`` (``(0, 0)``: any port)."""
     low, high = port_range
     if low == 0:
-        return await asyncio.start_server(cb, host, 0)  # type: ignore[arg-type]
-    last: OSError | None = None
+        return await bind("sensors.ftp.pasv_ports", host, 0, on_connect, backlog=1)
     for port in range(low, high + 1):
-        try:
-            return await asyncio.start_server(cb, host, port)  # type: ignore[arg-type]
-        except OSError as exc:
-            last = exc
-    raise last or OSError("no free passive port")
+        with contextlib.suppress(PortInUse):
+            return await bind("sensors.ftp.pasv_ports", host, port, on_connect, backlog=1)
+    raise PortInUse(f"sensors.ftp.pasv_ports: no free port in {low}-{high}")
 
 
 async def finish(writer: asyncio.StreamWriter) -> None:

@@ -28,6 +28,7 @@ from phantomnet.sensors.deadline import RateDeadline
 from phantomnet.sensors.ftp import protocol as p
 from phantomnet.sensors.ftp.commands import BEFORE_LOGIN, HANDLERS
 from phantomnet.sensors.ftp.data import DataChannel
+from phantomnet.sensors.listen import bind, bound_port
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +148,11 @@ class FtpSensor(Sensor):
         self.uploads = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_connect, self.config.host, self.config.port, limit=self.config.max_line_bytes
-        )
-        self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        self._server = await bind(
+            "sensors.ftp.port", self.config.host, self.config.port, self._on_connect,
+            limit=self.config.max_line_bytes,
+        )  # fmt: skip
+        self.bound_port = bound_port(self._server)
 
     async def run(self) -> None:
         assert self._server is not None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.fakefs.node import mode_string, vname
+from phantomnet.errors import SensorError
 from phantomnet.events import (
     FileUpload,
     attacker_text,
@@ -33,14 +34,26 @@ FTP_UID = 107  # the Debian ``ftp`` user of the persona's passwd
 async def pasv(c: FtpConversation, arg: str) -> None:
     local = c.writer.get_extra_info("sockname")
     host = c.cfg.pasv_address or str(local[0])
-    port = await c.data.listen(str(local[0]), c.session.src.ip, c.cfg.pasv_ports)
-    await c.reply(p.pasv_reply(host, port))
+    port = await _passive(c, str(local[0]))
+    if port is not None:
+        await c.reply(p.pasv_reply(host, port))
 
 
 async def epsv(c: FtpConversation, arg: str) -> None:
     local = c.writer.get_extra_info("sockname")
-    port = await c.data.listen(str(local[0]), c.session.src.ip, c.cfg.pasv_ports)
-    await c.reply(p.R["epsv"].format(port=port))
+    port = await _passive(c, str(local[0]))
+    if port is not None:
+        await c.reply(p.R["epsv"].format(port=port))
+
+
+async def _passive(c: FtpConversation, local_ip: str) -> int | None:
+    """A passive listener's port, or None after answering 425 (every passive port taken)."""
+    try:
+        return await c.data.listen(local_ip, c.session.src.ip, c.cfg.pasv_ports)
+    except SensorError as exc:
+        log.warning("ftp: %s", exc)
+        await c.reply(p.R["data_fail"])
+        return None
 
 
 async def port(c: FtpConversation, arg: str) -> None:

@@ -29,6 +29,7 @@ from phantomnet.sensors.http.fakedb import FakeDatabase
 from phantomnet.sensors.http.request import Request, Site
 from phantomnet.sensors.http.tlsfp import fingerprints
 from phantomnet.sensors.http.wire import PlainStream, TlsStream
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.tls import ensure_certificate, server_context
 
 log = logging.getLogger(__name__)
@@ -74,18 +75,18 @@ class HttpSensor(Sensor):
 
     async def start(self) -> None:
         cfg = self.config
-        plain = await asyncio.start_server(self._plain, cfg.host, cfg.port)
+        plain = await bind("sensors.http.port", cfg.host, cfg.port, self._plain)
         self._servers.append(plain)
-        self.bound_port = int(plain.sockets[0].getsockname()[1])
+        self.bound_port = bound_port(plain)
         if cfg.tls_port is not None:
             cert, key = ensure_certificate(
                 self.ctx.data_dir / "tls", self.site.hostname,
                 self.site.host.persona.identity.installed_at,
             )  # fmt: skip
             self._tls_ctx: ssl.SSLContext = server_context(cert, key)
-            secure = await asyncio.start_server(self._secure, cfg.host, cfg.tls_port)
+            secure = await bind("sensors.http.tls_port", cfg.host, cfg.tls_port, self._secure)
             self._servers.append(secure)
-            self.tls_bound_port = int(secure.sockets[0].getsockname()[1])
+            self.tls_bound_port = bound_port(secure)
 
     async def run(self) -> None:
         await asyncio.gather(*(s.serve_forever() for s in self._servers))

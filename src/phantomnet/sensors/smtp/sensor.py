@@ -28,6 +28,7 @@ from phantomnet.events import (
     attacker_text,
 )
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session, Slot
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.smtp import postfix
 from phantomnet.sensors.smtp.message import analyse
 from phantomnet.sensors.tls import ensure_certificate, server_context
@@ -353,11 +354,11 @@ class SmtpSensor(Sensor):
             tls = server_context(cert, key)
         (self.store / "messages").mkdir(parents=True, exist_ok=True)
         (self.store / "attachments").mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: self._protocol(tls), self.config.host, self.config.port
-        )
-        self.bound_port = self._server.sockets[0].getsockname()[1]
+        self._server = await bind(
+            "sensors.smtp.port", self.config.host, self.config.port,
+            protocol=lambda: self._protocol(tls),
+        )  # fmt: skip
+        self.bound_port = bound_port(self._server)
 
     def _protocol(self, tls: Any) -> PostfixSMTP:
         cfg = self.config

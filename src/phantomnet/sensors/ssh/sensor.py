@@ -20,9 +20,9 @@ import asyncssh
 
 from phantomnet.bus.base import EventBus
 from phantomnet.deception.host import FakeHost
-from phantomnet.errors import PortInUse, SensorError
 from phantomnet.events import ClientFingerprint, Event, EventBase, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.ssh.algorithms import host_key_algorithms, server_algorithms
 from phantomnet.sensors.ssh.config import SshConfig
 from phantomnet.sensors.ssh.front import ConnState, FrontProtocol
@@ -94,22 +94,11 @@ class SshSensor(Sensor):
             errors="replace",
             **server_algorithms(spec),
         )
-        loop = asyncio.get_running_loop()
-        try:
-            self._server = await loop.create_server(
-                lambda: FrontProtocol(self),
-                self.config.host,
-                self.config.port,
-                backlog=1024,
-                reuse_address=True,
-            )
-        except OSError as exc:
-            if exc.errno == 98:
-                raise PortInUse(f"ssh: port {self.config.port} is already in use") from exc
-            raise SensorError(
-                f"ssh: cannot listen on {self.config.host}:{self.config.port}: {exc}"
-            ) from exc
-        self.bound_port = self._server.sockets[0].getsockname()[1]
+        self._server = await bind(
+            "sensors.ssh.port", self.config.host, self.config.port,
+            protocol=lambda: FrontProtocol(self),
+        )  # fmt: skip
+        self.bound_port = bound_port(self._server)
         self._tasks = [
             asyncio.create_task(self._publisher()),
             asyncio.create_task(self.tarpit.run()),

@@ -1,0 +1,64 @@
+"""The API's services, composed by the runtime (``ApiServices``, see ``api/services.py``).
+
+* **response**: the runtime's one ``ResponseService`` (built by the ``response`` part, shared
+  with the reconciler); when no response part runs, one is built here and its backend checked
+  (a backend that does not work fails start-up, as the response part does).
+* **scorer**: a ``Scorer`` over the model the scoring service loaded (one model in memory);
+  without a scoring service the model is loaded here, in a thread. A model that cannot be
+  used leaves the scorer out (threat-score answers 503 saying why) rather than stopping the
+  honeypot.
+* **geo**: the offline geolocator of ``scoring.geo``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from phantomnet.api.services import ApiServices
+from phantomnet.bus.base import EventBus
+from phantomnet.errors import ModelError
+from phantomnet.intel.geo import GeoLocator
+from phantomnet.response.factory import build_service
+from phantomnet.response.service import ResponseService
+from phantomnet.scoring.config import scoring_config
+from phantomnet.scoring.models.scorer import ScoringModel
+from phantomnet.scoring.service import Scorer, ScoringService
+from phantomnet.settings import Settings
+from phantomnet.storage.blocks import SqlBlockStore
+
+log = logging.getLogger(__name__)
+
+#: keys of ``Runtime.shared`` the parts fill in (``runtime/parts.py``)
+RESPONSE_KEY = "response_service"
+SCORING_KEY = "scoring_service"
+
+
+async def api_services(
+    settings: Settings, engine: Any, bus: EventBus | None, shared: dict[str, Any] | None = None
+) -> ApiServices:
+    """Build the API's services for ``settings``, reusing what the running parts hold."""
+    shared = shared or {}
+    response = shared.get(RESPONSE_KEY)
+    if not isinstance(response, ResponseService):
+        publish = bus.publish if bus is not None else None
+        response = build_service(settings, SqlBlockStore.from_engine(engine), publish)
+        await response.blocker.check()
+    config = scoring_config(settings.scoring)
+    scorer: Scorer | None = None
+    missing = ""
+    try:
+        running = shared.get(SCORING_KEY)
+        if isinstance(running, ScoringService) and running.scorer is not None:
+            model = running.scorer.model
+        else:
+            model = await asyncio.to_thread(ScoringModel.load, config)
+        scorer = Scorer(model, config)
+    except ModelError as exc:
+        missing = f"the scoring model cannot be used: {exc}"
+        log.warning("api: threat-score is off: %s", missing)
+    geo = GeoLocator.from_config(config.geo)
+    if scorer is None:
+        return ApiServices(response=response, scorer=None, geo=geo, scorer_missing=missing)
+    return ApiServices(response=response, scorer=scorer, geo=geo)
