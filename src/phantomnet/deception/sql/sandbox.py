@@ -142,9 +142,6 @@ class Sandbox:
             return self._deny(action, a, b)
         if action in (sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE):
             return self._deny(action, a, b)
-        name = a if action == sqlite3.SQLITE_READ else None
-        if name is not None and name.lower().startswith("sqlite_"):
-            return self._deny(action, a, b)
         if (
             db is not None
             and db in ("main", "temp")

@@ -394,6 +394,8 @@ class SqlSession:
                     f"cross-database references are not implemented: {table.sql('postgres')}",
                 )
             table.set("catalog", None)
+        if name.lower().startswith(("sqlite_", "pragma_")):
+            raise errors.no_table(self.dialect, db or self.database or "", name)
         target = self.mode.schema_of(db, name)
         table.set("db", exp.to_identifier(target))
 

@@ -143,5 +143,6 @@ def test_seeded_secrets_are_honeytokens(host: FakeHost) -> None:
     assert all(str(h).startswith("$P$B") and len(str(h)) == 34 for _u, h in users)
     planted = {t.username: t.secret for t in host.tokens.by_kind("sql_password")}
     assert {u for u, _h in users} <= set(planted)
-    assert host.policy.tokens.match_credential(users[0][0], planted[users[0][0]]) is not None
+    admin = str(users[0][0])
+    assert host.tokens.match_credential(admin, planted[admin]) is not None
     s.close()
