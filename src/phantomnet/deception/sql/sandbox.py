@@ -125,6 +125,8 @@ class Sandbox:
 
     # -- hooks ---------------------------------------------------------------------------------
     def _progress(self) -> int:
+        if self._trusted:
+            return 0
         self._steps += 1000
         if self._steps > self.limits.max_steps or time.monotonic() > self._deadline:
             self.interrupted = True
