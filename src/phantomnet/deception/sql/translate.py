@@ -233,8 +233,16 @@ def pg_name(node: exp.Expr) -> str:
         return node.name.lower()
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return pg_name(node.expression)
+    if isinstance(node, exp.Subquery):
+        sub = first_select(node.this)
+        if sub is not None and len(sub.expressions) == 1:
+            item = sub.expressions[0]
+            return item.alias if isinstance(item, exp.Alias) else pg_name(item)
+        return "?column?"
     if isinstance(node, exp.Case):
-        return "case"
+        default = node.args.get("default")
+        name = pg_name(default) if isinstance(default, exp.Expr) else "?column?"
+        return name if name != "?column?" else "case"
     if isinstance(node, exp.Boolean):
         return "?column?"
     if isinstance(node, exp.Func):
