@@ -9,7 +9,7 @@ scramble, its capability and status flags, utf8mb4_general_ci and ``mysql_native
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 import struct
 from dataclasses import dataclass, field
 
@@ -31,7 +31,7 @@ MAX_ATTRS = 64
 
 def new_scramble() -> bytes:
     """20 printable bytes (33..126), as MariaDB's ``create_random_string`` makes them."""
-    return bytes(33 + secrets.randbelow(94) for _ in range(20))
+    return bytes(33 + b % 94 for b in os.urandom(20))
 
 
 def greeting(version: str, thread_id: int, scramble: bytes, *, tls: bool) -> bytes:

@@ -91,9 +91,11 @@ class PacketStream:
                 head = await self.reader.readexactly(4)
                 size = head[0] | head[1] << 8 | head[2] << 16
                 if head[3] != want & 0xFF:
+                    self.seq = want & 0xFF  # MariaDB answers with the id it expected
                     raise out_of_order()
                 want += 1
                 if len(payload) + size > self.max_packet:
+                    self.seq = want & 0xFF
                     raise too_large()
                 payload += await self.reader.readexactly(size)
                 self.bytes_in += 4 + size

@@ -278,7 +278,7 @@ def decode_param(cur: p.Cursor, code: int, unsigned: bool) -> object:
     data = cur.lenenc_bytes()
     if code in (T_BLOB, 249, 250, 251) and not _is_text(data):
         return data
-    return data.decode("utf-8", "surrogateescape")
+    return data.decode("utf-8", "replace")
 
 
 def _is_text(data: bytes) -> bool:
