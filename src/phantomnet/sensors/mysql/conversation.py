@@ -193,12 +193,9 @@ class Conversation:
         return True
 
     def send_denied(self, user: str, with_password: bool) -> None:
-        if with_password or user == "root":
-            used = "YES" if with_password else "NO"
-            msg = f"Access denied for user '{user}'@'{self.source}' (using password: {used})"
-            self.send_error(1045, "28000", msg)
-        else:
-            self.send_error(1698, "28000", f"Access denied for user '{user}'@'{self.source}'")
+        used = "YES" if with_password else "NO"
+        msg = f"Access denied for user '{user}'@'{self.source}' (using password: {used})"
+        self.send_error(1045, "28000", msg)
 
     async def command_loop(self) -> None:
         while not self.writer.is_closing():
