@@ -60,7 +60,6 @@ async def com_quit(conv: Conversation, body: bytes) -> bool:
 
 
 async def com_query(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     sql = decode(body)
     started = time.perf_counter()
     results: list[SqlResult | SqlError]
@@ -82,7 +81,6 @@ async def com_query(conv: Conversation, body: bytes) -> bool:
 
 
 async def com_init_db(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     try:
         conv.sql.use(decode(body).rstrip("\x00"))
     except SqlError as err:
@@ -96,9 +94,8 @@ async def com_init_db(conv: Conversation, body: bytes) -> bool:
 
 
 async def com_field_list(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     table = decode(body.split(b"\x00", 1)[0])
-    if not conv.sql.database:
+    if not conv.database:
         conv.send_error(1046, "3D000", "No database selected")
         return False
     quoted = "`" + table.replace("`", "``") + "`"
@@ -188,6 +185,7 @@ async def com_set_option(conv: Conversation, body: bytes) -> bool:
 
 async def com_reset_connection(conv: Conversation, body: bytes) -> bool:
     conv.statements.clear()
+    conv.drop_session()  # user variables and session settings go; the database stays
     conv.status = p.SERVER_STATUS_AUTOCOMMIT
     conv.send_ok()
     return False
@@ -204,9 +202,7 @@ async def com_change_user(conv: Conversation, body: bytes) -> bool:
         return True
     from phantomnet.sensors.mysql.handshake import HandshakeResponse
 
-    if conv.sql is not None:
-        conv.sql.close()
-        conv.sql = None
+    conv.drop_session()
     resp = HandshakeResponse(caps=conv.caps, user=user, auth=token, database=database or None)
     return not await conv.login(resp, token)
 

@@ -49,7 +49,8 @@ class Conversation:
         self.user = ""
         self.client = ""
         self.tls = False
-        self.sql: SqlSession | None = None
+        self._sql: SqlSession | None = None
+        self._database: str | None = None
         self.status = p.SERVER_STATUS_AUTOCOMMIT
         self.statements = Statements(self.cfg.max_statements, self.cfg.max_long_data_bytes)
         self.queries = 0
@@ -103,8 +104,7 @@ class Conversation:
         finally:
             self.session.bytes_in = self.stream.bytes_in
             self.session.bytes_out = self.stream.bytes_out
-            if self.sql is not None:
-                self.sql.close()
+            self.drop_session()
 
     async def connect(self) -> bool:
         tls_ctx = self.sensor.tls_context
@@ -173,18 +173,18 @@ class Conversation:
             await self.flush()
             return False
         database = resp.database.decode("utf-8", "replace") if resp.database else None
-        try:
-            self.sql = self.sensor.engine.session(
-                self.source, "mysql", user=user, database=database
-            )
-        except SqlError as err:
-            self.send_sql_error(err)
-            await self.flush()
-            return False
-        except Exception:
-            self.send_sql_error(engine_failed("a new session"))
-            await self.flush()
-            return False
+        self._database = database
+        if database is not None:  # checked now, as MariaDB does (1049, 1044)
+            try:
+                self._sql = self.open_session()
+            except SqlError as err:
+                self.send_sql_error(err)
+                await self.flush()
+                return False
+            except Exception:
+                self.send_sql_error(engine_failed("a new session"))
+                await self.flush()
+                return False
         self.stream.max_packet = self.cfg.max_allowed_packet
         if self.slot is not None:
             self.slot.settled = True
@@ -205,6 +205,30 @@ class Conversation:
             if done:
                 return
 
+    # -- the SQL session -------------------------------------------------------------------
+    def open_session(self) -> SqlSession:
+        return self.sensor.engine.session(
+            self.source, "mysql", user=self.user, database=self._database
+        )  # fmt: skip
+
+    @property
+    def sql(self) -> SqlSession:
+        """The engine session, opened on first use: a login that never queries (a brute
+        forcer, an idle connection) costs the engine nothing. Raises what the engine raises."""
+        if self._sql is None:
+            self._sql = self.open_session()
+        return self._sql
+
+    @property
+    def database(self) -> str | None:
+        return self._sql.database if self._sql is not None else self._database
+
+    def drop_session(self) -> None:
+        if self._sql is not None:
+            self._database = self._sql.database
+            self._sql.close()
+            self._sql = None
+
     # -- used by the command handlers ----------------------------------------------------
     async def hold(self) -> None:
         """The tarpit: hold this answer if the source is in slow mode."""
@@ -224,7 +248,7 @@ class Conversation:
     ) -> None:  # fmt: skip
         self.queries += 1
         self.sensor.questions += 1
-        database = self.sql.database if self.sql is not None else None
+        database = self.database
         await self.session.emit(
             DbQuery, protocol="mysql", query=attacker_text(sql),
             database=attacker_text(database, 256) if database else None,

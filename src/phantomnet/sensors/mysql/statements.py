@@ -72,7 +72,6 @@ def unknown_handler(conv: Conversation, sid: int, where: str) -> None:
 
 
 async def com_stmt_prepare(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     sql = body.decode("utf-8", "replace")
     started = time.perf_counter()
     try:
@@ -129,7 +128,6 @@ def read_params(stmt: Prepared, cur: p.Cursor) -> list[object]:
 
 
 async def com_stmt_execute(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     cur = p.Cursor(body)
     try:
         sid = cur.u32()
@@ -179,7 +177,6 @@ def bulk_rows(stmt: Prepared, cur: p.Cursor, flags: int) -> list[list[object]]:
 
 
 async def com_stmt_bulk_execute(conv: Conversation, body: bytes) -> bool:
-    assert conv.sql is not None
     cur = p.Cursor(body)
     try:
         sid, flags = cur.u32(), cur.u16()
