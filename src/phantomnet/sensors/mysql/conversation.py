@@ -207,9 +207,11 @@ class Conversation:
 
     # -- the SQL session -------------------------------------------------------------------
     def open_session(self) -> SqlSession:
-        return self.sensor.engine.session(
+        session = self.sensor.engine.session(
             self.source, "mysql", user=self.user, database=self._database
         )  # fmt: skip
+        session.connection_id = self.thread_id  # CONNECTION_ID(), PROCESSLIST = the greeting's
+        return session
 
     @property
     def sql(self) -> SqlSession:

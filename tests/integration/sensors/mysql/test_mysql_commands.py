@@ -236,3 +236,16 @@ async def test_prepared_statement_binary_row(door: Door) -> None:
             return str(got[0])
 
     assert email == await asyncio.to_thread(text_email)
+
+
+def ids(port: int) -> tuple[int, Any, Any]:
+    with connect(port) as conn, conn.cursor() as cur:
+        cur.execute("SELECT connection_id()")
+        row = cur.fetchone()
+        cur.execute("SHOW PROCESSLIST")
+        return conn.thread_id(), row, [r[0] for r in cur.fetchall()]
+
+
+async def test_connection_id_is_the_greetings_thread_id(door: Door) -> None:
+    thread_id, row, listed = await asyncio.to_thread(ids, door.port)
+    assert row == (thread_id,) and thread_id in listed
