@@ -19,7 +19,26 @@ if TYPE_CHECKING:
 _KW = re.compile(r"^\s*(?:/\*.*?\*/\s*)*([A-Za-z_]+)", re.S)
 _INTO_FILE = re.compile(r"(?is)\binto\s+(outfile|dumpfile)\b")
 _LOAD_DATA = re.compile(r"(?is)^\s*load\s+(data|xml)\b")
-_VERSIONED = re.compile(r"/\*!(\d{5,6})?\s?(.*?)\*/", re.S)
+_VERSIONED = re.compile(r"/\*M?!(\d{5,6})?\s?(.*?)\*/", re.S)
+_SELECT_HINTS = re.compile(
+    r"(?i)^(\s*select\s+)((?:sql_no_cache|sql_cache|sql_calc_found_rows|high_priority|"
+    r"straight_join|sql_small_result|sql_big_result|sql_buffer_result)\s+)+"
+)
+#: session variables MariaDB accepts in SET but does not list in SHOW GLOBAL VARIABLES
+SESSION_ONLY = {
+    "sql_quote_show_create": "1",
+    "timestamp": "0",
+    "insert_id": "0",
+    "last_insert_id": "0",
+    "rand_seed1": "0",
+    "rand_seed2": "0",
+    "sql_log_off": "OFF",
+    "pseudo_thread_id": "0",
+    "identity": "0",
+    "error_count": "0",
+    "warning_count": "0",
+    "statement_id": "0",
+}
 
 
 def _like(pattern: str) -> re.Pattern[str]:
@@ -104,7 +123,7 @@ class MysqlMode:
         if low in ("mysql", "performance_schema", "sys"):
             raise errors.table_denied("SELECT", s.user, s.host, low, table)
         if db not in s.engine.user_databases("mysql"):
-            raise errors.no_table("mysql", db, table)
+            raise errors.table_denied("SELECT", s.user, s.host, db, table)
         return db
 
     def replace(self, node: exp.Expr) -> exp.Expr | None:
@@ -154,11 +173,22 @@ class MysqlMode:
     # -- statements ----------------------------------------------------------------------
     def statement(self, text: str, params: Sequence[object]) -> SqlResult:
         text = _VERSIONED.sub(lambda m: " " + m.group(2) + " ", text)
+        text = _SELECT_HINTS.sub(lambda m: m.group(1), text)
+        if not text.strip():
+            return SqlResult()
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         s = self.s
-        if _INTO_FILE.search(text) or _LOAD_DATA.match(text):
-            raise errors.access_denied(s.user, s.host)
+        if _LOAD_DATA.match(text) and re.match(
+            r"(?is)\s*load\s+\w+\s+(low_priority\s+|concurrent\s+)?local\b", text
+        ):
+            raise SqlError(
+                1148, "42000", "The used command is not allowed with this MariaDB version"
+            )
+        if _LOAD_DATA.match(text):
+            raise errors.access_denied(s.user, "%")
+        if _INTO_FILE.search(text):
+            raise errors.file_denied()
         handler = {
             "SHOW": self._show,
             "USE": self._use,
@@ -249,7 +279,7 @@ class MysqlMode:
                 if re.search(r"(?i)if\s+not\s+exists", text):
                     return SqlResult(warnings=1)
                 raise SqlError(1007, "HY000", f"Can't create database '{name}'; database exists")
-            raise errors.db_access_denied(s.user, s.host, name)
+            raise errors.db_access_denied(s.user, name)
         if re.match(
             r"(?is)\s*(create|drop|alter)\s+(user|role|server|function\s+\w+\s+returns\s+\w+\s+soname)\b",
             text,
@@ -297,14 +327,22 @@ class MysqlMode:
             if m is None:
                 raise errors.syntax("mysql", text, len(text) - len(part.lstrip()))
             name, value_sql = m.group(1), m.group(2).strip()
+            key = name.lower()
+            if not name.startswith("@") and key not in self.variables and key not in SESSION_ONLY:
+                raise SqlError(1193, "HY000", f"Unknown system variable '{name}'")
+            if value_sql.upper() == "DEFAULT" and not name.startswith("@"):
+                self.session_vars.pop(key, None)
+                continue
+            if re.fullmatch(r"[A-Za-z_]\w*", value_sql) and not name.startswith("@"):
+                self.session_vars[key] = (
+                    value_sql.upper() if value_sql.upper() in ("ON", "OFF") else value_sql
+                )
+                continue
             result = self.s.run_tree(translate.parse("SELECT " + value_sql, "mysql"), text, params)
             value = result.rows[0][0] if result.rows and result.rows[0] else None
             if name.startswith("@"):
                 self.user_vars[name[1:].lower()] = value
                 continue
-            key = name.lower()
-            if key not in self.variables:
-                raise SqlError(1193, "HY000", f"Unknown system variable '{name}'")
             if (isinstance(value, str) and value.upper() in ("ON", "OFF")) or value is None:
                 self.session_vars[key] = "" if value is None else str(value).upper()
             else:
@@ -351,15 +389,17 @@ class MysqlMode:
             where = m.group(1)
             body = body[: m.start()]
         m = re.search(r"(?is)\s+like\s+'((?:[^'\\]|\\.|'')*)'\s*$", body)
+        like_text = None
         if m:
-            like = _like(m.group(1).replace("''", "'"))
+            like_text = m.group(1).replace("''", "'")
+            like = _like(like_text)
             body = body[: m.start()]
         up = body.upper()
         result: SqlResult
         if up in ("DATABASES", "SCHEMAS"):
             result = self._table(("Database",), [(d,) for d in self.s.visible_databases()], like)
         elif re.match(r"(FULL )?TABLES( (FROM|IN) \S+)?$", up):
-            result = self._tables(body, like)
+            result = self._tables(body, like, like_text)
         elif re.match(r"((GLOBAL|SESSION|LOCAL) )?VARIABLES$", up):
             merged = dict(self.variables) | self.session_vars
             rows = [(k, v) for k, v in sorted(merged.items())]
@@ -383,8 +423,9 @@ class MysqlMode:
             name = _unquote(body.split()[-1])
             if name not in self.s.engine.user_databases("mysql"):
                 raise errors.no_database("mysql", name)
+            guard = "/*!32312 IF NOT EXISTS*/ " if " IF NOT EXISTS " in f" {up} " else ""
             ddl = (
-                f"CREATE DATABASE `{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 "
+                f"CREATE DATABASE {guard}`{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 "
                 "COLLATE utf8mb4_general_ci */"
             )
             result = SqlResult(
@@ -497,7 +538,9 @@ class MysqlMode:
         filtered = self.s.run_sqlite(translate.to_sqlite(tree), params, None, text)
         return SqlResult(columns=result.columns, rows=filtered.rows)
 
-    def _tables(self, body: str, like: re.Pattern[str] | None) -> SqlResult:
+    def _tables(
+        self, body: str, like: re.Pattern[str] | None, like_text: str | None = None
+    ) -> SqlResult:
         s = self.s
         parts = body.split()
         full = parts[0].upper() == "FULL"
@@ -511,15 +554,15 @@ class MysqlMode:
         if db.lower() == "information_schema":
             names = sorted(self.s.engine.information_schema_tables())
             rows_i: list[tuple[object, ...]] = [(n, "SYSTEM VIEW") if full else (n,) for n in names]
-            cols = (f"Tables_in_{db}",) + (("Table_type",) if full else ())
+            suffix = f" ({like_text})" if like_text is not None else ""
+            cols = (f"Tables_in_{db}{suffix}",) + (("Table_type",) if full else ())
             return self._table(cols, rows_i, like)
         if db not in s.engine.user_databases("mysql"):
-            if db in ("mysql", "performance_schema", "sys"):
-                raise errors.db_access_denied(s.user, s.host, db)
-            raise errors.no_database("mysql", db)
+            raise errors.unknown_database_for(s.user, db)
         tables = sorted(s.catalog().get(db, {}))
         rows: list[tuple[object, ...]] = [(t, "BASE TABLE") if full else (t,) for t in tables]
-        cols = (f"Tables_in_{db}",) + (("Table_type",) if full else ())
+        suffix = f" ({like_text})" if like_text is not None else ""
+        cols = (f"Tables_in_{db}{suffix}",) + (("Table_type",) if full else ())
         return self._table(cols, rows, like)
 
     def _resolve(self, name: str, db: str | None) -> tuple[str, str, list[catalog.ColumnInfo]]:

@@ -79,6 +79,8 @@ class SqlSession:
         self.row_count = -1
         self.settings: dict[str, str] = {}
         self.tx_failed = False
+        #: pg_get_indexdef()/pg_get_constraintdef() answers, filled with pg_catalog
+        self.pg_defs: dict[str, str] = {}
         self.clock = funcs.Clock()
         self.rng = random.Random()
         self.sandbox = Sandbox(engine.limits)
@@ -139,12 +141,24 @@ class SqlSession:
             if self.dialect == "mysql" and database.lower() in ("information_schema",):
                 self.database = "information_schema"
                 return
-            if self.dialect == "mysql" and database in ("mysql", "performance_schema", "sys"):
-                raise errors.db_access_denied(self.user, self.host, database)
+            if self.dialect == "mysql":
+                raise errors.unknown_database_for(self.user, database)
             raise errors.no_database(self.dialect, database)
         self.database = database
 
     def _value(self, name: str) -> object:
+        if name == "role":
+            return self.user
+        if name == "client":
+            return self.source
+        if name == "started":
+            from datetime import datetime
+
+            return datetime.fromtimestamp(int(self.engine.persona.boot_time) + 41).strftime(
+                "%Y-%m-%d %H:%M:%S.%f+00"
+            )
+        if name.startswith(("indexdef:", "constraintdef:")):
+            return self.pg_defs.get(name)
         if name == "user":
             return f"{self.user}@{self.host}"
         if name == "connection_id":
@@ -273,20 +287,24 @@ class SqlSession:
     ) -> SqlResult:
         sb = self.sandbox
         sb.arm()
-        n_params = sqlite_sql.count("?")
-        if re.search(r"\?\d", sqlite_sql):
-            bound = list(params)
-        else:
-            bound = list(params)[:n_params] + [None] * max(0, n_params - len(params))
+        bound = [_bindable(p) for p in params]
         try:
-            cur = sb.conn.execute(sqlite_sql, [_bindable(p) for p in bound])
+            try:
+                cur = sb.conn.execute(sqlite_sql, bound)
+            except sqlite3.ProgrammingError as exc:
+                # the statement uses fewer/more placeholders than the client bound
+                m = re.search(r"uses (\d+), and there are", str(exc))
+                if m is None:
+                    raise
+                n = int(m.group(1))
+                cur = sb.conn.execute(sqlite_sql, (bound + [None] * n)[:n])
             rows = cur.fetchmany(self.engine.limits.max_rows) if cur.description else []
         except sqlite3.Error as exc:
             if sb.raised is not None:
                 raise sb.raised from None
             if sb.interrupted:
                 raise errors.interrupted(self.dialect) from None
-            raise errors.from_sqlite(self.dialect, str(exc), text, self.database) from None
+            raise self._error(str(exc), tree, text) from None
         except (OverflowError, MemoryError, ValueError) as exc:
             raise errors.from_sqlite(
                 self.dialect, f"string or blob too big {exc}", text, self.database
@@ -332,10 +350,51 @@ class SqlSession:
             delay_s=self.clock.delay_s,
         )
 
+    def _error(self, message: str, tree: exp.Expr | None, text: str) -> SqlError:
+        """The real server's error for a SQLite failure of ``tree``."""
+        m = re.search(r"no such table: (?:(\S+)\.)?(\S+)", message)
+        if m and isinstance(tree, exp.Drop):
+            db = m.group(1) or self.database or ""
+            if self.dialect == "mysql":
+                return SqlError(1051, "42S02", f"Unknown table '{db}.{m.group(2)}'")
+            return SqlError(0, "42P01", f'table "{m.group(2)}" does not exist')
+        m = re.search(r"UNIQUE constraint failed: (\S+)\.(\S+)", message)
+        if m and isinstance(tree, exp.Insert):
+            return self._duplicate(tree, m.group(1), m.group(2))
+
+        def clause_of(column: str) -> str:
+            return _clause(tree, column)
+
+        return errors.from_sqlite(self.dialect, message, text, self.database, clause_of)
+
+    def _duplicate(self, tree: exp.Insert, table: str, column: str) -> SqlError:
+        value = "?"
+        target = tree.this
+        names = (
+            [c.name.lower() for c in target.expressions] if isinstance(target, exp.Schema) else []
+        )
+        values = tree.expression
+        if isinstance(values, exp.Values) and values.expressions:
+            first = values.expressions[0]
+            items = list(first.expressions) if isinstance(first, exp.Tuple) else [first]
+            if not names:
+                db = target.db if isinstance(target, exp.Table) else self.database or ""
+                names = [c.name.lower() for c in self.catalog().get(db, {}).get(table, [])]
+            if column.lower() in names and names.index(column.lower()) < len(items):
+                item = items[names.index(column.lower())]
+                value = item.name if isinstance(item, exp.Literal) else item.sql("mysql")
+        pk = any(c.pk and c.name.lower() == column.lower()
+                 for cols in self.catalog().values() for c in cols.get(table, []))  # fmt: skip
+        if self.dialect == "mysql":
+            key = "PRIMARY" if pk else column
+            return SqlError(1062, "23000", f"Duplicate entry '{value}' for key '{key}'")
+        name = f"{table}_pkey" if pk else f"{table}_{column}_key"
+        return SqlError(0, "23505", f'duplicate key value violates unique constraint "{name}"')
+
     def result_decls(self, tree: exp.Expr | None, names: list[str]) -> list[tuple[str, str, str]]:
         """(declared type, table, database) of each result column, where it is a plain column."""
         blank = [("", "", "")] * len(names)
-        select = tree if isinstance(tree, exp.Select) else None
+        select = translate.first_select(tree) if tree is not None else None
         if select is None:
             return blank
         tables: dict[str, tuple[str, str]] = {}
@@ -343,29 +402,38 @@ class SqlSession:
             if t.db:
                 tables[t.alias_or_name.lower()] = (t.db, t.name)
         cat = self.catalog()
-        out: list[tuple[str, str, str]] = []
         projections = select.expressions
         if len(projections) != len(names):
             flat: list[tuple[str, str, str]] = []
             for db, table in tables.values():
                 flat += [(c.decl, table, db) for c in cat.get(db, {}).get(table, [])]
             return flat if len(flat) == len(names) else blank
+
+        def lookup(col: exp.Column) -> tuple[str, str, str]:
+            qualifier = col.table.lower() if col.table else ""
+            candidates = [tables[qualifier]] if qualifier in tables else list(tables.values())
+            for db, table in candidates:
+                for info in cat.get(db, {}).get(table, []):
+                    if info.name.lower() == col.name.lower():
+                        return (info.decl if not info.pk else "int(11)", table, db)
+            return ("", "", "")
+
+        out: list[tuple[str, str, str]] = []
         for proj in projections:
-            col = proj.this if isinstance(proj, exp.Alias) else proj
+            node = proj.this if isinstance(proj, exp.Alias) else proj
             found = ("", "", "")
-            if isinstance(col, exp.Column):
-                candidates = (
-                    [tables[col.table.lower()]]
-                    if col.table and col.table.lower() in tables
-                    else list(tables.values())
-                )
-                for db, table in candidates:
-                    for info in cat.get(db, {}).get(table, []):
-                        if info.name.lower() == col.name.lower():
-                            found = (info.decl if not info.pk else "int(11)", table, db)
-                            break
-                    if found[0]:
-                        break
+            if isinstance(node, exp.Column):
+                found = lookup(node)
+            elif isinstance(node, exp.Min | exp.Max) and isinstance(node.this, exp.Column):
+                found = (lookup(node.this)[0], "", "")
+            elif isinstance(node, exp.Sum | exp.Avg) and isinstance(node.this, exp.Column):
+                decl = lookup(node.this)[0]
+                base, _n, scale = catalog.parse_decl(decl)
+                if base in ("decimal", "numeric"):
+                    extra = 4 if isinstance(node, exp.Avg) else 0
+                    found = (f"decimal(65,{(scale or 0) + extra})", "", "")
+            elif self.dialect == "postgres" and isinstance(node, _PREDICATES):
+                found = ("boolean", "", "")
             out.append(found)
         return out
 
@@ -378,6 +446,10 @@ class SqlSession:
             elif not isinstance(table.this, exp.Identifier) and not table.name:
                 continue
         for node in list(tree.walk()):
+            if isinstance(node, exp.Order) and isinstance(node.parent, exp.GroupConcat):
+                # SQLite 3.40 has no ORDER BY inside aggregates: rows come in table order
+                node.replace(node.this)
+                continue
             replacement = self.mode.replace(node)
             if replacement is not None and node is not tree:
                 node.replace(replacement)
@@ -394,8 +466,41 @@ class SqlSession:
                     f"cross-database references are not implemented: {table.sql('postgres')}",
                 )
             table.set("catalog", None)
+        if name.lower().startswith(("sqlite_", "pragma_")):
+            raise errors.no_table(self.dialect, db or self.database or "", name)
         target = self.mode.schema_of(db, name)
         table.set("db", exp.to_identifier(target))
+
+
+_PREDICATES = (exp.Boolean, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like,
+               exp.ILike, exp.In, exp.Is, exp.Not, exp.And, exp.Or, exp.Exists, exp.Between,
+               exp.RegexpLike)  # fmt: skip
+
+_CLAUSES: tuple[tuple[type[exp.Expr], str], ...] = (
+    (exp.Where, "WHERE"), (exp.Order, "ORDER BY"), (exp.Group, "GROUP BY"),
+    (exp.Having, "HAVING"), (exp.Join, "ON"),
+)  # fmt: skip
+
+
+def _clause(tree: exp.Expr | None, column: str) -> str:
+    """Which clause of ``tree`` names ``column`` (MariaDB 10.11's wording)."""
+    if tree is None:
+        return "SELECT"
+    for node in tree.find_all(exp.Column):
+        if node.name.lower() != column.lower():
+            continue
+        parent = node.parent
+        while parent is not None and parent is not tree:
+            for cls, word in _CLAUSES:
+                if isinstance(parent, cls):
+                    return word
+            if isinstance(tree, exp.Update) and parent in tree.expressions:
+                return "SET"
+            parent = parent.parent
+        if isinstance(tree, exp.Update):
+            return "SET"
+        return "SELECT"
+    return "SELECT"
 
 
 def _pg_params(sql: str) -> int:
