@@ -45,6 +45,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` (a figure load on the machine
+    does not distort the way it distorts wall-clock rates)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def token(password: bytes, scramble: bytes) -> bytes:
     if not password:
         return b""
@@ -100,7 +107,8 @@ async def login_bench(
     start = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(conc)))
     took = time.monotonic() - start
-    return {"logins": done, "failed": failed, "logins_per_s": round(done / took, 1)}
+    return {"logins": done, "failed": failed, "logins_per_s": round(done / took, 1),
+            "answered_per_s": round((done + failed) / took, 1)}  # fmt: skip
 
 
 async def query_bench(
@@ -206,7 +214,15 @@ def start_opencanary(venv: Path, port: int, folder: Path) -> subprocess.Popen[by
                                              "filename": str(folder / "oc.log")}}}}}  # fmt: skip
     (folder / "opencanary.conf").write_text(json.dumps(conf))
     twistd = venv / "bin" / "twistd"
-    tac = next(venv.glob("lib/python*/site-packages/opencanary/opencanary.tac"), None)
+    tac = next(
+        iter(
+            [
+                *venv.glob("bin/opencanary.tac"),
+                *venv.glob("lib/python*/site-packages/opencanary/opencanary.tac"),
+            ]
+        ),
+        None,
+    )
     if tac is None or not twistd.exists():
         return None
     return subprocess.Popen([str(twistd), "-n", "-y", str(tac), "--pidfile="], cwd=folder,
@@ -216,9 +232,21 @@ def start_opencanary(venv: Path, port: int, folder: Path) -> subprocess.Popen[by
 async def bench_target(name: str, pid: int, port: int, user: bytes, pw: bytes,
                        args: argparse.Namespace) -> dict[str, object]:  # fmt: skip
     out: dict[str, object] = {"target": name, "port": port}
-    out.update(await login_bench(port, user, pw, args.concurrency, args.seconds))
+    before = cpu_s(pid)
+    denied = await login_bench(port, user, b"wrong-password-0", args.concurrency, args.seconds)
+    used = cpu_s(pid) - before
+    out["denied_logins_per_s"] = denied["answered_per_s"]
+    attempts = denied["logins"] + denied["failed"]
+    out["server_cpu_ms_per_denied_login"] = round(used * 1000 / max(1, attempts), 3)
     if name != "opencanary":  # it never logs anyone in
+        before = cpu_s(pid)
+        out.update(await login_bench(port, user, pw, args.concurrency, args.seconds))
+        used = cpu_s(pid) - before
+        out["server_cpu_ms_per_login"] = round(used * 1000 / max(1, int(out["logins"])), 3)
+        before = cpu_s(pid)
         out.update(await query_bench(port, user, pw, args.concurrency, args.seconds))
+        used = cpu_s(pid) - before
+        out["server_cpu_ms_per_query"] = round(used * 1000 / max(1, int(out["queries"])), 3)
         # the real server's max_connections is 151, and other tests share it
         idle = args.idle if name == "phantomnet" else min(args.idle, 100)
         out.update(await idle_bench(pid, port, user, pw, idle))

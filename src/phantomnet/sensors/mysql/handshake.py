@@ -136,11 +136,35 @@ def native_token(password: str, scramble: bytes) -> bytes:
     return bytes(a ^ b for a, b in zip(h1, h3, strict=True))
 
 
+_STAGES: dict[str, tuple[int, bytes]] = {}
+MAX_STAGES = 4096
+
+
+def _stages(password: str) -> tuple[int, bytes]:
+    """SHA1(pw) as an int and SHA1(SHA1(pw)), cached (the candidates barely change)."""
+    got = _STAGES.get(password)
+    if got is None:
+        h1 = hashlib.sha1(password.encode("utf-8", "surrogateescape")).digest()
+        got = (int.from_bytes(h1, "big"), hashlib.sha1(h1).digest())
+        if len(_STAGES) >= MAX_STAGES:
+            _STAGES.clear()
+        _STAGES[password] = got
+    return got
+
+
 def recover_password(token: bytes, scramble: bytes, candidates: list[str]) -> str | None:
-    """The candidate the client's scramble response proves it typed, if any."""
+    """The candidate the client's scramble response proves it typed, if any (one SHA1 per
+    candidate: the token XOR SHA1(scramble + stage2) must be the candidate's SHA1)."""
     if not token:
         return ""
+    if len(token) != 20:
+        return None
+    want = int.from_bytes(token, "big")
     for pw in candidates:
-        if pw and native_token(pw, scramble) == token:
+        if not pw:
+            continue
+        h1, stage2 = _stages(pw)
+        mask = int.from_bytes(hashlib.sha1(scramble + stage2).digest(), "big")
+        if want ^ mask == h1:
             return pw
     return None

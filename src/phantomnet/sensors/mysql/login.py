@@ -35,6 +35,8 @@ class Gate:
     def __init__(self, host: FakeHost) -> None:
         self.host = host
         self.unknown_ok: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._static_key: tuple[int, int] = (0, -1)
+        self._static: list[str] = []
 
     def candidates(self, source: str, user: str) -> list[str]:
         policy = self.host.policy
@@ -42,15 +44,20 @@ class Gate:
         for u, pw in policy.remembered.get(source, set()):
             if u == user and not pw.startswith(UNTYPABLE):
                 seen[pw] = None
-        for token in self.host.tokens.tokens.values():
-            seen[token.secret] = None
-        for entry in policy.config.accept:
+        key = (id(policy.config), len(self.host.tokens.tokens))
+        if key != self._static_key:
+            self._static_key, self._static = key, self._known(policy.config.accept)
+        return [*seen, *(pw for pw in self._static if pw not in seen)]
+
+    def _known(self, accept: tuple[str, ...]) -> list[str]:
+        """Honeytokens, the policy's literal passwords, the common list (in that order)."""
+        known: dict[str, None] = {t.secret: None for t in self.host.tokens.tokens.values()}
+        for entry in accept:
             pw = entry.partition(":")[2]
             if pw and not any(c in pw for c in "*?["):
-                seen[pw] = None
-        for pw in COMMON_PASSWORDS:
-            seen[pw] = None
-        return list(seen)
+                known[pw] = None
+        known.update(dict.fromkeys(COMMON_PASSWORDS))
+        return list(known)
 
     def decide(self, source: str, user: str, token: bytes, scramble: bytes) -> LoginResult:
         password = recover_password(token, scramble, self.candidates(source, user))
