@@ -17,6 +17,7 @@ DEPS=(
   dnsutils:dig wrk:wrk netcat-openbsd:nc
   mariadb-client:mariadb postgresql-client:psql redis-tools:redis-cli
   postgresql:pg_ctlcluster redis-server:redis-server
+  python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)
 )
 
 have() {  # is package $1 (command $2) present?

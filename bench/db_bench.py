@@ -1,0 +1,304 @@
+"""MySQL door figures next to the real MariaDB 10.11 on this machine, in the same run:
+logins/s (connect, native-password login, COM_QUIT), queries/s (``SELECT 1`` on open
+connections), and memory per idle logged-in connection. Optionally OpenCanary's MySQL module
+(``pip install opencanary`` into a throwaway venv under /tmp, never into the repo).
+Prints JSON; asserts nothing.
+
+    .venv/bin/python bench/db_bench.py [--seconds 10] [--concurrency 50] [--idle 500]
+                                      [--opencanary]
+
+Everything runs on 127.0.0.1. The door runs in a child process (its own RSS); MariaDB's PID
+comes from /run/mysqld/mysqld.pid. Every process is stopped by the PID we started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CAPS = 0x000FA685 | 1 << 16 | 1 << 24
+OPENCANARY_VENV = Path(tempfile.gettempdir()) / "phantomnet-bench-opencanary-venv"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` (a figure load on the machine
+    does not distort the way it distorts wall-clock rates)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def token(password: bytes, scramble: bytes) -> bytes:
+    if not password:
+        return b""
+    h1 = hashlib.sha1(password).digest()
+    h3 = hashlib.sha1(scramble + hashlib.sha1(h1).digest()).digest()
+    return bytes(a ^ b for a, b in zip(h1, h3, strict=True))
+
+
+async def packet(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readexactly(4)
+    return await reader.readexactly(head[0] | head[1] << 8 | head[2] << 16)
+
+
+def frame(seq: int, body: bytes) -> bytes:
+    return struct.pack("<I", len(body))[:3] + bytes([seq]) + body
+
+
+async def login(
+    port: int, user: bytes, password: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:  # fmt: skip
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    g = await packet(reader)
+    end = g.index(b"\x00", 1)
+    scramble = g[end + 5 : end + 13] + g[end + 32 : end + 44]
+    t = token(password, scramble)
+    body = struct.pack("<IIB", CAPS, 1 << 24, 45) + bytes(23) + user + b"\x00"
+    writer.write(frame(1, body + bytes([len(t)]) + t + b"mysql_native_password\x00"))
+    answer = await packet(reader)
+    if answer[:1] == b"\xfe":  # auth switch (OpenCanary, MySQL 8 style servers)
+        writer.write(frame(3, token(password, answer[22:42])))
+        answer = await packet(reader)
+    return reader, writer, answer[:1] == b"\x00"
+
+
+async def login_bench(
+    port: int, user: bytes, pw: bytes, conc: int, seconds: float
+) -> dict[str, float]:
+    done = failed = 0
+    stop = time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal done, failed
+        while time.monotonic() < stop:
+            try:
+                _r, w, ok = await login(port, user, pw)
+                w.write(frame(0, b"\x01"))
+                w.close()
+                done += ok
+                failed += not ok
+            except (OSError, asyncio.IncompleteReadError):
+                failed += 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(conc)))
+    took = time.monotonic() - start
+    return {"logins": done, "failed": failed, "logins_per_s": round(done / took, 1),
+            "answered_per_s": round((done + failed) / took, 1)}  # fmt: skip
+
+
+async def query_bench(
+    port: int, user: bytes, pw: bytes, conc: int, seconds: float
+) -> dict[str, float]:
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        r, w, ok = await login(port, user, pw)
+        if not ok:
+            return
+        while time.monotonic() < stop:
+            w.write(frame(0, b"\x03SELECT 1"))
+            while True:  # column count, column, (EOF), row, EOF/OK
+                p = await packet(r)
+                if p[:1] in (b"\xfe", b"\xff") and len(p) < 9:
+                    break
+            done += 1
+        w.close()
+
+    start = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(conc)))
+    took = time.monotonic() - start
+    return {"queries": done, "queries_per_s": round(done / took, 1)}
+
+
+async def idle_bench(pid: int, port: int, user: bytes, pw: bytes, n: int) -> dict[str, float]:
+    before = rss_mb(pid)
+    held = []
+    for _ in range(n):
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            _r, w, ok = await login(port, user, pw)
+            if ok:
+                held.append(w)
+    await asyncio.sleep(1.0)
+    after = rss_mb(pid)
+    for w in held:
+        w.close()
+    per_kb = (after - before) * 1024 / max(1, len(held))
+    return {
+        "idle_connections": len(held),
+        "rss_before_mb": round(before, 1),
+        "rss_after_mb": round(after, 1),
+        "kb_per_idle_connection": round(per_kb, 1),
+    }
+
+
+async def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def serve_door(port: int, data_dir: str) -> None:
+    """Child process: the MySQL door with an in-memory bus drained by a consumer."""
+    from phantomnet.bus.memory import MemoryBus
+    from phantomnet.sensors.base import SensorContext
+    from phantomnet.sensors.mysql.config import MysqlConfig
+    from phantomnet.sensors.mysql.sensor import MysqlSensor
+
+    async def main() -> None:
+        bus = MemoryBus()
+        sub = bus.subscribe("drain")
+
+        async def drain() -> None:
+            async for batch in sub:
+                await batch.ack()
+
+        config = MysqlConfig(host="127.0.0.1", port=port, max_sessions=4000,
+                             max_per_source=4000, max_per_net=4000, tls=False)  # fmt: skip
+        sensor = MysqlSensor(config, SensorContext(node="bench", bus=bus, data_dir=Path(data_dir)))
+        await sensor.start()
+        task = asyncio.create_task(drain())
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        await sensor.stop()
+        task.cancel()
+
+    asyncio.run(main())
+
+
+def ensure_opencanary() -> Path | None:
+    if not (OPENCANARY_VENV / "bin" / "opencanaryd").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(OPENCANARY_VENV)], check=True)
+        subprocess.run([str(OPENCANARY_VENV / "bin" / "pip"), "install", "-q", "opencanary"],
+                       check=False)  # fmt: skip
+    return OPENCANARY_VENV if (OPENCANARY_VENV / "bin" / "opencanaryd").exists() else None
+
+
+def start_opencanary(venv: Path, port: int, folder: Path) -> subprocess.Popen[bytes] | None:
+    conf = {"device.node_id": "bench", "mysql.enabled": True, "mysql.port": port,
+            "mysql.banner": "5.5.43-0ubuntu0.14.04.1", "logger": {"class": "PyLogger",
+            "kwargs": {"handlers": {"file": {"class": "logging.FileHandler",
+                                             "filename": str(folder / "oc.log")}}}}}  # fmt: skip
+    (folder / "opencanary.conf").write_text(json.dumps(conf))
+    twistd = venv / "bin" / "twistd"
+    tac = next(
+        iter(
+            [
+                *venv.glob("bin/opencanary.tac"),
+                *venv.glob("lib/python*/site-packages/opencanary/opencanary.tac"),
+            ]
+        ),
+        None,
+    )
+    if tac is None or not twistd.exists():
+        return None
+    return subprocess.Popen([str(twistd), "-n", "-y", str(tac), "--pidfile="], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+async def bench_target(name: str, pid: int, port: int, user: bytes, pw: bytes,
+                       args: argparse.Namespace) -> dict[str, object]:  # fmt: skip
+    out: dict[str, object] = {"target": name, "port": port}
+    before = cpu_s(pid)
+    denied = await login_bench(port, user, b"wrong-password-0", args.concurrency, args.seconds)
+    used = cpu_s(pid) - before
+    out["denied_logins_per_s"] = denied["answered_per_s"]
+    attempts = denied["logins"] + denied["failed"]
+    out["server_cpu_ms_per_denied_login"] = round(used * 1000 / max(1, attempts), 3)
+    if name != "opencanary":  # it never logs anyone in
+        before = cpu_s(pid)
+        out.update(await login_bench(port, user, pw, args.concurrency, args.seconds))
+        used = cpu_s(pid) - before
+        out["server_cpu_ms_per_login"] = round(used * 1000 / max(1, int(out["logins"])), 3)
+        before = cpu_s(pid)
+        out.update(await query_bench(port, user, pw, args.concurrency, args.seconds))
+        used = cpu_s(pid) - before
+        out["server_cpu_ms_per_query"] = round(used * 1000 / max(1, int(out["queries"])), 3)
+        # the real server's max_connections is 151, and other tests share it
+        idle = args.idle if name == "phantomnet" else min(args.idle, 100)
+        out.update(await idle_bench(pid, port, user, pw, idle))
+    return out
+
+
+async def main(args: argparse.Namespace) -> None:
+    results = []
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="phantomnet-dbbench-"))
+    door = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(data)])
+    try:
+        await wait_port(port)
+        results.append(await bench_target("phantomnet", door.pid, port, b"root", b"root", args))
+    finally:
+        door.send_signal(signal.SIGTERM)
+        door.wait(30)
+    pidfile = Path("/run/mysqld/mysqld.pid")
+    if pidfile.exists():
+        real = int(pidfile.read_text().strip())
+        results.append(await bench_target("mariadb-10.11", real, 3306, b"root", b"", args))
+    if args.opencanary:
+        venv = ensure_opencanary()
+        oc_port = free_port()
+        proc = start_opencanary(venv, oc_port, data) if venv else None
+        if proc is None:
+            results.append({"target": "opencanary", "error": "pip install opencanary failed"})
+        else:
+            try:
+                await wait_port(oc_port, 30)
+                results.append(await bench_target("opencanary", proc.pid, oc_port, b"root",
+                                                  b"root", args))  # fmt: skip
+            except RuntimeError as exc:
+                results.append({"target": "opencanary", "error": str(exc)})
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve_door(int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--idle", type=int, default=500)
+    parser.add_argument("--opencanary", action="store_true")
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 65536), hard), hard))
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main(parser.parse_args()))
