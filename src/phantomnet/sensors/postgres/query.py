@@ -458,7 +458,7 @@ class Backend:
         portal = self.portals.get(name)
         if portal is None:
             raise WireError(no_portal(name))
-        if self.session is None:
+        if self.session is None and portal.statement.sql.strip(" \t\r\n;"):
             raise WireError(NO_ENGINE)
         self._execute_portal(portal)
         sql = portal.statement.sql
