@@ -64,7 +64,7 @@ async def start_door(tmp: Path, **overrides: Any) -> tuple[PostgresSensor, async
     bus = MemoryBus()
     ctx = SensorContext(node="test", bus=bus, data_dir=tmp)
     ctx.shared["fake_host"] = FakeHost.load(tmp, credentials=CredentialPolicyConfig(accept=ACCEPT))
-    config = PostgresConfig(host="127.0.0.1", port=0, **overrides)
+    config = PostgresConfig(**{"host": "127.0.0.1", "port": 0, **overrides})
     sensor = PostgresSensor(config, ctx)
     await sensor.start()
     return sensor, asyncio.create_task(sensor.run())
