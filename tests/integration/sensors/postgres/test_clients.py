@@ -13,6 +13,7 @@ import asyncpg
 import psycopg
 import pytest
 
+from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from phantomnet.events import AuthAttempt, HoneytokenTriggered
 from tests.conftest import require_tool, unavailable
 from tests.integration.sensors.postgres.conftest import Running, start_door
@@ -137,17 +138,22 @@ async def test_md5_logins_work_and_a_known_password_is_recovered(door: Running) 
 
 async def test_hydra_finds_the_password(tmp_path: Path) -> None:
     """hydra's postgres module ignores ``-s`` (libpq gets no port), so the door listens on
-    127.0.0.2:5432, beside the real server on 127.0.0.1:5432."""
+    127.0.0.2:5432, beside the real server on 127.0.0.1:5432. With the cleartext method every
+    guess is recorded, and the brute-force rule fires on the failures."""
     require_tool("hydra")
     try:
         with socket.socket() as probe:
             probe.bind(("127.0.0.2", 5432))
     except OSError:
         unavailable("127.0.0.2:5432 is taken")
-    sensor, task = await start_door(tmp_path, host="127.0.0.2", port=5432, ssl=False)
+    sensor, task = await start_door(
+        tmp_path, host="127.0.0.2", port=5432, ssl=False, auth_methods={"*": "password"}
+    )
+    door = Running(sensor, sensor.ctx.bus)  # type: ignore[arg-type]
     try:
         words = tmp_path / "words.txt"
-        words.write_text("123456\nletmein\nsecret\nqwerty\n")
+        wrong = [f"wrong{i}" for i in range(12)]
+        words.write_text("\n".join([*wrong, "secret"]) + "\n")
         done = await run(
             "hydra",
             "-l",
@@ -162,6 +168,13 @@ async def test_hydra_finds_the_password(tmp_path: Path) -> None:
         )
         assert re.search(r"login: alice\s+password: secret", done.stdout), done.stdout
         assert "1 valid password found" in done.stdout
+        await door.drain()
+        failures = [e for e in door.seen if isinstance(e, AuthAttempt) and not e.accepted]
+        assert len(failures) >= 12
+        assert {e.password for e in failures} >= set(wrong)  # cleartext: every guess is recorded
+        detector = BruteForce(BruteForceConfig(threshold=10, window_s=300), "test")
+        found = [d for e in failures for d in detector.observe(e)]
+        assert found and found[0].protocol == "postgresql" and found[0].src.ip.startswith("127.")
     finally:
         await sensor.stop()
         task.cancel()
