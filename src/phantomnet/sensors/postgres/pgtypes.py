@@ -182,6 +182,13 @@ def _array_text(items: list[object] | tuple[object, ...], elem: int) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+def _trim(stamp: str) -> str:
+    """PostgreSQL prints fractional seconds without trailing zeros (``15.25``, not ``.250000``)."""
+    if "." in stamp:
+        stamp = stamp.rstrip("0").rstrip(".")
+    return stamp
+
+
 def to_text(value: object, oid: int) -> str:
     """The text output of ``value`` as a PostgreSQL column of type ``oid``."""
     if isinstance(value, bool) or (oid == 16 and isinstance(value, int | str)):
@@ -201,9 +208,11 @@ def to_text(value: object, oid: int) -> str:
         if oid == 1184:
             if value.tzinfo is not None:
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)
-            return value.isoformat(" ") + "+00"
-        return value.replace(tzinfo=None).isoformat(" ")
-    if isinstance(value, dt.date | dt.time):
+            return _trim(value.isoformat(" ")) + "+00"
+        return _trim(value.replace(tzinfo=None).isoformat(" "))
+    if isinstance(value, dt.time):
+        return _trim(value.isoformat())
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return _array_text(value, ELEMENT.get(oid, 25))
