@@ -16,7 +16,9 @@ import hashlib
 import secrets
 import string
 from collections import OrderedDict
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phantomnet.deception.config import DeceptionConfig
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
@@ -35,6 +37,9 @@ from phantomnet.deception.honeytokens import HoneytokenRegistry
 from phantomnet.deception.persona import DEFAULT_PERSONA, Persona
 from phantomnet.deception.procfs import Liveness, elf_bytes, make_generators
 from phantomnet.deception.shell.budget import CpuScheduler, ShellLimits
+
+if TYPE_CHECKING:
+    from phantomnet.deception.sql import SqlEngine
 
 MAX_CACHED_VIEWS = 2048
 
@@ -200,6 +205,13 @@ class FakeHost:
         """A short digest of what this install shows (for status pages and tests)."""
         text = f"{self.persona.fqdn}|{self.persona.ssh_banner}|{self.persona.identity.seed}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @cached_property
+    def sql(self) -> SqlEngine:
+        """The SQL engine behind the database doors and the HTTP SQLi decoy (built on first use)."""
+        from phantomnet.deception.sql import SqlEngine
+
+        return SqlEngine(self.root / "deception" / "sql", self.persona, self.tokens, disk=self.disk)
 
     def close(self) -> None:
         self.store.close()

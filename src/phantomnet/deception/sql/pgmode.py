@@ -1,0 +1,364 @@
+"""PostgreSQL 15's own statements: SHOW, SET, transactions, COPY, refusals, server functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from phantomnet.deception.sql import catalog, errors, translate
+from phantomnet.deception.sql.model import Column, SqlError, SqlResult
+
+if TYPE_CHECKING:
+    from phantomnet.deception.sql.session import SqlSession
+
+_KW = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*([A-Za-z_]+)", re.S)
+CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+_TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
+_DENIED_FUNCS = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_file_write",
+        "pg_promote",
+        "pg_switch_wal",
+    }
+)
+
+
+STATEMENTS = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "WITH",
+        "VALUES",
+        "TABLE",
+        "TRUNCATE",
+        "GRANT",
+        "REVOKE",
+        "EXPLAIN",
+        "PREPARE",
+        "EXECUTE",
+        "MERGE",
+    }
+)
+
+
+class PgMode:
+    def __init__(self, session: SqlSession) -> None:
+        self.s = session
+        self.settings = {k: v[0] for k, v in session.engine.pg_settings().items()}
+        self.descriptions = {k: v[1] for k, v in session.engine.pg_settings().items()}
+        self.session_settings: dict[str, str] = {}
+        self.lower = {k.lower(): k for k in self.settings}
+
+    # -- hooks -----------------------------------------------------------------------------
+    def version_function(self) -> str:
+        v = self.s.engine.server_version("postgres")
+        return (
+            f"PostgreSQL {v} on x86_64-pc-linux-gnu, compiled by gcc "
+            "(Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit"
+        )
+
+    def setting(self, name: str) -> object:
+        key = self.lower.get(name.lower())
+        if key is None:
+            raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
+        return self.session_settings.get(key, self.settings[key])
+
+    def ends_transaction(self, text: str) -> bool:
+        return bool(_TX_END.match(text))
+
+    def tag(self, tree: exp.Expr | None, affected: int) -> str:
+        if isinstance(tree, exp.Insert):
+            return f"INSERT 0 {affected}"
+        if isinstance(tree, exp.Update):
+            return f"UPDATE {affected}"
+        if isinstance(tree, exp.Delete):
+            return f"DELETE {affected}"
+        if isinstance(tree, exp.Create | exp.Drop | exp.Alter):
+            verb = {exp.Create: "CREATE", exp.Drop: "DROP", exp.Alter: "ALTER"}[type(tree)]
+            kind = str(tree.args.get("kind") or "TABLE").upper()
+            return f"{verb} {kind}"
+        if isinstance(tree, exp.TruncateTable):
+            return "TRUNCATE TABLE"
+        return "SELECT 0"
+
+    def result_type(
+        self, decl: str, values: list[object], tree: exp.Expr | None, index: int
+    ) -> str:
+        if decl:
+            return catalog.pg_type(decl)
+        proj = None
+        if isinstance(tree, exp.Select) and index < len(tree.expressions):
+            proj = tree.expressions[index]
+            proj = proj.this if isinstance(proj, exp.Alias) else proj
+        if isinstance(proj, exp.Count):
+            return "int8"
+        if isinstance(proj, exp.Cast):
+            to = proj.to.sql("postgres").lower()
+            return (
+                catalog.pg_type(to)
+                if catalog.pg_type(to) != "text" or to == "text"
+                else to.split("(")[0]
+            )
+        for v in values:
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                return "bool"
+            if isinstance(v, int):
+                return "int4" if -(2**31) <= v < 2**31 and not isinstance(proj, exp.Sum) else "int8"
+            if isinstance(v, float):
+                return "numeric" if isinstance(proj, exp.Literal) else "float8"
+            if isinstance(v, Decimal):
+                return "numeric"
+            if isinstance(v, datetime):
+                return "timestamp"
+            if isinstance(v, date):
+                return "date"
+            if isinstance(v, bytes):
+                return "bytea"
+            return "text"
+        return "text"
+
+    def schema_of(self, db: str, table: str) -> str:
+        s = self.s
+        low = db.lower()
+        if low in CATALOG_SCHEMAS or (not db and table.lower().startswith("pg_")):
+            s.engine.refresh_pg_catalog(s)
+            return "pg_catalog" if low != "information_schema" else "information_schema"
+        if low in ("", "public"):
+            assert s.database is not None
+            return s.database
+        raise SqlError(0, "42P01", f'relation "{db}.{table}" does not exist')
+
+    def replace(self, node: exp.Expr) -> exp.Expr | None:
+        s = self.s
+        if isinstance(node, exp.CurrentDatabase):
+            return exp.Literal.string(s.database or "")
+        if isinstance(node, exp.CurrentSchema):
+            return exp.Literal.string("public")
+        if isinstance(node, exp.CurrentUser | exp.SessionUser):
+            return exp.Literal.string(s.user)
+        if isinstance(node, exp.CurrentVersion):
+            return exp.Literal.string(self.version_function())
+        if isinstance(node, exp.Column) and not node.table and node.name.lower() == "user":
+            ident = node.this
+            if isinstance(ident, exp.Identifier) and not ident.quoted:
+                return exp.Literal.string(s.user)
+        if isinstance(node, exp.Parameter):
+            inner = node.this
+            name = inner.name if isinstance(inner, exp.Expr) else str(inner)
+            if name.isdigit():
+                return exp.var(f"?{int(name)}")
+        if isinstance(node, exp.Rand):
+            return exp.Anonymous(this="rand", expressions=[])
+        if isinstance(node, exp.Anonymous) and node.name.lower() in _DENIED_FUNCS:
+            raise errors.pg_denied(f"permission denied for function {node.name.lower()}")
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            left = node.this
+            if (
+                isinstance(left, exp.Identifier | exp.Var | exp.Column)
+                and left.name.lower() == "pg_catalog"
+            ):
+                return node.expression
+        return None
+
+    # -- statements ----------------------------------------------------------------------
+    def statement(self, text: str, params: Sequence[object]) -> SqlResult:
+        m = _KW.match(text)
+        kw = m.group(1).upper() if m else ""
+        handler = {
+            "SHOW": self._show,
+            "SET": self._set,
+            "RESET": self._reset,
+            "BEGIN": self._tx,
+            "START": self._tx,
+            "COMMIT": self._tx,
+            "END": self._tx,
+            "ROLLBACK": self._tx,
+            "ABORT": self._tx,
+            "COPY": self._copy,
+            "DISCARD": self._tagged,
+            "DEALLOCATE": self._tagged,
+            "LISTEN": self._tagged,
+            "UNLISTEN": self._tagged,
+            "NOTIFY": self._tagged,
+            "SAVEPOINT": self._tagged,
+            "RELEASE": self._tagged,
+            "CHECKPOINT": self._superuser,
+            "VACUUM": self._tagged,
+            "ANALYZE": self._tagged,
+            "LOAD": self._load,
+        }.get(kw)
+        if handler is not None:
+            return handler(text, params)
+        if kw in ("CREATE", "DROP", "ALTER", "GRANT", "REVOKE"):
+            special = self._ddl(text)
+            if special is not None:
+                return special
+        if kw not in STATEMENTS:
+            raise errors.syntax("postgres", text, len(text) - len(text.lstrip()))
+        tree = translate.parse(text, "postgres")
+        return self.s.run_tree(tree, text, params)
+
+    def _tagged(self, text: str, _p: Sequence[object]) -> SqlResult:
+        words = text.split()
+        tag = words[0].upper()
+        if tag == "DISCARD" and len(words) > 1:
+            tag = f"DISCARD {words[1].upper()}"
+        return SqlResult(tag=tag)
+
+    def _superuser(self, text: str, _p: Sequence[object]) -> SqlResult:
+        raise errors.pg_denied("must be superuser to do CHECKPOINT")
+
+    def _load(self, _t: str, _p: Sequence[object]) -> SqlResult:
+        raise errors.pg_denied("permission denied to load library")
+
+    def _ddl(self, text: str) -> SqlResult | None:
+        s = self.s
+        if re.match(r"(?is)\s*create\s+extension\b", text):
+            m = re.match(r"(?is)\s*create\s+extension\s+(?:if\s+not\s+exists\s+)?\"?([\w-]+)", text)
+            name = m.group(1) if m else ""
+            raise SqlError(0, "42501", f'permission denied to create extension "{name}"')
+        if re.match(r"(?is)\s*create\s+database\b", text):
+            raise errors.pg_denied("permission denied to create database")
+        if re.match(r"(?is)\s*drop\s+database\b", text):
+            m = re.match(r"(?is)\s*drop\s+database\s+(?:if\s+exists\s+)?\"?(\w+)", text)
+            name = m.group(1) if m else ""
+            if name not in s.engine.databases("postgres"):
+                raise errors.no_database("postgres", name)
+            raise errors.pg_denied("must be owner of database " + name)
+        if re.match(r"(?is)\s*(create|alter|drop)\s+(role|user|group)\b", text):
+            raise errors.pg_denied("permission denied to create role")
+        if re.match(
+            r"(?is)\s*(create|drop)\s+(or\s+replace\s+)?(function|procedure|language|trigger|event\s+trigger|server|foreign|publication|subscription|tablespace|schema)\b",
+            text,
+        ):
+            raise errors.pg_denied("permission denied for database " + (s.database or ""))
+        if re.match(r"(?is)\s*(grant|revoke)\b", text):
+            return SqlResult(tag=text.split()[0].upper())
+        return None
+
+    def _tx(self, text: str, _p: Sequence[object]) -> SqlResult:
+        s = self.s
+        word = text.strip().split()[0].upper()
+        conn = s.sandbox.conn
+        if word in ("BEGIN", "START"):
+            s._materialize()
+            with s.sandbox.trusted():
+                if not conn.in_transaction:
+                    conn.execute("BEGIN")
+            return SqlResult(tag="BEGIN" if word == "BEGIN" else "START TRANSACTION")
+        rolled = word in ("ROLLBACK", "ABORT") or s.tx_failed
+        if conn.in_transaction:
+            with s.sandbox.trusted():
+                conn.execute("ROLLBACK" if rolled else "COMMIT")
+        s.tx_failed = False
+        return SqlResult(tag="ROLLBACK" if rolled else "COMMIT")
+
+    def _show(self, text: str, _p: Sequence[object]) -> SqlResult:
+        name = text.strip()[4:].strip().strip('"')
+        if not name:
+            raise errors.syntax("postgres", text, len(text))
+        if name.lower() == "all":
+            rows = tuple(
+                (k, self.session_settings.get(k, v), self.descriptions.get(k, ""))
+                for k, v in sorted(self.settings.items(), key=lambda kv: kv[0].lower())
+            )
+            cols = (
+                Column("name", "text"),
+                Column("setting", "text"),
+                Column("description", "text"),
+            )
+            return SqlResult(columns=cols, rows=rows, tag="SHOW")
+        value = self.setting(name)
+        key = self.lower.get(name.lower(), name)
+        return SqlResult(columns=(Column(key.lower(), "text"),), rows=((value,),), tag="SHOW")
+
+    def _set(self, text: str, _p: Sequence[object]) -> SqlResult:
+        body = re.sub(r"(?is)^\s*set\s+(session\s+|local\s+)?", "", text).strip()
+        if re.match(r"(?is)(session\s+characteristics|transaction)\b", body):
+            return SqlResult(tag="SET")
+        m = re.match(r"(?is)(time\s+zone)\s+(.+)$", body) or re.match(
+            r"(?is)([\w.]+)\s*(?:=|\s+to\s+)\s*(.+)$", body
+        )
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        name = "TimeZone" if m.group(1).lower().startswith("time") else m.group(1)
+        value = m.group(2).strip().rstrip(";").strip()
+        if value.startswith("'") and value.endswith("'"):
+            value = value[1:-1]
+        key = self.lower.get(name.lower())
+        if key is None:
+            if "." in name:
+                self.settings[name] = value
+                self.lower[name.lower()] = name
+                return SqlResult(tag="SET")
+            raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
+        self.session_settings[key] = value
+        return SqlResult(tag="SET")
+
+    def _reset(self, text: str, _p: Sequence[object]) -> SqlResult:
+        name = text.strip()[5:].strip()
+        if name.lower() == "all":
+            self.session_settings.clear()
+        else:
+            key = self.lower.get(name.lower())
+            if key is None:
+                raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
+            self.session_settings.pop(key, None)
+        return SqlResult(tag="RESET")
+
+    def _copy(self, text: str, params: Sequence[object]) -> SqlResult:
+        if re.search(r"(?is)\bprogram\b", text):
+            raise errors.pg_denied(
+                "must be superuser or have privileges of the pg_execute_server_program role "
+                "to COPY to or from an external program"
+            )
+        m = re.match(r"(?is)\s*copy\s+(\(.+\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+(to|from)\s+(\S+)", text)
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        target, direction, dest = m.group(1), m.group(2).lower(), m.group(3).lower()
+        if dest not in ("stdout", "stdin"):
+            if direction == "to":
+                raise errors.pg_denied(
+                    "must be superuser or have privileges of the pg_write_server_files role "
+                    "to COPY to a file"
+                )
+            raise errors.pg_denied(
+                "must be superuser or have privileges of the pg_read_server_files role "
+                "to COPY from a file"
+            )
+        if direction == "from":
+            raise SqlError(
+                0, "0A000", "COPY FROM STDIN is not supported by this server configuration"
+            )
+        if target.startswith("("):
+            query = target[1:-1]
+        else:
+            cols = re.match(r"(?s)([\w.\"]+)\s*(?:\((.*)\))?", target)
+            assert cols is not None
+            query = f"SELECT {cols.group(2) or '*'} FROM {cols.group(1)}"
+        tree = translate.parse(query, "postgres")
+        result = self.s.run_tree(tree, query, params)
+        return SqlResult(columns=result.columns, rows=result.rows, tag=f"COPY {len(result.rows)}")

@@ -1,0 +1,411 @@
+"""One connection's SQL session: dispatch, translation, execution, results.
+
+Statements the real servers answer themselves (SHOW, SET, USE, transactions, the refusals)
+are handled by :mod:`.mysqlmode` / :mod:`.pgmode`; everything else is parsed by sqlglot in the
+client's dialect, rewritten (tables qualified with their database, server functions and
+``@@variables`` replaced by their values) and run on the sandboxed SQLite connection.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from phantomnet.deception.sql import catalog, errors, funcs, translate
+from phantomnet.deception.sql.catalog import ColumnInfo
+from phantomnet.deception.sql.model import Column, Described, Dialect, SqlError, SqlResult
+from phantomnet.deception.sql.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from phantomnet.deception.sql.engine import SqlEngine
+
+WRITES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Merge,
+    exp.TruncateTable,
+)
+_PG_DENIED_FUNCS = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_file_write",
+    }
+)
+
+
+class SqlSession:
+    """Not thread-safe; one per client connection."""
+
+    def __init__(
+        self,
+        engine: SqlEngine,
+        source: str,
+        dialect: Dialect,
+        *,
+        user: str,
+        database: str | None,
+        connection_id: int,
+    ) -> None:
+        self.engine = engine
+        self.source = source
+        self.dialect: Dialect = dialect
+        self.user = user
+        self.database = database
+        self.connection_id = connection_id
+        self.host = source
+        self.last_insert_id = 0
+        self.found_rows = 0
+        self.row_count = -1
+        self.settings: dict[str, str] = {}
+        self.tx_failed = False
+        self.clock = funcs.Clock()
+        self.rng = random.Random()
+        self.sandbox = Sandbox(engine.limits)
+        self.sandbox.deny_error = self._denied
+        self._materialized = False
+        self._catalog: dict[str, dict[str, list[ColumnInfo]]] | None = None
+        self._attach()
+        funcs.register(self.sandbox.conn, dialect, self.clock, self.rng, self._value)
+        if dialect == "mysql":
+            from phantomnet.deception.sql import mysqlmode
+
+            self.mode: mysqlmode.MysqlMode | pgmode.PgMode = mysqlmode.MysqlMode(self)
+        else:
+            from phantomnet.deception.sql import pgmode
+
+            self.mode = pgmode.PgMode(self)
+
+    # -- databases -----------------------------------------------------------------------
+    def _attach(self) -> None:
+        paths, writable = self.engine.paths(self.source)
+        for name, path in paths.items():
+            self.sandbox.attach(str(path), name, readonly=not writable)
+        self._materialized = writable
+
+    def _reattach(self) -> None:
+        for name in self.engine.db_names:
+            self.sandbox.detach(name)
+        self._attach()
+        self._catalog = None
+
+    def _materialize(self) -> None:
+        """Give this source its own copy of the data before its first write."""
+        if self._materialized:
+            return
+        if self.sandbox.conn.in_transaction:
+            return
+        self.engine.materialize(self.source)
+        self._reattach()
+
+    def sync(self) -> None:
+        """Another connection of this source may have made the copy: switch to it."""
+        if self._materialized or self.sandbox.conn.in_transaction:
+            return
+        if self.engine.is_materialized(self.source):
+            self._reattach()
+
+    def catalog(self) -> dict[str, dict[str, list[ColumnInfo]]]:
+        if self._catalog is None:
+            with self.sandbox.trusted() as conn:
+                self._catalog = catalog.read_catalog(conn, list(self.engine.db_names))
+        return self._catalog
+
+    def visible_databases(self) -> list[str]:
+        return self.engine.databases(self.dialect)
+
+    def use(self, database: str) -> None:
+        if database not in self.engine.user_databases(self.dialect):
+            if self.dialect == "mysql" and database.lower() in ("information_schema",):
+                self.database = "information_schema"
+                return
+            if self.dialect == "mysql" and database in ("mysql", "performance_schema", "sys"):
+                raise errors.db_access_denied(self.user, self.host, database)
+            raise errors.no_database(self.dialect, database)
+        self.database = database
+
+    def _value(self, name: str) -> object:
+        if name == "user":
+            return f"{self.user}@{self.host}"
+        if name == "connection_id":
+            return self.connection_id
+        if name == "last_insert_id":
+            return self.last_insert_id
+        if name == "found_rows":
+            return self.found_rows
+        if name == "row_count":
+            return self.row_count
+        if name == "database":
+            return self.database
+        if name == "version":
+            return self.mode.version_function()
+        if name.startswith("setting:"):
+            return self.mode.setting(name[8:])
+        return None
+
+    def _denied(self, action: int, a: str | None, b: str | None) -> SqlError:
+        if action == sqlite3.SQLITE_FUNCTION and b is not None:
+            if self.dialect == "mysql":
+                return SqlError(
+                    1305, "42000", f"FUNCTION {self.database or ''}.{b.lower()} does not exist"
+                )
+            return SqlError(0, "42883", f"function {b.lower()}() does not exist")
+        if self.dialect == "mysql":
+            return errors.need_privilege("SUPER")
+        return errors.pg_denied("permission denied")
+
+    # -- execution -----------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[SqlResult | SqlError]:
+        try:
+            return self._execute(sql, params)
+        except SqlError as exc:
+            return [exc]
+        except (
+            RecursionError,
+            MemoryError,
+            OverflowError,
+            ValueError,
+            TypeError,
+            sqlite3.Error,
+            IndexError,
+            KeyError,
+            AttributeError,
+        ):
+            return [errors.syntax(self.dialect, sql, 0)]
+
+    def _execute(self, sql: str, params: Sequence[object]) -> list[SqlResult | SqlError]:
+        if not isinstance(sql, str):
+            sql = str(sql)
+        self.sync()
+        pieces = translate.split(sql, self.dialect)
+        if not pieces:
+            if self.dialect == "mysql":
+                return [SqlError(1065, "42000", "Query was empty")]
+            return []
+        out: list[SqlResult | SqlError] = []
+        for piece in pieces:
+            self.clock.delay_s = 0.0
+            try:
+                if self.tx_failed and not self.mode.ends_transaction(piece.text):
+                    raise SqlError(
+                        0,
+                        "25P02",
+                        "current transaction is aborted, commands ignored until end of "
+                        "transaction block",
+                    )
+                result = self.mode.statement(piece.text, params)
+            except SqlError as exc:
+                if self.dialect == "postgres" and self.sandbox.conn.in_transaction:
+                    self.tx_failed = True
+                out.append(exc)
+                break
+            except (
+                RecursionError,
+                MemoryError,
+                OverflowError,
+                ValueError,
+                TypeError,
+                IndexError,
+                KeyError,
+                AttributeError,
+            ):
+                out.append(errors.syntax(self.dialect, piece.text, 0))
+                break
+            out.append(result)
+        return out
+
+    def describe(self, sql: str) -> Described:
+        """Placeholders and result columns of ``sql``, without running it (on a savepoint)."""
+        count = len(re.findall(r"\?", sql)) if self.dialect == "mysql" else _pg_params(sql)
+        columns: tuple[Column, ...] = ()
+        text = sql.strip().rstrip(";")
+        if re.match(r"(?is)\s*(select|with|show|values|table)\b", text):
+            with_nulls = [None] * count
+            try:
+                results = self.execute(text, with_nulls)
+            except SqlError:
+                results = []
+            if results and isinstance(results[0], SqlResult):
+                columns = results[0].columns
+        return Described(count, columns)
+
+    def close(self) -> None:
+        try:
+            if self.sandbox.conn.in_transaction:
+                with self.sandbox.trusted() as conn:
+                    conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self.sandbox.close()
+
+    # -- the sqlglot path ----------------------------------------------------------------
+    def run_tree(self, tree: exp.Expr, text: str, params: Sequence[object]) -> SqlResult:
+        """Rewrite and run one parsed statement."""
+        if isinstance(tree, WRITES):
+            self._materialize()
+        translate.name_columns(tree, text, self.dialect)
+        self.rewrite(tree)
+        sqlite_sql = translate.to_sqlite(tree)
+        return self.run_sqlite(sqlite_sql, params, tree, text)
+
+    def run_sqlite(
+        self, sqlite_sql: str, params: Sequence[object], tree: exp.Expr | None, text: str
+    ) -> SqlResult:
+        sb = self.sandbox
+        sb.arm()
+        n_params = sqlite_sql.count("?")
+        if re.search(r"\?\d", sqlite_sql):
+            bound = list(params)
+        else:
+            bound = list(params)[:n_params] + [None] * max(0, n_params - len(params))
+        try:
+            cur = sb.conn.execute(sqlite_sql, [_bindable(p) for p in bound])
+            rows = cur.fetchmany(self.engine.limits.max_rows) if cur.description else []
+        except sqlite3.Error as exc:
+            if sb.raised is not None:
+                raise sb.raised from None
+            if sb.interrupted:
+                raise errors.interrupted(self.dialect) from None
+            raise errors.from_sqlite(self.dialect, str(exc), text, self.database) from None
+        except (OverflowError, MemoryError, ValueError) as exc:
+            raise errors.from_sqlite(
+                self.dialect, f"string or blob too big {exc}", text, self.database
+            ) from None
+        if tree is not None and not isinstance(tree, exp.Query):
+            self._catalog = None
+        names = [d[0] for d in cur.description] if cur.description else []
+        if not names:
+            affected = max(0, cur.rowcount)
+            self.row_count = affected
+            last = int(cur.lastrowid or 0) if isinstance(tree, exp.Insert) else 0
+            if last:
+                self.last_insert_id = last
+            return SqlResult(
+                affected=affected,
+                last_insert_id=last,
+                tag=self.mode.tag(tree, affected),
+                delay_s=self.clock.delay_s,
+            )
+        decls = self.result_decls(tree, names)
+        out_rows = tuple(
+            tuple(catalog.convert(v, decls[i][0], self.dialect) for i, v in enumerate(row))
+            for row in rows
+        )
+        columns = tuple(
+            Column(
+                name,
+                self.mode.result_type(decls[i][0], [r[i] for r in out_rows], tree, i),
+                table=decls[i][1],
+                database=decls[i][2],
+            )
+            for i, name in enumerate(names)
+        )
+        self.found_rows = len(out_rows)
+        self.row_count = -1
+        dml = isinstance(tree, exp.Insert | exp.Update | exp.Delete)
+        tag = self.mode.tag(tree, len(out_rows)) if dml else f"SELECT {len(out_rows)}"
+        return SqlResult(
+            columns=columns,
+            rows=out_rows,
+            affected=len(out_rows),
+            tag=tag,
+            delay_s=self.clock.delay_s,
+        )
+
+    def result_decls(self, tree: exp.Expr | None, names: list[str]) -> list[tuple[str, str, str]]:
+        """(declared type, table, database) of each result column, where it is a plain column."""
+        blank = [("", "", "")] * len(names)
+        select = tree if isinstance(tree, exp.Select) else None
+        if select is None:
+            return blank
+        tables: dict[str, tuple[str, str]] = {}
+        for t in select.find_all(exp.Table):
+            if t.db:
+                tables[t.alias_or_name.lower()] = (t.db, t.name)
+        cat = self.catalog()
+        out: list[tuple[str, str, str]] = []
+        projections = select.expressions
+        if len(projections) != len(names):
+            flat: list[tuple[str, str, str]] = []
+            for db, table in tables.values():
+                flat += [(c.decl, table, db) for c in cat.get(db, {}).get(table, [])]
+            return flat if len(flat) == len(names) else blank
+        for proj in projections:
+            col = proj.this if isinstance(proj, exp.Alias) else proj
+            found = ("", "", "")
+            if isinstance(col, exp.Column):
+                candidates = (
+                    [tables[col.table.lower()]]
+                    if col.table and col.table.lower() in tables
+                    else list(tables.values())
+                )
+                for db, table in candidates:
+                    for info in cat.get(db, {}).get(table, []):
+                        if info.name.lower() == col.name.lower():
+                            found = (info.decl if not info.pk else "int(11)", table, db)
+                            break
+                    if found[0]:
+                        break
+            out.append(found)
+        return out
+
+    # -- rewriting -----------------------------------------------------------------------
+    def rewrite(self, tree: exp.Expr) -> None:
+        ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        for table in list(tree.find_all(exp.Table)):
+            if isinstance(table.this, exp.Identifier) and table.name.lower() not in ctes:
+                self._qualify(table)
+            elif not isinstance(table.this, exp.Identifier) and not table.name:
+                continue
+        for node in list(tree.walk()):
+            replacement = self.mode.replace(node)
+            if replacement is not None and node is not tree:
+                node.replace(replacement)
+
+    def _qualify(self, table: exp.Table) -> None:
+        db = table.db
+        name = table.name
+        if table.args.get("catalog") is not None:
+            catalog_name = table.catalog
+            if self.dialect == "postgres" and catalog_name != self.database:
+                raise SqlError(
+                    0,
+                    "0A000",
+                    f"cross-database references are not implemented: {table.sql('postgres')}",
+                )
+            table.set("catalog", None)
+        target = self.mode.schema_of(db, name)
+        table.set("db", exp.to_identifier(target))
+
+
+def _pg_params(sql: str) -> int:
+    nums = [int(n) for n in re.findall(r"\$(\d+)", sql)]
+    return max(nums) if nums else 0
+
+
+def _bindable(value: object) -> object:
+    if value is None or isinstance(value, int | float | str | bytes):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    return str(value)

@@ -1,0 +1,147 @@
+"""The engine's contract as the doors use it: sessions, results, errors, per-source state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from phantomnet.deception.host import FakeHost
+from phantomnet.deception.sql import SqlEngine, SqlError, SqlResult
+
+
+def one(outcomes: list[SqlResult | SqlError]) -> SqlResult:
+    assert len(outcomes) == 1, outcomes
+    result = outcomes[0]
+    assert isinstance(result, SqlResult), result
+    return result
+
+
+def err(outcomes: list[SqlResult | SqlError]) -> SqlError:
+    assert isinstance(outcomes[-1], SqlError), outcomes
+    return outcomes[-1]
+
+
+def test_host_builds_one_engine(host: FakeHost) -> None:
+    assert host.sql is host.sql
+    assert (host.root / "deception" / "sql").is_dir() or True
+
+
+def test_mysql_catalogue_and_server_functions(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.1", "mysql", user="wpuser", database=None)
+    dbs = one(s.execute("SHOW DATABASES"))
+    assert [c.name for c in dbs.columns] == ["Database"]
+    assert [r[0] for r in dbs.rows] == ["crm", "information_schema", "shop"]
+    r = one(s.execute("SELECT @@version, @@version_comment, user(), database(), version()"))
+    assert [c.name for c in r.columns] == [
+        "@@version", "@@version_comment", "user()", "database()", "version()"
+    ]  # fmt: skip
+    assert r.rows[0] == (
+        engine.server_version("mysql"), "Debian 12", "wpuser@198.51.100.1", None,
+        engine.server_version("mysql"),
+    )  # fmt: skip
+    s.use("shop")
+    tables = one(s.execute("SHOW TABLES"))
+    assert tables.columns[0].name == "Tables_in_shop"
+    assert {"customers", "orders", "users", "api_keys", "payment_cards"} <= {
+        t[0] for t in tables.rows
+    }
+    s.close()
+
+
+def test_select_types_and_values(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.2", "mysql", user="shop", database="shop")
+    r = one(s.execute("SELECT id, price, name FROM products WHERE id = ?", [1]))
+    assert [c.type_name for c in r.columns] == ["INT", "DECIMAL", "VARCHAR"]
+    assert isinstance(r.rows[0][1], Decimal) and r.rows[0][0] == 1
+    r = one(s.execute("SELECT created_at FROM customers ORDER BY id LIMIT 1"))
+    assert isinstance(r.rows[0][0], datetime)
+    r = one(s.execute("SELECT count(*) FROM customers"))
+    assert r.columns[0].name == "count(*)" and r.rows[0][0] == 120
+    s.close()
+
+
+def test_insert_persists_per_source_only(engine: SqlEngine) -> None:
+    a = engine.session("203.0.113.7", "mysql", user="shop", database="shop")
+    r = one(a.execute("INSERT INTO customers (first_name, email) VALUES ('Eve', 'eve@x.test')"))
+    assert r.affected == 1 and r.last_insert_id == 121
+    a.close()
+    again = engine.session("203.0.113.7", "postgres", user="shop", database="shop")
+    rows = one(again.execute("SELECT first_name FROM customers WHERE email = 'eve@x.test'")).rows
+    assert rows == (("Eve",),)
+    again.close()
+    other = engine.session("203.0.113.8", "mysql", user="shop", database="shop")
+    assert one(other.execute("SELECT count(*) FROM customers WHERE first_name = 'Eve'")).rows[0][
+        0
+    ] in (0, 1)
+    assert one(other.execute("SELECT count(*) FROM customers WHERE email = 'eve@x.test'")).rows == (
+        (0,),
+    )
+    other.close()
+
+
+def test_multi_statement_stops_at_first_error(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.3", "mysql", user="shop", database="shop")
+    out = s.execute("SELECT 1; SELECT nope FROM customers; SELECT 3")
+    assert len(out) == 2 and isinstance(out[0], SqlResult)
+    e = err(out)
+    assert (e.code, e.sqlstate, e.message) == (
+        1054, "42S22", "Unknown column 'nope' in 'field list'"
+    )  # fmt: skip
+    s.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "code", "state", "message"),
+    [
+        ("SELECT * FROM nope", 1146, "42S02", "Table 'shop.nope' doesn't exist"),
+        ("USE nowhere", 1049, "42000", "Unknown database 'nowhere'"),
+        ("SELECT * FROM users INTO OUTFILE '/tmp/x'", 1045, "28000",
+         "Access denied for user 'shop'@'198.51.100.4' (using password: YES)"),
+        ("SELEC 1", 1064, "42000", "You have an error in your SQL syntax; check the manual that "
+         "corresponds to your MariaDB server version for the right syntax to use near 'SELEC 1' "
+         "at line 1"),
+    ],
+)  # fmt: skip
+def test_mysql_errors(engine: SqlEngine, sql: str, code: int, state: str, message: str) -> None:
+    s = engine.session("198.51.100.4", "mysql", user="shop", database="shop")
+    e = err(s.execute(sql))
+    assert (e.code, e.sqlstate, e.message) == (code, state, message)
+    s.close()
+
+
+def test_unknown_database_at_connect(engine: SqlEngine) -> None:
+    with pytest.raises(SqlError) as mysql:
+        engine.session("198.51.100.5", "mysql", user="x", database="nowhere")
+    assert (mysql.value.code, mysql.value.message) == (1049, "Unknown database 'nowhere'")
+    with pytest.raises(SqlError) as pg:
+        engine.session("198.51.100.5", "postgres", user="x", database="nowhere")
+    assert (pg.value.sqlstate, pg.value.message) == ("3D000", 'database "nowhere" does not exist')
+
+
+def test_postgres_basics(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.6", "postgres", user="shop", database="shop")
+    r = one(s.execute("SELECT version(), current_user, current_database()"))
+    assert [c.name for c in r.columns] == ["version", "current_user", "current_database"]
+    assert str(r.rows[0][0]).startswith("PostgreSQL 15.")
+    assert r.rows[0][1:] == ("shop", "shop")
+    r = one(s.execute("SELECT count(*) FROM customers"))
+    assert (r.columns[0].name, r.columns[0].type_name, r.tag) == ("count", "int8", "SELECT 1")
+    e = err(s.execute("SELECT * FROM nope"))
+    assert (e.sqlstate, e.message) == ("42P01", 'relation "nope" does not exist')
+    copy = one(s.execute("COPY products TO STDOUT"))
+    assert copy.tag == f"COPY {len(copy.rows)}" and len(copy.rows) >= 12
+    s.close()
+
+
+def test_seeded_secrets_are_honeytokens(host: FakeHost) -> None:
+    s = host.sql.session("198.51.100.9", "mysql", user="shop", database="shop")
+    keys = [r[0] for r in one(s.execute("SELECT api_key FROM api_keys")).rows]
+    assert keys and all(host.tokens.match_text(f"curl -H 'Authorization: {k}'") for k in keys)
+    users = one(s.execute("SELECT username, password FROM users")).rows
+    assert all(str(h).startswith("$P$B") and len(str(h)) == 34 for _u, h in users)
+    planted = {t.username: t.secret for t in host.tokens.by_kind("sql_password")}
+    assert {u for u, _h in users} <= set(planted)
+    assert host.policy.tokens.match_credential(users[0][0], planted[users[0][0]]) is not None
+    s.close()
