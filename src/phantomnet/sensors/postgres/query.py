@@ -131,6 +131,8 @@ class Prepared:
     sql: str
     param_oids: list[int]
     columns: Sequence[Any] | None = None
+    #: column types a statement Describe announced (DataRows must keep to them)
+    announced: list[int] | None = None
 
 
 @dataclass
@@ -142,6 +144,7 @@ class Portal:
     error: ErrorLike | None = None
     sent: int = 0
     done: bool = False
+    announced: list[int] | None = None
     executed: bool = field(default=False)
 
 
@@ -170,6 +173,14 @@ def _tag(result: Any, sql: str) -> str:
     return word or "SELECT 0"
 
 
+def _oids(columns: Sequence[Any]) -> list[int]:
+    return [pgtypes.lookup(str(getattr(c, "type_name", "text")))[0] for c in columns]
+
+
+#: statements whose columns are learnt by running them with NULL parameters (reads only)
+_READS = frozenset({"SELECT", "WITH", "SHOW", "VALUES", "TABLE"})
+
+
 def _copy_text(value: object, oid: int) -> bytes:
     if value is None:
         return b"\\N"
@@ -195,6 +206,8 @@ class Backend:
         #: after an error in the extended protocol, messages are skipped until Sync
         self.skipping = False
         self.records: list[QueryRecord] = []
+        #: seconds the real server would have slept (pg_sleep) before answering
+        self.delay = 0.0
 
     @property
     def database(self) -> str | None:
@@ -222,8 +235,14 @@ class Backend:
             fields.append((str(col.name), 0, 0, oid, size, -1, fmt))
         return wire.row_description(fields)
 
-    def _data_rows(self, result: Any, rows: Sequence[Sequence[object]], formats: list[int]) -> None:
-        oids = [pgtypes.lookup(str(getattr(c, "type_name", "text")))[0] for c in result.columns]
+    def _data_rows(
+        self,
+        result: Any,
+        rows: Sequence[Sequence[object]],
+        formats: list[int],
+        announced: list[int] | None = None,
+    ) -> None:
+        oids = announced or _oids(result.columns)
         for row in rows:
             values: list[bytes | None] = []
             for i, value in enumerate(row):
@@ -286,12 +305,15 @@ class Backend:
     def _run(self, sql: str, params: Sequence[object] = ()) -> Sequence[Any]:
         assert self.session is not None
         try:
-            return self.session.execute(sql, params)
+            results = self.session.execute(sql, params)
         except Exception as exc:  # an SqlError raised instead of returned
             err = sql_error(exc)
             if err is None:
                 raise
             return [err]
+        for result in results:
+            self.delay += float(getattr(result, "delay_s", 0.0) or 0.0)
+        return results
 
     # -- simple query ----------------------------------------------------------------------
     def query(self, sql: str) -> None:
@@ -413,6 +435,25 @@ class Backend:
             rows = len(result.rows) if result.columns else int(getattr(result, "affected", 0) or 0)
             self._record(sql, rows, None, started)
 
+    def _probe(self, stmt: Prepared) -> Sequence[Any]:
+        """The columns of a statement for its Describe. The engine's ``describe`` may guess
+        types that the execution does not keep (``$1::int + 1`` described as text), and a
+        client decodes DataRows by the description, so a read is run once with NULL
+        parameters and its real columns are announced; other statements keep ``describe``."""
+        columns = stmt.columns or ()
+        if self.session is None or first_word(stmt.sql) not in _READS:
+            return columns
+        try:
+            results = self.session.execute(stmt.sql, [None] * len(stmt.param_oids))
+        except Exception as exc:
+            if sql_error(exc) is None:
+                raise
+            return columns
+        ok = len(results) == 1 and not is_error(results[0]) and results[0].columns
+        if ok and (not columns or len(results[0].columns) == len(columns)):
+            return tuple(results[0].columns)
+        return columns
+
     def describe(self, body: Body) -> None:
         kind = body.take(1)
         name = body.string()
@@ -422,8 +463,10 @@ class Backend:
             if stmt is None:
                 raise WireError(no_statement(name))
             self.send(wire.parameter_description(stmt.param_oids))
-            if stmt.columns:
-                self.send(self._row_description(stmt.columns, []))
+            columns = self._probe(stmt)
+            if columns:
+                stmt.announced = _oids(columns)
+                self.send(self._row_description(columns, []))
             else:
                 self.send(wire.NO_DATA)
             return
@@ -447,6 +490,7 @@ class Backend:
             raise WireError(locate(err.sqlstate, err.message, portal.statement.sql))
         result = portal.result
         if result is not None and result.columns and not _tag(result, "").startswith("COPY"):
+            portal.announced = _oids(result.columns)
             self.send(self._row_description(result.columns, portal.formats))
         else:
             self.send(wire.NO_DATA)
@@ -476,12 +520,15 @@ class Backend:
                 self._send_result(result, sql, portal.formats, describe=False)
             return
         rows = result.rows[portal.sent :]
+        announced = portal.announced or portal.statement.announced
+        if announced is not None and len(announced) != len(result.columns):
+            announced = None  # a description that does not fit is worse than none
         if limit > 0 and len(rows) > limit:
-            self._data_rows(result, rows[:limit], portal.formats)
+            self._data_rows(result, rows[:limit], portal.formats, announced)
             portal.sent += limit
             self.send(wire.PORTAL_SUSPENDED)
             return
-        self._data_rows(result, rows, portal.formats)
+        self._data_rows(result, rows, portal.formats, announced)
         portal.sent += len(rows)
         portal.done = True
         word = tag.split(" ")[0]

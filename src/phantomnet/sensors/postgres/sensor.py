@@ -114,6 +114,8 @@ class PostgresConfig(SensorConfig):
     failed_login_delay_s: float = Field(default=0.0, ge=0)
     max_message_bytes: int = Field(default=1 << 20, ge=1024)
     max_prepared: int = Field(default=1000, ge=1)
+    #: longest wait for the ``pg_sleep()`` of one message (the engine caps it too)
+    max_sleep_s: float = Field(default=30.0, ge=0)
     #: slow mode: every answer to these sources (CIDRs; ``["0.0.0.0/0", "::/0"]`` for all)
     #: waits ``tarpit_delay_s``
     tarpit_sources: tuple[str, ...] = ()
@@ -441,6 +443,9 @@ class PgConversation:
         # CopyData/CopyDone/CopyFail outside COPY FROM STDIN: ignored, as the backend does
         await self.publish(backend)
         if kind in b"QSHF" or len(backend.out) > 65536:
+            if backend.delay > 0:  # pg_sleep(): time-based blind injection must see the wait
+                await asyncio.sleep(min(backend.delay, self.cfg.max_sleep_s))
+                backend.delay = 0.0
             await self.send(backend.take())
 
     async def publish(self, backend: Backend) -> None:
@@ -535,6 +540,10 @@ class PostgresSensor(Sensor):
             )
             self.tls_context = server_context(cert, key)
             self.cert_pem = Path(cert).read_text("ascii")
+        engine = self.engine()
+        warm = getattr(engine, "ensure_seed", None)
+        if callable(warm):  # seed the company data now, not inside the first attacker's login
+            warm()
         self._server = await asyncio.start_server(
             self._on_connect, self.config.host, self.config.port
         )

@@ -261,14 +261,46 @@ def exchange(port: int, *sends: bytes, quiet: float = 0.5, login: str | None = N
             answer = recv_all(sock, quiet)
             if i == 0 and login is not None and answer.startswith(b"R\0\0\0\x08\0\0\0\x03"):
                 sock.sendall(msg(b"p", login.encode() + b"\0"))
-                answer = recv_all(sock, quiet)
+                answer = b"".join(
+                    m.kind + struct.pack("!I", len(m.body) + 4) + m.body for m in until_ready(sock)
+                )
             answers.append(answer)
         return answers
 
 
 def closed(sock: socket.socket, wait: float = 5.0) -> bool:
-    sock.settimeout(wait)
-    try:
-        return sock.recv(1) == b""
-    except (TimeoutError, OSError):
-        return False
+    """Whether the server closes the connection within ``wait`` s (what it still sends first
+    is read and dropped)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except ConnectionResetError:
+            return True
+        except (TimeoutError, OSError):
+            return False
+    return False
+
+
+def until_ready(sock: socket.socket, total: float = 30.0) -> list[Msg]:
+    """Messages up to and including ReadyForQuery (or what came before a close/timeout)."""
+    data = b""
+    end = time.monotonic() + total
+    while time.monotonic() < end:
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk
+        messages = parse(data)
+        if any(
+            m.kind in (b"Z", b"E") and (m.kind == b"Z" or m.fields().get("S") == "FATAL")
+            for m in messages
+        ):
+            return messages
+    return parse(data)
