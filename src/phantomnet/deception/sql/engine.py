@@ -81,11 +81,12 @@ class SqlEngine:
                 database = "postgres"
             if database not in self.user_databases("postgres"):
                 raise errors.no_database("postgres", database)
-        elif database is not None and database not in self.user_databases("mysql"):
-            if database in ("mysql", "performance_schema", "sys"):
-                raise errors.db_access_denied(user, source, database)
-            if database.lower() != "information_schema":
-                raise errors.no_database("mysql", database)
+        elif (
+            database is not None
+            and database.lower() != "information_schema"
+            and database not in self.user_databases("mysql")
+        ):
+            raise errors.unknown_database_for(user, database)
         self.ensure_seed()
         s = SqlSession(
             self, source, dialect, user=user, database=database, connection_id=next(self._ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from phantomnet.deception.sql.model import Dialect, SqlError
 
@@ -33,7 +34,7 @@ def no_table(dialect: Dialect, db: str, table: str) -> SqlError:
     return SqlError(0, "42P01", f'relation "{table}" does not exist')
 
 
-def no_column(dialect: Dialect, column: str, clause: str = "field list") -> SqlError:
+def no_column(dialect: Dialect, column: str, clause: str = "SELECT") -> SqlError:
     if dialect == "mysql":
         return SqlError(1054, "42S22", f"Unknown column '{column}' in '{clause}'")
     return SqlError(0, "42703", f'column "{column}" does not exist')
@@ -49,14 +50,24 @@ def no_database_selected() -> SqlError:
     return SqlError(1046, "3D000", "No database selected")
 
 
+def file_denied() -> SqlError:
+    return need_privilege("FILE")
+
+
 def access_denied(user: str, host: str) -> SqlError:
     return SqlError(
         1045, "28000", f"Access denied for user '{user}'@'{host}' (using password: YES)"
     )
 
 
-def db_access_denied(user: str, host: str, db: str) -> SqlError:
-    return SqlError(1044, "42000", f"Access denied for user '{user}'@'{host}' to database '{db}'")
+def db_access_denied(user: str, db: str) -> SqlError:
+    """1044: the account (``user@%``) may not use ``db`` (also what an unknown one gets)."""
+    return SqlError(1044, "42000", f"Access denied for user '{user}'@'%' to database '{db}'")
+
+
+def unknown_database_for(user: str, db: str) -> SqlError:
+    """``USE``/connect to a database the account has no grant on: 1049 for root, else 1044."""
+    return no_database("mysql", db) if user == "root" else db_access_denied(user, db)
 
 
 def table_denied(command: str, user: str, host: str, db: str, table: str) -> SqlError:
@@ -90,22 +101,40 @@ def interrupted(dialect: Dialect) -> SqlError:
 
 _NO_TABLE = re.compile(r"no such table: (?:([^.\s]+)\.)?(\S+)")
 _NO_COLUMN = re.compile(r"no such column: (\S+)")
+_HAS_NO_COLUMN = re.compile(r"table (\S+) has no column named (\S+)")
 _EXISTS = re.compile(r"table (?:\"?([^\s\"]+)\"?) already exists")
 _NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
 _FUNC = re.compile(r"no such function: (\S+)")
 _UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)")
 
 
-def from_sqlite(dialect: Dialect, message: str, sql: str, database: str | None) -> SqlError:
+def from_sqlite(
+    dialect: Dialect,
+    message: str,
+    sql: str,
+    database: str | None,
+    clause_of: Callable[[str], str] | None = None,
+) -> SqlError:
     """Translate a SQLite error message into the real server's error."""
     db = database or ""
     m = _NO_TABLE.search(message)
     if m:
+        if m.group(1) in (None, "main", "temp") and not db:
+            return no_database_selected()
         return no_table(dialect, m.group(1) or db, m.group(2))
     m = _NO_COLUMN.search(message)
     if m:
         col = m.group(1)
-        return no_column(dialect, col.split(".")[-1] if dialect == "postgres" else col)
+        name = col.split(".")[-1]
+        clause = clause_of(name) if clause_of is not None else "SELECT"
+        return no_column(dialect, name if dialect == "postgres" else col, clause)
+    m = _HAS_NO_COLUMN.search(message)
+    if m:
+        if dialect == "mysql":
+            return no_column(dialect, m.group(2), "INSERT INTO")
+        return SqlError(
+            0, "42703", f'column "{m.group(2)}" of relation "{m.group(1)}" does not exist'
+        )
     m = _EXISTS.search(message)
     if m:
         name = m.group(1).split(".")[-1]

@@ -104,7 +104,7 @@ class MysqlMode:
         if low in ("mysql", "performance_schema", "sys"):
             raise errors.table_denied("SELECT", s.user, s.host, low, table)
         if db not in s.engine.user_databases("mysql"):
-            raise errors.no_table("mysql", db, table)
+            raise errors.table_denied("SELECT", s.user, s.host, db, table)
         return db
 
     def replace(self, node: exp.Expr) -> exp.Expr | None:
@@ -157,8 +157,16 @@ class MysqlMode:
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         s = self.s
-        if _INTO_FILE.search(text) or _LOAD_DATA.match(text):
-            raise errors.access_denied(s.user, s.host)
+        if _LOAD_DATA.match(text) and re.match(
+            r"(?is)\s*load\s+\w+\s+(low_priority\s+|concurrent\s+)?local\b", text
+        ):
+            raise SqlError(
+                1148, "42000", "The used command is not allowed with this MariaDB version"
+            )
+        if _LOAD_DATA.match(text):
+            raise errors.access_denied(s.user, "%")
+        if _INTO_FILE.search(text):
+            raise errors.file_denied()
         handler = {
             "SHOW": self._show,
             "USE": self._use,
@@ -249,7 +257,7 @@ class MysqlMode:
                 if re.search(r"(?i)if\s+not\s+exists", text):
                     return SqlResult(warnings=1)
                 raise SqlError(1007, "HY000", f"Can't create database '{name}'; database exists")
-            raise errors.db_access_denied(s.user, s.host, name)
+            raise errors.db_access_denied(s.user, name)
         if re.match(
             r"(?is)\s*(create|drop|alter)\s+(user|role|server|function\s+\w+\s+returns\s+\w+\s+soname)\b",
             text,
@@ -351,15 +359,17 @@ class MysqlMode:
             where = m.group(1)
             body = body[: m.start()]
         m = re.search(r"(?is)\s+like\s+'((?:[^'\\]|\\.|'')*)'\s*$", body)
+        like_text = None
         if m:
-            like = _like(m.group(1).replace("''", "'"))
+            like_text = m.group(1).replace("''", "'")
+            like = _like(like_text)
             body = body[: m.start()]
         up = body.upper()
         result: SqlResult
         if up in ("DATABASES", "SCHEMAS"):
             result = self._table(("Database",), [(d,) for d in self.s.visible_databases()], like)
         elif re.match(r"(FULL )?TABLES( (FROM|IN) \S+)?$", up):
-            result = self._tables(body, like)
+            result = self._tables(body, like, like_text)
         elif re.match(r"((GLOBAL|SESSION|LOCAL) )?VARIABLES$", up):
             merged = dict(self.variables) | self.session_vars
             rows = [(k, v) for k, v in sorted(merged.items())]
@@ -497,7 +507,9 @@ class MysqlMode:
         filtered = self.s.run_sqlite(translate.to_sqlite(tree), params, None, text)
         return SqlResult(columns=result.columns, rows=filtered.rows)
 
-    def _tables(self, body: str, like: re.Pattern[str] | None) -> SqlResult:
+    def _tables(
+        self, body: str, like: re.Pattern[str] | None, like_text: str | None = None
+    ) -> SqlResult:
         s = self.s
         parts = body.split()
         full = parts[0].upper() == "FULL"
@@ -511,15 +523,15 @@ class MysqlMode:
         if db.lower() == "information_schema":
             names = sorted(self.s.engine.information_schema_tables())
             rows_i: list[tuple[object, ...]] = [(n, "SYSTEM VIEW") if full else (n,) for n in names]
-            cols = (f"Tables_in_{db}",) + (("Table_type",) if full else ())
+            suffix = f" ({like_text})" if like_text is not None else ""
+            cols = (f"Tables_in_{db}{suffix}",) + (("Table_type",) if full else ())
             return self._table(cols, rows_i, like)
         if db not in s.engine.user_databases("mysql"):
-            if db in ("mysql", "performance_schema", "sys"):
-                raise errors.db_access_denied(s.user, s.host, db)
-            raise errors.no_database("mysql", db)
+            raise errors.unknown_database_for(s.user, db)
         tables = sorted(s.catalog().get(db, {}))
         rows: list[tuple[object, ...]] = [(t, "BASE TABLE") if full else (t,) for t in tables]
-        cols = (f"Tables_in_{db}",) + (("Table_type",) if full else ())
+        suffix = f" ({like_text})" if like_text is not None else ""
+        cols = (f"Tables_in_{db}{suffix}",) + (("Table_type",) if full else ())
         return self._table(cols, rows, like)
 
     def _resolve(self, name: str, db: str | None) -> tuple[str, str, list[catalog.ColumnInfo]]:

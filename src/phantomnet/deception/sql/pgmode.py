@@ -206,8 +206,8 @@ class PgMode:
             "SAVEPOINT": self._tagged,
             "RELEASE": self._tagged,
             "CHECKPOINT": self._superuser,
-            "VACUUM": self._tagged,
-            "ANALYZE": self._tagged,
+            "VACUUM": self._vacuum,
+            "ANALYZE": self._vacuum,
             "LOAD": self._load,
         }.get(kw)
         if handler is not None:
@@ -227,6 +227,14 @@ class PgMode:
         if tag == "DISCARD" and len(words) > 1:
             tag = f"DISCARD {words[1].upper()}"
         return SqlResult(tag=tag)
+
+    def _vacuum(self, text: str, p: Sequence[object]) -> SqlResult:
+        words = list(re.finditer(r"\S+", text))
+        for m in words[1:]:
+            word = m.group(0).strip(",").lower()
+            if word in ("into", "from", "to", "program", "select", ";") or word.startswith("'"):
+                raise errors.syntax("postgres", text, m.start())
+        return self._tagged(text, p)
 
     def _superuser(self, text: str, _p: Sequence[object]) -> SqlResult:
         raise errors.pg_denied("must be superuser to do CHECKPOINT")

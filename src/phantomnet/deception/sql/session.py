@@ -139,8 +139,8 @@ class SqlSession:
             if self.dialect == "mysql" and database.lower() in ("information_schema",):
                 self.database = "information_schema"
                 return
-            if self.dialect == "mysql" and database in ("mysql", "performance_schema", "sys"):
-                raise errors.db_access_denied(self.user, self.host, database)
+            if self.dialect == "mysql":
+                raise errors.unknown_database_for(self.user, database)
             raise errors.no_database(self.dialect, database)
         self.database = database
 
@@ -286,7 +286,7 @@ class SqlSession:
                 raise sb.raised from None
             if sb.interrupted:
                 raise errors.interrupted(self.dialect) from None
-            raise errors.from_sqlite(self.dialect, str(exc), text, self.database) from None
+            raise self._error(str(exc), tree, text) from None
         except (OverflowError, MemoryError, ValueError) as exc:
             raise errors.from_sqlite(
                 self.dialect, f"string or blob too big {exc}", text, self.database
@@ -331,6 +331,47 @@ class SqlSession:
             tag=tag,
             delay_s=self.clock.delay_s,
         )
+
+    def _error(self, message: str, tree: exp.Expr | None, text: str) -> SqlError:
+        """The real server's error for a SQLite failure of ``tree``."""
+        m = re.search(r"no such table: (?:(\S+)\.)?(\S+)", message)
+        if m and isinstance(tree, exp.Drop):
+            db = m.group(1) or self.database or ""
+            if self.dialect == "mysql":
+                return SqlError(1051, "42S02", f"Unknown table '{db}.{m.group(2)}'")
+            return SqlError(0, "42P01", f'table "{m.group(2)}" does not exist')
+        m = re.search(r"UNIQUE constraint failed: (\S+)\.(\S+)", message)
+        if m and isinstance(tree, exp.Insert):
+            return self._duplicate(tree, m.group(1), m.group(2))
+
+        def clause_of(column: str) -> str:
+            return _clause(tree, column)
+
+        return errors.from_sqlite(self.dialect, message, text, self.database, clause_of)
+
+    def _duplicate(self, tree: exp.Insert, table: str, column: str) -> SqlError:
+        value = "?"
+        target = tree.this
+        names = (
+            [c.name.lower() for c in target.expressions] if isinstance(target, exp.Schema) else []
+        )
+        values = tree.expression
+        if isinstance(values, exp.Values) and values.expressions:
+            first = values.expressions[0]
+            items = list(first.expressions) if isinstance(first, exp.Tuple) else [first]
+            if not names:
+                db = target.db if isinstance(target, exp.Table) else self.database or ""
+                names = [c.name.lower() for c in self.catalog().get(db, {}).get(table, [])]
+            if column.lower() in names and names.index(column.lower()) < len(items):
+                item = items[names.index(column.lower())]
+                value = item.name if isinstance(item, exp.Literal) else item.sql("mysql")
+        pk = any(c.pk and c.name.lower() == column.lower()
+                 for cols in self.catalog().values() for c in cols.get(table, []))  # fmt: skip
+        if self.dialect == "mysql":
+            key = "PRIMARY" if pk else column
+            return SqlError(1062, "23000", f"Duplicate entry '{value}' for key '{key}'")
+        name = f"{table}_pkey" if pk else f"{table}_{column}_key"
+        return SqlError(0, "23505", f'duplicate key value violates unique constraint "{name}"')
 
     def result_decls(self, tree: exp.Expr | None, names: list[str]) -> list[tuple[str, str, str]]:
         """(declared type, table, database) of each result column, where it is a plain column."""
@@ -378,6 +419,10 @@ class SqlSession:
             elif not isinstance(table.this, exp.Identifier) and not table.name:
                 continue
         for node in list(tree.walk()):
+            if isinstance(node, exp.Order) and isinstance(node.parent, exp.GroupConcat):
+                # SQLite 3.40 has no ORDER BY inside aggregates: rows come in table order
+                node.replace(node.this)
+                continue
             replacement = self.mode.replace(node)
             if replacement is not None and node is not tree:
                 node.replace(replacement)
@@ -394,8 +439,37 @@ class SqlSession:
                     f"cross-database references are not implemented: {table.sql('postgres')}",
                 )
             table.set("catalog", None)
+        if name.lower().startswith(("sqlite_", "pragma_")):
+            raise errors.no_table(self.dialect, db or self.database or "", name)
         target = self.mode.schema_of(db, name)
         table.set("db", exp.to_identifier(target))
+
+
+_CLAUSES: tuple[tuple[type[exp.Expr], str], ...] = (
+    (exp.Where, "WHERE"), (exp.Order, "ORDER BY"), (exp.Group, "GROUP BY"),
+    (exp.Having, "HAVING"), (exp.Join, "ON"),
+)  # fmt: skip
+
+
+def _clause(tree: exp.Expr | None, column: str) -> str:
+    """Which clause of ``tree`` names ``column`` (MariaDB 10.11's wording)."""
+    if tree is None:
+        return "SELECT"
+    for node in tree.find_all(exp.Column):
+        if node.name.lower() != column.lower():
+            continue
+        parent = node.parent
+        while parent is not None and parent is not tree:
+            for cls, word in _CLAUSES:
+                if isinstance(parent, cls):
+                    return word
+            if isinstance(tree, exp.Update) and parent in tree.expressions:
+                return "SET"
+            parent = parent.parent
+        if isinstance(tree, exp.Update):
+            return "SET"
+        return "SELECT"
+    return "SELECT"
 
 
 def _pg_params(sql: str) -> int:

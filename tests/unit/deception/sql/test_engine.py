@@ -87,7 +87,7 @@ def test_multi_statement_stops_at_first_error(engine: SqlEngine) -> None:
     assert len(out) == 2 and isinstance(out[0], SqlResult)
     e = err(out)
     assert (e.code, e.sqlstate, e.message) == (
-        1054, "42S22", "Unknown column 'nope' in 'field list'"
+        1054, "42S22", "Unknown column 'nope' in 'SELECT'"
     )  # fmt: skip
     s.close()
 
@@ -96,9 +96,11 @@ def test_multi_statement_stops_at_first_error(engine: SqlEngine) -> None:
     ("sql", "code", "state", "message"),
     [
         ("SELECT * FROM nope", 1146, "42S02", "Table 'shop.nope' doesn't exist"),
-        ("USE nowhere", 1049, "42000", "Unknown database 'nowhere'"),
-        ("SELECT * FROM users INTO OUTFILE '/tmp/x'", 1045, "28000",
-         "Access denied for user 'shop'@'198.51.100.4' (using password: YES)"),
+        ("USE nowhere", 1044, "42000", "Access denied for user 'shop'@'%' to database 'nowhere'"),
+        ("SELECT * FROM users INTO OUTFILE '/tmp/x'", 1227, "42000",
+         "Access denied; you need (at least one of) the FILE privilege(s) for this operation"),
+        ("LOAD DATA INFILE '/etc/passwd' INTO TABLE users", 1045, "28000",
+         "Access denied for user 'shop'@'%' (using password: YES)"),
         ("SELEC 1", 1064, "42000", "You have an error in your SQL syntax; check the manual that "
          "corresponds to your MariaDB server version for the right syntax to use near 'SELEC 1' "
          "at line 1"),
@@ -113,8 +115,11 @@ def test_mysql_errors(engine: SqlEngine, sql: str, code: int, state: str, messag
 
 def test_unknown_database_at_connect(engine: SqlEngine) -> None:
     with pytest.raises(SqlError) as mysql:
-        engine.session("198.51.100.5", "mysql", user="x", database="nowhere")
+        engine.session("198.51.100.5", "mysql", user="root", database="nowhere")
     assert (mysql.value.code, mysql.value.message) == (1049, "Unknown database 'nowhere'")
+    with pytest.raises(SqlError) as user:
+        engine.session("198.51.100.5", "mysql", user="x", database="nowhere")
+    assert user.value.code == 1044
     with pytest.raises(SqlError) as pg:
         engine.session("198.51.100.5", "postgres", user="x", database="nowhere")
     assert (pg.value.sqlstate, pg.value.message) == ("3D000", 'database "nowhere" does not exist')
@@ -143,5 +148,6 @@ def test_seeded_secrets_are_honeytokens(host: FakeHost) -> None:
     assert all(str(h).startswith("$P$B") and len(str(h)) == 34 for _u, h in users)
     planted = {t.username: t.secret for t in host.tokens.by_kind("sql_password")}
     assert {u for u, _h in users} <= set(planted)
-    assert host.policy.tokens.match_credential(users[0][0], planted[users[0][0]]) is not None
+    admin = str(users[0][0])
+    assert host.tokens.match_credential(admin, planted[admin]) is not None
     s.close()

@@ -1,0 +1,156 @@
+"""The same statements on the engine and on the REAL MariaDB 10.11 (127.0.0.1:3306).
+
+Column names, values and errors (code, SQLSTATE, message) must agree. Known gaps are
+``xfail(strict=True)``: the day one is fixed the test says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from phantomnet.deception.sql import SqlEngine
+
+from .realdb import TAG, Outcome, RealMariaDB, engine_outcome, port_open
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def real(engine: SqlEngine) -> Iterator[RealMariaDB]:
+    from tests.conftest import unavailable
+
+    if not port_open(3306):
+        unavailable("MariaDB is not running on 127.0.0.1:3306")
+    db = RealMariaDB()
+    db.setup(engine)
+    yield db
+    db.teardown()
+
+
+def ours(engine: SqlEngine, sql: str, database: str | None = "shop") -> Outcome:
+    s = engine.session("127.0.0.1", "mysql", user=TAG, database=database)
+    try:
+        return engine_outcome(s.execute(sql))
+    finally:
+        s.close()
+
+
+def gap(sql: str, reason: str) -> object:
+    return pytest.param(sql, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+SAME = [
+    "SELECT 1",
+    "SELECT 1 + 1, 'abc', NULL, -5",
+    "SELECT @@version_comment, @@max_allowed_packet, @@autocommit, @@port",
+    "SELECT @@version",
+    "SELECT user(), database()",
+    "SELECT id, name, price, stock FROM products ORDER BY id",
+    "SELECT * FROM customers WHERE id IN (1, 2, 3) ORDER BY id",
+    "SELECT CONCAT(username, 0x3a, password) FROM users ORDER BY id",
+    "SELECT username FROM users WHERE id = 1 UNION SELECT email FROM users WHERE id = 2",
+    "SELECT count(*) FROM orders WHERE status = 'completed'",
+    "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status",
+    "SELECT c.first_name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id "
+    "ORDER BY o.id LIMIT 5",
+    "SELECT LOAD_FILE('/etc/passwd')",
+    "SELECT IFNULL(NULL, 'x'), COALESCE(NULL, 2), IF(1 > 0, 'yes', 'no')",
+    "SELECT LENGTH('abc'), UPPER('abc'), LOWER('ABC'), SUBSTRING('abcdef', 2, 3), MID('abcdef', 2)",
+    "SELECT md5('a'), sha1('a'), HEX('A'), ORD('A'), ASCII('a'), CHAR_LENGTH('abc')",
+    "SELECT card_number FROM payment_cards ORDER BY id LIMIT 3",
+    "SHOW TABLES",
+    "SHOW FULL TABLES",
+    "SHOW COLUMNS FROM users",
+    "DESCRIBE customers",
+    "SHOW CREATE TABLE users",
+    "SHOW TABLES LIKE 'c%'",
+    "SHOW VARIABLES LIKE 'version_comment'",
+    "SHOW VARIABLES LIKE 'max_allowed_packet'",
+    "SELECT table_name, table_type FROM information_schema.tables "
+    "WHERE table_schema = database() ORDER BY table_name",
+    "SELECT column_name, data_type, column_type, is_nullable, column_key FROM "
+    "information_schema.columns WHERE table_schema = database() AND table_name = 'users' "
+    "ORDER BY ordinal_position",
+    "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = database()",
+    # errors
+    "SELECT * FROM nope",
+    "SELECT nope FROM users",
+    "SELEC 1",
+    "SELECT * FROM users INTO OUTFILE '/tmp/pn-never.txt'",
+    "SELECT * FROM mysql.user",
+    "SELECT @@nope",
+    "USE nowhere",
+    "SELECT sqlite_version()",
+    "SELECT randomblob(10)",
+    "CREATE DATABASE pn_never",
+    "SELECT * FROM users WHERE",
+    "DROP TABLE nope",
+    "INSERT INTO products (nope) VALUES (1)",
+    gap("SELECT count(*), sum(total), max(created_at) FROM orders",
+        "aggregates over DECIMAL/DATETIME columns come back as DOUBLE/VARCHAR"),
+    gap("SELECT 1 FROM", "sqlglot reports the error at FROM, MariaDB after it (near '')"),
+    "SELECT * FROM users WHERE id = 'a' OR 1=1 -- x",
+    "INSERT INTO products (id, name) VALUES (1, 'dup')",
+    "SELECT id FROM users WHERE nope = 1",
+    "SELECT id FROM users ORDER BY nope",
+    "SELECT status FROM orders GROUP BY nope",
+    "UPDATE products SET nope = 1",
+    "SELECT 1 UNION SELECT 1, 2",
+    "INSERT INTO products (name, price) VALUES ('a')",
+    "SHOW INDEX FROM users",
+    "SHOW COLUMNS FROM nope",
+    "SHOW CREATE TABLE nope",
+    "SHOW TABLES FROM nowhere",
+    "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT LIKE '%shop' "
+    "AND schema_name NOT LIKE '%crm'",
+    "SELECT * FROM nowhere.users",
+    "LOAD DATA INFILE '/etc/passwd' INTO TABLE users",
+    "SELECT GROUP_CONCAT(username ORDER BY id SEPARATOR ',') FROM users",
+    "SELECT username FROM users WHERE username LIKE 'a%' ORDER BY 1",
+    "SELECT UNHEX('414243'), CONV('ff', 16, 10), LPAD('7', 3, '0'), REPEAT('ab', 3)",
+    "SELECT id FROM products WHERE id = 1 AND SLEEP(0) = 0",
+    "SELECT id FROM products ORDER BY 1 DESC LIMIT 2 OFFSET 1",
+    "SELECT DISTINCT country FROM customers ORDER BY country",
+    "SHOW WARNINGS",
+    "SELECT @@sql_mode, @@character_set_server, @@collation_server, @@datadir",
+    "SELECT @@hostname = @@hostname",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sql", SAME)
+def test_same_answer_as_mariadb(real: RealMariaDB, engine: SqlEngine, sql: str) -> None:
+    theirs = real.run(sql)
+    mine = ours(engine, sql)
+    assert mine == theirs
+
+
+def test_show_databases_matches(real: RealMariaDB, engine: SqlEngine) -> None:
+    theirs = real.run("SHOW DATABASES", None)
+    mine = ours(engine, "SHOW DATABASES", None)
+    assert mine.columns == theirs.columns
+    assert sorted(mine.rows or []) == sorted(theirs.rows or [])
+
+
+def test_no_database_selected_matches(real: RealMariaDB, engine: SqlEngine) -> None:
+    assert ours(engine, "SELECT * FROM users", None) == real.run("SELECT * FROM users", None)
+    assert ours(engine, "SHOW TABLES", None) == real.run("SHOW TABLES", None)
+
+
+def test_insert_counts_match(real: RealMariaDB, engine: SqlEngine) -> None:
+    sql = "INSERT INTO products (name, price, stock) VALUES ('probe', 1.50, 3)"
+    s = engine.session("127.0.0.1", "mysql", user=TAG, database="shop")
+    mine = s.execute(sql)[0]
+    s.close()
+    conn = real.pymysql.connect(host="127.0.0.1", user=real.user, password=real.password,
+                                database=f"{TAG}_shop", autocommit=True)  # fmt: skip
+    try:
+        cur = conn.cursor()
+        affected = cur.execute(sql)
+        assert (getattr(mine, "affected", None), getattr(mine, "last_insert_id", None)) == (
+            affected,
+            cur.lastrowid,
+        )
+    finally:
+        conn.close()
