@@ -177,8 +177,19 @@ def _oids(columns: Sequence[Any]) -> list[int]:
     return [pgtypes.lookup(str(getattr(c, "type_name", "text")))[0] for c in columns]
 
 
-#: statements whose columns are learnt by running them with NULL parameters (reads only)
+#: statements whose columns are learnt by running them with neutral parameters (reads only)
 _READS = frozenset({"SELECT", "WITH", "SHOW", "VALUES", "TABLE"})
+
+
+def _dummy(oid: int) -> object:
+    """A neutral value of a parameter's type, for running a read to learn its columns."""
+    if oid in (20, 21, 23, 26):
+        return 1
+    if oid in (700, 701, 1700):
+        return 1.0
+    if oid == 16:
+        return True
+    return ""
 
 
 def _copy_text(value: object, oid: int) -> bytes:
@@ -438,13 +449,14 @@ class Backend:
     def _probe(self, stmt: Prepared) -> Sequence[Any]:
         """The columns of a statement for its Describe. The engine's ``describe`` may guess
         types that the execution does not keep (``$1::int + 1`` described as text), and a
-        client decodes DataRows by the description, so a read is run once with NULL
-        parameters and its real columns are announced; other statements keep ``describe``."""
+        client decodes DataRows by the description, so a read is run once with neutral
+        parameters of each declared type and its real columns are announced; other
+        statements keep ``describe``."""
         columns = stmt.columns or ()
         if self.session is None or first_word(stmt.sql) not in _READS:
             return columns
         try:
-            results = self.session.execute(stmt.sql, [None] * len(stmt.param_oids))
+            results = self.session.execute(stmt.sql, [_dummy(o) for o in stmt.param_oids])
         except Exception as exc:
             if sql_error(exc) is None:
                 raise

@@ -107,7 +107,9 @@ class PostgresConfig(SensorConfig):
     auth_method: auth.MethodSetting = "auto"
     #: per-user method, by glob (``{"postgres" = "md5"}``)
     auth_methods: dict[str, auth.Method] = Field(default_factory=dict)
-    superusers: tuple[str, ...] = ("postgres",)
+    #: roles reported as superusers (is_superuser). None by default: the engine answers like
+    #: PostgreSQL answers an unprivileged role, and a superuser refused pg_read_file is a tell
+    superusers: tuple[str, ...] = ()
     timezone: str = "Etc/UTC"
     #: PostgreSQL's ``authentication_timeout``
     login_timeout_s: float = Field(default=60, gt=0)
