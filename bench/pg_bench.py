@@ -71,8 +71,33 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size (shared pages split among their users), from smaps_rollup."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def children(ppid: int) -> set[int]:
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(stat[1]) == ppid:
+                    out.add(int(entry.name))
+    return out
+
+
+def postmaster_pid(data_dir: Path) -> int:
+    """The first line of postmaster.pid (the server runs under runuser when we are root)."""
+    return int((data_dir / "postmaster.pid").read_text().split()[0])
+
+
 @contextlib.contextmanager
-def real_server() -> Iterator[int | None]:
+def real_server() -> Iterator[tuple[int, int] | None]:
     if not (PG_BIN / "initdb").exists():
         yield None
         return
@@ -134,7 +159,7 @@ def real_server() -> Iterator[int | None]:
             if ok.returncode == 0:
                 break
             time.sleep(0.3)
-        yield port
+        yield port, postmaster_pid(base / "d")
     finally:
         if proc is not None:
             proc.terminate()
@@ -190,6 +215,18 @@ async def queries(port: int, concurrency: int, seconds: float, sql: str) -> floa
     return rate
 
 
+async def real_idle_memory(postmaster: int, port: int, count: int) -> float:
+    """KiB of PSS per idle backend (each connection is a forked process)."""
+    before = children(postmaster)
+    conns = [await connect(port) for _ in range(count)]
+    await asyncio.sleep(1)
+    backends = children(postmaster) - before
+    per = sum(pss_kib(p) for p in backends) / max(1, len(backends))
+    for conn in conns:
+        await conn.close()
+    return per
+
+
 async def idle_memory(pid: int, port: int, count: int) -> float:
     before = rss_mb(pid)
     conns = [await connect(port) for _ in range(count)]
@@ -206,7 +243,7 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--idle", type=int, default=500)
     args = ap.parse_args()
-    sql = "SELECT 1"
+    sql = "SELECT 1 AS one"
     data = Path(tempfile.mkdtemp(prefix="pn-pgbench-door-"))
     door = subprocess.Popen(
         [sys.executable, "-c", DOOR, str(data)], stdout=subprocess.PIPE, text=True
@@ -227,11 +264,15 @@ async def main() -> None:
             if real is None:
                 results["real"] = "postgresql-15 binaries not installed"
             else:
+                real_port, postmaster = real
                 results["real_logins_per_s"] = round(
-                    await logins(real, args.concurrency, args.seconds), 1
+                    await logins(real_port, args.concurrency, args.seconds), 1
                 )
                 results["real_queries_per_s"] = round(
-                    await queries(real, args.concurrency, args.seconds, sql), 1
+                    await queries(real_port, args.concurrency, args.seconds, sql), 1
+                )
+                results["real_kib_pss_per_idle_connection"] = round(
+                    await real_idle_memory(postmaster, real_port, min(args.idle, 150)), 1
                 )
     finally:
         door.terminate()
