@@ -85,6 +85,13 @@ ORIGINS: list[tuple[str, Origin]] = [
         hint="The extension must first be installed on the system where PostgreSQL is running.",
     ),
     _o("3D000", r'database ".*" does not exist', "postinit.c", 948, "InitPostgres"),
+    _o(
+        "55000",
+        r'database ".*" is not currently accepting connections',
+        "postinit.c",
+        350,
+        "CheckMyDatabase",
+    ),
     _o("42P02", r"there is no parameter \$(\d+)", "parse_expr.c", 838, "transformParamRef"),
     _o("25P02", r"current transaction is aborted", "postgres.c", 1081, "exec_simple_query"),
     _o("42P07", r'relation ".*" already exists', "heap.c", 1150, "heap_create_with_catalog"),

@@ -112,6 +112,22 @@ async def test_after_login_the_parameter_status_is_the_real_one(
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
 @pytest.mark.parametrize(
+    "startup",
+    [
+        pytest.param(startup_packet(database="nodb"), id="unknown-database"),
+        pytest.param(startup_packet(bogus_opt="x"), id="unknown-parameter"),
+        pytest.param(startup_packet(database="template0"), id="template0"),
+    ],
+)
+async def test_errors_after_authentication_are_byte_equal(
+    real_pg: int, door: Running, startup: bytes
+) -> None:
+    theirs, ours = await both(real_pg, door, startup, login=True)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("door", [PLAIN], indirect=True)
+@pytest.mark.parametrize(
     "after",
     [
         pytest.param(b"\x01\0\0\0\x04", id="unknown-type"),
