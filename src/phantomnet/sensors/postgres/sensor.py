@@ -160,7 +160,8 @@ class PgConversation:
             await asyncio.sleep(self.cfg.tarpit_delay_s)
         self.writer.write(data)
         self.session.bytes_out += len(data)
-        await self.writer.drain()
+        # a client that stops reading a large result holds its slot for idle_timeout_s at most
+        await asyncio.wait_for(self.writer.drain(), self.cfg.idle_timeout_s)
 
     def _wait(self) -> float:
         return self.cfg.idle_timeout_s if self.logged_in else self.deadline.remaining()
@@ -463,6 +464,14 @@ class PgConversation:
                 error_code=rec.error_code,
                 duration_ms=rec.duration_ms,
             )
+            for token in self.host.tokens.match_text(rec.query):  # a planted secret reused
+                await self.session.emit(
+                    HoneytokenTriggered,
+                    token_id=token.token_id,
+                    token_kind=token.kind,
+                    protocol="postgresql",
+                    detail=attacker_text(f"in a query: {rec.query}", 512),
+                )
 
 
 class PostgresSensor(Sensor):

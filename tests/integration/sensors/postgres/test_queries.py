@@ -12,7 +12,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from phantomnet.events import DbQuery, attacker_text
+from phantomnet.events import DbQuery, HoneytokenTriggered, attacker_text
 from tests.conftest import require_tool
 from tests.integration.sensors.postgres.conftest import Running
 
@@ -164,3 +164,13 @@ async def test_pg_dump(door: Running) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "CREATE TABLE public.customers" in done.stdout
+
+
+@pytest.mark.parametrize("door", [PLAIN], indirect=True)
+async def test_a_planted_secret_in_a_query_raises_the_honeytoken_event(door: Running) -> None:
+    token = door.sensor.host.tokens.by_kind("aws_key")[0]
+    await psql(
+        door.port, "-c", f"select * from api_keys where secret = '{token.secret}'", db="shop"
+    )
+    hit = (await door.events(HoneytokenTriggered))[0]
+    assert hit.token_id == token.token_id and hit.protocol == "postgresql"
