@@ -177,7 +177,8 @@ def convert(value: object, decl: str, dialect: Dialect) -> object:
             return datetime.fromisoformat(value)
         if base == "date" and isinstance(value, str):
             return date.fromisoformat(value)
-        if dialect == "postgres" and base == "tinyint" and n == 1 and isinstance(value, int):
+        boolean = (base == "tinyint" and n == 1) or base in ("boolean", "bool")
+        if dialect == "postgres" and isinstance(value, int) and boolean:
             return bool(value)
     except (ValueError, InvalidOperation, OverflowError):
         return value

@@ -133,7 +133,9 @@ def from_sqlite(
         if dialect == "mysql":
             return no_column(dialect, m.group(2), "INSERT INTO")
         return SqlError(
-            0, "42703", f'column "{m.group(2)}" of relation "{m.group(1)}" does not exist'
+            0,
+            "42703",
+            f'column "{m.group(2)}" of relation "{m.group(1).split(".")[-1]}" does not exist',
         )
     m = _EXISTS.search(message)
     if m:

@@ -289,5 +289,109 @@ def register(
                 ),
             ),
         }
+    if dialect == "postgres":
+        fns |= _pg_catalog_functions(values)
     for name, (n, fn) in fns.items():
         conn.create_function(name, n, fn)
+    if dialect == "postgres":
+        for name in (
+            "obj_description",
+            "pg_get_expr",
+            "pg_get_indexdef",
+            "pg_get_viewdef",
+            "pg_get_constraintdef",
+            "has_table_privilege",
+            "has_schema_privilege",
+            "has_database_privilege",
+        ):
+            for n in (1, 2, 3):
+                conn.create_function(name, n, _pg_variadic(name, values))
+        conn.create_function("array_to_string", 2, _array_to_string)
+        conn.create_function("array_to_string", 3, _array_to_string)
+        conn.create_function("format_type", 2, _format_type)
+
+
+def _format_type(oid: object, mod: object) -> str | None:
+    from phantomnet.deception.sql.pgcatalog import format_type
+
+    return format_type(oid, mod)
+
+
+def _array_to_string(value: object, sep: object, _null: object = None) -> str | None:
+    t = text(value)
+    if t is None:
+        return None
+    items = t.strip("{}").split(",") if t.startswith("{") else [t]
+    return (text(sep) or "").join(i for i in items if i)
+
+
+def _pg_variadic(name: str, values: Callable[[str], object]) -> Callable[..., Any]:
+    def fn(*args: object) -> object:
+        if name.startswith("has_"):
+            return 1
+        if name == "pg_get_indexdef" and args:
+            return values(f"indexdef:{args[0]}")
+        if name == "pg_get_constraintdef" and args:
+            return values(f"constraintdef:{args[0]}")
+        return None
+
+    return fn
+
+
+def _pg_catalog_functions(
+    values: Callable[[str], object],
+) -> dict[str, tuple[int, Callable[..., Any]]]:
+    def userbyid(oid: object) -> str:
+        n = int(number(oid) or 0)
+        if n == 10:
+            return "postgres"
+        if n == 16384:
+            return str(values("role"))
+        if n == 6171:
+            return "pg_database_owner"
+        return f"unknown (OID={n})"
+
+    return {
+        "pg_get_userbyid": (1, userbyid),
+        "pg_table_is_visible": (1, lambda _o: 1),
+        "pg_type_is_visible": (1, lambda _o: 1),
+        "pg_function_is_visible": (1, lambda _o: 1),
+        "pg_encoding_to_char": (1, lambda e: "UTF8" if int(number(e) or 0) == 6 else "SQL_ASCII"),
+        "col_description": (2, lambda _o, _n: None),
+        "shobj_description": (2, lambda _o, _c: None),
+        "pg_relation_size": (1, lambda _o: 8192),
+        "pg_total_relation_size": (1, lambda _o: 32768),
+        "pg_table_size": (1, lambda _o: 16384),
+        "pg_size_pretty": (1, _size_pretty),
+        "pg_is_in_recovery": (0, lambda: 0),
+        "txid_current": (0, lambda: 743),
+        "inet_server_addr": (0, lambda: None),
+        "inet_client_addr": (0, lambda: values("client")),
+        "pg_postmaster_start_time": (0, lambda: values("started")),
+        "quote_ident": (1, lambda v: None if text(v) is None else _quote_ident(text(v) or "")),
+        "pg_get_function_identity_arguments": (1, lambda _o: ""),
+        "pg_get_function_result": (1, lambda _o: None),
+    }
+
+
+def _quote_ident(name: str) -> str:
+    if (
+        name
+        and (name[0].isalpha() or name[0] == "_")
+        and name == name.lower()
+        and all(c.isalnum() or c == "_" for c in name)
+    ):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _size_pretty(value: object) -> str | None:
+    n = number(value)
+    if n is None:
+        return None
+    size = int(n)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if abs(size) < 10 * 1024 or unit == "GB":
+            return f"{size} {unit}"
+        size = (size + 512) // 1024
+    return f"{size} TB"

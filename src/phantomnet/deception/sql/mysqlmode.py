@@ -19,7 +19,26 @@ if TYPE_CHECKING:
 _KW = re.compile(r"^\s*(?:/\*.*?\*/\s*)*([A-Za-z_]+)", re.S)
 _INTO_FILE = re.compile(r"(?is)\binto\s+(outfile|dumpfile)\b")
 _LOAD_DATA = re.compile(r"(?is)^\s*load\s+(data|xml)\b")
-_VERSIONED = re.compile(r"/\*!(\d{5,6})?\s?(.*?)\*/", re.S)
+_VERSIONED = re.compile(r"/\*M?!(\d{5,6})?\s?(.*?)\*/", re.S)
+_SELECT_HINTS = re.compile(
+    r"(?i)^(\s*select\s+)((?:sql_no_cache|sql_cache|sql_calc_found_rows|high_priority|"
+    r"straight_join|sql_small_result|sql_big_result|sql_buffer_result)\s+)+"
+)
+#: session variables MariaDB accepts in SET but does not list in SHOW GLOBAL VARIABLES
+SESSION_ONLY = {
+    "sql_quote_show_create": "1",
+    "timestamp": "0",
+    "insert_id": "0",
+    "last_insert_id": "0",
+    "rand_seed1": "0",
+    "rand_seed2": "0",
+    "sql_log_off": "OFF",
+    "pseudo_thread_id": "0",
+    "identity": "0",
+    "error_count": "0",
+    "warning_count": "0",
+    "statement_id": "0",
+}
 
 
 def _like(pattern: str) -> re.Pattern[str]:
@@ -154,6 +173,9 @@ class MysqlMode:
     # -- statements ----------------------------------------------------------------------
     def statement(self, text: str, params: Sequence[object]) -> SqlResult:
         text = _VERSIONED.sub(lambda m: " " + m.group(2) + " ", text)
+        text = _SELECT_HINTS.sub(lambda m: m.group(1), text)
+        if not text.strip():
+            return SqlResult()
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         s = self.s
@@ -305,14 +327,22 @@ class MysqlMode:
             if m is None:
                 raise errors.syntax("mysql", text, len(text) - len(part.lstrip()))
             name, value_sql = m.group(1), m.group(2).strip()
+            key = name.lower()
+            if not name.startswith("@") and key not in self.variables and key not in SESSION_ONLY:
+                raise SqlError(1193, "HY000", f"Unknown system variable '{name}'")
+            if value_sql.upper() == "DEFAULT" and not name.startswith("@"):
+                self.session_vars.pop(key, None)
+                continue
+            if re.fullmatch(r"[A-Za-z_]\w*", value_sql) and not name.startswith("@"):
+                self.session_vars[key] = (
+                    value_sql.upper() if value_sql.upper() in ("ON", "OFF") else value_sql
+                )
+                continue
             result = self.s.run_tree(translate.parse("SELECT " + value_sql, "mysql"), text, params)
             value = result.rows[0][0] if result.rows and result.rows[0] else None
             if name.startswith("@"):
                 self.user_vars[name[1:].lower()] = value
                 continue
-            key = name.lower()
-            if key not in self.variables:
-                raise SqlError(1193, "HY000", f"Unknown system variable '{name}'")
             if (isinstance(value, str) and value.upper() in ("ON", "OFF")) or value is None:
                 self.session_vars[key] = "" if value is None else str(value).upper()
             else:
@@ -393,8 +423,9 @@ class MysqlMode:
             name = _unquote(body.split()[-1])
             if name not in self.s.engine.user_databases("mysql"):
                 raise errors.no_database("mysql", name)
+            guard = "/*!32312 IF NOT EXISTS*/ " if " IF NOT EXISTS " in f" {up} " else ""
             ddl = (
-                f"CREATE DATABASE `{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 "
+                f"CREATE DATABASE {guard}`{name}` /*!40100 DEFAULT CHARACTER SET utf8mb4 "
                 "COLLATE utf8mb4_general_ci */"
             )
             result = SqlResult(

@@ -332,6 +332,11 @@ def refresh(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...], ...]
                 }
             )
             keys = " ".join(str(cols.index(c) + 1) for c in pk)
+            names = ", ".join(c.name for c in pk)
+            s.pg_defs[f"indexdef:{idx}"] = (
+                f"CREATE UNIQUE INDEX {table}_pkey ON public.{table} USING btree ({names})"
+            )
+            s.pg_defs[f"constraintdef:{idx + 2}"] = f"PRIMARY KEY ({names})"
             rows["pg_index"].append(
                 {
                     "indexrelid": idx,

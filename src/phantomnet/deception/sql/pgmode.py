@@ -301,7 +301,7 @@ class PgMode:
             return SqlResult(columns=cols, rows=rows, tag="SHOW")
         value = self.setting(name)
         key = self.lower.get(name.lower(), name)
-        return SqlResult(columns=(Column(key.lower(), "text"),), rows=((value,),), tag="SHOW")
+        return SqlResult(columns=(Column(key, "text"),), rows=((value,),), tag="SHOW")
 
     def _set(self, text: str, _p: Sequence[object]) -> SqlResult:
         body = re.sub(r"(?is)^\s*set\s+(session\s+|local\s+)?", "", text).strip()

@@ -79,6 +79,8 @@ class SqlSession:
         self.row_count = -1
         self.settings: dict[str, str] = {}
         self.tx_failed = False
+        #: pg_get_indexdef()/pg_get_constraintdef() answers, filled with pg_catalog
+        self.pg_defs: dict[str, str] = {}
         self.clock = funcs.Clock()
         self.rng = random.Random()
         self.sandbox = Sandbox(engine.limits)
@@ -145,6 +147,18 @@ class SqlSession:
         self.database = database
 
     def _value(self, name: str) -> object:
+        if name == "role":
+            return self.user
+        if name == "client":
+            return self.source
+        if name == "started":
+            from datetime import datetime
+
+            return datetime.fromtimestamp(int(self.engine.persona.boot_time) + 41).strftime(
+                "%Y-%m-%d %H:%M:%S.%f+00"
+            )
+        if name.startswith(("indexdef:", "constraintdef:")):
+            return self.pg_defs.get(name)
         if name == "user":
             return f"{self.user}@{self.host}"
         if name == "connection_id":
@@ -273,13 +287,17 @@ class SqlSession:
     ) -> SqlResult:
         sb = self.sandbox
         sb.arm()
-        n_params = sqlite_sql.count("?")
-        if re.search(r"\?\d", sqlite_sql):
-            bound = list(params)
-        else:
-            bound = list(params)[:n_params] + [None] * max(0, n_params - len(params))
+        bound = [_bindable(p) for p in params]
         try:
-            cur = sb.conn.execute(sqlite_sql, [_bindable(p) for p in bound])
+            try:
+                cur = sb.conn.execute(sqlite_sql, bound)
+            except sqlite3.ProgrammingError as exc:
+                # the statement uses fewer/more placeholders than the client bound
+                m = re.search(r"uses (\d+), and there are", str(exc))
+                if m is None:
+                    raise
+                n = int(m.group(1))
+                cur = sb.conn.execute(sqlite_sql, (bound + [None] * n)[:n])
             rows = cur.fetchmany(self.engine.limits.max_rows) if cur.description else []
         except sqlite3.Error as exc:
             if sb.raised is not None:
@@ -376,7 +394,7 @@ class SqlSession:
     def result_decls(self, tree: exp.Expr | None, names: list[str]) -> list[tuple[str, str, str]]:
         """(declared type, table, database) of each result column, where it is a plain column."""
         blank = [("", "", "")] * len(names)
-        select = tree if isinstance(tree, exp.Select) else None
+        select = translate.first_select(tree) if tree is not None else None
         if select is None:
             return blank
         tables: dict[str, tuple[str, str]] = {}
@@ -384,29 +402,38 @@ class SqlSession:
             if t.db:
                 tables[t.alias_or_name.lower()] = (t.db, t.name)
         cat = self.catalog()
-        out: list[tuple[str, str, str]] = []
         projections = select.expressions
         if len(projections) != len(names):
             flat: list[tuple[str, str, str]] = []
             for db, table in tables.values():
                 flat += [(c.decl, table, db) for c in cat.get(db, {}).get(table, [])]
             return flat if len(flat) == len(names) else blank
+
+        def lookup(col: exp.Column) -> tuple[str, str, str]:
+            qualifier = col.table.lower() if col.table else ""
+            candidates = [tables[qualifier]] if qualifier in tables else list(tables.values())
+            for db, table in candidates:
+                for info in cat.get(db, {}).get(table, []):
+                    if info.name.lower() == col.name.lower():
+                        return (info.decl if not info.pk else "int(11)", table, db)
+            return ("", "", "")
+
+        out: list[tuple[str, str, str]] = []
         for proj in projections:
-            col = proj.this if isinstance(proj, exp.Alias) else proj
+            node = proj.this if isinstance(proj, exp.Alias) else proj
             found = ("", "", "")
-            if isinstance(col, exp.Column):
-                candidates = (
-                    [tables[col.table.lower()]]
-                    if col.table and col.table.lower() in tables
-                    else list(tables.values())
-                )
-                for db, table in candidates:
-                    for info in cat.get(db, {}).get(table, []):
-                        if info.name.lower() == col.name.lower():
-                            found = (info.decl if not info.pk else "int(11)", table, db)
-                            break
-                    if found[0]:
-                        break
+            if isinstance(node, exp.Column):
+                found = lookup(node)
+            elif isinstance(node, exp.Min | exp.Max) and isinstance(node.this, exp.Column):
+                found = (lookup(node.this)[0], "", "")
+            elif isinstance(node, exp.Sum | exp.Avg) and isinstance(node.this, exp.Column):
+                decl = lookup(node.this)[0]
+                base, _n, scale = catalog.parse_decl(decl)
+                if base in ("decimal", "numeric"):
+                    extra = 4 if isinstance(node, exp.Avg) else 0
+                    found = (f"decimal(65,{(scale or 0) + extra})", "", "")
+            elif self.dialect == "postgres" and isinstance(node, _PREDICATES):
+                found = ("boolean", "", "")
             out.append(found)
         return out
 
@@ -444,6 +471,10 @@ class SqlSession:
         target = self.mode.schema_of(db, name)
         table.set("db", exp.to_identifier(target))
 
+
+_PREDICATES = (exp.Boolean, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like,
+               exp.ILike, exp.In, exp.Is, exp.Not, exp.And, exp.Or, exp.Exists, exp.Between,
+               exp.RegexpLike)  # fmt: skip
 
 _CLAUSES: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Where, "WHERE"), (exp.Order, "ORDER BY"), (exp.Group, "GROUP BY"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -223,6 +224,7 @@ def pg_name(node: exp.Expr) -> str:
             "varchar": "varchar",
             "real": "float4",
             "double precision": "float8",
+            "decimal": "numeric",
         }.get(to, to)
     for cls, name in _PG_FUNC_NAMES.items():
         if isinstance(node, cls):
@@ -234,7 +236,7 @@ def pg_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Case):
         return "case"
     if isinstance(node, exp.Boolean):
-        return "bool"
+        return "?column?"
     if isinstance(node, exp.Func):
         return node.sql_name().lower()
     return "?column?"
@@ -246,7 +248,7 @@ def name_columns(tree: exp.Expr, text: str, dialect: Dialect) -> None:
     if select is None:
         return
     projections = list(select.expressions)
-    raw = select_list_texts(text, dialect) if dialect == "mysql" else []
+    raw = select_list_texts(text, dialect)
     for i, proj in enumerate(projections):
         if isinstance(proj, exp.Alias | exp.Star) or (
             isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star)
@@ -263,4 +265,11 @@ def name_columns(tree: exp.Expr, text: str, dialect: Dialect) -> None:
                 name = proj.sql("mysql")
         else:
             name = pg_name(proj)
+            lead = (
+                re.match(r"\s*(?:pg_catalog\.)?([A-Za-z_]\w*)\s*\(", raw[i])
+                if len(raw) == len(projections)
+                else None
+            )
+            if lead and isinstance(proj, exp.Func) and not isinstance(proj, exp.Cast):
+                name = lead.group(1).lower()
         proj.replace(exp.alias_(proj.copy(), name, quoted=True))

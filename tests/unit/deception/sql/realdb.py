@@ -245,3 +245,30 @@ def _pg_value(value: object, typ: str) -> object:
     if typ == "smallint" and isinstance(value, int):
         return value
     return value
+
+
+def mariadb_session(db: RealMariaDB, statements: Sequence[str], database: str) -> list[Outcome]:
+    """Run ``statements`` in order on one real connection (state such as SET carries over)."""
+    conn = db.pymysql.connect(host="127.0.0.1", port=3306, user=db.user, password=db.password,
+                              database=f"{TAG}_{database}", autocommit=True)  # fmt: skip
+    out: list[Outcome] = []
+    try:
+        cur = conn.cursor()
+        for sql in statements:
+            try:
+                cur.execute(sql.replace("`shop`", f"`{TAG}_shop`"))
+            except db.pymysql.MySQLError as exc:
+                code = int(exc.args[0]) if exc.args else 0
+                out.append(
+                    Outcome(
+                        error=(code, "", unscratch(str(exc.args[1]) if len(exc.args) > 1 else ""))
+                    )
+                )
+                continue
+            names = [unscratch(d[0]) for d in cur.description or []]
+            rows = [tuple(normalise(unscratch(v) if isinstance(v, str) else v) for v in r)
+                    for r in cur.fetchall()] if cur.description else []  # fmt: skip
+            out.append(Outcome(columns=names, rows=rows))
+    finally:
+        conn.close()
+    return out

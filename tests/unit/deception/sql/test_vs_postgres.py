@@ -1,0 +1,134 @@
+"""The same statements on the engine and on the REAL PostgreSQL 15 (127.0.0.1:5432).
+
+Column names, values and errors (SQLSTATE, message) must agree; psql's own catalogue queries
+are read from the real ``psql -E`` and run on both. Known gaps are ``xfail(strict=True)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from phantomnet.deception.sql import SqlEngine
+
+from .realdb import TAG, Outcome, RealPostgres, engine_outcome, port_open
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def real(engine: SqlEngine) -> Iterator[RealPostgres]:
+    from tests.conftest import unavailable
+
+    if not port_open(5432):
+        unavailable("PostgreSQL is not running on 127.0.0.1:5432")
+    db = RealPostgres()
+    asyncio.run(db.setup(engine))
+    yield db
+    asyncio.run(db.teardown())
+
+
+def ours(engine: SqlEngine, sql: str) -> Outcome:
+    s = engine.session("127.0.0.1", "postgres", user=TAG, database="shop")
+    try:
+        return engine_outcome(s.execute(sql))
+    finally:
+        s.close()
+
+
+def gap(sql: str, reason: str) -> object:
+    return pytest.param(sql, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+SAME = [
+    "SELECT 1",
+    "SELECT 1 AS one, 'abc' AS s, NULL AS n",
+    "SELECT current_user, session_user, current_database(), current_schema()",
+    "SELECT id, name, price, stock FROM products ORDER BY id",
+    "SELECT * FROM customers WHERE id IN (1, 2, 3) ORDER BY id",
+    "SELECT count(*) FROM orders WHERE status = 'completed'",
+    "SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status",
+    "SELECT c.first_name, o.total FROM customers c JOIN orders o ON o.customer_id = c.id "
+    "ORDER BY o.id LIMIT 5",
+    "SELECT username || ':' || password FROM users ORDER BY id",
+    "SELECT upper('abc'), lower('ABC'), length('abc'), md5('a'), substr('abcdef', 2, 3)",
+    "SELECT coalesce(NULL, 'x'), nullif(1, 1)",
+    "SELECT username FROM users WHERE username LIKE 'a%' ORDER BY 1",
+    "SELECT DISTINCT country FROM customers ORDER BY country",
+    "SELECT id FROM products ORDER BY 1 DESC LIMIT 2 OFFSET 1",
+    "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+    "WHERE table_name = 'users' ORDER BY ordinal_position",
+    "SELECT nspname FROM pg_catalog.pg_namespace ORDER BY oid",
+    "SELECT rolname, rolsuper FROM pg_roles WHERE rolname = current_user",
+    "SHOW server_encoding",
+    "SHOW DateStyle",
+    "SHOW TimeZone",
+    "SHOW integer_datetimes",
+    "SHOW standard_conforming_strings",
+    # errors
+    "SELECT * FROM nope",
+    "SELECT nope FROM users",
+    "SELEC 1",
+    "SELECT * FROM users WHERE",
+    "SELECT pg_read_file('/etc/passwd')",
+    "COPY users TO '/tmp/pn-never'",
+    "COPY users FROM '/etc/passwd'",
+    "COPY users FROM PROGRAM 'id'",
+    "CREATE DATABASE pn_never",
+    "SHOW nope_setting",
+    "INSERT INTO products (nope) VALUES (1)",
+    "INSERT INTO products (id, name) VALUES (1, 'dup')",
+    "DROP TABLE nope",
+    gap("CREATE EXTENSION plpython3u", "PG15 says it is not available (no control file) here"),
+    "SELECT sum(total) FROM orders",
+    "SELECT 'a'::text, 1::bigint, true, 2.5::numeric",
+    "SELECT version() LIKE 'PostgreSQL 15.%'",
+    gap("SELECT 1 FROM", "sqlglot accepts a FROM without a table"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sql", SAME)
+def test_same_answer_as_postgres(real: RealPostgres, engine: SqlEngine, sql: str) -> None:
+    theirs = asyncio.run(real.run(sql))
+    mine = ours(engine, sql)
+    assert mine == theirs
+
+
+def psql_queries(meta: str) -> list[str]:
+    """The catalogue queries the real psql sends for a meta-command (``psql -E``)."""
+    p = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", TAG, "-d", f"{TAG}_shop", "-E", "-X", "-c", meta],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={"PGPASSWORD": RealPostgres.password, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    return [q.strip() for q in re.findall(r"\*{9} QUERY \*{10}\n(.*?)\n\*{26}", p.stdout, re.S)]
+
+
+META = [
+    "\\dt",
+    "\\dn",
+    gap("\\l", "pg_database's locale columns and privileges are simplified"),
+    gap("\\du", "psql's role query uses array subqueries on pg_auth_members"),
+    gap("\\d users", "psql's describe queries use regex operators and pg_get_* functions"),
+]
+
+
+@pytest.mark.parametrize("meta", META)
+def test_psql_meta_commands(real: RealPostgres, engine: SqlEngine, meta: str) -> None:
+    if shutil.which("psql") is None:
+        from tests.conftest import unavailable
+
+        unavailable("psql is not installed")
+    queries = psql_queries(meta)
+    assert queries, meta
+    for q in queries:
+        theirs = asyncio.run(real.run(q))
+        mine = ours(engine, q)
+        assert mine == theirs, q
