@@ -173,14 +173,19 @@ class ShellRunner:
         interrupts: tuple[type[BaseException], ...] = (),
         ignored: tuple[type[BaseException], ...] = (),
         motd: bool = True,
+        reader: LineReader | None = None,
     ) -> int:
         """The read-run-print loop until ``exit``, end of input or the idle timeout.
 
         With a tty the line editor echoes; without one ``plain_line`` reads whole lines.
         ``interrupts`` (e.g. an SSH break) print ``^C`` and prompt again; ``ignored`` ones
-        (a window change) just continue. Returns the shell's exit status."""
+        (a window change) just continue. ``reader`` continues a line discipline that is
+        already running (Telnet's login: typeahead is kept). Returns the shell's exit status."""
         cap = self.max_line_bytes
-        reader = LineReader(read, self.write, cap)
+        if reader is None:
+            reader = LineReader(read, self.write, cap)
+        else:
+            reader.echo = self.write
         if self.tty and motd:
             self.write(self.motd())
         while True:
