@@ -15,6 +15,7 @@ DEPS=(
   ssh-audit:ssh-audit whatweb:whatweb chromium:chromium
   nftables:nft iptables:iptables ipset:ipset conntrack:conntrack iproute2:ip libpcap-dev:
   dnsutils:dig wrk:wrk netcat-openbsd:nc
+  inetutils-telnetd:telnetd inetutils-telnet:telnet inetutils-inetd:inetutils-inetd busybox:busybox
   mariadb-client:mariadb postgresql-client:psql redis-tools:redis-cli
   postgresql:pg_ctlcluster redis-server:redis-server
   python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)

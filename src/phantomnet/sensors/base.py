@@ -103,6 +103,10 @@ class Session:
         self.bytes_in = 0
         self.bytes_out = 0
         self.closed = False
+        #: set by the door: ``connection.closed.reason`` when the conversation ended normally
+        #: (e.g. ``limit`` after too many logins), and the recording's path
+        self.reason: str | None = None
+        self.recording: str | None = None
 
     def build(self, kind: type[E], **fields: Any) -> E:
         """Build ``kind`` with this session's identity, without publishing it (for protocol
@@ -341,11 +345,13 @@ class Sensor(Component):
             reason = "error"
         finally:
             self.live.discard(writer.transport)
+            if reason == "peer" and session.reason:
+                reason = session.reason
             if slot.released:
                 reason = "evicted"
             try:
                 await wait_closed(writer)
-                await session.close(reason)
+                await session.close(reason, session.recording)
             finally:
                 self.limiter.release(slot)  # last: drain() waits for the close event too
 

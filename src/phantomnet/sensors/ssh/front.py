@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from phantomnet.analyzers.ssh import KexInit, check_identification, parse_kexinit_packet
 from phantomnet.events import ConnectionOpened, Endpoint, EventBase, SessionRequest, attacker_text
 from phantomnet.sensors.base import Session, Slot
-from phantomnet.sensors.ssh.recording import Recorder
+from phantomnet.sensors.terminal.recording import Recorder
 
 if TYPE_CHECKING:
     import asyncssh

@@ -1,0 +1,219 @@
+"""The Telnet honeypot sensor (entry point ``telnet`` in ``phantomnet.sensors``).
+
+On the wire it is Debian 12's inetutils telnetd (the option dialogue, the ``Linux <release>
+(<host>) (pts/N)`` banner) followed by shadow's login(1); after a login that the shared
+``[deception]`` credential policy accepts, it runs the same fake shell and fake host as the
+SSH door through :class:`~phantomnet.sensors.terminal.runner.ShellRunner`, with the same
+events and an asciicast recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import ClassVar
+
+from pydantic import Field
+
+from phantomnet.bus.base import EventBus
+from phantomnet.deception.host import FakeHost
+from phantomnet.errors import PortInUse, SensorError
+from phantomnet.events import Event, EventBase, SessionRequest, attacker_text
+from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
+from phantomnet.sensors.telnet.conn import TelnetConn
+from phantomnet.sensors.telnet.login import Login
+from phantomnet.sensors.terminal.recording import Recorder
+from phantomnet.sensors.terminal.runner import ShellRunner
+
+
+class TelnetConfig(SensorConfig):
+    """``[sensors.telnet]``. Defaults follow Debian 12: LOGIN_RETRIES 5, LOGIN_TIMEOUT 60,
+    pam_faildelay 3 s."""
+
+    port: int = Field(default=2323, ge=0, le=65535)
+    login_timeout_s: float = Field(default=60, gt=0)
+    login_retries: int = Field(default=5, ge=1, le=100)
+    auth_fail_delay_s: float = Field(default=3.0, ge=0, le=30)
+    auth_fail_jitter: float = Field(default=0.25, ge=0, le=1)
+    #: how long each step of the option dialogue waits for the client's answers (telnetd
+    #: waits without limit; a client that never answers gets the login prompt after this)
+    negotiation_timeout_s: float = Field(default=10, gt=0)
+    record: bool = True
+    max_pending_events: int = Field(default=100_000, ge=100)
+
+
+class TelnetSensor(Sensor):
+    name: ClassVar[str] = "telnet"
+    protocol: ClassVar[str] = "telnet"
+    Config: ClassVar[type[SensorConfig]] = TelnetConfig
+
+    def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
+        super().__init__(config, ctx)
+        assert isinstance(config, TelnetConfig)
+        self.config: TelnetConfig = config
+        host = ctx.shared_object("fake_host", lambda: FakeHost.load(ctx.data_dir))
+        assert isinstance(host, FakeHost)
+        self.host: FakeHost = host
+        self.events: asyncio.Queue[EventBase] = asyncio.Queue(config.max_pending_events)
+        self.dropped_events = 0
+        self._server: asyncio.Server | None = None
+        self._publisher_task: asyncio.Task[None] | None = None
+        self._pty = 0
+        self.logins = 0
+
+    async def start(self) -> None:
+        try:
+            self._server = await asyncio.start_server(
+                self._on_connect, self.config.host, self.config.port, backlog=1024
+            )
+        except OSError as exc:
+            if exc.errno == 98:
+                raise PortInUse(f"telnet: port {self.config.port} is already in use") from exc
+            raise SensorError(
+                f"telnet: cannot listen on {self.config.host}:{self.config.port}: {exc}"
+            ) from exc
+        self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        self._publisher_task = asyncio.create_task(self._publisher())
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.drain()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.config.drain_timeout_s):
+                while not self.events.empty():
+                    await asyncio.sleep(0.01)
+        if self._publisher_task is not None:
+            self._publisher_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher_task
+            self._publisher_task = None
+
+    def describe(self) -> dict[str, object]:
+        return {
+            **super().describe(),
+            "persona": self.host.persona.spec.id,
+            "logins": self.logins,
+            "dropped_events": self.dropped_events,
+        }
+
+    # -- events ---------------------------------------------------------------------------
+    def post(self, event: EventBase | None) -> None:
+        """Queue an event for publication in order (never blocks; drops and counts)."""
+        if event is None:
+            return
+        try:
+            self.events.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped_events += 1
+
+    async def _publisher(self) -> None:
+        bus: EventBus = self.ctx.bus
+        while True:
+            event = await self.events.get()
+            batch: list[Event] = [event]  # type: ignore[list-item]
+            while not self.events.empty() and len(batch) < 500:
+                batch.append(self.events.get_nowait())  # type: ignore[arg-type]
+            try:
+                await bus.publish_many(batch)
+            finally:
+                for _ in batch:
+                    self.events.task_done()
+
+    async def flush(self) -> None:
+        """Wait (bounded) until what was posted is published: a session's events go out
+        before its ``connection.closed``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(self.config.drain_timeout_s, 1.0)):
+                await self.events.join()
+
+    def next_pty(self) -> int:
+        self._pty = (self._pty + 1) % 8
+        return self._pty
+
+    # -- connections ----------------------------------------------------------------------
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async with self.connection(writer) as session:
+            if session is None:
+                return
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                await self._serve(session, reader, writer)
+            finally:
+                await self.flush()
+
+    async def _serve(
+        self, session: Session, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        cfg = self.config
+
+        def count(n_in: int, n_out: int) -> None:
+            session.bytes_in += n_in
+            session.bytes_out += n_out
+
+        conn = TelnetConn(reader, writer, max_pending=cfg.max_line_bytes * 4, on_bytes=count)
+        pty = self.next_pty()
+        await conn.negotiate(cfg.negotiation_timeout_s)
+        self._report_environ(session, conn)
+        persona = self.host.persona
+        release = persona.spec.kernel.release
+        conn.send_text(f"\r\nLinux {release} ({persona.fqdn}) (pts/{pty})\r\n\r\n")
+        login = Login(self, session, conn)
+        user = await login.run()
+        await conn.drain()
+        if user is None:
+            session.reason = login.reason
+            return
+        self.logins += 1
+        recorder = None
+        if cfg.record:
+            recorder = Recorder(
+                self.ctx.data_dir,
+                str(session.id),
+                conn.width,
+                conn.height,
+                conn.term.lower(),
+                self.host.disk,
+            )
+            session.recording = recorder.relative
+        runner = ShellRunner(
+            host=self.host,
+            session=session,
+            post=self.post,
+            protocol="telnet",
+            user=user,
+            tty=True,
+            tty_name=f"pts/{pty}",
+            interactive=True,
+            write=lambda text, _stderr: conn.send_text(text),
+            recorder=recorder,
+            max_line_bytes=cfg.max_line_bytes,
+            idle_timeout_s=cfg.idle_timeout_s,
+            default_port=23,
+        )
+        try:
+            await runner.interactive(conn.read_text, reader=login.reader)
+            await conn.drain()
+        finally:
+            if recorder is not None:
+                recorder.close()
+        if runner.timed_out:
+            session.reason = "timeout"
+
+    def _report_environ(self, session: Session, conn: TelnetConn) -> None:
+        """The client's NEW-ENVIRON variables: recorded as ``session.request env``, refused
+        (telnetd keeps none of them; ``USER`` never logs anyone in)."""
+        for name, value in conn.environ[:16]:
+            self.post(
+                session.build(
+                    SessionRequest,
+                    protocol="telnet",
+                    request="env",
+                    target=attacker_text(f"{name}={value}", 512),
+                    accepted=False,
+                )
+            )
