@@ -18,6 +18,7 @@ import string
 from collections import OrderedDict
 from pathlib import Path
 
+from phantomnet.deception.accounts import yescrypt
 from phantomnet.deception.config import DeceptionConfig
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
 from phantomnet.deception.disk import DiskBudget, UploadVerdict
@@ -30,7 +31,7 @@ from phantomnet.deception.fakefs import (
     Node,
     OverlayStore,
 )
-from phantomnet.deception.fakefs.tree import build_base
+from phantomnet.deception.fakefs.tree import build_base, shadow_text
 from phantomnet.deception.honeytokens import HoneytokenRegistry
 from phantomnet.deception.persona import DEFAULT_PERSONA, Persona
 from phantomnet.deception.procfs import Liveness, elf_bytes, make_generators
@@ -54,6 +55,7 @@ class FakeHost:
         self.blobs = BlobStore(root / "uploads", self.disk)
         self.live = Liveness(persona)
         self._gens = make_generators(persona, self.live)
+        self._gens["etc:shadow"] = lambda: shadow_text(persona, yescrypt).encode()
         self.base: BaseTree = build_base(persona)
         self._plant_tokens()
         self.policy = CredentialPolicy(CredentialPolicyConfig(), tokens)

@@ -1,11 +1,11 @@
-"""System information commands rendered from the persona and live state: uname, id, w, ps,
-free, df, uptime, nproc, lscpu, hostname, date, env, which, lsb_release, dmesg, mount..."""
+"""System information commands rendered from the persona and live state: uname, ps, free,
+df, uptime, nproc, lscpu, hostname, date, env, which, lsb_release, dmesg, mount... (the
+account and login commands are in :mod:`identity`)."""
 
 from __future__ import annotations
 
 import time
 
-from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import find_in_path
@@ -37,52 +37,6 @@ async def uname(cmd: Cmd) -> int:
     return 0
 
 
-def _groups(cmd: Cmd) -> list[tuple[int, str]]:
-    """Primary group then memberships, from the attacker's ``/etc/group``."""
-    user = cmd.shell.user
-    try:
-        rows = [r.split(":") for r in cmd.fs.read_text("/etc/group").splitlines()]
-    except FsError:
-        rows = []
-    by_gid = {int(r[2]): r[0] for r in rows if len(r) >= 4 and r[2].isdigit()}
-    out = [(user.gid, by_gid.get(user.gid, user.name))]
-    for r in rows:
-        if (
-            len(r) >= 4
-            and r[2].isdigit()
-            and user.name in r[3].split(",")
-            and int(r[2]) != user.gid
-        ):
-            out.append((int(r[2]), r[0]))
-    return out
-
-
-async def id_(cmd: Cmd) -> int:
-    user = cmd.shell.user
-    if cmd.argv[:1] == ["-u"]:
-        cmd.out(f"{user.uid}\n")
-    elif cmd.argv[:1] == ["-g"]:
-        cmd.out(f"{user.gid}\n")
-    elif cmd.argv[:1] in (["-un"], ["-nu"]):
-        cmd.out(f"{user.name}\n")
-    else:
-        groups = ",".join(f"{gid}({name})" for gid, name in _groups(cmd))
-        cmd.out(
-            f"uid={user.uid}({user.name}) gid={user.gid}({_groups(cmd)[0][1]}) groups={groups}\n"
-        )
-    return 0
-
-
-async def whoami(cmd: Cmd) -> int:
-    cmd.out(cmd.shell.user.name + "\n")
-    return 0
-
-
-async def groups(cmd: Cmd) -> int:
-    cmd.out(" ".join(name for _gid, name in _groups(cmd)) + "\n")
-    return 0
-
-
 async def hostname(cmd: Cmd) -> int:
     p = cmd.host.persona
     if cmd.argv and not cmd.argv[0].startswith("-"):
@@ -95,7 +49,7 @@ async def hostname(cmd: Cmd) -> int:
     return 0
 
 
-def _uptime_text(cmd: Cmd) -> str:
+def uptime_text(cmd: Cmd) -> str:
     up = int(cmd.host.persona.uptime_s())
     days, rem = divmod(up, 86400)
     hours, mins = divmod(rem // 60, 60)
@@ -115,40 +69,7 @@ async def uptime(cmd: Cmd) -> int:
         up = int(cmd.host.persona.uptime_s())
         cmd.out(f"up {up // 86400} days, {up % 86400 // 3600} hours, {up % 3600 // 60} minutes\n")
     else:
-        cmd.out(_uptime_text(cmd) + "\n")
-    return 0
-
-
-async def w(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    login = time.strftime("%H:%M", time.localtime(info.login_time))
-    cmd.out(
-        _uptime_text(cmd)
-        + "\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n"
-    )
-    cmd.out(
-        f"{cmd.shell.user.name:<8} {info.tty:<8} {info.client_ip:<16} {login}    0.00s  0.02s"
-        "  0.00s w\n"
-    )
-    return 0
-
-
-async def who(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.login_time))
-    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<12} {when} ({info.client_ip})\n")
-    return 0
-
-
-async def last(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    when = time.strftime("%a %b %e %H:%M", time.localtime(info.login_time))
-    boot = time.strftime("%a %b %e %H:%M", time.localtime(cmd.host.persona.boot_time))
-    cmd.out(
-        f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
-        f"reboot   system boot  {cmd.host.persona.spec.kernel.release:<16} {boot}   still running\n"
-        f"\nwtmp begins {boot}\n"
-    )
+        cmd.out(uptime_text(cmd) + "\n")
     return 0
 
 
@@ -424,14 +345,8 @@ async def clear(cmd: Cmd) -> int:
 
 COMMANDS: dict[str, CommandFn] = {
     "uname": uname,
-    "id": id_,
-    "whoami": whoami,
-    "groups": groups,
     "hostname": hostname,
     "uptime": uptime,
-    "w": w,
-    "who": who,
-    "last": last,
     "free": free,
     "df": df,
     "nproc": nproc,
