@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from phantomnet.deception.fakefs.node import Node, vparent
+from phantomnet.deception import netinfo
+from phantomnet.deception.fakefs.node import Node, vnorm, vparent
 from phantomnet.deception.fakefs.view import BaseTree
 from phantomnet.deception.persona import Persona
 
@@ -243,6 +244,7 @@ def build_base(persona: Persona) -> BaseTree:
     size = len(shadow_text(persona, lambda _secret: HASH_SLOT))
     nodes["/etc/shadow"] = Node("file", mode=0o640, uid=0, gid=42, mtime=t, size=size,
                                 gen="etc:shadow")  # fmt: skip
+    _sys_class_net(nodes, persona, t)
     for user in persona.identity.users:
         nodes[user.home] = Node("dir", mode=0o755, uid=user.uid, gid=user.gid, mtime=t)
         for name, body in (
@@ -260,6 +262,22 @@ def build_base(persona: Persona) -> BaseTree:
                 content=body,
             )
     return BaseTree(nodes)
+
+
+def _sys_class_net(nodes: dict[str, Node], persona: Persona, t: float) -> None:
+    """``/sys/class/net/<iface>`` links to the device directories holding the interface
+    files (address, mtu, operstate...), the same MAC and MTU ``ip link`` shows."""
+    facts = netinfo.facts(persona)
+    for iface, target in netinfo.SYS_DEVICE.items():
+        nodes[f"/sys/class/net/{iface}"] = Node("link", mode=0o777, mtime=t, target=target,
+                                                size=len(target))  # fmt: skip
+    for rel, text in netinfo.sys_class_net(facts).items():
+        iface, name = rel.split("/", 1)
+        folder = vnorm(netinfo.SYS_DEVICE[iface], "/sys/class/net")
+        _ensure_dirs(nodes, folder, t)
+        data = text.encode()
+        nodes[f"{folder}/{name}"] = Node("file", mode=0o444, mtime=t, size=len(data),
+                                         content=data)  # fmt: skip
 
 
 def _ensure_dirs(nodes: dict[str, Node], path: str, t: float) -> None:

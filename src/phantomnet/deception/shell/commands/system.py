@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from phantomnet.deception import netinfo
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import find_in_path
@@ -42,10 +43,10 @@ async def hostname(cmd: Cmd) -> int:
     if cmd.argv and not cmd.argv[0].startswith("-"):
         return cmd.fail("you must be root to change the host name") if cmd.shell.user.uid else 0
     flags, _ = split_opts(cmd.argv)
-    cmd.out(
-        (p.fqdn if "f" in flags else cmd.host.persona.identity.ipv4 if "I" in flags else p.hostname)
-        + "\n"
-    )
+    if flags & {"I", "i", "--all-ip-addresses", "--ip-address"}:
+        cmd.out(netinfo.facts(p).address + (" \n" if flags & {"I", "--all-ip-addresses"} else "\n"))
+        return 0
+    cmd.out((p.fqdn if flags & {"f", "A", "--fqdn", "--long"} else p.hostname) + "\n")
     return 0
 
 
@@ -65,6 +66,10 @@ def uptime_text(cmd: Cmd) -> str:
 
 
 async def uptime(cmd: Cmd) -> int:
+    if "-s" in cmd.argv or "--since" in cmd.argv:
+        boot = time.localtime(cmd.host.persona.boot_time)
+        cmd.out(time.strftime("%Y-%m-%d %H:%M:%S", boot) + "\n")
+        return 0
     if "-p" in cmd.argv:
         up = int(cmd.host.persona.uptime_s())
         cmd.out(f"up {up // 86400} days, {up % 86400 // 3600} hours, {up % 3600 // 60} minutes\n")
@@ -73,23 +78,40 @@ async def uptime(cmd: Cmd) -> int:
     return 0
 
 
+def human_size(kb: int) -> str:
+    """procps-ng 4's ``-h``: one decimal below 10 of a unit, else truncated; ``0B``."""
+    value = kb * 1024
+    if value < 1024:
+        return f"{value}B"
+    for unit in ("Ki", "Mi", "Gi", "Ti", "Pi"):
+        value_u = value / 1024
+        if value_u < 1024 or unit == "Pi":
+            return f"{value_u:.1f}{unit}" if value_u < 10 else f"{int(value_u)}{unit}"
+        value = int(value_u)
+    return f"{value}B"  # pragma: no cover
+
+
 async def free(cmd: Cmd) -> int:
+    """procps-ng 4.0.2: ``used = total - available``, ``buff/cache`` includes SReclaimable,
+    the same snapshot ``/proc/meminfo`` would show."""
     flags, _ = split_opts(cmd.argv)
     m = cmd.host.live.memory_kb()
-    div, width = (1024, 12) if "m" in flags else (1024 * 1024, 12) if "g" in flags else (1, 12)
-    human = "h" in flags
+    div = {"b": 1 / 1024, "m": 1024, "g": 1024 * 1024}
+    unit = next((div[f] for f in "bmg" if f in flags), 1)
 
     def fmt(v: int) -> str:
-        if human:
-            return f"{v / 1024 / 1024:.1f}Gi" if v > 1024 * 1024 else f"{v // 1024}Mi"
-        return str(v // div)
+        return human_size(v) if "h" in flags else str(int(v // unit))
 
     cols = ["total", "used", "free", "shared", "buff/cache", "available"]
-    cmd.out(" " * 15 + "".join(c.rjust(width) for c in cols) + "\n")
-    row = [m["total"], m["used"], m["free"], m["shared"], m["buffers"] + m["cache"], m["available"]]
-    cmd.out("Mem:" + " " * 11 + "".join(fmt(v).rjust(width) for v in row) + "\n")
+    cmd.out(" " * 8 + "".join(c.rjust(12) for c in cols) + "\n")
+    buff_cache = m["buffers"] + m["cache"] + m["sreclaimable"]
+    row = [m["total"], m["used"], m["free"], m["shared"], buff_cache, m["available"]]
+    cmd.out("Mem:".ljust(8) + "".join(fmt(v).rjust(12) for v in row) + "\n")
     swap = [m["swap_total"], 0, m["swap_total"]]
-    cmd.out("Swap:" + " " * 10 + "".join(fmt(v).rjust(width) for v in swap) + "\n")
+    cmd.out("Swap:".ljust(8) + "".join(fmt(v).rjust(12) for v in swap) + "\n")
+    if "t" in flags:
+        total = [m["total"] + m["swap_total"], m["used"], m["free"] + m["swap_total"]]
+        cmd.out("Total:".ljust(8) + "".join(fmt(v).rjust(12) for v in total) + "\n")
     return 0
 
 
