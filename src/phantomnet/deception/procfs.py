@@ -95,12 +95,15 @@ def _meminfo(m: dict[str, int]) -> str:
         ("CommitLimit", total // 2 + m["swap_total"]), ("Committed_AS", anon * 3),
         ("VmallocTotal", 34359738367), ("VmallocUsed", 21_660), ("VmallocChunk", 0),
         ("Percpu", 1_184), ("AnonHugePages", 0), ("ShmemHugePages", 0), ("ShmemPmdMapped", 0),
-        ("FileHugePages", 0), ("FilePmdMapped", 0),
+        ("FileHugePages", 0), ("FilePmdMapped", 0), ("Balloon", 0),
     ]  # fmt: skip
     huge = [("HugePages_Total", 0), ("HugePages_Free", 0), ("HugePages_Rsvd", 0),
             ("HugePages_Surp", 0)]  # fmt: skip
-    tail = [("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 135_160),
-            ("DirectMap2M", total - 135_160 + 180_000)]  # fmt: skip
+    direct = total + 180_000
+    tail = [
+        ("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 135_160),
+        ("DirectMap2M", direct - 135_160 - direct // 2), ("DirectMap1G", direct // 2),
+    ]  # fmt: skip
     return (
         "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in rows)
         + "".join(f"{k + ':':<16}{v:>8}\n" for k, v in huge)
@@ -109,19 +112,31 @@ def _meminfo(m: dict[str, int]) -> str:
 
 
 def _cpuinfo(p: Persona) -> str:
+    """Every field a 6.1 kernel prints per processor, in its order (``TLB size`` on AMD)."""
+    amd = "AMD" in p.identity.cpu_model
+    n = p.identity.cpu_count
+    flags = ("fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush "
+             "mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology cpuid pni "
+             "pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c "
+             "rdrand hypervisor lahf_lm abm")  # fmt: skip
+    bugs = ("sysret_ss_attrs null_seg spectre_v1 spectre_v2 spec_store_bypass srso" if amd
+            else "cpu_meltdown spectre_v1 spectre_v2 spec_store_bypass l1tf mds swapgs taa "
+            "itlb_multihit mmio_stale_data retbleed gds bhi")  # fmt: skip
     out = []
-    for i in range(p.identity.cpu_count):
+    for i in range(n):
         out.append(
-            f"processor\t: {i}\nvendor_id\t: "
-            f"{'AuthenticAMD' if 'AMD' in p.identity.cpu_model else 'GenuineIntel'}\n"
-            f"cpu family\t: 6\nmodel\t\t: 79\nmodel name\t: {p.identity.cpu_model}\n"
-            f"stepping\t: 1\nmicrocode\t: 0x1\ncpu MHz\t\t: 2399.998\ncache size\t: 16384 KB\n"
-            f"physical id\t: {i}\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-            "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
-            "clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology "
-            "cpuid pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx "
-            "f16c rdrand hypervisor lahf_lm abm\nbogomips\t: 4799.99\n"
-            "address sizes\t: 46 bits physical, 48 bits virtual\n\n"
+            f"processor\t: {i}\nvendor_id\t: {'AuthenticAMD' if amd else 'GenuineIntel'}\n"
+            f"cpu family\t: {23 if amd else 6}\nmodel\t\t: {49 if amd else 79}\n"
+            f"model name\t: {p.identity.cpu_model}\nstepping\t: {0 if amd else 1}\n"
+            f"microcode\t: {'0x1000065' if amd else '0x1'}\ncpu MHz\t\t: 2399.998\n"
+            f"cache size\t: {'512' if amd else '16384'} KB\nphysical id\t: 0\nsiblings\t: {n}\n"
+            f"core id\t\t: {i}\ncpu cores\t: {n}\napicid\t\t: {i}\ninitial apicid\t: {i}\n"
+            "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n"
+            f"flags\t\t: {flags}\nbugs\t\t: {bugs}\nbogomips\t: 4799.99\n"
+            + ("TLB size\t: 2560 4K pages\n" if amd else "")
+            + "clflush size\t: 64\ncache_alignment\t: 64\n"
+            f"address sizes\t: {48 if amd else 46} bits physical, 48 bits virtual\n"
+            "power management:\n\n"
         )
     return "".join(out)
 

@@ -25,7 +25,8 @@ BINARIES = {
         " printf ps pwd python3 readlink rm rmdir scp sed seq sh sha1sum sha256sum sleep sort"
         " ssh ss stat su sudo tail tar tee test timeout top touch tr true umount uname uniq"
         " unzip uptime users vi w wc wget whereis which who whoami xargs yes zcat sftp lsb_release"
-        " systemctl journalctl openssl busybox gunzip hostnamectl chpasswd file dash rev tac"
+        " systemctl journalctl openssl busybox arch getconf gunzip hostnamectl chpasswd file dash"
+        " rev tac"
     ),
     "/usr/sbin": (
         "adduser useradd userdel usermod groupadd iptables ip6tables sshd cron ifconfig route"

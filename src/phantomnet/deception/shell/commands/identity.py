@@ -11,7 +11,7 @@ from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.persona import UserEntry
 from phantomnet.deception.shell.commands.system import uptime_text
 from phantomnet.deception.shell.context import Cmd, CommandFn
-from phantomnet.deception.shell.getopt import split_opts
+from phantomnet.deception.shell.getopt import opt_value, split_opts
 
 
 def _table(cmd: Cmd, path: str) -> list[list[str]]:
@@ -150,16 +150,20 @@ async def users(cmd: Cmd) -> int:
 
 
 async def last(cmd: Cmd) -> int:
+    flags, _ = split_opts(cmd.argv, takes_value="n")
+    count = opt_value(flags, "n")
+    limit = int(count) if count and count.isdigit() else 2
     info = cmd.shell.info
     when = time.strftime("%a %b %e %H:%M", time.localtime(info.login_time))
     boot_t = time.localtime(cmd.host.persona.boot_time)
     boot = time.strftime("%a %b %e %H:%M", boot_t)
     release = cmd.host.persona.spec.kernel.release
-    cmd.out(
-        f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
-        f"reboot   system boot  {release:<16} {boot}   still running\n"
-        f"\nwtmp begins {time.strftime('%a %b %e %H:%M:%S %Y', boot_t)}\n"
-    )
+    entries = [
+        f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n",
+        f"reboot   system boot  {release:<16} {boot}   still running\n",
+    ]
+    cmd.out("".join(entries[:limit]))
+    cmd.out(f"\nwtmp begins {time.strftime('%a %b %e %H:%M:%S %Y', boot_t)}\n")
     return 0
 
 

@@ -65,6 +65,11 @@ def _normalise_url(raw: str) -> str:
 
 async def wget(cmd: Cmd) -> int:
     flags, urls = split_opts(cmd.argv, takes_value="OoPUTt", long_values=("output-document",))
+    if "V" in flags or "--version" in flags:
+        cmd.out(cmd.host.persona.software("wget", "GNU Wget 1.21.3 built on linux-gnu.") + "\n\n"
+                "-cares +digest -gpgme +https +ipv6 +iri +large-file -metalink +nls +ntlm "
+                "+opie +psl +ssl/gnutls\n")  # fmt: skip
+        return 0
     if not urls:
         cmd.err(
             "wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\n"
@@ -117,6 +122,14 @@ async def wget(cmd: Cmd) -> int:
 
 async def curl(cmd: Cmd) -> int:
     flags, urls = split_opts(cmd.argv, takes_value="oXHdAeuwmTx", long_values=("output",))
+    if "V" in flags or "--version" in flags:
+        cmd.out(cmd.host.persona.software("curl") + "\nRelease-Date: 2023-02-20, security patched: "
+                "7.88.1-10+deb12u14\nProtocols: dict file ftp ftps gopher gophers http https "
+                "imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb smbs smtp smtps "
+                "telnet tftp\nFeatures: alt-svc AsynchDNS brotli GSS-API HSTS HTTP2 HTTPS-proxy "
+                "IDN IPv6 Kerberos Largefile libz NTLM NTLM_WB PSL SPNEGO SSL threadsafe "
+                "TLS-SRP UnixSockets zstd\n")  # fmt: skip
+        return 0
     if not urls:
         cmd.err("curl: try 'curl --help' or 'curl --manual' for more information\n")
         return 2
@@ -265,23 +278,37 @@ def _sockets(cmd: Cmd) -> list[tuple[str, str, str, str]]:
 
 
 async def netstat(cmd: Cmd) -> int:
+    """net-tools' title says which sockets it shows: ``-l`` servers, ``-a`` both, else the
+    connections only."""
+    flags, _ = split_opts(cmd.argv)
+    which = "only servers" if "l" in flags else "servers and established" if "a" in flags \
+        else "w/o servers"  # fmt: skip
     cmd.out(
-        "Active Internet connections (servers and established)\n"
+        f"Active Internet connections ({which})\n"
         "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n"
     )
     for proto, local, remote, state in _sockets(cmd):
+        if ("l" in flags) != (state == "LISTEN") and "a" not in flags:
+            continue
         cmd.out(f"{proto:<5}      0      0 {local:<23} {remote:<23} {state:<11}\n")
     return 0
 
 
 async def ss(cmd: Cmd) -> int:
-    cmd.out("Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n")
+    """iproute2's ``ss``: a Netid column unless one socket kind (-t or -u) is asked for;
+    ``-l`` listening sockets, ``-a`` all, else the established ones."""
+    flags, _ = split_opts(cmd.argv)
+    netid = not (("t" in flags) ^ ("u" in flags))
+    head = "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
+    cmd.out(("Netid " + head.replace("PortProcess", "Port Process")) if netid else head)
     for _proto, local, remote, state in _sockets(cmd):
-        st = "LISTEN" if state == "LISTEN" else "ESTAB"
-        cmd.out(
-            f"tcp   {st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
-            f"{remote.replace(':::*', '[::]:*'):<17}\n"
-        )
+        listening = state == "LISTEN"
+        if "a" not in flags and ("l" in flags) != listening:
+            continue
+        st = "LISTEN" if listening else "ESTAB"
+        row = (f"{st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
+               f"{remote.replace(':::*', '[::]:*'):<17}\n")  # fmt: skip
+        cmd.out(("tcp   " + row) if netid else row)
     return 0
 
 

@@ -157,26 +157,56 @@ async def nproc(cmd: Cmd) -> int:
     return 0
 
 
+#: what a 6.1 kernel reports for a KVM guest (the flags of the emulated CPU)
+LSCPU_VULNS = (("Gather data sampling", "Not affected"), ("Itlb multihit", "Not affected"),
+               ("L1tf", "Not affected"), ("Mds", "Not affected"), ("Meltdown", "Not affected"),
+               ("Mmio stale data", "Not affected"), ("Retbleed", "Not affected"),
+               ("Spec rstack overflow", "Mitigation; safe RET"),
+               ("Spec store bypass", "Mitigation; Speculative Store Bypass disabled via prctl"),
+               ("Spectre v1", "Mitigation; usercopy/swapgs barriers and __user pointer "
+                "sanitization"),
+               ("Spectre v2", "Mitigation; Retpolines; IBPB conditional; STIBP disabled; RSB "
+                "filling; PBRSB-eIBRS Not affected; BHI Not affected"),
+               ("Srbds", "Not affected"), ("Tsx async abort", "Not affected"))  # fmt: skip
+
+
 async def lscpu(cmd: Cmd) -> int:
     ident = cmd.host.persona.identity
-    vendor = "AuthenticAMD" if "AMD" in ident.cpu_model else "GenuineIntel"
+    amd = "AMD" in ident.cpu_model
+    n = ident.cpu_count
+    flags = cmd.fs.read_text("/proc/cpuinfo").split("flags\t\t: ", 1)[-1].split("\n", 1)[0]
     rows = [
         ("Architecture", "x86_64"),
         ("CPU op-mode(s)", "32-bit, 64-bit"),
-        ("Address sizes", "46 bits physical, 48 bits virtual"),
+        ("Address sizes", f"{48 if amd else 46} bits physical, 48 bits virtual"),
         ("Byte Order", "Little Endian"),
-        ("CPU(s)", str(ident.cpu_count)),
-        ("On-line CPU(s) list", f"0-{ident.cpu_count - 1}"),
-        ("Vendor ID", vendor),
+        ("CPU(s)", str(n)),
+        ("On-line CPU(s) list", f"0-{n - 1}" if n > 1 else "0"),
+        ("Vendor ID", "AuthenticAMD" if amd else "GenuineIntel"),
         ("Model name", ident.cpu_model),
+        ("CPU family", "23" if amd else "6"),
+        ("Model", "49" if amd else "79"),
         ("Thread(s) per core", "1"),
-        ("Core(s) per socket", "1"),
-        ("Socket(s)", str(ident.cpu_count)),
+        ("Core(s) per socket", str(n)),
+        ("Socket(s)", "1"),
+        ("Stepping", "0" if amd else "1"),
+        ("BogoMIPS", "4799.99"),
+        ("Flags", flags),
         ("Hypervisor vendor", "KVM"),
         ("Virtualization type", "full"),
-        ("L1d cache", f"{32 * ident.cpu_count} KiB ({ident.cpu_count} instances)"),
+        ("L1d cache", f"{32 * n} KiB ({n} instances)"),
+        ("L1i cache", f"{32 * n} KiB ({n} instances)"),
+        (
+            "L2 cache",
+            f"{512 * n // 1024 if n >= 2 else 512} {'MiB' if n >= 2 else 'KiB'} ({n} instances)",
+        ),
+        ("L3 cache", "16 MiB (1 instance)"),
+        ("NUMA node(s)", "1"),
+        ("NUMA node0 CPU(s)", f"0-{n - 1}" if n > 1 else "0"),
+        *((f"Vulnerability {k}", v) for k, v in LSCPU_VULNS),
     ]
-    cmd.out("".join(f"{k + ':':<24}{v}\n" for k, v in rows))
+    width = max(len(k) for k, _ in rows) + 2
+    cmd.out("".join(f"{k + ':':<{width}}{v}\n" for k, v in rows))
     return 0
 
 
@@ -231,7 +261,13 @@ async def ps(cmd: Cmd) -> int:
             "ps " + " ".join(cmd.argv),
         )
     )
-    if ("a" in args and "u" in args) or ("e" in args and "f" in args):
+    if "e" in args and "f" in args and "u" not in args:
+        cmd.out("UID          PID    PPID  C STIME TTY          TIME CMD\n")
+        for user, pid, tty, start, command in rows:
+            ppid = 0 if pid == 1 else 2 if command.startswith("[") else 1
+            cmd.out(f"{user:<8} {pid:>7} {ppid:>7}  0 {start:>5} {tty:<8} 00:00:00 {command}\n")
+        return 0
+    if "a" in args and "u" in args:
         cmd.out("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
         for user, pid, tty, start, command in rows:
             vsz = 0 if command.startswith("[") else 5000 + pid * 37 % 90000
@@ -338,10 +374,55 @@ async def dmesg(cmd: Cmd) -> int:
 
 
 async def mount(cmd: Cmd) -> int:
+    """``mount`` lists /proc/mounts as util-linux does: ``dev on dir type fs (opts)``."""
     if cmd.argv:
         return cmd.fail("only root can do that") if cmd.shell.user.uid else 0
-    cmd.out(cmd.fs.read("/proc/mounts").decode().replace(" 0 0", "").replace(" rw,", " type rw,"))
+    for line in cmd.fs.read("/proc/mounts").decode().splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            cmd.out(f"{f[0]} on {f[1]} type {f[2]} ({f[3]})\n")
     return 0
+
+
+async def arch(cmd: Cmd) -> int:
+    cmd.out(cmd.host.persona.spec.kernel.machine + "\n")
+    return 0
+
+
+GETCONF = {"LONG_BIT": "64", "PAGESIZE": "4096", "PAGE_SIZE": "4096", "CLK_TCK": "100",
+           "ARG_MAX": "2097152", "OPEN_MAX": "1024", "CHILD_MAX": "31497"}  # fmt: skip
+
+
+async def getconf(cmd: Cmd) -> int:
+    name = cmd.argv[0] if cmd.argv else ""
+    if name in ("_NPROCESSORS_ONLN", "_NPROCESSORS_CONF"):
+        cmd.out(f"{cmd.host.persona.identity.cpu_count}\n")
+        return 0
+    if name not in GETCONF:
+        return cmd.fail(f"Unrecognized variable '{name}'" if name else "Usage: getconf [-v "
+                        "specification] variable_name [pathname]")  # fmt: skip
+    cmd.out(GETCONF[name] + "\n")
+    return 0
+
+
+async def lsblk(cmd: Cmd) -> int:
+    size = f"{cmd.host.persona.identity.disk_gb}G"
+    cmd.out(
+        "NAME   MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS\n"
+        f"sda      8:0    0 {size:>4}  0 disk \n"
+        f"\u2514\u2500sda1   8:1    0 {size:>4}  0 part /\n"
+    )
+    return 0
+
+
+async def openssl(cmd: Cmd) -> int:
+    banner = cmd.host.persona.software("openssl", "OpenSSL 3.0.19 27 Jan 2026")
+    if cmd.argv[:1] == ["version"]:
+        cmd.out((banner if "-a" not in cmd.argv[1:] else banner.split(" (")[0]) + "\n")
+        return 0
+    if not cmd.argv:
+        return 0  # the interactive OpenSSL> prompt reads stdin: nothing to do
+    return cmd.fail(f"Invalid command '{cmd.argv[0]}'; type \"help\" for a list.")
 
 
 async def sleep(cmd: Cmd) -> int:
@@ -384,6 +465,10 @@ COMMANDS: dict[str, CommandFn] = {
     "lsb_release": lsb_release,
     "dmesg": dmesg,
     "mount": mount,
+    "arch": arch,
+    "getconf": getconf,
+    "lsblk": lsblk,
+    "openssl": openssl,
     "sleep": sleep,
     "clear": clear,
 }
