@@ -9,14 +9,22 @@ import base64
 import html
 import re
 import secrets
+import socket
+import threading
 import xmlrpc.client
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from phantomnet.bus.memory import MemoryBus
 from phantomnet.detection.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import AuthAttempt, HttpRequest
+from phantomnet.sensors.base import SensorContext
+from phantomnet.sensors.http.sensor import HttpConfig, HttpSensor
 from tests.conftest import require_tool
 from tests.integration.sensors.http.conftest import Web, run
 
@@ -132,7 +140,15 @@ async def test_entity_bombs_are_refused_and_the_door_keeps_serving(web: Web) -> 
 
 
 async def test_python_xmlrpc_client_sees_wordpress(web: Web) -> None:
-    proxy = xmlrpc.client.ServerProxy(web.url + "/xmlrpc.php")
+    with xmlrpc.client.ServerProxy(web.url + "/xmlrpc.php") as proxy:
+        await _xmlrpc_calls(proxy)
+    attempts = await web.events(AuthAttempt, 4)
+    assert [(a.username, a.password) for a in attempts] == [
+        ("admin", "hunter2"), ("admin", "a1"), ("admin", "b2"), ("admin", "c3")]  # fmt: skip
+    assert not any(a.accepted for a in attempts)
+
+
+async def _xmlrpc_calls(proxy: xmlrpc.client.ServerProxy) -> None:
     methods = await asyncio.to_thread(proxy.system.listMethods)
     assert "wp.getUsersBlogs" in methods and "system.multicall" in methods
     assert await asyncio.to_thread(proxy.demo.sayHello) == "Hello!"
@@ -148,10 +164,6 @@ async def test_python_xmlrpc_client_sees_wordpress(web: Web) -> None:
     with pytest.raises(xmlrpc.client.Fault) as unknown:
         await asyncio.to_thread(proxy.no.such)
     assert unknown.value.faultCode == -32601
-    attempts = await web.events(AuthAttempt, 4)
-    assert [(a.username, a.password) for a in attempts] == [
-        ("admin", "hunter2"), ("admin", "a1"), ("admin", "b2"), ("admin", "c3")]  # fmt: skip
-    assert not any(a.accepted for a in attempts)
 
 
 def _each(results: xmlrpc.client.MultiCallIterator) -> list[int]:
@@ -195,3 +207,67 @@ async def test_soap_decoy_wsdl_and_entity_reflection(web: Web) -> None:
     assert "<faultcode>SOAP-ENV:Client</faultcode><faultstring>Bad Request</faultstring>" in bad
     events = await web.events(HttpRequest, 4)
     assert [("xxe" in e.tags) for e in events] == [False, True, False, False]
+
+
+# -- fuzz: arbitrary XML-ish bodies over real sockets ------------------------------------------
+SECRET = "REAL-" + secrets.token_hex(10)
+
+
+@pytest.fixture(scope="module")
+def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """The HTTP door on its own event loop thread (hypothesis drives it synchronously)."""
+    tmp = tmp_path_factory.mktemp("xxe-fuzz")
+    real = tmp / "real-secret.txt"
+    real.write_text(SECRET)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> tuple[HttpSensor, asyncio.Task[None]]:
+        ctx = SensorContext(node="test", bus=MemoryBus(), data_dir=tmp / "data")
+        sensor = HttpSensor(HttpConfig(host="127.0.0.1", port=0, tls_port=None), ctx)
+        await sensor.start()
+        return sensor, asyncio.ensure_future(sensor.run())
+
+    sensor, task = asyncio.run_coroutine_threadsafe(start(), loop).result(60)
+    assert sensor.bound_port is not None
+    yield sensor.bound_port, real
+    asyncio.run_coroutine_threadsafe(sensor.stop(), loop).result(60)
+    loop.call_soon_threadsafe(task.cancel)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+    loop.close()
+
+
+def post_raw(port: int, path: str, body: bytes) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+    got = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(head + body)
+        while chunk := s.recv(65536):
+            got += chunk
+    return got
+
+
+PIECES = st.sampled_from([
+    b"<?xml version='1.0'?>", b"<!DOCTYPE m [", b"]>", b"<!ENTITY ", b"% ", b"e ", b"SYSTEM ",
+    b'"file:///etc/passwd"', b'"http://127.0.0.1:9/x"', b"REALFILE", b"&e;", b"%e;",
+    b"<methodCall><methodName>", b"</methodName></methodCall>", b'"&e;&e;&e;"', b"\x00", b"\xff",
+    b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetProduct><id>',
+    b"</id></GetProduct></s:Body></s:Envelope>", b"<![CDATA[", b"]]>", b"<!--", b"-->",
+])  # fmt: skip
+XML_BODY = st.lists(st.one_of(PIECES, st.binary(max_size=10)), max_size=25).map(b"".join)
+
+
+@settings(max_examples=120, deadline=None, derandomize=False)
+@given(body=XML_BODY, path=st.sampled_from(["/xmlrpc.php", "/api/soap"]))
+def test_xml_doors_take_any_body(door: tuple[int, Path], body: bytes, path: str) -> None:
+    port, real = door
+    body = body.replace(b"REALFILE", f'"file://{real}"'.encode())
+    got = post_raw(port, path, body)
+    status = got.split(b"\r\n", 1)[0]
+    assert status in (b"HTTP/1.1 200 OK", b"HTTP/1.1 500 Internal Server Error"), got[:200]
+    assert SECRET.encode() not in got
+    hello = b"<methodCall><methodName>demo.sayHello</methodName></methodCall>"
+    assert b"<string>Hello!</string>" in post_raw(port, "/xmlrpc.php", hello)
