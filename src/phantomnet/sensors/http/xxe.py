@@ -88,9 +88,8 @@ def precheck(data: bytes) -> bool:
         for ref in _REF.findall(value):
             size += sizes.get(ref, 0)
             if size > MAX_EXPANSION:
-                raise XmlRefused(
-                    f"entity '{name[:40].decode(errors='replace')}' expands beyond {MAX_EXPANSION} bytes"
-                )
+                shown = name[:40].decode(errors="replace")
+                raise XmlRefused(f"entity '{shown}' expands beyond {MAX_EXPANSION} bytes")
         sizes[name] = size
     return True
 
