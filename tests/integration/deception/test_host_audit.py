@@ -153,6 +153,19 @@ SCRIPT: tuple[tuple[str, Shape], ...] = (
     ("ps -ef", head()),
     ("ps", head()),
     (
+        "top -bn1 | head -7",
+        lines(
+            r"top - \d\d:\d\d:\d\d up .+,  \d+ users?,  load average: [\d.]+, [\d.]+, [\d.]+",
+            r"Tasks: +\d+ total, +\d+ running, +\d+ sleeping, +\d+ stopped, +\d+ zombie",
+            r"%Cpu\(s\): +[\d.]+ us, +[\d.]+ sy, +[\d.]+ ni, +[\d.]+ id, +[\d.]+ wa, +[\d.]+ hi,"
+            r" +[\d.]+ si, +[\d.]+ st ?",
+            r"MiB Mem : +[\d.]+ total, +[\d.]+ free, +[\d.]+ used, +[\d.]+ buff/cache +",
+            r"MiB Swap: +[\d.]+ total, +[\d.]+ free, +[\d.]+ used\. +[\d.]+ avail Mem ?",
+            r"",
+            r" +PID USER +PR +NI +VIRT +RES +SHR S +%CPU +%MEM +TIME\+ COMMAND",
+        ),
+    ),
+    (
         "w",
         lambda out: (whole(r" \d\d:\d\d:\d\d up .+load average: .+\n.*")(out), head(2)(out)[1:]),
     ),
@@ -273,6 +286,7 @@ async def test_the_fake_host_agrees_with_itself(host: FakeHost) -> None:
         for k, v in (line.split(":", 1) for line in (await sh("cat /proc/meminfo")).splitlines())
     }
     assert meminfo["MemTotal"] == int((await sh("free")).splitlines()[1].split()[1])
+    assert f"{meminfo['MemTotal'] / 1024:.1f} total" in await sh("top -bn1 | head -4")
     up = float((await sh("cat /proc/uptime")).split()[0])
     assert abs(host.persona.uptime_s() - up) < 5
     dmesg_last = float((await sh("dmesg | tail -1")).split("]")[0].strip("[ "))

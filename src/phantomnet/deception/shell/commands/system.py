@@ -290,6 +290,39 @@ async def ps(cmd: Cmd) -> int:
     return 0
 
 
+async def top(cmd: Cmd) -> int:
+    """``top -b`` (procps-ng 4): one frame, the summary from the same sources as ``uptime``,
+    ``free`` and ``ps`` (an interactive ``top`` draws the same frame once)."""
+    m = cmd.host.live.memory_kb()
+    rows = process_table(cmd)
+    running = 1
+    a, b, c = cmd.host.live.loadavg()
+    head = uptime_text(cmd).lstrip()
+    mib = [v / 1024 for v in (m["total"], m["free"], m["used"],
+                              m["buffers"] + m["cache"] + m["sreclaimable"])]  # fmt: skip
+    swap = m["swap_total"] / 1024
+    cmd.out(
+        f"top - {head.split(' load average')[0]} load average: {a:.2f}, {b:.2f}, {c:.2f}\n"
+        f"Tasks: {len(rows):>3} total, {running:>3} running, {len(rows) - running:>3} sleeping,"
+        "   0 stopped,   0 zombie\n"
+        "%Cpu(s):  0.3 us,  0.2 sy,  0.0 ni, 99.5 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st \n"
+        f"MiB Mem : {mib[0]:>8.1f} total, {mib[1]:>8.1f} free, {mib[2]:>8.1f} used, "
+        f"{mib[3]:>8.1f} buff/cache     \n"
+        f"MiB Swap: {swap:>8.1f} total, {swap:>8.1f} free, {0:>8.1f} used. "
+        f"{m['available'] / 1024:>8.1f} avail Mem \n\n"
+        "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"
+    )
+    for user, pid, _tty, _start, command in rows:
+        kernel = command.startswith("[")
+        virt = 0 if kernel else 5000 + pid * 37 % 90000
+        res = 0 if kernel else 1000 + pid * 13 % 9000
+        name = command.strip("[]").split()[0].rsplit("/", 1)[-1].rstrip(":")
+        cmd.out(f"{pid:>7} {user[:8]:<8}  20   0 {virt:>7} {res:>6} {res // 2:>6} "
+                f"{'R' if pid == rows[-1][1] else 'S'}   0.0   0.{pid % 9}   0:00.{pid % 97:02d} "
+                f"{name}\n")  # fmt: skip
+    return 0
+
+
 async def kill(cmd: Cmd) -> int:
     pids = [a for a in cmd.argv if not a.startswith("-")]
     known = {p for _u, p, *_ in process_table(cmd)}
@@ -455,6 +488,7 @@ COMMANDS: dict[str, CommandFn] = {
     "nproc": nproc,
     "lscpu": lscpu,
     "ps": ps,
+    "top": top,
     "kill": kill,
     "pkill": kill,
     "killall": kill,
