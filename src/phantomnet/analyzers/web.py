@@ -1,4 +1,5 @@
-"""Pure classification of HTTP requests: SQL injection, path traversal, command injection.
+"""Pure classification of HTTP requests: SQL injection, path traversal, command injection,
+XML external entities (XXE).
 
 Shared by the network monitor (requests seen on the wire) and the HTTP honeypot (its own
 ``http.request`` events). No I/O, no state; every function is total (never raises).
@@ -8,9 +9,10 @@ API::
     classify(method, path, query="", body="") -> list[WebFinding]
 
 Each :class:`WebFinding` has ``rule`` (``http_sqli`` | ``http_traversal`` |
-``http_cmd_injection``), ``pattern`` (which signature), ``location`` (``path`` | ``query`` |
-``body``) and ``excerpt`` (the decoded text around the match, capped). At most one finding
-per rule is returned (the first location that matches, in path, query, body order).
+``http_cmd_injection`` | ``http_xxe``), ``pattern`` (which signature), ``location``
+(``path`` | ``query`` | ``body``) and ``excerpt`` (the decoded text around the match,
+capped). At most one finding per rule is returned (the first location that matches, in
+path, query, body order).
 
 The HTTP door asks the same module about one parameter value it handed to its emulation
 (:func:`include_traversal` for ``include($page)``, :func:`shell_metachar` for a value that
@@ -94,10 +96,20 @@ def _compile(table: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[
     return tuple((name, re.compile(rx, re.I | re.S)) for name, rx in table)
 
 
+_XXE: tuple[tuple[str, str], ...] = (
+    ("external_entity", r"<!entity\s+(?:%\s*)?[^\s>]+\s+(?:system|public)\b"),
+    ("external_dtd", r"<!doctype\s+[^\s>\[]+\s+(?:system|public)\s"),
+    ("entity_expansion", r"<!entity\s+(?:%\s*)?[^\s>]+\s+[\"'][^\"']*&[^\s;&]+;"),
+    ("parameter_entity", r"<!entity\s+%\s*[^\s>]+|%[\w.-]+;\s*\]"),
+    ("xinclude", r"[\"']http://www\.w3\.org/200[13]/xinclude[\"']"),
+)
+
+
 _RULES: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...] = (
     ("http_sqli", _compile(_SQLI)),
     ("http_traversal", _compile(_TRAVERSAL)),
     ("http_cmd_injection", _compile(_CMD)),
+    ("http_xxe", _compile(_XXE)),
 )
 
 

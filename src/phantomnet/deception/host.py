@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from phantomnet.deception.accounts import yescrypt
 from phantomnet.deception.config import DeceptionConfig
 from phantomnet.deception.credentials import CredentialPolicy, CredentialPolicyConfig
 from phantomnet.deception.disk import DiskBudget, UploadVerdict
@@ -32,7 +33,7 @@ from phantomnet.deception.fakefs import (
     Node,
     OverlayStore,
 )
-from phantomnet.deception.fakefs.tree import build_base
+from phantomnet.deception.fakefs.tree import build_base, shadow_text
 from phantomnet.deception.honeytokens import HoneytokenRegistry
 from phantomnet.deception.persona import DEFAULT_PERSONA, Persona
 from phantomnet.deception.procfs import Liveness, elf_bytes, make_generators
@@ -59,6 +60,7 @@ class FakeHost:
         self.blobs = BlobStore(root / "uploads", self.disk)
         self.live = Liveness(persona)
         self._gens = make_generators(persona, self.live)
+        self._gens["etc:shadow"] = lambda: shadow_text(persona, yescrypt).encode()
         self.base: BaseTree = build_base(persona)
         self._plant_tokens()
         self.policy = CredentialPolicy(CredentialPolicyConfig(), tokens)

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 
+from phantomnet.deception import netinfo
 from phantomnet.deception.persona import Persona
 
 ELF_HEADER = (
@@ -46,20 +47,27 @@ class Liveness:
         )
 
     def memory_kb(self) -> dict[str, int]:
+        """One snapshot, kB. ``used`` is ``total - available`` and ``buff/cache`` is
+        ``Buffers + Cached + SReclaimable``, as procps-ng 4 (Debian 12's ``free``) computes
+        them from ``/proc/meminfo``."""
         total = self.persona.identity.mem_mb * 1024 - 180_000
-        used = int(total * (0.18 + (self.persona.identity.seed % 17) / 100))
-        used += self.rng.randint(-9000, 9000)
+        busy = int(total * (0.18 + (self.persona.identity.seed % 17) / 100))
+        busy += self.rng.randint(-9000, 9000)
         cache = int(total * 0.31) + self.rng.randint(-4000, 4000)
         buffers = 90_000 + self.rng.randint(0, 3000)
-        free = total - used - cache - buffers
+        sreclaimable = int(total * 0.025) + self.rng.randint(0, 900)
+        free = total - busy - cache - buffers - sreclaimable
+        available = free + int((cache + sreclaimable) * 0.85) + buffers
         return {
             "total": total,
-            "used": used,
+            "used": total - available,
             "free": free,
             "shared": 1_320 + self.rng.randint(0, 90),
             "buffers": buffers,
             "cache": cache,
-            "available": free + int(cache * 0.85),
+            "sreclaimable": sreclaimable,
+            "available": available,
+            "anon": busy,
             "swap_total": 998_396 if self.persona.identity.mem_mb <= 4096 else 0,
         }
 
@@ -68,36 +76,67 @@ class Liveness:
 
 
 def _meminfo(m: dict[str, int]) -> str:
+    """Every field of a 6.1 kernel's ``/proc/meminfo``, in its order, from one snapshot."""
+    total, anon, cache = m["total"], m["anon"], m["cache"]
+    slab_un = m["sreclaimable"] // 2
     rows = [
-        ("MemTotal", m["total"]),
-        ("MemFree", m["free"]),
-        ("MemAvailable", m["available"]),
-        ("Buffers", m["buffers"]),
-        ("Cached", m["cache"]),
-        ("SwapCached", 0),
-        ("Active", m["used"] // 2),
-        ("Inactive", m["cache"] // 2),
-        ("SwapTotal", m["swap_total"]),
-        ("SwapFree", m["swap_total"]),
-        ("Shmem", m["shared"]),
-    ]
-    return "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in rows)
+        ("MemTotal", total), ("MemFree", m["free"]), ("MemAvailable", m["available"]),
+        ("Buffers", m["buffers"]), ("Cached", cache), ("SwapCached", 0),
+        ("Active", anon // 3 + cache // 2), ("Inactive", anon * 2 // 3 + cache // 2),
+        ("Active(anon)", anon // 3), ("Inactive(anon)", anon * 2 // 3),
+        ("Active(file)", cache // 2), ("Inactive(file)", cache - cache // 2),
+        ("Unevictable", 0), ("Mlocked", 0), ("SwapTotal", m["swap_total"]),
+        ("SwapFree", m["swap_total"]), ("Zswap", 0), ("Zswapped", 0), ("Dirty", 132),
+        ("Writeback", 0), ("AnonPages", anon - m["shared"]), ("Mapped", cache // 5),
+        ("Shmem", m["shared"]), ("KReclaimable", m["sreclaimable"]),
+        ("Slab", m["sreclaimable"] + slab_un), ("SReclaimable", m["sreclaimable"]),
+        ("SUnreclaim", slab_un), ("KernelStack", 3_520), ("PageTables", anon // 90),
+        ("SecPageTables", 0), ("NFS_Unstable", 0), ("Bounce", 0), ("WritebackTmp", 0),
+        ("CommitLimit", total // 2 + m["swap_total"]), ("Committed_AS", anon * 3),
+        ("VmallocTotal", 34359738367), ("VmallocUsed", 21_660), ("VmallocChunk", 0),
+        ("Percpu", 1_184), ("AnonHugePages", 0), ("ShmemHugePages", 0), ("ShmemPmdMapped", 0),
+        ("FileHugePages", 0), ("FilePmdMapped", 0), ("Balloon", 0),
+    ]  # fmt: skip
+    huge = [("HugePages_Total", 0), ("HugePages_Free", 0), ("HugePages_Rsvd", 0),
+            ("HugePages_Surp", 0)]  # fmt: skip
+    direct = total + 180_000
+    tail = [
+        ("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 135_160),
+        ("DirectMap2M", direct - 135_160 - direct // 2), ("DirectMap1G", direct // 2),
+    ]  # fmt: skip
+    return (
+        "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in rows)
+        + "".join(f"{k + ':':<16}{v:>8}\n" for k, v in huge)
+        + "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in tail)
+    )
 
 
 def _cpuinfo(p: Persona) -> str:
+    """Every field a 6.1 kernel prints per processor, in its order (``TLB size`` on AMD)."""
+    amd = "AMD" in p.identity.cpu_model
+    n = p.identity.cpu_count
+    flags = ("fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush "
+             "mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology cpuid pni "
+             "pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c "
+             "rdrand hypervisor lahf_lm abm")  # fmt: skip
+    bugs = ("sysret_ss_attrs null_seg spectre_v1 spectre_v2 spec_store_bypass srso" if amd
+            else "cpu_meltdown spectre_v1 spectre_v2 spec_store_bypass l1tf mds swapgs taa "
+            "itlb_multihit mmio_stale_data retbleed gds bhi")  # fmt: skip
     out = []
-    for i in range(p.identity.cpu_count):
+    for i in range(n):
         out.append(
-            f"processor\t: {i}\nvendor_id\t: "
-            f"{'AuthenticAMD' if 'AMD' in p.identity.cpu_model else 'GenuineIntel'}\n"
-            f"cpu family\t: 6\nmodel\t\t: 79\nmodel name\t: {p.identity.cpu_model}\n"
-            f"stepping\t: 1\nmicrocode\t: 0x1\ncpu MHz\t\t: 2399.998\ncache size\t: 16384 KB\n"
-            f"physical id\t: {i}\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-            "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
-            "clflush mmx fxsr sse sse2 ht syscall nx lm constant_tsc rep_good nopl xtopology "
-            "cpuid pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx "
-            "f16c rdrand hypervisor lahf_lm abm\nbogomips\t: 4799.99\n"
-            "address sizes\t: 46 bits physical, 48 bits virtual\n\n"
+            f"processor\t: {i}\nvendor_id\t: {'AuthenticAMD' if amd else 'GenuineIntel'}\n"
+            f"cpu family\t: {23 if amd else 6}\nmodel\t\t: {49 if amd else 79}\n"
+            f"model name\t: {p.identity.cpu_model}\nstepping\t: {0 if amd else 1}\n"
+            f"microcode\t: {'0x1000065' if amd else '0x1'}\ncpu MHz\t\t: 2399.998\n"
+            f"cache size\t: {'512' if amd else '16384'} KB\nphysical id\t: 0\nsiblings\t: {n}\n"
+            f"core id\t\t: {i}\ncpu cores\t: {n}\napicid\t\t: {i}\ninitial apicid\t: {i}\n"
+            "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n"
+            f"flags\t\t: {flags}\nbugs\t\t: {bugs}\nbogomips\t: 4799.99\n"
+            + ("TLB size\t: 2560 4K pages\n" if amd else "")
+            + "clflush size\t: 64\ncache_alignment\t: 64\n"
+            f"address sizes\t: {48 if amd else 46} bits physical, 48 bits virtual\n"
+            "power management:\n\n"
         )
     return "".join(out)
 
@@ -128,6 +167,9 @@ def make_generators(persona: Persona, live: Liveness) -> dict[str, Callable[[], 
 
     exe = elf_bytes(1_265_648, "bash")
     return {
+        "proc:net/dev": lambda: netinfo.proc_net_dev(netinfo.facts(persona)).encode(),
+        "proc:net/route": lambda: netinfo.proc_net_route(netinfo.facts(persona)).encode(),
+        "proc:net/arp": lambda: netinfo.proc_net_arp(netinfo.facts(persona)).encode(),
         "proc:cpuinfo": lambda: _cpuinfo(persona).encode(),
         "proc:meminfo": lambda: _meminfo(live.memory_kb()).encode(),
         "proc:loadavg": loadavg,

@@ -51,6 +51,7 @@ _EVENT_SECTION = {
     "http_sqli": "http_attacks",
     "http_traversal": "http_attacks",
     "http_cmd_injection": "http_attacks",
+    "http_xxe": "http_attacks",
     "http_flood": "http_attacks",
 }
 
@@ -66,6 +67,9 @@ RULES: tuple[Rule, ...] = (
     _rule("http_traversal", "Path traversal or local file inclusion in an HTTP request.",
           "medium", "T1190", "event", "packet"),
     _rule("http_cmd_injection", "OS command injection in an HTTP request.",
+          "high", "T1190", "event", "packet"),
+    _rule("http_xxe", "XML external entity (XXE) or entity-expansion attack in an HTTP "
+          "request body (a DOCTYPE declaring entities, an external DTD, XInclude).",
           "high", "T1190", "event", "packet"),
     _rule("http_flood", "One source sends too many HTTP requests to the door in a window.",
           "medium", "T1499.002", "event"),

@@ -171,6 +171,7 @@ class DetectorsConfig(_Model):
     http_sqli: WebAttackConfig = WebAttackConfig()
     http_traversal: WebAttackConfig = WebAttackConfig()
     http_cmd_injection: WebAttackConfig = WebAttackConfig()
+    http_xxe: WebAttackConfig = WebAttackConfig()
 
 
 #: Protocols whose connections the wire ``brute_force`` counts (HTTP is judged per request).

@@ -1,5 +1,5 @@
-"""``http_sqli``, ``http_traversal``, ``http_cmd_injection`` and ``http_flood`` from the HTTP
-honeypot's ``http.request`` events.
+"""``http_sqli``, ``http_traversal``, ``http_cmd_injection``, ``http_xxe`` and ``http_flood``
+from the HTTP honeypot's ``http.request`` events.
 
 What a request *is* comes first from the tags the emulation put on it (it knows that the
 ``id`` went into SQL, that ``ip`` reached the shell); requests without tags (a 404 carrying a
@@ -23,9 +23,10 @@ from phantomnet.detection.base import Detector, DetectorConfig, RecentEvidence, 
 from phantomnet.events import Detection, Event, HttpRequest
 
 TAG_RULES = {"sqli": "http_sqli", "traversal": "http_traversal",
-             "cmd_injection": "http_cmd_injection"}  # fmt: skip
+             "cmd_injection": "http_cmd_injection", "xxe": "http_xxe"}  # fmt: skip
 WORDS = {"http_sqli": "SQL injection", "http_traversal": "path traversal",
-         "http_cmd_injection": "command injection"}  # fmt: skip
+         "http_cmd_injection": "command injection",
+         "http_xxe": "XML external entity (XXE)"}  # fmt: skip
 
 
 class HttpAttacksConfig(DetectorConfig):

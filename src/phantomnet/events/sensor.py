@@ -155,6 +155,9 @@ class HttpRequest(EventBase):
     ja3: str | None = Field(default=None, max_length=64)
     ja4: str | None = Field(default=None, max_length=64)
     tags: tuple[str, ...] = ()
+    #: URLs the request made the emulated server try to load (XXE entities, pingback
+    #: sources): recorded, never fetched
+    outbound: tuple[AttackerText, ...] = ()
 
 
 class SmtpAttachment(Frozen):

@@ -8,7 +8,10 @@ generators evaluated by the host on every read.
 
 from __future__ import annotations
 
-from phantomnet.deception.fakefs.node import Node, vparent
+from collections.abc import Callable
+
+from phantomnet.deception import netinfo
+from phantomnet.deception.fakefs.node import Node, vnorm, vparent
 from phantomnet.deception.fakefs.view import BaseTree
 from phantomnet.deception.persona import Persona
 
@@ -21,8 +24,9 @@ BINARIES = {
         " mkdir mktemp more mount mv nano nc netstat nohup nproc od passwd perl pgrep ping pkill"
         " printf ps pwd python3 readlink rm rmdir scp sed seq sh sha1sum sha256sum sleep sort"
         " ssh ss stat su sudo tail tar tee test timeout top touch tr true umount uname uniq"
-        " unzip uptime vi w wc wget whereis which who whoami xargs yes zcat sftp lsb_release"
-        " systemctl journalctl openssl busybox gunzip hostnamectl chpasswd file dash rev tac"
+        " unzip uptime users vi w wc wget whereis which who whoami xargs yes zcat sftp lsb_release"
+        " systemctl journalctl openssl busybox arch getconf gunzip hostnamectl chpasswd file dash"
+        " rev tac"
     ),
     "/usr/sbin": (
         "adduser useradd userdel usermod groupadd iptables ip6tables sshd cron ifconfig route"
@@ -94,6 +98,40 @@ def hash_name(name: str) -> int:
     return h
 
 
+#: where a user's yescrypt hash goes in the shadow template (the same length as the hash, so
+#: the file's size is known before the hashes are computed on the first read)
+HASH_SLOT = "\x00" * 73
+
+
+def shadow_text(persona: Persona, hasher: Callable[[bytes], str]) -> str:
+    """``/etc/shadow``: login accounts get a yescrypt hash (``hasher``), the rest ``*``."""
+    day = int(persona.identity.installed_at // 86400)
+    template = _passwd(persona)[1]
+    lines = []
+    for row in template.splitlines():
+        name, hashed, _ = row.split(":", 2)
+        if hashed == HASH_SLOT:
+            hashed = hasher(f"{persona.identity.seed}|{name}".encode())
+        lines.append(f"{name}:{hashed}:{day}:0:99999:7:::\n")
+    return "".join(lines)
+
+
+BASE_GROUPS = (
+    ("root", 0), ("daemon", 1), ("bin", 2), ("sys", 3), ("adm", 4), ("tty", 5), ("disk", 6),
+    ("lp", 7), ("mail", 8), ("news", 9), ("uucp", 10), ("man", 12), ("proxy", 13),
+    ("kmem", 15), ("dialout", 20), ("fax", 21), ("voice", 22), ("cdrom", 24), ("floppy", 25),
+    ("tape", 26), ("sudo", 27), ("audio", 29), ("dip", 30), ("www-data", 33), ("backup", 34),
+    ("operator", 37), ("list", 38), ("irc", 39), ("src", 40), ("shadow", 42), ("utmp", 43),
+    ("video", 44), ("sasl", 45), ("plugdev", 46), ("staff", 50), ("games", 60), ("users", 100),
+    ("nogroup", 65534),
+)  # fmt: skip
+FIRST_USER_GROUPS = frozenset(("cdrom", "floppy", "sudo", "audio", "dip", "video", "plugdev",
+                               "users"))  # fmt: skip
+#: groups of the system users in /etc/passwd (every primary gid there has its group)
+PACKAGE_GROUPS = (("_ssh", 101), ("systemd-journal", 999), ("systemd-network", 998),
+                  ("crontab", 102), ("messagebus", 107), ("mysql", 110))  # fmt: skip
+
+
 def _passwd(persona: Persona) -> tuple[str, str, str]:
     system = [
         ("root", 0, 0, "root", "/root", "/bin/bash"),
@@ -106,11 +144,14 @@ def _passwd(persona: Persona) -> tuple[str, str, str]:
         ("lp", 7, 7, "lp", "/var/spool/lpd", "/usr/sbin/nologin"),
         ("mail", 8, 8, "mail", "/var/mail", "/usr/sbin/nologin"),
         ("news", 9, 9, "news", "/var/spool/news", "/usr/sbin/nologin"),
+        ("uucp", 10, 10, "uucp", "/var/spool/uucp", "/usr/sbin/nologin"),
         ("proxy", 13, 13, "proxy", "/bin", "/usr/sbin/nologin"),
         ("www-data", 33, 33, "www-data", "/var/www", "/usr/sbin/nologin"),
         ("backup", 34, 34, "backup", "/var/backups", "/usr/sbin/nologin"),
-        ("nobody", 65534, 65534, "nobody", "/nonexistent", "/usr/sbin/nologin"),
+        ("list", 38, 38, "Mailing List Manager", "/var/list", "/usr/sbin/nologin"),
+        ("irc", 39, 39, "ircd", "/run/ircd", "/usr/sbin/nologin"),
         ("_apt", 42, 65534, "", "/nonexistent", "/usr/sbin/nologin"),
+        ("nobody", 65534, 65534, "nobody", "/nonexistent", "/usr/sbin/nologin"),
         ("systemd-network", 998, 998, "systemd Network Management", "/", "/usr/sbin/nologin"),
         ("messagebus", 100, 107, "", "/nonexistent", "/usr/sbin/nologin"),
         ("sshd", 101, 65534, "", "/run/sshd", "/usr/sbin/nologin"),
@@ -120,34 +161,22 @@ def _passwd(persona: Persona) -> tuple[str, str, str]:
         (u.name, u.uid, u.gid, u.gecos, u.home, u.shell) for u in persona.identity.users
     ]
     passwd = "".join(f"{n}:x:{uid}:{gid}:{g}:{h}:{s}\n" for n, uid, gid, g, h, s in rows)
-    day = int(persona.identity.installed_at // 86400)
-    shadow = "".join(
-        f"{n}:{'$y$j9T$' + format(hash_name(n + str(day)), 'x') + '$' if s.endswith('sh') else '*'}"
-        f":{day}:0:99999:7:::\n"
-        for n, _u, _g, _ge, _h, s in rows
-    )
+    shadow = "".join(f"{n}:{HASH_SLOT if s.endswith('sh') else '*'}:\n" for n, *_r, s in rows)
+    first = persona.identity.users[0].name if persona.identity.users else ""
+    # Debian's base-passwd groups in order; the installer's first user is in the desktop
+    # groups and sudo (as d-i adds it), then the groups packages created.
     groups = [
-        "root:x:0:",
-        "daemon:x:1:",
-        "bin:x:2:",
-        "sys:x:3:",
-        "adm:x:4:",
-        "tty:x:5:",
-        "shadow:x:42:",
-        "disk:x:6:",
-        "www-data:x:33:",
-        "sudo:x:27:" + ",".join(u.name for u in persona.identity.users[:1]),
-        "users:x:100:",
-        "nogroup:x:65534:",
+        f"{name}:x:{gid}:{first if name in FIRST_USER_GROUPS else ''}" for name, gid in BASE_GROUPS
     ]
     groups += [f"{u.name}:x:{u.gid}:" for u in persona.identity.users]
+    groups += [f"{name}:x:{gid}:" for name, gid in PACKAGE_GROUPS]
     return passwd, shadow, "\n".join(groups) + "\n"
 
 
 def _etc_files(persona: Persona) -> dict[str, str]:
     ident = persona.identity
     spec = persona.spec
-    passwd, shadow, group = _passwd(persona)
+    passwd, _shadow, group = _passwd(persona)
     hosts = (
         f"127.0.0.1\tlocalhost\n127.0.1.1\t{persona.fqdn}\t{persona.hostname}\n\n"
         "# The following lines are desirable for IPv6 capable hosts\n"
@@ -162,7 +191,6 @@ def _etc_files(persona: Persona) -> dict[str, str]:
         "/etc/issue.net": spec.pretty_name + "\n",
         "/etc/debian_version": spec.debian_version + "\n" if spec.debian_version else "",
         "/etc/passwd": passwd,
-        "/etc/shadow": shadow,
         "/etc/group": group,
         "/etc/machine-id": ident.machine_id + "\n",
         "/etc/resolv.conf": f"domain {ident.domain}\nsearch {ident.domain}\nnameserver "
@@ -208,12 +236,16 @@ def build_base(persona: Persona) -> BaseTree:
     )
     for path, text in _etc_files(persona).items():
         data = text.encode()
-        mode = 0o640 if path == "/etc/shadow" else 0o644
+        mode = 0o644
         _ensure_dirs(nodes, vparent(path), t)
         owner = 33 if path.startswith("/var/www/") else 0
-        gid = 42 if path == "/etc/shadow" else owner
-        nodes[path] = Node("file", mode=mode, uid=owner, gid=gid, mtime=t, size=len(data),
+        nodes[path] = Node("file", mode=mode, uid=owner, gid=owner, mtime=t, size=len(data),
                            content=data)  # fmt: skip
+    # /etc/shadow's hashes are yescrypt (tens of ms each): made on the first read
+    size = len(shadow_text(persona, lambda _secret: HASH_SLOT))
+    nodes["/etc/shadow"] = Node("file", mode=0o640, uid=0, gid=42, mtime=t, size=size,
+                                gen="etc:shadow")  # fmt: skip
+    _sys_class_net(nodes, persona, t)
     for user in persona.identity.users:
         nodes[user.home] = Node("dir", mode=0o755, uid=user.uid, gid=user.gid, mtime=t)
         for name, body in (
@@ -231,6 +263,22 @@ def build_base(persona: Persona) -> BaseTree:
                 content=body,
             )
     return BaseTree(nodes)
+
+
+def _sys_class_net(nodes: dict[str, Node], persona: Persona, t: float) -> None:
+    """``/sys/class/net/<iface>`` links to the device directories holding the interface
+    files (address, mtu, operstate...), the same MAC and MTU ``ip link`` shows."""
+    facts = netinfo.facts(persona)
+    for iface, target in netinfo.SYS_DEVICE.items():
+        nodes[f"/sys/class/net/{iface}"] = Node("link", mode=0o777, mtime=t, target=target,
+                                                size=len(target))  # fmt: skip
+    for rel, text in netinfo.sys_class_net(facts).items():
+        iface, name = rel.split("/", 1)
+        folder = vnorm(netinfo.SYS_DEVICE[iface], "/sys/class/net")
+        _ensure_dirs(nodes, folder, t)
+        data = text.encode()
+        nodes[f"{folder}/{name}"] = Node("file", mode=0o444, mtime=t, size=len(data),
+                                         content=data)  # fmt: skip
 
 
 def _ensure_dirs(nodes: dict[str, Node], path: str, t: float) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from phantomnet.deception.accounts import ensure_account
 from phantomnet.deception.fakefs import FsError, FsView, vnorm
 from phantomnet.deception.fakefs.access import AccessView
 from phantomnet.deception.persona import UserEntry
@@ -72,13 +73,11 @@ class Shell:
         self.info = info or SessionInfo(client_ip=attacker_ip)
         if not self.info.pid:
             self.info.pid = 2000 + (hash(attacker_ip) % 30000)
-        self.user: UserEntry = self.lookup_user(user) or UserEntry(
-            name=user,
-            uid=1000 + len(host.persona.identity.users),
-            gid=1000,
-            gecos="",
-            home=f"/home/{user}",
-        )
+        # A login the door accepted for a user the host lacks gets its account, as if an
+        # admin had run adduser: passwd/group/shadow lines and a home, in this view.
+        self.user: UserEntry = ensure_account(
+            self._view, user, host.persona.identity.seed, host.persona.identity.installed_at
+        ) or UserEntry(name=user, uid=65534, gid=65534, gecos="", home="/nonexistent")
         self.interactive = interactive
         self.cwd = self.user.home if self._view.is_dir(self.user.home) else "/"
         self.env = self._initial_env()

@@ -1,4 +1,5 @@
-"""``http_sqli``, ``http_traversal``, ``http_cmd_injection`` on requests seen on the wire.
+"""``http_sqli``, ``http_traversal``, ``http_cmd_injection``, ``http_xxe`` on requests seen
+on the wire.
 
 The pattern logic is :func:`phantomnet.analyzers.web.classify` (shared with the
 HTTP honeypot). Per (client, server, rule) the first match is reported at once and later
@@ -17,7 +18,7 @@ from phantomnet.detection.config import DetectorsConfig, WebAttackConfig
 from phantomnet.events import Detection
 from phantomnet.monitor.dispatch import Meta
 
-RULES = ("http_sqli", "http_traversal", "http_cmd_injection")
+RULES = ("http_sqli", "http_traversal", "http_cmd_injection", "http_xxe")
 
 
 class _Count:
@@ -31,7 +32,7 @@ class _Count:
 
 
 class WebAttacks:
-    """Runs the three rules (each with its own config section)."""
+    """Runs the four rules (each with its own config section)."""
 
     rule = "http_attacks"
 

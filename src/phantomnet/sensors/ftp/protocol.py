@@ -66,6 +66,7 @@ R = {
     "opts_bad": "501 Option not understood.",
     "auth_tls": "530 Please login with USER and PASS.",
     "abor": "225 No transfer to ABOR.",
+    "abor_ok": "226 ABOR successful.",
     "mode_ok": "200 Mode set to S.",
     "mode_bad": "504 Bad MODE command.",
     "stru_ok": "200 Structure set to F.",

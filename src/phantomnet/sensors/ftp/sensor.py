@@ -70,6 +70,8 @@ class FtpConversation:
         self.rest = 0
         self.rnfr: str | None = None
         self.data = DataChannel()
+        #: control lines read while a transfer ran (answered next, in order)
+        self.pending: list[bytes] = []
         self.fs: FsView = self.host.fs(session.src.ip)
 
     async def reply(self, *lines: str) -> None:
@@ -87,7 +89,11 @@ class FtpConversation:
             if not self.logged_in:
                 wait = min(wait, login.remaining())
             try:
-                line = await asyncio.wait_for(self.reader.readline(), wait)
+                line = (
+                    self.pending.pop(0)
+                    if self.pending
+                    else await asyncio.wait_for(self.reader.readline(), wait)
+                )
             except TimeoutError:
                 await self.reply(p.R["timeout"])
                 return

@@ -19,6 +19,7 @@ from phantomnet.events import (
     attacker_text,
 )
 from phantomnet.sensors.ftp import protocol as p
+from phantomnet.sensors.ftp.abort import abortable
 from phantomnet.sensors.ftp.data import finish
 
 if TYPE_CHECKING:
@@ -84,15 +85,23 @@ async def _send(c: FtpConversation, start: str, payload: bytes, done: str) -> No
         await c.reply(p.R["data_fail"])
         return
     _, writer = pair
-    try:
+
+    async def write() -> None:
         writer.write(payload)
         await writer.drain()
+
+    aborted = False
+    try:
+        aborted = await abortable(c, write())
     except (ConnectionError, OSError):
         await c.reply(p.R["xfer_fail"])
         return
     finally:
+        if aborted:
+            writer.transport.abort()  # what is still buffered is not sent
         await finish(writer)
-    await c.reply(done)
+    if not aborted:
+        await c.reply(done)
 
 
 def _listing(c: FtpConversation, real: str, names_only: bool) -> bytes:
@@ -171,29 +180,35 @@ async def _receive(c: FtpConversation, arg: str, append: bool) -> None:
         await c.reply(p.R["data_fail"])
         return
     reader, writer = pair
-    data, truncated = await _read_capped(reader, c.cfg.max_upload_bytes)
-    await finish(writer)
-    stored = await _store_upload(c, arg, real, data, truncated, append)
-    await c.reply(p.R["xfer_done"] if stored else "552 Exceeded storage allocation.")
-
-
-async def _read_capped(reader: asyncio.StreamReader, cap: int) -> tuple[bytes, bool]:
-    """Read a whole upload, keeping at most ``cap`` bytes (the rest is drained, bounded)."""
     chunks: list[bytes] = []
-    kept = drained = 0
+    drained: list[int] = [0]
+    aborted = await abortable(c, _read_capped(reader, c.cfg.max_upload_bytes, chunks, drained))
+    await finish(writer)
+    data = b"".join(chunks)  # what arrived before an ABOR is kept, as vsftpd keeps it
+    stored = await _store_upload(c, arg, real, data, aborted or drained[0] > 0, append)
+    if not aborted:
+        await c.reply(p.R["xfer_done"] if stored else "552 Exceeded storage allocation.")
+
+
+async def _read_capped(
+    reader: asyncio.StreamReader, cap: int, chunks: list[bytes], drained: list[int]
+) -> None:
+    """Read a whole upload into ``chunks``, keeping at most ``cap`` bytes (the rest is
+    drained, bounded, and counted in ``drained[0]``)."""
+    kept = 0
     while True:
         chunk = await reader.read(65536)
         if not chunk:
-            return b"".join(chunks), drained > 0
+            return
         if kept < cap:
             piece = chunk[: cap - kept]
             chunks.append(piece)
             kept += len(piece)
-            drained += len(chunk) - len(piece)
+            drained[0] += len(chunk) - len(piece)
         else:
-            drained += len(chunk)
-        if drained > cap * 4:
-            return b"".join(chunks), True
+            drained[0] += len(chunk)
+        if drained[0] > cap * 4:
+            return
 
 
 async def _store_upload(

@@ -59,6 +59,8 @@ class Response:
     vary: bool = True
     delay_s: float = 0.0
     tags: tuple[str, ...] = ()
+    #: network URLs the request made the "server" try to load (XXE, pingback): never fetched
+    outbound: tuple[str, ...] = ()
 
 
 def http_date(ts: float | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Login decoys: WordPress (form and xmlrpc), phpMyAdmin, a generic admin panel.
+"""Login decoys: WordPress (form; xmlrpc is in :mod:`xmlapi`), phpMyAdmin, a generic admin panel.
 
 Every attempt becomes an ``auth.attempt`` (protocol http/https); only honeytoken credentials
 succeed (and raise ``honeytoken.triggered``), so a brute force never gets in by luck.
@@ -9,14 +9,11 @@ from __future__ import annotations
 import html
 import json
 import time
-import xml.etree.ElementTree as ET
 
 from phantomnet.events import AuthAttempt, HoneytokenTriggered, attacker_text
 from phantomnet.sensors.http import apache, pages
 from phantomnet.sensors.http.apache import Response
 from phantomnet.sensors.http.request import Request, Site
-
-MAX_XML_BYTES = 200_000
 
 
 def _cookie(req: Request) -> str:
@@ -73,22 +70,7 @@ async def wp_users(site: Site, req: Request) -> Response:
     return resp
 
 
-async def xmlrpc(site: Site, req: Request) -> Response:
-    if req.method != "POST":
-        return apache.php("XML-RPC server accepts POST requests only.", 405)
-    try:
-        root = ET.fromstring(req.body[:MAX_XML_BYTES])  # expat: no external entities
-    except ET.ParseError:
-        return _xml_fault(-32700, "parse error. not well formed")
-    strings = [e.text or "" for e in root.iter("string")][:40]
-    for user, pw in zip(strings[0::2], strings[1::2], strict=False):
-        await login(site, req, user, pw, "xmlrpc")
-    resp = _xml_fault(403, "Incorrect username or password.")
-    resp.tags = ("login",) if strings else ()
-    return resp
-
-
-def _xml_fault(code: int, text: str) -> Response:
+def xml_fault(code: int, text: str) -> Response:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<methodResponse>\n  <fault>\n    <value>\n'
         "      <struct>\n        <member>\n          <name>faultCode</name>\n"

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from phantomnet.analyzers.web import dot_segment
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.fakefs.node import vnorm
-from phantomnet.sensors.http import apache, logins, vulns
+from phantomnet.sensors.http import apache, logins, vulns, xmlapi
 from phantomnet.sensors.http.apache import Response
 from phantomnet.sensors.http.request import Request, Site
 from phantomnet.sensors.http.webroot import DOCROOT
@@ -97,7 +97,7 @@ ROUTES: dict[str, Handler] = {
     "/": vulns.index, "/index.php": vulns.index, "/products.php": vulns.product,
     "/download.php": vulns.download, "/ping.php": vulns.ping, "/upload.php": vulns.upload,
     "/wp-login.php": logins.wp_login, "/wp-admin/": logins.wp_admin, "/wp-admin": logins.wp_admin,
-    "/xmlrpc.php": logins.xmlrpc, "/phpmyadmin/": logins.phpmyadmin,
+    "/xmlrpc.php": xmlapi.xmlrpc, "/api/soap": xmlapi.soap, "/phpmyadmin/": logins.phpmyadmin,
     "/phpmyadmin/index.php": logins.phpmyadmin, "/phpMyAdmin/": logins.phpmyadmin,
     "/pma/": logins.phpmyadmin, "/admin/": logins.admin, "/admin/login.php": logins.admin,
     "/server-status": server_status, "/.htpasswd": forbidden,

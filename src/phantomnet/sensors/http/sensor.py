@@ -312,6 +312,7 @@ class Conversation:
             headers=headers, body_excerpt=attacker_text(req.body[:2048]), body_size=len(req.body),
             user_agent=wire_text(req.header("user-agent") or "", 512) or None,
             status=resp.status, tls=self.tls, ja3=self.ja[0], ja4=self.ja[1], tags=resp.tags,
+            outbound=tuple(attacker_text(u, 2048) for u in resp.outbound[:16]),
         )  # fmt: skip
 
 

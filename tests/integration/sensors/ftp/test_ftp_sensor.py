@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -282,3 +284,54 @@ async def test_a_name_that_is_not_utf8_is_stored_not_fatal(ftp: Running) -> None
     assert upload.filename.endswith("a\\xff\\xfe.bin")
     listing = ftp.host.fs("127.0.0.1").listdir("/srv/ftp/incoming")
     assert any("a\\xff\\xfe.bin" in str(n) for n in listing), listing
+
+
+# -- ABOR during a transfer (vsftpd 3.0.3: 426 then 226) -------------------------------
+URGENT_ABOR = b"\xff\xf4\xff\xf2ABOR\r\n"  # IAC IP IAC DM ABOR (RFC 959 4.1.3)
+
+
+def _upload(port: int, during: bytes, urgent: bool) -> tuple[list[bytes], list[bytes]]:
+    """Start a STOR, send part of the body, then ``during`` on the control connection
+    (the data connection still open); returns (replies until NOOP's, replies after close)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"USER anonymous\r\nPASS a@b.c\r\nCWD incoming\r\nPASV\r\n")
+        got = b""
+        while not (m := re.search(rb"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", got)):
+            got += f.readline()
+        with socket.create_connection(("127.0.0.1", int(m[5]) * 256 + int(m[6])), 20) as d:
+            s.sendall(b"STOR big.bin\r\n")
+            assert f.readline() == b"150 Ok to send data.\r\n"
+            d.sendall(b"x" * 5000)
+            if urgent:
+                s.send(URGENT_ABOR[:1], socket.MSG_OOB)
+                s.sendall(URGENT_ABOR[1:])
+            else:
+                s.sendall(during)
+            if during.endswith(b"ABOR\r\n"):
+                first = [f.readline(), f.readline()]
+                s.sendall(b"NOOP\r\n")
+                return first, [f.readline()]
+            s.sendall(b"NOOP\r\n")  # read by the watcher too: kept in order
+            d.sendall(b"y" * 100)
+        after = [f.readline(), f.readline(), f.readline()]
+        return [], after
+
+
+@pytest.mark.parametrize("urgent", [False, True])
+async def test_abor_during_an_upload_is_426_then_226(ftp: Running, urgent: bool) -> None:
+    first, after = await asyncio.to_thread(_upload, ftp.port, b"ABOR\r\n", urgent)
+    assert first == [b"426 Failure writing network stream.\r\n", b"226 ABOR successful.\r\n"]
+    assert after == [b"200 NOOP ok.\r\n"]  # the control connection goes on
+    (upload,) = await ftp.events(FileUpload)
+    assert upload.truncated and upload.size <= 5000  # what arrived before ABOR is kept
+    commands = [e.command for e in await ftp.events(CommandInput, 7)]
+    assert commands[-2:] == ["ABOR", "NOOP"], commands
+
+
+async def test_a_command_during_an_upload_waits_for_it(ftp: Running) -> None:
+    _, after = await asyncio.to_thread(_upload, ftp.port, b"SYST\r\n", False)
+    assert after == [b"226 Transfer complete.\r\n", b"215 UNIX Type: L8\r\n", b"200 NOOP ok.\r\n"]
+    (upload,) = await ftp.events(FileUpload)
+    assert (upload.size, upload.truncated) == (5100, False)

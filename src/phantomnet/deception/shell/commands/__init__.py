@@ -1,6 +1,14 @@
 """The command registry: builtins (looked up first) and programs (found along ``$PATH``)."""
 
-from phantomnet.deception.shell.commands import admin, files, network, system, text, tools
+from phantomnet.deception.shell.commands import (
+    admin,
+    files,
+    identity,
+    network,
+    system,
+    text,
+    tools,
+)
 from phantomnet.deception.shell.commands.builtins import BUILTINS as _BUILTINS
 from phantomnet.deception.shell.context import CommandFn
 
@@ -10,6 +18,7 @@ COMMANDS: dict[str, CommandFn] = {
     **files.COMMANDS,
     **text.COMMANDS,
     **system.COMMANDS,
+    **identity.COMMANDS,
     **network.COMMANDS,
     **tools.COMMANDS,
     **admin.COMMANDS,

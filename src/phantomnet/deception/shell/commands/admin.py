@@ -178,6 +178,9 @@ async def apt(cmd: Cmd) -> int:
             " and 0 not upgraded.\n"
         )
         return 0
+    if "--version" in cmd.argv or "-v" in cmd.argv:
+        cmd.out("apt 2.6.1 (amd64)\n")
+        return 0
     cmd.out("apt 2.6.1 (amd64)\nUsage: apt [options] command\n")
     return 0 if not sub else 1
 
@@ -185,12 +188,14 @@ async def apt(cmd: Cmd) -> int:
 async def dpkg(cmd: Cmd) -> int:
     if cmd.argv[:1] == ["-l"]:
         cmd.out(
-            "Desired=Unknown/Install/Remove/Purge/Hold\n||/ Name   Version   "
-            "Architecture Description\n"
-            "+++-======-=========-============-============\n"
+            "Desired=Unknown/Install/Remove/Purge/Hold\n"
+            "| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend\n"
+            "|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)\n"
+            f"||/ {'Name':<41} {'Version':<40} Architecture Description\n"
+            f"+++-{'=' * 41}-{'=' * 40}-{'=' * 12}-{'=' * 80}\n"
         )
         for p in sorted(INSTALLED):
-            cmd.out(f"ii  {p:<20} {'1.0':<12} amd64        {p}\n")
+            cmd.out(f"ii  {p:<41} {'1.0':<40} amd64        {p}\n")
         return 0
     return cmd.fail(
         "need an action option\n\nType dpkg --help for help about installing and "
@@ -270,12 +275,13 @@ async def interpreter(cmd: Cmd) -> int:
         if not args and cmd.stdin:
             return 0
         return 0
-    if args[:1] in (["-V"], ["--version"]):
-        version = cmd.host.persona.software("python") if "python" in cmd.name else "5.36.0"
+    if "python" in cmd.name and args[:1] in (["-V"], ["--version"]):
+        cmd.out(f"Python {cmd.host.persona.software('python')}\n")
+    elif "perl" in cmd.name and args[:1] in (["-v"], ["--version"]):
         cmd.out(
-            f"Python {version}\n"
-            if "python" in cmd.name
-            else f"\nThis is perl 5, version 36 ({version})\n"
+            "\nThis is perl 5, version 36, subversion 0 (v5.36.0) built for "
+            "x86_64-linux-gnu-thread-multi\n(with 60 registered patches, see perl -V for more "
+            "detail)\n\nCopyright 1987-2022, Larry Wall\n"
         )
     return 0
 

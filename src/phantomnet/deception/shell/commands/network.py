@@ -10,6 +10,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
+from phantomnet.deception import netinfo
 from phantomnet.deception.fakefs import FsError
 from phantomnet.deception.fakefs.tree import hash_name
 from phantomnet.deception.procfs import elf_bytes
@@ -64,6 +65,11 @@ def _normalise_url(raw: str) -> str:
 
 async def wget(cmd: Cmd) -> int:
     flags, urls = split_opts(cmd.argv, takes_value="OoPUTt", long_values=("output-document",))
+    if "V" in flags or "--version" in flags:
+        cmd.out(cmd.host.persona.software("wget", "GNU Wget 1.21.3 built on linux-gnu.") + "\n\n"
+                "-cares +digest -gpgme +https +ipv6 +iri +large-file -metalink +nls +ntlm "
+                "+opie +psl +ssl/gnutls\n")  # fmt: skip
+        return 0
     if not urls:
         cmd.err(
             "wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\n"
@@ -116,6 +122,14 @@ async def wget(cmd: Cmd) -> int:
 
 async def curl(cmd: Cmd) -> int:
     flags, urls = split_opts(cmd.argv, takes_value="oXHdAeuwmTx", long_values=("output",))
+    if "V" in flags or "--version" in flags:
+        cmd.out(cmd.host.persona.software("curl") + "\nRelease-Date: 2023-02-20, security patched: "
+                "7.88.1-10+deb12u14\nProtocols: dict file ftp ftps gopher gophers http https "
+                "imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb smbs smtp smtps "
+                "telnet tftp\nFeatures: alt-svc AsynchDNS brotli GSS-API HSTS HTTP2 HTTPS-proxy "
+                "IDN IPv6 Kerberos Largefile libz NTLM NTLM_WB PSL SPNEGO SSL threadsafe "
+                "TLS-SRP UnixSockets zstd\n")  # fmt: skip
+        return 0
     if not urls:
         cmd.err("curl: try 'curl --help' or 'curl --manual' for more information\n")
         return 2
@@ -169,41 +183,48 @@ async def tftp(cmd: Cmd) -> int:
 
 
 def _address(cmd: Cmd) -> str:
-    ip = cmd.shell.info.server_ip
-    return ip if not ip.startswith("127.") and ":" not in ip else cmd.host.persona.identity.ipv4
+    return netinfo.facts(cmd.host.persona).address
+
+
+def _ip_addr(n: netinfo.NetFacts, link_only: bool) -> str:
+    """``ip address`` / ``ip link`` (iproute2 6.1) for lo and the NIC."""
+    mode = "mode DEFAULT " if link_only else ""
+    lo = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN "
+          f"{mode}group default qlen 1000\n"
+          "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")  # fmt: skip
+    nic = (f"2: {n.iface}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP "
+           f"{mode}group default qlen 1000\n"
+           f"    link/ether {n.mac} brd ff:ff:ff:ff:ff:ff\n"
+           f"    altname {netinfo.ALTNAME}\n")  # fmt: skip
+    if link_only:
+        return lo + nic
+    forever = "       valid_lft forever preferred_lft forever\n"
+    return (
+        lo + "    inet 127.0.0.1/8 scope host lo\n" + forever
+        + "    inet6 ::1/128 scope host \n" + forever
+        + nic + f"    inet {n.address}/{n.prefix_len} brd {n.broadcast} scope global {n.iface}\n"
+        + forever + f"    inet6 {n.link_local}/64 scope link \n" + forever
+    )  # fmt: skip
 
 
 async def ip(cmd: Cmd) -> int:
-    sub = cmd.argv[0] if cmd.argv else ""
-    ident = cmd.host.persona.identity
-    addr = _address(cmd)
-    if sub.startswith("a"):
+    args = [a for a in cmd.argv if not a.startswith("-")]
+    sub = args[0] if args else ""
+    n = netinfo.facts(cmd.host.persona)
+    if sub and "address".startswith(sub):
+        cmd.out(_ip_addr(n, link_only=False))
+        return 0
+    if sub and "route".startswith(sub):
         cmd.out(
-            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group "
-            "default qlen 1000\n"
-            "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-            "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n"
-            "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP "
-            "group default qlen 1000\n"
-            f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n    altname enp0s3\n"
-            f"    inet {addr}/24 brd {addr.rsplit('.', 1)[0]}.255 scope global ens3\n"
-            "       valid_lft forever preferred_lft forever\n"
+            f"default via {n.gateway} dev {n.iface} \n"
+            f"{n.network} dev {n.iface} proto kernel scope link src {n.address} \n"
         )
         return 0
-    if sub.startswith("r"):
-        cmd.out(
-            f"default via {addr.rsplit('.', 1)[0]}.1 dev ens3 onlink \n"
-            f"{addr.rsplit('.', 1)[0]}.0/24 dev ens3 proto kernel scope link src {addr} \n"
-        )
+    if sub and "link".startswith(sub):
+        cmd.out(_ip_addr(n, link_only=True))
         return 0
-    if sub.startswith("l"):
-        cmd.out(
-            "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT\n"
-            "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
-            "2: ens3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP "
-            "mode DEFAULT\n"
-            f"    link/ether {ident.mac} brd ff:ff:ff:ff:ff:ff\n"
-        )
+    if sub and ("neighbour".startswith(sub) or "neighbor".startswith(sub)):
+        cmd.out(f"{n.gateway} dev {n.iface} lladdr {n.gateway_mac} REACHABLE \n")
         return 0
     cmd.err(
         "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n"
@@ -212,20 +233,35 @@ async def ip(cmd: Cmd) -> int:
     return 255
 
 
+def _size(v: int) -> str:
+    """net-tools' ``(1.9 GiB)`` after a byte count."""
+    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if v >= div:
+            return f"{v / div:.1f} {unit}"
+    return f"{v:.1f} B"
+
+
 async def ifconfig(cmd: Cmd) -> int:
-    ident = cmd.host.persona.identity
-    addr = _address(cmd)
-    rx = 100_000_000 + int(cmd.host.persona.uptime_s()) * 911
+    n = netinfo.facts(cmd.host.persona)
+    rx_err = "        RX errors 0  dropped 0  overruns 0  frame 0\n"
+    tx_err = "        TX errors 0  dropped 0 overruns 0  carrier 0  collisions 0\n"
+
+    def counters(rp: int, rb: int, tp: int, tb: int) -> str:
+        return (f"        RX packets {rp}  bytes {rb} ({_size(rb)})\n{rx_err}"
+                f"        TX packets {tp}  bytes {tb} ({_size(tb)})\n{tx_err}\n")  # fmt: skip
+
     cmd.out(
-        f"ens3: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
-        f"        inet {addr}  netmask 255.255.255.0  broadcast {addr.rsplit('.', 1)[0]}.255\n"
-        f"        ether {ident.mac}  txqueuelen 1000  (Ethernet)\n"
-        f"        RX packets {rx // 900}  bytes {rx} ({rx / 1e6:.1f} MB)\n"
-        f"        TX packets {rx // 1400}  bytes {rx // 3} ({rx / 3e6:.1f} MB)\n\n"
-        "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n"
+        f"{n.iface}: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
+        f"        inet {n.address}  netmask {n.netmask}  broadcast {n.broadcast}\n"
+        f"        inet6 {n.link_local}  prefixlen 64  scopeid 0x20<link>\n"
+        f"        ether {n.mac}  txqueuelen 1000  (Ethernet)\n"
+        + counters(n.rx_packets, n.rx_bytes, n.tx_packets, n.tx_bytes)
+        + "lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n"
         "        inet 127.0.0.1  netmask 255.0.0.0\n"
-        "        loop  txqueuelen 1000  (Local Loopback)\n\n"
-    )
+        "        inet6 ::1  prefixlen 128  scopeid 0x10<host>\n"
+        "        loop  txqueuelen 1000  (Local Loopback)\n"
+        + counters(n.lo_packets, n.lo_bytes, n.lo_packets, n.lo_bytes)
+    )  # fmt: skip
     return 0
 
 
@@ -242,23 +278,37 @@ def _sockets(cmd: Cmd) -> list[tuple[str, str, str, str]]:
 
 
 async def netstat(cmd: Cmd) -> int:
+    """net-tools' title says which sockets it shows: ``-l`` servers, ``-a`` both, else the
+    connections only."""
+    flags, _ = split_opts(cmd.argv)
+    which = "only servers" if "l" in flags else "servers and established" if "a" in flags \
+        else "w/o servers"  # fmt: skip
     cmd.out(
-        "Active Internet connections (servers and established)\n"
+        f"Active Internet connections ({which})\n"
         "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n"
     )
     for proto, local, remote, state in _sockets(cmd):
+        if ("l" in flags) != (state == "LISTEN") and "a" not in flags:
+            continue
         cmd.out(f"{proto:<5}      0      0 {local:<23} {remote:<23} {state:<11}\n")
     return 0
 
 
 async def ss(cmd: Cmd) -> int:
-    cmd.out("Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n")
+    """iproute2's ``ss``: a Netid column unless one socket kind (-t or -u) is asked for;
+    ``-l`` listening sockets, ``-a`` all, else the established ones."""
+    flags, _ = split_opts(cmd.argv)
+    netid = not (("t" in flags) ^ ("u" in flags))
+    head = "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
+    cmd.out(("Netid " + head.replace("PortProcess", "Port Process")) if netid else head)
     for _proto, local, remote, state in _sockets(cmd):
-        st = "LISTEN" if state == "LISTEN" else "ESTAB"
-        cmd.out(
-            f"tcp   {st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
-            f"{remote.replace(':::*', '[::]:*'):<17}\n"
-        )
+        listening = state == "LISTEN"
+        if "a" not in flags and ("l" in flags) != listening:
+            continue
+        st = "LISTEN" if listening else "ESTAB"
+        row = (f"{st:<6} 0      128    {local.replace(':::', '[::]:'):<19} "
+               f"{remote.replace(':::*', '[::]:*'):<17}\n")  # fmt: skip
+        cmd.out(("tcp   " + row) if netid else row)
     return 0
 
 

@@ -1,11 +1,12 @@
-"""System information commands rendered from the persona and live state: uname, id, w, ps,
-free, df, uptime, nproc, lscpu, hostname, date, env, which, lsb_release, dmesg, mount..."""
+"""System information commands rendered from the persona and live state: uname, ps, free,
+df, uptime, nproc, lscpu, hostname, date, env, which, lsb_release, dmesg, mount... (the
+account and login commands are in :mod:`identity`)."""
 
 from __future__ import annotations
 
 import time
 
-from phantomnet.deception.fakefs import FsError
+from phantomnet.deception import netinfo
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import find_in_path
@@ -37,65 +38,19 @@ async def uname(cmd: Cmd) -> int:
     return 0
 
 
-def _groups(cmd: Cmd) -> list[tuple[int, str]]:
-    """Primary group then memberships, from the attacker's ``/etc/group``."""
-    user = cmd.shell.user
-    try:
-        rows = [r.split(":") for r in cmd.fs.read_text("/etc/group").splitlines()]
-    except FsError:
-        rows = []
-    by_gid = {int(r[2]): r[0] for r in rows if len(r) >= 4 and r[2].isdigit()}
-    out = [(user.gid, by_gid.get(user.gid, user.name))]
-    for r in rows:
-        if (
-            len(r) >= 4
-            and r[2].isdigit()
-            and user.name in r[3].split(",")
-            and int(r[2]) != user.gid
-        ):
-            out.append((int(r[2]), r[0]))
-    return out
-
-
-async def id_(cmd: Cmd) -> int:
-    user = cmd.shell.user
-    if cmd.argv[:1] == ["-u"]:
-        cmd.out(f"{user.uid}\n")
-    elif cmd.argv[:1] == ["-g"]:
-        cmd.out(f"{user.gid}\n")
-    elif cmd.argv[:1] in (["-un"], ["-nu"]):
-        cmd.out(f"{user.name}\n")
-    else:
-        groups = ",".join(f"{gid}({name})" for gid, name in _groups(cmd))
-        cmd.out(
-            f"uid={user.uid}({user.name}) gid={user.gid}({_groups(cmd)[0][1]}) groups={groups}\n"
-        )
-    return 0
-
-
-async def whoami(cmd: Cmd) -> int:
-    cmd.out(cmd.shell.user.name + "\n")
-    return 0
-
-
-async def groups(cmd: Cmd) -> int:
-    cmd.out(" ".join(name for _gid, name in _groups(cmd)) + "\n")
-    return 0
-
-
 async def hostname(cmd: Cmd) -> int:
     p = cmd.host.persona
     if cmd.argv and not cmd.argv[0].startswith("-"):
         return cmd.fail("you must be root to change the host name") if cmd.shell.user.uid else 0
     flags, _ = split_opts(cmd.argv)
-    cmd.out(
-        (p.fqdn if "f" in flags else cmd.host.persona.identity.ipv4 if "I" in flags else p.hostname)
-        + "\n"
-    )
+    if flags & {"I", "i", "--all-ip-addresses", "--ip-address"}:
+        cmd.out(netinfo.facts(p).address + (" \n" if flags & {"I", "--all-ip-addresses"} else "\n"))
+        return 0
+    cmd.out((p.fqdn if flags & {"f", "A", "--fqdn", "--long"} else p.hostname) + "\n")
     return 0
 
 
-def _uptime_text(cmd: Cmd) -> str:
+def uptime_text(cmd: Cmd) -> str:
     up = int(cmd.host.persona.uptime_s())
     days, rem = divmod(up, 86400)
     hours, mins = divmod(rem // 60, 60)
@@ -111,64 +66,52 @@ def _uptime_text(cmd: Cmd) -> str:
 
 
 async def uptime(cmd: Cmd) -> int:
+    if "-s" in cmd.argv or "--since" in cmd.argv:
+        boot = time.localtime(cmd.host.persona.boot_time)
+        cmd.out(time.strftime("%Y-%m-%d %H:%M:%S", boot) + "\n")
+        return 0
     if "-p" in cmd.argv:
         up = int(cmd.host.persona.uptime_s())
         cmd.out(f"up {up // 86400} days, {up % 86400 // 3600} hours, {up % 3600 // 60} minutes\n")
     else:
-        cmd.out(_uptime_text(cmd) + "\n")
+        cmd.out(uptime_text(cmd) + "\n")
     return 0
 
 
-async def w(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    login = time.strftime("%H:%M", time.localtime(info.login_time))
-    cmd.out(
-        _uptime_text(cmd)
-        + "\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n"
-    )
-    cmd.out(
-        f"{cmd.shell.user.name:<8} {info.tty:<8} {info.client_ip:<16} {login}    0.00s  0.02s"
-        "  0.00s w\n"
-    )
-    return 0
-
-
-async def who(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.login_time))
-    cmd.out(f"{cmd.shell.user.name:<8} {info.tty:<12} {when} ({info.client_ip})\n")
-    return 0
-
-
-async def last(cmd: Cmd) -> int:
-    info = cmd.shell.info
-    when = time.strftime("%a %b %e %H:%M", time.localtime(info.login_time))
-    boot = time.strftime("%a %b %e %H:%M", time.localtime(cmd.host.persona.boot_time))
-    cmd.out(
-        f"{cmd.shell.user.name:<8} {info.tty:<12} {info.client_ip:<16} {when}   still logged in\n"
-        f"reboot   system boot  {cmd.host.persona.spec.kernel.release:<16} {boot}   still running\n"
-        f"\nwtmp begins {boot}\n"
-    )
-    return 0
+def human_size(kb: int) -> str:
+    """procps-ng 4's ``-h``: one decimal below 10 of a unit, else truncated; ``0B``."""
+    value = kb * 1024
+    if value < 1024:
+        return f"{value}B"
+    for unit in ("Ki", "Mi", "Gi", "Ti", "Pi"):
+        value_u = value / 1024
+        if value_u < 1024 or unit == "Pi":
+            return f"{value_u:.1f}{unit}" if value_u < 10 else f"{int(value_u)}{unit}"
+        value = int(value_u)
+    return f"{value}B"  # pragma: no cover
 
 
 async def free(cmd: Cmd) -> int:
+    """procps-ng 4.0.2: ``used = total - available``, ``buff/cache`` includes SReclaimable,
+    the same snapshot ``/proc/meminfo`` would show."""
     flags, _ = split_opts(cmd.argv)
     m = cmd.host.live.memory_kb()
-    div, width = (1024, 12) if "m" in flags else (1024 * 1024, 12) if "g" in flags else (1, 12)
-    human = "h" in flags
+    div = {"b": 1 / 1024, "m": 1024, "g": 1024 * 1024}
+    unit = next((div[f] for f in "bmg" if f in flags), 1)
 
     def fmt(v: int) -> str:
-        if human:
-            return f"{v / 1024 / 1024:.1f}Gi" if v > 1024 * 1024 else f"{v // 1024}Mi"
-        return str(v // div)
+        return human_size(v) if "h" in flags else str(int(v // unit))
 
     cols = ["total", "used", "free", "shared", "buff/cache", "available"]
-    cmd.out(" " * 15 + "".join(c.rjust(width) for c in cols) + "\n")
-    row = [m["total"], m["used"], m["free"], m["shared"], m["buffers"] + m["cache"], m["available"]]
-    cmd.out("Mem:" + " " * 11 + "".join(fmt(v).rjust(width) for v in row) + "\n")
+    cmd.out(" " * 8 + "".join(c.rjust(12) for c in cols) + "\n")
+    buff_cache = m["buffers"] + m["cache"] + m["sreclaimable"]
+    row = [m["total"], m["used"], m["free"], m["shared"], buff_cache, m["available"]]
+    cmd.out("Mem:".ljust(8) + "".join(fmt(v).rjust(12) for v in row) + "\n")
     swap = [m["swap_total"], 0, m["swap_total"]]
-    cmd.out("Swap:" + " " * 10 + "".join(fmt(v).rjust(width) for v in swap) + "\n")
+    cmd.out("Swap:".ljust(8) + "".join(fmt(v).rjust(12) for v in swap) + "\n")
+    if "t" in flags:
+        total = [m["total"] + m["swap_total"], m["used"], m["free"] + m["swap_total"]]
+        cmd.out("Total:".ljust(8) + "".join(fmt(v).rjust(12) for v in total) + "\n")
     return 0
 
 
@@ -214,26 +157,56 @@ async def nproc(cmd: Cmd) -> int:
     return 0
 
 
+#: what a 6.1 kernel reports for a KVM guest (the flags of the emulated CPU)
+LSCPU_VULNS = (("Gather data sampling", "Not affected"), ("Itlb multihit", "Not affected"),
+               ("L1tf", "Not affected"), ("Mds", "Not affected"), ("Meltdown", "Not affected"),
+               ("Mmio stale data", "Not affected"), ("Retbleed", "Not affected"),
+               ("Spec rstack overflow", "Mitigation; safe RET"),
+               ("Spec store bypass", "Mitigation; Speculative Store Bypass disabled via prctl"),
+               ("Spectre v1", "Mitigation; usercopy/swapgs barriers and __user pointer "
+                "sanitization"),
+               ("Spectre v2", "Mitigation; Retpolines; IBPB conditional; STIBP disabled; RSB "
+                "filling; PBRSB-eIBRS Not affected; BHI Not affected"),
+               ("Srbds", "Not affected"), ("Tsx async abort", "Not affected"))  # fmt: skip
+
+
 async def lscpu(cmd: Cmd) -> int:
     ident = cmd.host.persona.identity
-    vendor = "AuthenticAMD" if "AMD" in ident.cpu_model else "GenuineIntel"
+    amd = "AMD" in ident.cpu_model
+    n = ident.cpu_count
+    flags = cmd.fs.read_text("/proc/cpuinfo").split("flags\t\t: ", 1)[-1].split("\n", 1)[0]
     rows = [
         ("Architecture", "x86_64"),
         ("CPU op-mode(s)", "32-bit, 64-bit"),
-        ("Address sizes", "46 bits physical, 48 bits virtual"),
+        ("Address sizes", f"{48 if amd else 46} bits physical, 48 bits virtual"),
         ("Byte Order", "Little Endian"),
-        ("CPU(s)", str(ident.cpu_count)),
-        ("On-line CPU(s) list", f"0-{ident.cpu_count - 1}"),
-        ("Vendor ID", vendor),
+        ("CPU(s)", str(n)),
+        ("On-line CPU(s) list", f"0-{n - 1}" if n > 1 else "0"),
+        ("Vendor ID", "AuthenticAMD" if amd else "GenuineIntel"),
         ("Model name", ident.cpu_model),
+        ("CPU family", "23" if amd else "6"),
+        ("Model", "49" if amd else "79"),
         ("Thread(s) per core", "1"),
-        ("Core(s) per socket", "1"),
-        ("Socket(s)", str(ident.cpu_count)),
+        ("Core(s) per socket", str(n)),
+        ("Socket(s)", "1"),
+        ("Stepping", "0" if amd else "1"),
+        ("BogoMIPS", "4799.99"),
+        ("Flags", flags),
         ("Hypervisor vendor", "KVM"),
         ("Virtualization type", "full"),
-        ("L1d cache", f"{32 * ident.cpu_count} KiB ({ident.cpu_count} instances)"),
+        ("L1d cache", f"{32 * n} KiB ({n} instances)"),
+        ("L1i cache", f"{32 * n} KiB ({n} instances)"),
+        (
+            "L2 cache",
+            f"{512 * n // 1024 if n >= 2 else 512} {'MiB' if n >= 2 else 'KiB'} ({n} instances)",
+        ),
+        ("L3 cache", "16 MiB (1 instance)"),
+        ("NUMA node(s)", "1"),
+        ("NUMA node0 CPU(s)", f"0-{n - 1}" if n > 1 else "0"),
+        *((f"Vulnerability {k}", v) for k, v in LSCPU_VULNS),
     ]
-    cmd.out("".join(f"{k + ':':<24}{v}\n" for k, v in rows))
+    width = max(len(k) for k, _ in rows) + 2
+    cmd.out("".join(f"{k + ':':<{width}}{v}\n" for k, v in rows))
     return 0
 
 
@@ -288,7 +261,13 @@ async def ps(cmd: Cmd) -> int:
             "ps " + " ".join(cmd.argv),
         )
     )
-    if ("a" in args and "u" in args) or ("e" in args and "f" in args):
+    if "e" in args and "f" in args and "u" not in args:
+        cmd.out("UID          PID    PPID  C STIME TTY          TIME CMD\n")
+        for user, pid, tty, start, command in rows:
+            ppid = 0 if pid == 1 else 2 if command.startswith("[") else 1
+            cmd.out(f"{user:<8} {pid:>7} {ppid:>7}  0 {start:>5} {tty:<8} 00:00:00 {command}\n")
+        return 0
+    if "a" in args and "u" in args:
         cmd.out("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
         for user, pid, tty, start, command in rows:
             vsz = 0 if command.startswith("[") else 5000 + pid * 37 % 90000
@@ -308,6 +287,39 @@ async def ps(cmd: Cmd) -> int:
     cmd.out("    PID TTY          TIME CMD\n")
     for _u, pid, tty, _s, command in rows[-2:]:
         cmd.out(f"{pid:>7} {tty:<8} 00:00:00 {command.lstrip('-').split()[0]}\n")
+    return 0
+
+
+async def top(cmd: Cmd) -> int:
+    """``top -b`` (procps-ng 4): one frame, the summary from the same sources as ``uptime``,
+    ``free`` and ``ps`` (an interactive ``top`` draws the same frame once)."""
+    m = cmd.host.live.memory_kb()
+    rows = process_table(cmd)
+    running = 1
+    a, b, c = cmd.host.live.loadavg()
+    head = uptime_text(cmd).lstrip()
+    mib = [v / 1024 for v in (m["total"], m["free"], m["used"],
+                              m["buffers"] + m["cache"] + m["sreclaimable"])]  # fmt: skip
+    swap = m["swap_total"] / 1024
+    cmd.out(
+        f"top - {head.split(' load average')[0]} load average: {a:.2f}, {b:.2f}, {c:.2f}\n"
+        f"Tasks: {len(rows):>3} total, {running:>3} running, {len(rows) - running:>3} sleeping,"
+        "   0 stopped,   0 zombie\n"
+        "%Cpu(s):  0.3 us,  0.2 sy,  0.0 ni, 99.5 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st \n"
+        f"MiB Mem : {mib[0]:>8.1f} total, {mib[1]:>8.1f} free, {mib[2]:>8.1f} used, "
+        f"{mib[3]:>8.1f} buff/cache     \n"
+        f"MiB Swap: {swap:>8.1f} total, {swap:>8.1f} free, {0:>8.1f} used. "
+        f"{m['available'] / 1024:>8.1f} avail Mem \n\n"
+        "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"
+    )
+    for user, pid, _tty, _start, command in rows:
+        kernel = command.startswith("[")
+        virt = 0 if kernel else 5000 + pid * 37 % 90000
+        res = 0 if kernel else 1000 + pid * 13 % 9000
+        name = command.strip("[]").split()[0].rsplit("/", 1)[-1].rstrip(":")
+        cmd.out(f"{pid:>7} {user[:8]:<8}  20   0 {virt:>7} {res:>6} {res // 2:>6} "
+                f"{'R' if pid == rows[-1][1] else 'S'}   0.0   0.{pid % 9}   0:00.{pid % 97:02d} "
+                f"{name}\n")  # fmt: skip
     return 0
 
 
@@ -395,10 +407,55 @@ async def dmesg(cmd: Cmd) -> int:
 
 
 async def mount(cmd: Cmd) -> int:
+    """``mount`` lists /proc/mounts as util-linux does: ``dev on dir type fs (opts)``."""
     if cmd.argv:
         return cmd.fail("only root can do that") if cmd.shell.user.uid else 0
-    cmd.out(cmd.fs.read("/proc/mounts").decode().replace(" 0 0", "").replace(" rw,", " type rw,"))
+    for line in cmd.fs.read("/proc/mounts").decode().splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            cmd.out(f"{f[0]} on {f[1]} type {f[2]} ({f[3]})\n")
     return 0
+
+
+async def arch(cmd: Cmd) -> int:
+    cmd.out(cmd.host.persona.spec.kernel.machine + "\n")
+    return 0
+
+
+GETCONF = {"LONG_BIT": "64", "PAGESIZE": "4096", "PAGE_SIZE": "4096", "CLK_TCK": "100",
+           "ARG_MAX": "2097152", "OPEN_MAX": "1024", "CHILD_MAX": "31497"}  # fmt: skip
+
+
+async def getconf(cmd: Cmd) -> int:
+    name = cmd.argv[0] if cmd.argv else ""
+    if name in ("_NPROCESSORS_ONLN", "_NPROCESSORS_CONF"):
+        cmd.out(f"{cmd.host.persona.identity.cpu_count}\n")
+        return 0
+    if name not in GETCONF:
+        return cmd.fail(f"Unrecognized variable '{name}'" if name else "Usage: getconf [-v "
+                        "specification] variable_name [pathname]")  # fmt: skip
+    cmd.out(GETCONF[name] + "\n")
+    return 0
+
+
+async def lsblk(cmd: Cmd) -> int:
+    size = f"{cmd.host.persona.identity.disk_gb}G"
+    cmd.out(
+        "NAME   MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS\n"
+        f"sda      8:0    0 {size:>4}  0 disk \n"
+        f"\u2514\u2500sda1   8:1    0 {size:>4}  0 part /\n"
+    )
+    return 0
+
+
+async def openssl(cmd: Cmd) -> int:
+    banner = cmd.host.persona.software("openssl", "OpenSSL 3.0.19 27 Jan 2026")
+    if cmd.argv[:1] == ["version"]:
+        cmd.out((banner if "-a" not in cmd.argv[1:] else banner.split(" (")[0]) + "\n")
+        return 0
+    if not cmd.argv:
+        return 0  # the interactive OpenSSL> prompt reads stdin: nothing to do
+    return cmd.fail(f"Invalid command '{cmd.argv[0]}'; type \"help\" for a list.")
 
 
 async def sleep(cmd: Cmd) -> int:
@@ -424,19 +481,14 @@ async def clear(cmd: Cmd) -> int:
 
 COMMANDS: dict[str, CommandFn] = {
     "uname": uname,
-    "id": id_,
-    "whoami": whoami,
-    "groups": groups,
     "hostname": hostname,
     "uptime": uptime,
-    "w": w,
-    "who": who,
-    "last": last,
     "free": free,
     "df": df,
     "nproc": nproc,
     "lscpu": lscpu,
     "ps": ps,
+    "top": top,
     "kill": kill,
     "pkill": kill,
     "killall": kill,
@@ -447,6 +499,10 @@ COMMANDS: dict[str, CommandFn] = {
     "lsb_release": lsb_release,
     "dmesg": dmesg,
     "mount": mount,
+    "arch": arch,
+    "getconf": getconf,
+    "lsblk": lsblk,
+    "openssl": openssl,
     "sleep": sleep,
     "clear": clear,
 }
