@@ -3,6 +3,7 @@
 from phantomnet.deception.shell.commands import (
     admin,
     files,
+    hardware,
     identity,
     network,
     system,
@@ -19,6 +20,7 @@ COMMANDS: dict[str, CommandFn] = {
     **text.COMMANDS,
     **system.COMMANDS,
     **identity.COMMANDS,
+    **hardware.COMMANDS,
     **network.COMMANDS,
     **tools.COMMANDS,
     **admin.COMMANDS,
