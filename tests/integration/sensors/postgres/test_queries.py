@@ -44,6 +44,13 @@ async def psql(port: int, *args: str, db: str = "postgres") -> subprocess.Comple
             id="transaction-block",
         ),
         pytest.param(("copy (select 1 as a, 'x\ty' as b, null as c) to stdout",), id="copy-out"),
+        pytest.param(
+            (
+                "copy (select 1 as a, 'x,y' as b, '' as c, null as d, 'q\"t' as e) "
+                "to stdout with csv header",
+            ),
+            id="copy-csv",
+        ),
         pytest.param(("select 'a' as x, 2 as y", ";", "select 'é' as z"), id="results"),
     ],
 )
