@@ -255,7 +255,7 @@ class SqlSession:
 
     def describe(self, sql: str) -> Described:
         """Placeholders and result columns of ``sql``, without running it (on a savepoint)."""
-        count = len(re.findall(r"\?", sql)) if self.dialect == "mysql" else _pg_params(sql)
+        count = translate.placeholder_count(sql, self.dialect)
         columns: tuple[Column, ...] = ()
         text = sql.strip().rstrip(";")
         if re.match(r"(?is)\s*(select|with|show|values|table)\b", text):
@@ -280,13 +280,19 @@ class SqlSession:
     # -- the sqlglot path ----------------------------------------------------------------
     def run_tree(self, tree: exp.Expr, text: str, params: Sequence[object]) -> SqlResult:
         """Rewrite and run one parsed statement."""
+        before = 0
         if isinstance(tree, WRITES):
             self._materialize()
+            self.engine.check_room(self.dialect)
+            before = self.engine.used_bytes(self.source)
         translate.name_columns(tree, text, self.dialect)
         self.rewrite(tree)
         try:
             sqlite_sql = translate.to_sqlite(tree)
-            return self.run_sqlite(sqlite_sql, params, tree, text)
+            result = self.run_sqlite(sqlite_sql, params, tree, text)
+            if isinstance(tree, WRITES):
+                self.engine.account(self.source, before)
+            return result
         except SqlError:
             empty = self._over_empty_catalogue(tree)
             if empty is None:
@@ -559,11 +565,6 @@ def _clause(tree: exp.Expr | None, column: str) -> str:
             return "SET"
         return "SELECT"
     return "SELECT"
-
-
-def _pg_params(sql: str) -> int:
-    nums = [int(n) for n in re.findall(r"\$(\d+)", sql)]
-    return max(nums) if nums else 0
 
 
 def _bindable(value: object) -> object:
