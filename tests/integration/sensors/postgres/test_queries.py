@@ -19,7 +19,6 @@ from tests.integration.sensors.postgres.conftest import Running
 pytestmark = pytest.mark.integration
 
 PLAIN = {"ssl": False}
-ENGINE_GAP = "the SQL engine does not answer this catalogue query yet (helper sqlengine)"
 
 
 async def psql(port: int, *args: str, db: str = "postgres") -> subprocess.CompletedProcess[str]:
@@ -145,11 +144,7 @@ async def test_psycopg_text_and_binary_parameters_and_copy(door: Running) -> Non
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
 @pytest.mark.parametrize(
     "meta",
-    [
-        pytest.param("\\l", marks=pytest.mark.xfail(strict=False, reason=ENGINE_GAP)),
-        "\\dt",
-        pytest.param("\\du", marks=pytest.mark.xfail(strict=False, reason=ENGINE_GAP)),
-    ],
+    ["\\l", "\\dt", "\\du"],
 )
 async def test_psql_meta_commands(door: Running, meta: str) -> None:
     done = await psql(door.port, "-c", meta, db="shop")
