@@ -156,8 +156,7 @@ async def test_psql_meta_commands(door: Running, meta: str) -> None:
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
 @pytest.mark.xfail(
     strict=False,
-    reason="pg_dump's catalogue queries (set_config, pg_class "
-    "joins) are beyond the SQL engine so far (helper sqlengine)",
+    reason="the SQL engine has no pg_catalog.set_config(), pg_dump's first query (helper sqlengine)",
 )
 async def test_pg_dump(door: Running) -> None:
     require_tool("pg_dump")
