@@ -50,8 +50,8 @@ class SqlLimits:
     max_value_bytes: int = 4_000_000
     max_sql_bytes: int = 1_000_000
     max_expr_depth: int = 200
-    max_db_pages: int = 4096  # x 4 KiB: 16 MiB per database per source
-    max_sources: int = 500
+    max_db_pages: int = 2048  # x 4 KiB: 8 MiB per database per source
+    max_sources: int = 200
 
 
 class Sandbox:
@@ -99,6 +99,10 @@ class Sandbox:
             c.execute("ATTACH DATABASE ? AS ?", (f"file:{path}?mode={mode}", name))
             if not readonly:
                 c.execute(f'PRAGMA "{name}".max_page_count = {int(self.limits.max_db_pages)}')
+                # decoy data: no fsync per statement (WAL, synced at checkpoints)
+                c.execute(f'PRAGMA "{name}".journal_mode = WAL')
+                c.execute(f'PRAGMA "{name}".synchronous = NORMAL')
+                c.execute(f'PRAGMA "{name}".busy_timeout = 2000')
 
     def attach_memory(self, name: str) -> None:
         with self.trusted() as c:

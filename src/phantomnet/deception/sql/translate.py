@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ def _read(dialect: Dialect) -> str:
 
 def split(sql: str, dialect: Dialect) -> list[Piece]:
     """Statements of a multi-statement string, split on top-level ``;``."""
+    if ";" not in sql:
+        return [Piece(sql, 0)] if sql.strip() else []
     try:
         tokens = sqlglot.tokenize(sql, read=_read(dialect))
     except (TokenError, SqlglotError, ValueError, RecursionError, IndexError):
@@ -281,3 +284,18 @@ def name_columns(tree: exp.Expr, text: str, dialect: Dialect) -> None:
             if lead and isinstance(proj, exp.Func) and not isinstance(proj, exp.Cast):
                 name = lead.group(1).lower()
         proj.replace(exp.alias_(proj.copy(), name, quoted=True))
+
+
+def placeholder_count(sql: str, dialect: Dialect) -> int:
+    """``?`` placeholders (MySQL) or the highest ``$n`` (PostgreSQL), outside literals."""
+    try:
+        tokens = sqlglot.tokenize(sql, read=_read(dialect))
+    except (TokenError, SqlglotError, ValueError, RecursionError, IndexError):
+        return 0
+    if dialect == "mysql":
+        return sum(1 for t in tokens if t.token_type == TokenType.PLACEHOLDER)
+    best = 0
+    for tok, nxt in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.PARAMETER and nxt.token_type == TokenType.NUMBER:
+            best = max(best, int(nxt.text) if nxt.text.isdigit() and len(nxt.text) < 6 else 0)
+    return best

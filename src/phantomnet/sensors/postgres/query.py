@@ -8,6 +8,7 @@ transaction status byte). Its methods append the messages to send to ``out`` and
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -192,6 +193,19 @@ def _dummy(oid: int) -> object:
     return ""
 
 
+#: ``COPY ... TO STDOUT (FORMAT csv)`` / ``WITH CSV [HEADER]`` (the door sees the whole string)
+_CSV = re.compile(r"\bto\s+stdout\b.*\bcsv\b", re.IGNORECASE | re.DOTALL)
+_HEADER = re.compile(r"\bheader\b", re.IGNORECASE)
+
+
+def _csv_field(text: str) -> str:
+    """PostgreSQL's CSV quoting: fields with a delimiter, quote or CR/LF, and empty text (so
+    it differs from NULL)."""
+    if text == "" or any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _copy_text(value: object, oid: int) -> bytes:
     if value is None:
         return b"\\N"
@@ -267,14 +281,26 @@ class Backend:
                     values.append(pgtypes.to_text(value, oid).encode("utf-8", "replace"))
             self.send(wire.data_row(values))
 
-    def _copy_out(self, result: Any, tag: str) -> None:
-        oids = [pgtypes.lookup(str(getattr(c, "type_name", "text")))[0] for c in result.columns]
+    def _copy_out(self, result: Any, tag: str, sql: str) -> None:
+        oids = _oids(result.columns)
         width = len(result.columns) or (len(result.rows[0]) if result.rows else 0)
         self.send(wire.copy_out_response(width))
+        csv = _CSV.search(sql) is not None
+        if csv and _HEADER.search(sql):
+            names = [_csv_field(str(c.name)) for c in result.columns]
+            self.send(wire.message(b"d", ",".join(names).encode("utf-8", "replace") + b"\n"))
         for row in result.rows:
-            line = b"\t".join(
-                _copy_text(v, oids[i] if i < len(oids) else 25) for i, v in enumerate(row)
-            )
+            if csv:
+                line = ",".join(
+                    ""
+                    if v is None
+                    else _csv_field(pgtypes.to_text(v, oids[i] if i < len(oids) else 25))
+                    for i, v in enumerate(row)
+                ).encode("utf-8", "replace")
+            else:
+                line = b"\t".join(
+                    _copy_text(v, oids[i] if i < len(oids) else 25) for i, v in enumerate(row)
+                )
             self.send(wire.message(b"d", line + b"\n"))
         self.send(wire.COPY_DONE)
         self.send(wire.command_complete(tag))
@@ -301,7 +327,7 @@ class Backend:
         """A whole result (simple protocol, or a portal run to completion); rows counted."""
         tag = _tag(result, sql)
         if tag.startswith("COPY") and result.columns:
-            self._copy_out(result, tag)
+            self._copy_out(result, tag, sql)
             return len(result.rows)
         if result.columns:
             if describe:

@@ -160,8 +160,11 @@ class PgConversation:
             await asyncio.sleep(self.cfg.tarpit_delay_s)
         self.writer.write(data)
         self.session.bytes_out += len(data)
-        # a client that stops reading a large result holds its slot for idle_timeout_s at most
-        await asyncio.wait_for(self.writer.drain(), self.cfg.idle_timeout_s)
+        if self.logged_in:  # a client that stops reading a result: idle_timeout_s at most
+            # (not before: a drain wrapped in a task right before start_tls stalls the handshake)
+            await asyncio.wait_for(self.writer.drain(), self.cfg.idle_timeout_s)
+        else:
+            await self.writer.drain()
 
     def _wait(self) -> float:
         return self.cfg.idle_timeout_s if self.logged_in else self.deadline.remaining()

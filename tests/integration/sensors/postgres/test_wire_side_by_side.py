@@ -30,7 +30,7 @@ from tests.integration.sensors.postgres.conftest import (
 
 pytestmark = pytest.mark.integration
 
-PLAIN = {"ssl": False, "auth_methods": {"postgres": "password"}}
+PLAIN = {"ssl": False, "auth_methods": {"postgres": "password"}, "superusers": ("postgres",)}
 SSL_REQUEST = packet(struct.pack("!I", 80877103))
 GSS_REQUEST = packet(struct.pack("!I", 80877104))
 
