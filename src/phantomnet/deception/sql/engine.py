@@ -13,6 +13,7 @@ fake host's :class:`~phantomnet.deception.disk.DiskBudget` when one is given.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -161,6 +162,31 @@ class SqlEngine:
             shutil.copyfile(self.seed_dir / f"{db}.sqlite", folder / f"{db}.sqlite")
         (folder / "done").write_text(source[:64])
         self._materialized.add(source)
+
+    def used_bytes(self, source: str) -> int:
+        folder = self.source_dir(source)
+        total = 0
+        for db in self.db_names:
+            with contextlib.suppress(OSError):
+                total += (folder / f"{db}.sqlite").stat().st_size
+        return total
+
+    def check_room(self, dialect: Dialect) -> None:
+        """Refuse writes once the shared disk budget is spent (what a full disk answers)."""
+        if self.disk is not None and self.disk.room() <= 0:
+            if dialect == "mysql":
+                raise SqlError(1114, "HY000", "The table is full")
+            raise SqlError(0, "53100", "could not extend file: No space left on device")
+
+    def account(self, source: str, before: int) -> None:
+        """Charge the growth of ``source``'s files to the disk budget."""
+        if self.disk is None:
+            return
+        grown = self.used_bytes(source) - before
+        if grown > 0 and not self.disk.reserve(grown):
+            self.disk.used = self.disk.limit  # over budget: the next write is refused
+        elif grown < 0:
+            self.disk.give_back(-grown)
 
     def _full(self) -> SqlError:
         return SqlError(1114, "HY000", "The table is full")

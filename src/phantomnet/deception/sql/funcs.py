@@ -66,6 +66,16 @@ def _regexp(pattern: object, value: object) -> int | None:
         return 0
 
 
+def _regexp_cs(pattern: object, value: object) -> int | None:
+    p, v = text(pattern), text(value)
+    if p is None or v is None:
+        return None
+    try:
+        return int(regex.search(p, v, timeout=0.2) is not None)
+    except (regex.error, TimeoutError, ValueError):
+        return 0
+
+
 def _hashf(name: str) -> Callable[[object], str | None]:
     def fn(value: object) -> str | None:
         t = text(value)
@@ -214,7 +224,7 @@ def register(
 ) -> None:
     """Register the dialect's functions on ``conn``. ``values(name)`` gives session values."""
     fns: dict[str, tuple[int, Callable[..., Any]]] = {
-        "regexp": (2, _regexp),
+        "regexp": (2, _regexp if dialect == "mysql" else _regexp_cs),
         "md5": (1, _hashf("md5")),
         "sha1": (1, _hashf("sha1")),
         "sha": (1, _hashf("sha1")),
@@ -303,6 +313,7 @@ def register(
             "has_table_privilege",
             "has_schema_privilege",
             "has_database_privilege",
+            *NULL_PG_FUNCTIONS,
         ):
             for n in (1, 2, 3):
                 conn.create_function(name, n, _pg_variadic(name, values))
@@ -395,3 +406,12 @@ def _size_pretty(value: object) -> str | None:
             return f"{size} {unit}"
         size = (size + 512) // 1024
     return f"{size} TB"
+
+
+#: catalogue functions psql/pg_dump call whose answer for the fake tables is NULL
+NULL_PG_FUNCTIONS = (
+    "has_column_privilege", "pg_get_triggerdef", "pg_get_ruledef", "pg_get_partkeydef",
+    "pg_get_partition_constraintdef", "pg_get_serial_sequence", "pg_get_function_arguments",
+    "pg_get_statisticsobjdef_columns", "pg_get_functiondef", "pg_get_statisticsobjdef",
+    "pg_partition_root", "pg_tablespace_location",
+)  # fmt: skip

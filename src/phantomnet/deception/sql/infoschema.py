@@ -321,6 +321,9 @@ def write_tables(
                     [tuple(_plain(r.get(c)) for c in names) for r in data],
                 )
         conn.execute("RELEASE catalog_refresh")
+    if schema not in s.memory_schemas:
+        s.memory_schemas.add(schema)
+        s._catalog = None
 
 
 def _plain(value: object) -> object:

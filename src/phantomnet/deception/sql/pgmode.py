@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 _KW = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*([A-Za-z_]+)", re.S)
 CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
+_OPERATOR = re.compile(r"(?i)\bOPERATOR\s*\(\s*pg_catalog\.([~!<>=*+/%@#^&|-]+)\s*\)")
+_COLLATE = re.compile(r'(?i)\s+COLLATE\s+(?:pg_catalog\.)?"?(?:default|C|POSIX)"?')
+_QUALIFIED_TYPE = re.compile(r"(?i)(::\s*|\bAS\s+)pg_catalog\.(?=\w)")
 _TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
 _DENIED_FUNCS = frozenset(
     {
@@ -172,6 +175,53 @@ class PgMode:
                 return exp.var(f"?{int(name)}")
         if isinstance(node, exp.Rand):
             return exp.Anonymous(this="rand", expressions=[])
+        if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+            arr = node.expression.this
+            if not isinstance(arr, exp.Select | exp.Subquery):
+                # x = ANY(array) on the array's text form '{a,b}'
+                wrapped = exp.DPipe(
+                    this=exp.DPipe(
+                        this=exp.Literal.string(","),
+                        expression=exp.Anonymous(
+                            this="trim", expressions=[arr.copy(), exp.Literal.string("{}")]
+                        ),
+                    ),
+                    expression=exp.Literal.string(","),
+                )
+                needle = exp.DPipe(
+                    this=exp.DPipe(this=exp.Literal.string(","), expression=node.this.copy()),
+                    expression=exp.Literal.string(","),
+                )
+                return exp.GT(
+                    this=exp.Anonymous(this="instr", expressions=[wrapped, needle]),
+                    expression=exp.Literal.number(0),
+                )
+        if isinstance(node, exp.ByteString):
+            return exp.Literal.string(str(node.this))
+        if isinstance(node, exp.Array) and len(node.expressions) == 1:
+            inner = node.expressions[0]
+            if isinstance(inner, exp.Select) and len(inner.expressions) == 1:
+                # ARRAY(SELECT x ...) -> its text form '{a,b}' (what psql prints)
+                value = inner.expressions[0]
+                agg = exp.Anonymous(
+                    this="group_concat", expressions=[value.copy(), exp.Literal.string(",")]
+                )
+                body = inner.copy()
+                body.set(
+                    "expressions",
+                    [
+                        exp.DPipe(
+                            this=exp.DPipe(
+                                this=exp.Literal.string("{"),
+                                expression=exp.Coalesce(
+                                    this=agg, expressions=[exp.Literal.string("")]
+                                ),
+                            ),
+                            expression=exp.Literal.string("}"),
+                        )
+                    ],
+                )
+                return exp.Subquery(this=body)
         if isinstance(node, exp.Anonymous) and node.name.lower() in _DENIED_FUNCS:
             raise errors.pg_denied(f"permission denied for function {node.name.lower()}")
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -185,6 +235,10 @@ class PgMode:
 
     # -- statements ----------------------------------------------------------------------
     def statement(self, text: str, params: Sequence[object]) -> SqlResult:
+        # psql's catalogue queries: OPERATOR(pg_catalog.~) and COLLATE pg_catalog.default
+        text = _OPERATOR.sub(lambda m: f" {m.group(1)} ", text)
+        text = _COLLATE.sub(" ", text)
+        text = _QUALIFIED_TYPE.sub(lambda m: m.group(1), text)
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         handler = {

@@ -50,8 +50,8 @@ class SqlLimits:
     max_value_bytes: int = 4_000_000
     max_sql_bytes: int = 1_000_000
     max_expr_depth: int = 200
-    max_db_pages: int = 4096  # x 4 KiB: 16 MiB per database per source
-    max_sources: int = 500
+    max_db_pages: int = 2048  # x 4 KiB: 8 MiB per database per source
+    max_sources: int = 200
 
 
 class Sandbox:

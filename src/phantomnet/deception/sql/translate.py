@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -233,8 +234,16 @@ def pg_name(node: exp.Expr) -> str:
         return node.name.lower()
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return pg_name(node.expression)
+    if isinstance(node, exp.Subquery):
+        sub = first_select(node.this)
+        if sub is not None and len(sub.expressions) == 1:
+            item = sub.expressions[0]
+            return item.alias if isinstance(item, exp.Alias) else pg_name(item)
+        return "?column?"
     if isinstance(node, exp.Case):
-        return "case"
+        default = node.args.get("default")
+        name = pg_name(default) if isinstance(default, exp.Expr) else "?column?"
+        return name if name != "?column?" else "case"
     if isinstance(node, exp.Boolean):
         return "?column?"
     if isinstance(node, exp.Func):
@@ -273,3 +282,18 @@ def name_columns(tree: exp.Expr, text: str, dialect: Dialect) -> None:
             if lead and isinstance(proj, exp.Func) and not isinstance(proj, exp.Cast):
                 name = lead.group(1).lower()
         proj.replace(exp.alias_(proj.copy(), name, quoted=True))
+
+
+def placeholder_count(sql: str, dialect: Dialect) -> int:
+    """``?`` placeholders (MySQL) or the highest ``$n`` (PostgreSQL), outside literals."""
+    try:
+        tokens = sqlglot.tokenize(sql, read=_read(dialect))
+    except (TokenError, SqlglotError, ValueError, RecursionError, IndexError):
+        return 0
+    if dialect == "mysql":
+        return sum(1 for t in tokens if t.token_type == TokenType.PLACEHOLDER)
+    best = 0
+    for tok, nxt in itertools.pairwise(tokens):
+        if tok.token_type == TokenType.PARAMETER and nxt.token_type == TokenType.NUMBER:
+            best = max(best, int(nxt.text) if nxt.text.isdigit() and len(nxt.text) < 6 else 0)
+    return best

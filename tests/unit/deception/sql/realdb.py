@@ -51,6 +51,8 @@ def normalise(value: object) -> object:
         return Decimal(str(value))
     if isinstance(value, datetime | date | Decimal | int | str) or value is None:
         return value
+    if isinstance(value, list):  # a PostgreSQL array, as its text form
+        return "{" + ",".join(str(v) for v in value) + "}"
     return str(value)
 
 

@@ -151,3 +151,22 @@ def test_seeded_secrets_are_honeytokens(host: FakeHost) -> None:
     admin = str(users[0][0])
     assert host.tokens.match_credential(admin, planted[admin]) is not None
     s.close()
+
+
+def test_describe_counts_placeholders_outside_literals(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.10", "mysql", user="shop", database="shop")
+    d = s.describe("SELECT id, name, '?' FROM products WHERE id = ?")
+    assert d.param_count == 1
+    assert [(c.name, c.type_name, c.table) for c in d.columns] == [
+        ("id", "INT", "products"), ("name", "VARCHAR", "products"), ("?", "VARCHAR", "")
+    ]  # fmt: skip
+    assert s.describe("INSERT INTO products (name, price) VALUES (?, ?)") == (
+        s.describe("INSERT INTO products (name, price) VALUES (?, ?)")
+    )
+    assert s.describe("INSERT INTO products (name, price) VALUES (?, ?)").param_count == 2
+    assert one(s.execute("SELECT count(*) FROM products")).rows == ((12,),)  # nothing ran
+    s.close()
+    p = engine.session("198.51.100.10", "postgres", user="shop", database="shop")
+    d = p.describe("SELECT id, price FROM products WHERE id = $1 AND price > $2 AND name <> '$3'")
+    assert d.param_count == 2 and [c.type_name for c in d.columns] == ["int4", "numeric"]
+    p.close()

@@ -173,3 +173,21 @@ def test_fuzz_execute_never_raises(session: SqlSession, sql: str, params: list[o
     session.describe(sql)
     if session.sandbox.conn.in_transaction:
         session.execute("ROLLBACK")
+
+
+def test_writes_are_charged_to_the_disk_budget(tmp_path: Path, engine: SqlEngine) -> None:
+    from phantomnet.deception.disk import DiskBudget
+
+    budget = DiskBudget(400_000)
+    small = SqlEngine(tmp_path / "sql", engine.persona, engine.tokens, disk=budget)
+    s = small.session("10.9.9.9", "mysql", user="u", database="shop")
+    s.execute("CREATE TABLE fill (v TEXT)")
+    refused = None
+    for _ in range(50):
+        out = s.execute("INSERT INTO fill VALUES (REPEAT('x', 100000))")
+        if isinstance(out[-1], SqlError):
+            refused = out[-1]
+            break
+    assert refused is not None and refused.message == "The table is full"
+    assert budget.used >= budget.limit
+    s.close()

@@ -116,6 +116,27 @@ SAME = [
     "SHOW WARNINGS",
     "SELECT @@sql_mode, @@character_set_server, @@collation_server, @@datadir",
     "SELECT @@hostname = @@hostname",
+    # what sqlmap -d (direct mode over pymysql) enumerates with
+    "SELECT VERSION()",
+    "SELECT CURRENT_USER()",
+    "SELECT DATABASE()",
+    "SELECT (SELECT super_priv FROM mysql.user WHERE user=SUBSTRING_INDEX(CURRENT_USER(),'@',1) "
+    "LIMIT 0,1)='Y'",
+    "SELECT grantee FROM INFORMATION_SCHEMA.USER_PRIVILEGES",
+    "SELECT grantee,privilege_type FROM INFORMATION_SCHEMA.USER_PRIVILEGES",
+    "SELECT user,authentication_string FROM mysql.user",
+    "SELECT table_name FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = DATABASE() "
+    "ORDER BY table_name",
+    "SELECT column_name,column_type FROM INFORMATION_SCHEMA.COLUMNS WHERE table_name='users' "
+    "AND table_schema=DATABASE() ORDER BY ordinal_position",
+    "SELECT COUNT(*) FROM users",
+    "SELECT email,id,password,username FROM users ORDER BY id",
+    # pymysql / connectors on connect
+    "SET AUTOCOMMIT = 0",
+    "SET NAMES utf8mb4",
+    "SELECT @@session.auto_increment_increment AS auto_increment_increment, "
+    "@@character_set_client AS character_set_client, @@net_write_timeout AS net_write_timeout, "
+    "@@wait_timeout AS wait_timeout",
 ]  # fmt: skip
 
 
