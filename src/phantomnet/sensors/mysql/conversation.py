@@ -100,7 +100,7 @@ class Conversation:
             protocol41 = exc.protocol41 and bool(self.caps & p.CLIENT_PROTOCOL_41)
             self.send(p.err_packet(exc.code, exc.sqlstate, exc.message, protocol41=protocol41))
             await self.flush()
-        except asyncio.IncompleteReadError:
+        except EOFError:  # IncompleteReadError, or EOF inside the TLS handshake
             return  # the client went away
         finally:
             self.session.bytes_in = self.stream.bytes_in

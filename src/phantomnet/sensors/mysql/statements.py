@@ -160,9 +160,9 @@ async def com_stmt_execute(conv: Conversation, body: bytes) -> bool:
     except Exception:
         results = [engine_failed("COM_STMT_EXECUTE")]
     await conv.wait_out(results[:1])
-    rows, error = send_results(conv, results[:1], binary=True)
-    if error is None:
+    if results and not isinstance(results[0], SqlError):
         track_transaction(conv, stmt.sql)
+    rows, error = send_results(conv, results[:1], binary=True)
     await conv.record(stmt.raw, started, rows, error)
     return False
 

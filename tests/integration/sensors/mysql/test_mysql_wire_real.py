@@ -231,3 +231,18 @@ def still_greets(port: int) -> None:
                 return
         time.sleep(0.2)
     raise AssertionError("the door never greeted again")
+
+
+def query_status(port: int, user: bytes, password: bytes, sql: bytes) -> int:
+    """The status flags of the OK that answers ``sql``."""
+    with login(port, user, password) as sock:
+        sock.sendall(frame(0, b"\x03" + sql))
+        _, ok = read_packet(sock)
+        assert ok[0] == 0, ok
+        return int(struct.unpack("<H", ok[3:5])[0])
+
+
+async def test_begin_answers_in_transaction_like_mariadb(door: Door, real: int) -> None:
+    theirs = await asyncio.to_thread(query_status, real, b"root", b"", b"BEGIN")
+    ours = await asyncio.to_thread(query_status, door.port, b"root", b"root", b"BEGIN")
+    assert ours == theirs == 3  # AUTOCOMMIT | IN_TRANS
