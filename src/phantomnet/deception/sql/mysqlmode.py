@@ -223,8 +223,7 @@ class MysqlMode:
                 return special
         if kw not in STATEMENTS:
             raise errors.syntax("mysql", text, len(text) - len(text.lstrip()))
-        tree = translate.parse(text, "mysql")
-        return s.run_tree(tree, text, params)
+        return s.run_text(text, params)
 
     def _syntax(self, text: str, _p: Sequence[object]) -> SqlResult:
         raise errors.syntax("mysql", text, len(text) - len(text.lstrip()))
@@ -310,6 +309,7 @@ class MysqlMode:
         return SqlResult()
 
     def _set(self, text: str, params: Sequence[object]) -> SqlResult:
+        self.s.forget_plans()
         body = text.strip()[3:].strip()
         if re.match(r"(?is)(names|character\s+set|charset)\b", body):
             return SqlResult()

@@ -272,8 +272,7 @@ class PgMode:
                 return special
         if kw not in STATEMENTS:
             raise errors.syntax("postgres", text, len(text) - len(text.lstrip()))
-        tree = translate.parse(text, "postgres")
-        return self.s.run_tree(tree, text, params)
+        return self.s.run_text(text, params)
 
     def _tagged(self, text: str, _p: Sequence[object]) -> SqlResult:
         words = text.split()

@@ -99,6 +99,10 @@ class Sandbox:
             c.execute("ATTACH DATABASE ? AS ?", (f"file:{path}?mode={mode}", name))
             if not readonly:
                 c.execute(f'PRAGMA "{name}".max_page_count = {int(self.limits.max_db_pages)}')
+                # decoy data: no fsync per statement (WAL, synced at checkpoints)
+                c.execute(f'PRAGMA "{name}".journal_mode = WAL')
+                c.execute(f'PRAGMA "{name}".synchronous = NORMAL')
+                c.execute(f'PRAGMA "{name}".busy_timeout = 2000')
 
     def attach_memory(self, name: str) -> None:
         with self.trusted() as c:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from phantomnet.deception.sql.sandbox import Sandbox
 if TYPE_CHECKING:
     from phantomnet.deception.sql.engine import SqlEngine
 
+MAX_PLANS = 256
 WRITES = (
     exp.Insert,
     exp.Update,
@@ -81,6 +83,9 @@ class SqlSession:
         self.tx_failed = False
         #: pg_get_indexdef()/pg_get_constraintdef() answers, filled with pg_catalog
         self.pg_defs: dict[str, str] = {}
+        #: (statement, database) -> (rewritten tree, SQLite text) of read-only statements
+        self._plans: OrderedDict[tuple[str, str], tuple[exp.Expr, str]] = OrderedDict()
+        self._last_sql = ""
         #: in-memory catalogue schemas whose tables exist already
         self.memory_schemas: set[str] = set()
         self.clock = funcs.Clock()
@@ -278,6 +283,34 @@ class SqlSession:
         self.sandbox.close()
 
     # -- the sqlglot path ----------------------------------------------------------------
+    def run_text(self, text: str, params: Sequence[object]) -> SqlResult:
+        """Parse, rewrite and run one statement; read-only plans are cached per session."""
+        key = (text, self.database or "")
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+            tree, sqlite_sql = plan
+            return self.run_sqlite(sqlite_sql, params, tree, text)
+        tree = translate.parse(text, self.dialect)
+        result = self.run_tree(tree, text, params)
+        if self._cacheable(tree):
+            self._plans[key] = (tree, self._last_sql)
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        return result
+
+    def _cacheable(self, tree: exp.Expr) -> bool:
+        if not isinstance(tree, exp.Query) or not self._last_sql:
+            return False
+        for table in tree.find_all(exp.Table):
+            if table.db.lower() in ("information_schema", "pg_catalog"):
+                return False
+        return True
+
+    def forget_plans(self) -> None:
+        """Session state a plan embedded (variables, the catalogue) changed."""
+        self._plans.clear()
+
     def run_tree(self, tree: exp.Expr, text: str, params: Sequence[object]) -> SqlResult:
         """Rewrite and run one parsed statement."""
         before = 0
@@ -287,9 +320,13 @@ class SqlSession:
             before = self.engine.used_bytes(self.source)
         translate.name_columns(tree, text, self.dialect)
         self.rewrite(tree)
+        self._last_sql = ""
+        if isinstance(tree, WRITES):
+            self.forget_plans()
         try:
             sqlite_sql = translate.to_sqlite(tree)
             result = self.run_sqlite(sqlite_sql, params, tree, text)
+            self._last_sql = sqlite_sql
             if isinstance(tree, WRITES):
                 self.engine.account(self.source, before)
             return result

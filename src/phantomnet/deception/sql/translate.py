@@ -29,6 +29,8 @@ def _read(dialect: Dialect) -> str:
 
 def split(sql: str, dialect: Dialect) -> list[Piece]:
     """Statements of a multi-statement string, split on top-level ``;``."""
+    if ";" not in sql:
+        return [Piece(sql, 0)] if sql.strip() else []
     try:
         tokens = sqlglot.tokenize(sql, read=_read(dialect))
     except (TokenError, SqlglotError, ValueError, RecursionError, IndexError):
