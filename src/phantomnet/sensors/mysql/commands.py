@@ -73,9 +73,9 @@ async def com_query(conv: Conversation, body: bytes) -> bool:
         first_end = sql.find(";")
         results = [syntax_error(sql[first_end:] if first_end >= 0 else sql)]
     await conv.wait_out(results)
+    if results and not any(isinstance(r, SqlError) for r in results):
+        track_transaction(conv, sql)  # before the answer: BEGIN's OK carries IN_TRANS
     rows, error = send_results(conv, results)
-    if error is None:
-        track_transaction(conv, sql)
     await conv.record(body, started, rows, error)
     return False
 

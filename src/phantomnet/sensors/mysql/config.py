@@ -43,6 +43,7 @@ class MysqlConfig(SensorConfig):
     #: delay before the ``Access denied`` answer (MariaDB has none; brute-force slowing)
     auth_fail_delay_s: float = Field(default=0.0, ge=0)
     max_statements: int = Field(default=1024, ge=1)
+    #: COM_STMT_SEND_LONG_DATA held per connection, all statements together
     max_long_data_bytes: int = Field(default=1024 * 1024, ge=1)
     slow: SlowModeConfig = SlowModeConfig()
 

@@ -54,6 +54,7 @@ class Conversation:
         self.status = p.SERVER_STATUS_AUTOCOMMIT
         self.statements = Statements(self.cfg.max_statements, self.cfg.max_long_data_bytes)
         self.queries = 0
+        self.tokens_seen: set[str] = set()
 
     @property
     def source(self) -> str:
@@ -99,7 +100,7 @@ class Conversation:
             protocol41 = exc.protocol41 and bool(self.caps & p.CLIENT_PROTOCOL_41)
             self.send(p.err_packet(exc.code, exc.sqlstate, exc.message, protocol41=protocol41))
             await self.flush()
-        except asyncio.IncompleteReadError:
+        except EOFError:  # IncompleteReadError, or EOF inside the TLS handshake
             return  # the client went away
         finally:
             self.session.bytes_in = self.stream.bytes_in
@@ -250,6 +251,13 @@ class Conversation:
     ) -> None:  # fmt: skip
         self.queries += 1
         self.sensor.questions += 1
+        for token in self.sensor.host.tokens.match_text(sql.decode("utf-8", "replace")):
+            if token.token_id not in self.tokens_seen:  # a planted secret reused in SQL
+                self.tokens_seen.add(token.token_id)
+                await self.session.emit(
+                    HoneytokenTriggered, token_id=token.token_id, token_kind=token.kind,
+                    protocol="mysql", detail=attacker_text(f"mysql query uses {token.kind}"),
+                )  # fmt: skip
         database = self.database
         await self.session.emit(
             DbQuery, protocol="mysql", query=attacker_text(sql),

@@ -34,12 +34,20 @@ def new_scramble() -> bytes:
     return bytes(33 + b % 94 for b in os.urandom(20))
 
 
+def wire_version(version: str) -> str:
+    """MariaDB 10+ prefixes ``5.5.5-`` (old replication clients read the major from it);
+    MariaDB 5.x and MySQL send the version as it is."""
+    major = version.split(".", 1)[0]
+    if "MariaDB" in version and major.isdigit() and int(major) >= 10:
+        return "5.5.5-" + version
+    return version
+
+
 def greeting(version: str, thread_id: int, scramble: bytes, *, tls: bool) -> bytes:
     caps = SERVER_CAPS | (p.CLIENT_SSL if tls else 0)
     return (
         b"\x0a"
-        + b"5.5.5-"
-        + version.encode()
+        + wire_version(version).encode()
         + b"\x00"
         + struct.pack("<I", thread_id & 0xFFFFFFFF)
         + scramble[:8]

@@ -43,10 +43,14 @@ class MysqlSensor(Sensor):
         self.tls_context: ssl.SSLContext | None = None
         self.questions = 0
         self._server: asyncio.Server | None = None
+        self._version: str | None = None
 
     @property
     def version(self) -> str:
-        return self.host.persona.software("mysql", "10.11.19-MariaDB-0+deb12u1")
+        """The persona's server version, the one ``SELECT @@version`` shows too."""
+        if self._version is None:
+            self._version = self.engine.server_version("mysql")
+        return self._version
 
     @property
     def engine(self) -> SqlEngine:
@@ -54,6 +58,7 @@ class MysqlSensor(Sensor):
 
     async def start(self) -> None:
         cfg = self.config
+        _ = self.version  # builds the engine (seeded data) now, not on the first greeting
         if cfg.tls:
             cert, key = ensure_certificate(
                 self.ctx.data_dir / "tls", self.host.persona.hostname,

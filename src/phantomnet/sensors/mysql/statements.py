@@ -7,6 +7,7 @@ and bound by the engine; results go back as binary rows.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import time
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,8 @@ COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_SEND_LONG_DATA = 22, 23, 24
 COM_STMT_CLOSE, COM_STMT_RESET, COM_STMT_FETCH = 25, 26, 28
 COM_STMT_BULK_EXECUTE = 0xFA  # MariaDB (MARIADB_CLIENT_STMT_BULK_OPERATIONS): batch inserts
 BULK_SEND_TYPES = 128
-MAX_BULK_ROWS = 10_000
+MAX_BULK_ROWS = 1000
+BULK_YIELD_EVERY = 25  # rows between yields to the event loop (other connections)
 LAST_PREPARED = 0xFFFFFFFF
 PARAM = Column(name="?", type_name="NULL")
 
@@ -63,6 +65,10 @@ class Statements:
 
     def clear(self) -> None:
         self.by_id.clear()
+
+    def long_data_bytes(self) -> int:
+        """COM_STMT_SEND_LONG_DATA bytes held by this connection (capped as a whole)."""
+        return sum(len(b) for s in self.by_id.values() for b in s.long_data.values())
 
 
 def unknown_handler(conv: Conversation, sid: int, where: str) -> None:
@@ -154,9 +160,9 @@ async def com_stmt_execute(conv: Conversation, body: bytes) -> bool:
     except Exception:
         results = [engine_failed("COM_STMT_EXECUTE")]
     await conv.wait_out(results[:1])
-    rows, error = send_results(conv, results[:1], binary=True)
-    if error is None:
+    if results and not isinstance(results[0], SqlError):
         track_transaction(conv, stmt.sql)
+    rows, error = send_results(conv, results[:1], binary=True)
     await conv.record(stmt.raw, started, rows, error)
     return False
 
@@ -194,7 +200,9 @@ async def com_stmt_bulk_execute(conv: Conversation, body: bytes) -> bool:
         return False
     started = time.perf_counter()
     affected, first_id, error = 0, 0, None
-    for params in rows:
+    for n, params in enumerate(rows, 1):
+        if n % BULK_YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         try:
             results = list(conv.sql.execute(stmt.sql, params))
         except SqlError as err:
@@ -223,9 +231,9 @@ async def com_stmt_send_long_data(conv: Conversation, body: bytes) -> bool:
     stmt = conv.statements.get(sid)
     if stmt is None or param >= stmt.params:
         return False  # no answer to this command, ever (errors surface at EXECUTE)
-    buf = stmt.long_data.setdefault(param, bytearray())
-    room = conv.statements.long_data_limit - len(buf)
-    buf += body[6 : 6 + max(room, 0)]
+    room = conv.statements.long_data_limit - conv.statements.long_data_bytes()
+    if room > 0:
+        stmt.long_data.setdefault(param, bytearray()).extend(body[6 : 6 + room])
     return False
 
 

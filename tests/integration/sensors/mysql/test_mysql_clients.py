@@ -192,6 +192,16 @@ async def test_honeytoken_login_is_accepted_and_reported(door: Door) -> None:
     assert attempt.accepted and attempt.password == token.secret
 
 
+async def test_a_planted_secret_reused_in_a_query_is_reported(door: Door) -> None:
+    require_tool("mariadb")
+    aws = door.host.tokens.by_kind("aws_key")[0]
+    sql = f"SELECT * FROM shop.api_keys WHERE api_key = '{aws.secret}'"
+    got = await run(*cli(door.port, "-e", sql))
+    assert got.returncode == 0, got.stderr
+    hit = (await door.events(HoneytokenTriggered))[0]
+    assert hit.token_id == aws.token_id and hit.protocol == "mysql"
+
+
 async def test_hydra_finds_the_accepted_password_and_is_detected(
     door: Door, tmp_path: Path
 ) -> None:  # fmt: skip

@@ -249,3 +249,46 @@ def ids(port: int) -> tuple[int, Any, Any]:
 async def test_connection_id_is_the_greetings_thread_id(door: Door) -> None:
     thread_id, row, listed = await asyncio.to_thread(ids, door.port)
     assert row == (thread_id,) and thread_id in listed
+
+
+def long_data_lookup(port: int, email: bytes) -> bytes:
+    """The parameter sent as COM_STMT_SEND_LONG_DATA in two pieces, then executed."""
+    sock = login(port, b"root", b"root")
+    with sock:
+        sock.sendall(frame(0, b"\x16SELECT id FROM shop.customers WHERE email = ?"))
+        _, ok = read_packet(sock)
+        sid, ncols, nparams = struct.unpack("<IHH", ok[1:9])
+        for _ in range(nparams + ncols):
+            read_packet(sock)
+        half = len(email) // 2
+        for piece in (email[:half], email[half:]):
+            sock.sendall(frame(0, b"\x18" + struct.pack("<IH", sid, 0) + piece))  # no answer
+        types = bytes([253, 0])
+        sock.sendall(frame(0, b"\x17" + struct.pack("<IBI", sid, 0, 1) + b"\x00\x01" + types))
+        packets = []
+        while True:
+            _, payload = read_packet(sock)
+            packets.append(payload)
+            if payload[0] in (0xFE, 0xFF) and len(payload) < 9:
+                return b"".join(packets[2:-1])  # the rows
+
+
+async def test_long_data_parameter(door: Door, tmp_path: Path) -> None:
+    def email(port: int = door.port) -> bytes:
+        with connect(port) as conn, conn.cursor() as cur:
+            cur.execute("SELECT email FROM shop.customers WHERE id = 1")
+            row = cur.fetchone()
+            assert row is not None
+            return str(row[0]).encode()
+
+    address = await asyncio.to_thread(email)
+    rows = await asyncio.to_thread(long_data_lookup, door.port, address)
+    assert rows == b"\x00\x00" + (1).to_bytes(4, "little")  # one binary row: id = 1
+    capped, task = await start_door(tmp_path / "capped", max_long_data_bytes=8)
+    try:  # the held long data is capped: the truncated address matches nothing
+        own = await asyncio.to_thread(email, capped.port)
+        assert len(own) > 8
+        assert await asyncio.to_thread(long_data_lookup, capped.port, own) == b""
+    finally:
+        await capped.sensor.stop()
+        task.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,47 @@ async def test_idle_client_is_cut_after_login(tmp_path: Path) -> None:
     finally:
         await running.sensor.stop()
         task.cancel()
+
+
+async def test_a_source_over_its_slots_gets_too_many_connections(tmp_path: Path) -> None:
+    running, task = await start_door(tmp_path, max_per_source=1)
+    try:
+        first, _ = await asyncio.to_thread(greet, running.port)
+        with first:
+
+            def second() -> bytes:
+                with socket.create_connection(("127.0.0.1", running.port), timeout=10) as s:
+                    return read_all(s, 10)
+
+            assert (
+                await asyncio.to_thread(second)
+                == b"\x17\x00\x00\x00\xff\x10\x04Too many connections"
+            )
+        await asyncio.to_thread(still_greets, running.port)  # the slot came back
+    finally:
+        await running.sensor.stop()
+        task.cancel()
+
+
+def still_greets(port: int) -> None:
+    for _ in range(50):  # the first connection's slot is released asynchronously
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            if read_packet(sock)[1][:1] == b"\x0a":
+                return
+        time.sleep(0.2)
+    raise AssertionError("the door never greeted again")
+
+
+def query_status(port: int, user: bytes, password: bytes, sql: bytes) -> int:
+    """The status flags of the OK that answers ``sql``."""
+    with login(port, user, password) as sock:
+        sock.sendall(frame(0, b"\x03" + sql))
+        _, ok = read_packet(sock)
+        assert ok[0] == 0, ok
+        return int(struct.unpack("<H", ok[3:5])[0])
+
+
+async def test_begin_answers_in_transaction_like_mariadb(door: Door, real: int) -> None:
+    theirs = await asyncio.to_thread(query_status, real, b"root", b"", b"BEGIN")
+    ours = await asyncio.to_thread(query_status, door.port, b"root", b"root", b"BEGIN")
+    assert ours == theirs == 3  # AUTOCOMMIT | IN_TRANS

@@ -225,3 +225,9 @@ def test_slow_mode_listed_and_after_queries() -> None:
     assert [mode.delay("192.0.2.1") for _ in range(3)] == [0, 0, 0]
     assert 0.8 <= mode.delay("192.0.2.1") <= 1.2
     assert all(mode.delay("192.0.2.1") <= 5 for _ in range(20))
+
+
+def test_version_prefix_only_for_mariadb_10_and_later() -> None:
+    assert hs.wire_version("10.11.19-MariaDB-0+deb12u1") == "5.5.5-10.11.19-MariaDB-0+deb12u1"
+    assert hs.wire_version("5.5.68-MariaDB") == "5.5.68-MariaDB"
+    assert hs.wire_version("8.0.43-0ubuntu0.22.04.1") == "8.0.43-0ubuntu0.22.04.1"
