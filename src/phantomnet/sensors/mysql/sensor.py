@@ -14,8 +14,8 @@ from typing import ClassVar
 
 from phantomnet.deception.host import FakeHost
 from phantomnet.deception.sql import SqlEngine
-from phantomnet.errors import PortInUse, SensorError
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.mysql.config import MysqlConfig, SlowMode, ThreadIds
 from phantomnet.sensors.mysql.conversation import Conversation
 from phantomnet.sensors.mysql.login import Gate
@@ -65,13 +65,8 @@ class MysqlSensor(Sensor):
                 self.host.persona.identity.installed_at,
             )  # fmt: skip
             self.tls_context = server_context(cert, key)
-        try:
-            self._server = await asyncio.start_server(self._on_connect, cfg.host, cfg.port)
-        except OSError as exc:
-            if exc.errno == 98:
-                raise PortInUse(f"mysql: port {cfg.port} is already in use") from exc
-            raise SensorError(f"mysql: cannot listen on {cfg.host}:{cfg.port}: {exc}") from exc
-        self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        self._server = await bind("sensors.mysql.port", cfg.host, cfg.port, self._on_connect)
+        self.bound_port = bound_port(self._server)
 
     async def run(self) -> None:
         assert self._server is not None

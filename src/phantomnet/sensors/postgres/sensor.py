@@ -26,6 +26,7 @@ from phantomnet.deception.host import FakeHost
 from phantomnet.events import AuthAttempt, DbQuery, HoneytokenTriggered, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
 from phantomnet.sensors.deadline import RateDeadline
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.postgres import auth, wire
 from phantomnet.sensors.postgres.engine import EngineLike, SessionLike, sql_error
 from phantomnet.sensors.postgres.origin import locate
@@ -558,10 +559,10 @@ class PostgresSensor(Sensor):
         warm = getattr(engine, "ensure_seed", None)
         if callable(warm):  # seed the company data now, not inside the first attacker's login
             warm()
-        self._server = await asyncio.start_server(
-            self._on_connect, self.config.host, self.config.port
+        self._server = await bind(
+            "sensors.postgresql.port", self.config.host, self.config.port, self._on_connect
         )
-        self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        self.bound_port = bound_port(self._server)
 
     async def run(self) -> None:
         assert self._server is not None
