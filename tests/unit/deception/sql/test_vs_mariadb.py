@@ -94,6 +94,8 @@ SAME = [
     "SELECT 1 +",
     "SELECT * FROM users ORDER BY",
     "SELECT * FROM users WHERE id = = 1",
+    "SELECT * FROM USERS",
+    "SELECT id FROM Products WHERE id = 1",
     "SELECT * FROM users WHERE id = 'a' OR 1=1 -- x",
     "INSERT INTO products (id, name) VALUES (1, 'dup')",
     "SELECT id FROM users WHERE nope = 1",
