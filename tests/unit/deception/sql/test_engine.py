@@ -170,3 +170,18 @@ def test_describe_counts_placeholders_outside_literals(engine: SqlEngine) -> Non
     d = p.describe("SELECT id, price FROM products WHERE id = $1 AND price > $2 AND name <> '$3'")
     assert d.param_count == 2 and [c.type_name for c in d.columns] == ["int4", "numeric"]
     p.close()
+
+
+def test_wire_type_codes_for_result_columns(engine: SqlEngine) -> None:
+    from phantomnet.deception.sql import mysql_type_code, pg_type_oid
+
+    p = engine.session("198.51.100.11", "postgres", user="shop", database="shop")
+    r = one(p.execute("SELECT products.id, name, price, created_at, count(*) FROM orders, products "
+                      "WHERE products.id = orders.id GROUP BY 1, 2, 3, 4 LIMIT 1"))  # fmt: skip
+    assert [pg_type_oid(c.type_name) for c in r.columns] == [23, 1043, 1700, 1114, 20]
+    p.close()
+    m = engine.session("198.51.100.11", "mysql", user="shop", database="shop")
+    r = one(m.execute("SELECT products.id, name, price, created_at, count(*) FROM orders, products "
+                      "WHERE products.id = orders.id GROUP BY 1, 2, 3, 4 LIMIT 1"))  # fmt: skip
+    assert [mysql_type_code(c.type_name) for c in r.columns] == [3, 0xFD, 0xF6, 0x0C, 8]
+    m.close()

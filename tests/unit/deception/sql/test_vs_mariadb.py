@@ -95,6 +95,8 @@ SAME = [
     "SELECT * FROM users ORDER BY",
     "SELECT * FROM users WHERE id = = 1",
     "SELECT * FROM USERS",
+    "SELECT id FROM users, products",
+    "SELECT 1 FROM users, products WHERE id = 1",
     "SELECT id FROM Products WHERE id = 1",
     "SELECT * FROM users WHERE id = 'a' OR 1=1 -- x",
     "INSERT INTO products (id, name) VALUES (1, 'dup')",

@@ -91,6 +91,7 @@ SAME = [
     "SELECT 'a'::text, 1::bigint, true, 2.5::numeric",
     "SELECT version() LIKE 'PostgreSQL 15.%'",
     "SELECT 1 FROM",
+    "SELECT id FROM users, products",
     "SELECT 1 +",
     "SELECT * FROM users ORDER BY",
 ]  # fmt: skip
