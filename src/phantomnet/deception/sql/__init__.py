@@ -15,6 +15,7 @@ from phantomnet.deception.sql.engine import SqlEngine
 from phantomnet.deception.sql.model import Column, Described, Dialect, SqlError, SqlResult
 from phantomnet.deception.sql.sandbox import SqlLimits
 from phantomnet.deception.sql.session import SqlSession
+from phantomnet.deception.sql.wire import mysql_type_code, pg_type_oid
 
 __all__ = [
     "Column",
@@ -25,4 +26,6 @@ __all__ = [
     "SqlLimits",
     "SqlResult",
     "SqlSession",
+    "mysql_type_code",
+    "pg_type_oid",
 ]

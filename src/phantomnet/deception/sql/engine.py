@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import os
 import random
 import shutil
@@ -61,6 +62,9 @@ class SqlEngine:
         self.limits = limits or SqlLimits()
         self.disk = disk
         self.db_names: tuple[str, ...] = SEEDED
+        # sqlglot warns (with the attacker's statement) on every unsupported syntax: that is
+        # the honeypot's normal input, not a problem worth a log line
+        logging.getLogger("sqlglot").setLevel(logging.ERROR)
         rng = random.Random(persona.identity.seed ^ 0x51)
         self._ids = itertools.count(rng.randint(40, 400))
         self._seeded = False

@@ -101,6 +101,7 @@ def interrupted(dialect: Dialect) -> SqlError:
 
 _NO_TABLE = re.compile(r"no such table: (?:([^.\s]+)\.)?(\S+)")
 _NO_COLUMN = re.compile(r"no such column: (\S+)")
+_AMBIGUOUS = re.compile(r"ambiguous column name: (\S+)")
 _HAS_NO_COLUMN = re.compile(r"table (\S+) has no column named (\S+)")
 _EXISTS = re.compile(r"table (?:\"?([^\s\"]+)\"?) already exists")
 _NEAR = re.compile(r'near "((?:[^"]|"")*)": syntax error')
@@ -128,6 +129,13 @@ def from_sqlite(
         name = col.split(".")[-1]
         clause = clause_of(name) if clause_of is not None else "SELECT"
         return no_column(dialect, name if dialect == "postgres" else col, clause)
+    m = _AMBIGUOUS.search(message)
+    if m:
+        name = m.group(1).split(".")[-1]
+        if dialect == "mysql":
+            clause = clause_of(name) if clause_of is not None else "SELECT"
+            return SqlError(1052, "23000", f"Column '{name}' in {clause} is ambiguous")
+        return SqlError(0, "42702", f'column reference "{name}" is ambiguous')
     m = _HAS_NO_COLUMN.search(message)
     if m:
         if dialect == "mysql":

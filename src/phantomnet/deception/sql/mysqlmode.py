@@ -124,6 +124,10 @@ class MysqlMode:
             raise errors.table_denied("SELECT", s.user, s.host, low, table)
         if db not in s.engine.user_databases("mysql"):
             raise errors.table_denied("SELECT", s.user, s.host, db, table)
+        tables = s.catalog().get(db, {})
+        if table not in tables and any(t.lower() == table.lower() for t in tables):
+            # table names are case-sensitive on MariaDB/Linux (lower_case_table_names=0)
+            raise errors.no_table("mysql", db, table)
         return db
 
     def replace(self, node: exp.Expr) -> exp.Expr | None:

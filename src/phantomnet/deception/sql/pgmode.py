@@ -65,6 +65,19 @@ STATEMENTS = frozenset(
 )
 
 
+#: extensions Debian's postgresql-15 ships (/usr/share/postgresql/15/extension)
+CONTRIB = frozenset({
+    "adminpack", "amcheck", "autoinc", "bloom", "btree_gin", "btree_gist", "citext", "cube",
+    "dblink", "dict_int", "dict_xsyn", "earthdistance", "file_fdw", "fuzzystrmatch", "hstore",
+    "insert_username", "intagg", "intarray", "isn", "lo", "ltree", "moddatetime",
+    "old_snapshot", "pageinspect", "pg_buffercache", "pg_freespacemap", "pg_prewarm",
+    "pg_stat_statements", "pg_surgery", "pg_trgm", "pg_visibility", "pg_walinspect",
+    "pgcrypto", "pgrowlocks", "pgstattuple", "plpgsql", "postgres_fdw", "refint", "seg",
+    "sslinfo", "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time", "unaccent",
+    "uuid-ossp", "xml2",
+})  # fmt: skip
+
+
 class PgMode:
     def __init__(self, session: SqlSession) -> None:
         self.s = session
@@ -300,6 +313,11 @@ class PgMode:
         if re.match(r"(?is)\s*create\s+extension\b", text):
             m = re.match(r"(?is)\s*create\s+extension\s+(?:if\s+not\s+exists\s+)?\"?([\w-]+)", text)
             name = m.group(1) if m else ""
+            if name == "plpgsql":
+                raise SqlError(0, "42710", f'extension "{name}" already exists')
+            if name not in CONTRIB:
+                raise SqlError(0, "0A000", f'extension "{name}" is not available')
+            # untrusted ones need a superuser; trusted ones would need real functions
             raise SqlError(0, "42501", f'permission denied to create extension "{name}"')
         if re.match(r"(?is)\s*create\s+database\b", text):
             raise errors.pg_denied("permission denied to create database")

@@ -97,9 +97,9 @@ def _syntax(sql: str, dialect: Dialect, exc: ParseError) -> SqlError:
     if not exc.errors:
         return errors.syntax(dialect, sql, _first_offset(sql))
     info = exc.errors[0]
-    if not str(info.get("end_context") or "").strip() and str(
-        info.get("description") or ""
-    ).startswith("Required keyword"):
+    description = str(info.get("description") or "")
+    at_end = not str(info.get("end_context") or "").strip()
+    if at_end and (description.startswith("Required keyword") or "SENTINEL" in description):
         return errors.syntax(dialect, sql, len(sql.rstrip()))
     line, col = int(info.get("line") or 1), int(info.get("col") or 1)
     highlight = str(info.get("highlight") or "")

@@ -170,3 +170,57 @@ def test_describe_counts_placeholders_outside_literals(engine: SqlEngine) -> Non
     d = p.describe("SELECT id, price FROM products WHERE id = $1 AND price > $2 AND name <> '$3'")
     assert d.param_count == 2 and [c.type_name for c in d.columns] == ["int4", "numeric"]
     p.close()
+
+
+def test_wire_type_codes_for_result_columns(engine: SqlEngine) -> None:
+    from phantomnet.deception.sql import mysql_type_code, pg_type_oid
+
+    p = engine.session("198.51.100.11", "postgres", user="shop", database="shop")
+    r = one(p.execute("SELECT products.id, name, price, created_at, count(*) FROM orders, products "
+                      "WHERE products.id = orders.id GROUP BY 1, 2, 3, 4 LIMIT 1"))  # fmt: skip
+    assert [pg_type_oid(c.type_name) for c in r.columns] == [23, 1043, 1700, 1114, 20]
+    p.close()
+    m = engine.session("198.51.100.11", "mysql", user="shop", database="shop")
+    r = one(m.execute("SELECT products.id, name, price, created_at, count(*) FROM orders, products "
+                      "WHERE products.id = orders.id GROUP BY 1, 2, 3, 4 LIMIT 1"))  # fmt: skip
+    assert [mysql_type_code(c.type_name) for c in r.columns] == [3, 0xFD, 0xF6, 0x0C, 8]
+    m.close()
+
+
+def test_transactions_roll_back_and_commit(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.12", "postgres", user="shop", database="shop")
+    assert [getattr(r, "tag", None) for r in s.execute("BEGIN")] == ["BEGIN"]
+    one(s.execute("INSERT INTO products (name, price) VALUES ('ghost', 1)"))
+    assert one(s.execute("SELECT count(*) FROM products WHERE name = 'ghost'")).rows == ((1,),)
+    e = err(s.execute("SELECT nope FROM products"))
+    assert e.sqlstate == "42703"
+    assert err(s.execute("SELECT 1")).sqlstate == "25P02"
+    assert one(s.execute("COMMIT")).tag == "ROLLBACK"  # a failed transaction rolls back
+    assert one(s.execute("SELECT count(*) FROM products WHERE name = 'ghost'")).rows == ((0,),)
+    s.execute("BEGIN; INSERT INTO products (name, price) VALUES ('kept', 2); COMMIT")
+    assert one(s.execute("SELECT count(*) FROM products WHERE name = 'kept'")).rows == ((1,),)
+    s.close()
+
+
+def test_a_second_connection_sees_the_first_ones_writes(engine: SqlEngine) -> None:
+    reader = engine.session("198.51.100.13", "mysql", user="shop", database="shop")
+    assert one(reader.execute("SELECT count(*) FROM orders")).rows == ((340,),)
+    writer = engine.session("198.51.100.13", "mysql", user="shop", database="shop")
+    one(writer.execute("INSERT INTO orders (customer_id, status, total) VALUES (1, 'new', 9.5)"))
+    assert one(reader.execute("SELECT count(*) FROM orders")).rows == ((341,),)
+    writer.close()
+    reader.close()
+
+
+def test_reloading_the_host_keeps_data_and_tokens(host: FakeHost) -> None:
+    from phantomnet.deception.host import FakeHost as Host
+
+    before = {t.token_id for t in host.tokens.tokens.values()}
+    s = host.sql.session("198.51.100.14", "mysql", user="shop", database="shop")
+    rows = one(s.execute("SELECT username, password FROM users ORDER BY id")).rows
+    s.close()
+    again = Host.load(host.root)
+    s2 = again.sql.session("198.51.100.14", "mysql", user="shop", database="shop")
+    assert one(s2.execute("SELECT username, password FROM users ORDER BY id")).rows == rows
+    s2.close()
+    assert {t.token_id for t in again.tokens.tokens.values()} == before
