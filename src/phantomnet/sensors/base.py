@@ -267,6 +267,12 @@ class Sensor(Component):
     name: ClassVar[str] = "sensor"
     protocol: ClassVar[str] = "other"
     Config: ClassVar[type[SensorConfig]] = SensorConfig
+    #: The monitor's wire ``brute_force`` counts connections to this door's ports (a login
+    #: service: one connection, a few guesses). False for HTTP, which is judged per request.
+    wire_logins: ClassVar[bool] = False
+    #: The protocol's standard ports, watched on every host the monitor sees when
+    #: ``wire_logins`` is true (the door's own configured ports are added by the runtime).
+    standard_ports: ClassVar[tuple[int, ...]] = ()
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
         self.config = config
