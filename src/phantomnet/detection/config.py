@@ -157,6 +157,12 @@ class DetectorsConfig(_Model):
     http_sqli: WebAttackConfig = WebAttackConfig()
     http_traversal: WebAttackConfig = WebAttackConfig()
     http_cmd_injection: WebAttackConfig = WebAttackConfig()
+    #: ``(host, port)`` of this node's doors whose every request is published as an event
+    #: and judged by the event-level ``http_attacks`` rule (the HTTP door). The wire web
+    #: rules skip requests to them, so one request gives one detection. A host of
+    #: ``0.0.0.0``, ``::`` or ``""`` matches any destination address on that port. Filled by
+    #: the runtime (``runtime.build.request_doors``); empty for a monitor on its own.
+    request_doors: tuple[tuple[str, int], ...] = ()
 
 
 def with_door_ports(config: DetectorsConfig, doors: Mapping[int, str]) -> DetectorsConfig:
@@ -169,3 +175,12 @@ def with_door_ports(config: DetectorsConfig, doors: Mapping[int, str]) -> Detect
     ports = {**config.brute_force.ports, **extra}
     brute = config.brute_force.model_copy(update={"ports": ports})
     return config.model_copy(update={"brute_force": brute})
+
+
+def with_request_doors(
+    config: DetectorsConfig, doors: tuple[tuple[str, int], ...]
+) -> DetectorsConfig:
+    """``config`` whose wire web rules leave the requests of ``doors`` to the event rules."""
+    if not doors:
+        return config
+    return config.model_copy(update={"request_doors": tuple(doors)})

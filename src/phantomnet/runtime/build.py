@@ -131,6 +131,20 @@ def door_ports(settings: Settings) -> dict[int, str]:
     return ports
 
 
+def request_doors(settings: Settings) -> tuple[tuple[str, int], ...]:
+    """``(host, port)`` of the enabled doors with ``request_events`` (HTTP, HTTPS), when the
+    event-level ``http_attacks`` rule runs: the wire web rules leave those requests to it."""
+    if settings.detectors.get("http_attacks", {}).get("enabled", True) is False:
+        return ()  # nobody judges the door's events: the wire rules keep watching
+    return tuple(
+        (cfg.host, port)
+        for cls, cfg in enabled_sensors(settings)
+        if cls.request_events
+        for port in _ports(cfg)
+        if port
+    )
+
+
 def enabled_detectors(settings: Settings) -> list[Detector]:
     found: list[Detector] = []
     for name in sorted(set(plugins.available(plugins.DETECTORS)) | set(settings.detectors)):
