@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from phantomnet.events import Detection
+from phantomnet.monitor.config import MonitorConfig, with_doors
 from phantomnet.monitor.replay import events_from_pcap
+from phantomnet.runtime.build import door_ports
+from phantomnet.settings import Settings
 
 HERE = Path(__file__).parent / "monitor"
 CASES = sorted(p.name.removesuffix(".pcap") for p in HERE.glob("*.pcap"))
@@ -28,7 +31,8 @@ def test_golden_capture(name: str) -> None:
     truth = [
         json.loads(line) for line in (HERE / f"{name}.expected.jsonl").read_text().splitlines()
     ]
-    found = [e for e in events_from_pcap(HERE / f"{name}.pcap") if isinstance(e, Detection)]
+    config = with_doors(MonitorConfig(), door_ports(Settings()))  # as the runtime builds it
+    found = [e for e in events_from_pcap(HERE / f"{name}.pcap", config) if isinstance(e, Detection)]
     rules = {d.rule for d in found}
     assert rules <= {t["rule"] for t in truth}, f"unexpected: {rules}"
     for want in truth:

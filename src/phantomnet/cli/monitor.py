@@ -50,7 +50,7 @@ def monitor(
 ) -> None:
     """Decode traffic, build flows, fingerprint TLS/SSH and detect attacks."""
     from phantomnet.monitor.config import load_monitor_config, with_doors
-    from phantomnet.runtime.build import door_ports
+    from phantomnet.runtime.build import door_ports, request_doors
 
     if (interface is None) == (pcap is None):
         raise InvalidInput("give exactly one of --interface IF or --pcap FILE")
@@ -60,7 +60,10 @@ def monitor(
     section = dict(settings.monitor)
     if interface is not None:
         section.update(interface=interface, bpf=bpf or section.get("bpf", ""))
-    cfg = with_doors(load_monitor_config(section), door_ports(settings))
+    # Live onto the bus, the HTTP doors' requests are judged from their events (one request,
+    # one detection); a pcap or --jsonl has no door events, so the wire rules judge them all.
+    own = request_doors(settings) if interface is not None and jsonl is None else ()
+    cfg = with_doors(load_monitor_config(section), door_ports(settings), own)
     if pcap is not None:
         from phantomnet.monitor.replay import events_from_pcap
 

@@ -94,23 +94,6 @@ class FloodConfig(DetectorConfig):
     severity: Severity = "high"
 
 
-#: Well-known login service ports the wire ``brute_force`` watches; the runtime adds the
-#: ports of the configured doors (``[sensors.<name>] port``) to this map.
-WELL_KNOWN_LOGIN_PORTS: dict[int, str] = {
-    22: "ssh",
-    2222: "ssh",
-    21: "ftp",
-    2121: "ftp",
-    25: "smtp",
-    587: "smtp",
-    465: "smtp",
-    2525: "smtp",
-    23: "telnet",
-    3306: "mysql",
-    5432: "postgresql",
-}
-
-
 class WireBruteForceConfig(BruteForceConfig):
     """Repeated short connections or failed cleartext logins from one source to one service.
 
@@ -121,7 +104,10 @@ class WireBruteForceConfig(BruteForceConfig):
     threshold: int = Field(default=8, ge=2)
     window_s: float = Field(default=120.0, gt=0)
     max_flow_s: float = Field(default=30.0, gt=0)
-    ports: dict[int, str] = Field(default_factory=lambda: dict(WELL_KNOWN_LOGIN_PORTS))
+    #: port -> protocol of the login services to count. Empty by default: the runtime fills it
+    #: from the sensors (``runtime.build.login_ports``: each door with ``wire_logins``, its
+    #: configured ports and its protocol's standard ports); entries given here are added.
+    ports: dict[int, str] = Field(default_factory=dict)
     realert_s: float = Field(default=300.0, gt=0)
 
 
@@ -172,18 +158,30 @@ class DetectorsConfig(_Model):
     http_traversal: WebAttackConfig = WebAttackConfig()
     http_cmd_injection: WebAttackConfig = WebAttackConfig()
     http_xxe: WebAttackConfig = WebAttackConfig()
-
-
-#: Protocols whose connections the wire ``brute_force`` counts (HTTP is judged per request).
-LOGIN_PROTOCOLS = frozenset(WELL_KNOWN_LOGIN_PORTS.values())
+    #: ``(host, port)`` of this node's doors whose every request is published as an event
+    #: and judged by the event-level ``http_attacks`` rule (the HTTP door). The wire web
+    #: rules skip requests to them, so one request gives one detection. A host of
+    #: ``0.0.0.0``, ``::`` or ``""`` matches any destination address on that port. Filled by
+    #: the runtime (``runtime.build.request_doors``); empty for a monitor on its own.
+    request_doors: tuple[tuple[str, int], ...] = ()
 
 
 def with_door_ports(config: DetectorsConfig, doors: Mapping[int, str]) -> DetectorsConfig:
-    """``config`` with the login doors' ports (port -> protocol, from ``[sensors.*]``) added
-    to ``brute_force.ports``, so a door moved to another port is still watched."""
-    extra = {port: proto for port, proto in doors.items() if port and proto in LOGIN_PROTOCOLS}
+    """``config`` with the login doors' ports (port -> protocol, from the sensors: see
+    ``runtime.build.login_ports``) added to ``brute_force.ports``, so a door moved to another
+    port is still watched. Which protocols are logins is the sensors' call, not this one's."""
+    extra = {port: proto for port, proto in doors.items() if port}
     if not extra:
         return config
     ports = {**config.brute_force.ports, **extra}
     brute = config.brute_force.model_copy(update={"ports": ports})
     return config.model_copy(update={"brute_force": brute})
+
+
+def with_request_doors(
+    config: DetectorsConfig, doors: tuple[tuple[str, int], ...]
+) -> DetectorsConfig:
+    """``config`` whose wire web rules leave the requests of ``doors`` to the event rules."""
+    if not doors:
+        return config
+    return config.model_copy(update={"request_doors": tuple(doors)})

@@ -99,14 +99,17 @@ class MonitorComponent(Component):
 
 
 def build_monitor(
-    settings: Settings, bus: EventBus, doors: Mapping[int, str] | None = None
+    settings: Settings,
+    bus: EventBus,
+    doors: Mapping[int, str] | None = None,
+    request_doors: tuple[tuple[str, int], ...] = (),
 ) -> list[Component]:
     """The monitor component when ``[monitor] interface`` is set, else nothing.
 
-    ``doors`` (port -> protocol of the configured honeypot doors) extends the wire
-    brute-force port list beyond the well-known ports."""
+    ``doors`` (port -> protocol of the login doors, from the sensors) is what the wire
+    brute force watches; ``request_doors`` are the HTTP doors the wire web rules skip."""
     config = load_monitor_config(settings.monitor)
     if not config.interface:
         return []
-    config = with_doors(config, doors or {})
+    config = with_doors(config, doors or {}, request_doors)
     return [MonitorComponent(config, bus, settings.node)]

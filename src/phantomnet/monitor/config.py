@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phantomnet.detection.config import DetectorsConfig, with_door_ports
+from phantomnet.detection.config import DetectorsConfig, with_door_ports, with_request_doors
 from phantomnet.settings import validate_section
 
 
@@ -71,8 +71,14 @@ def load_monitor_config(section: dict[str, Any]) -> MonitorConfig:
     return config
 
 
-def with_doors(config: MonitorConfig, doors: Mapping[int, str]) -> MonitorConfig:
-    """``config`` whose ``brute_force`` also watches the doors' ports (port -> protocol)."""
-    if not doors:
+def with_doors(
+    config: MonitorConfig,
+    doors: Mapping[int, str],
+    request_doors: tuple[tuple[str, int], ...] = (),
+) -> MonitorConfig:
+    """``config`` whose ``brute_force`` also watches the login doors' ports (port ->
+    protocol) and whose wire web rules leave ``request_doors`` to the event-level rules."""
+    if not doors and not request_doors:
         return config
-    return config.model_copy(update={"detectors": with_door_ports(config.detectors, doors)})
+    detectors = with_request_doors(with_door_ports(config.detectors, doors), request_doors)
+    return config.model_copy(update={"detectors": detectors})

@@ -8,6 +8,7 @@ Roles (docs/architecture.md §3):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from phantomnet.deception.config import DeceptionConfig
 from phantomnet.deception.host import FakeHost
 from phantomnet.detection.base import Detector
 from phantomnet.detection.engine import DetectorEngine
-from phantomnet.errors import ConfigError
+from phantomnet.errors import ConfigError, PluginError
 from phantomnet.plugins import Component
 from phantomnet.runtime.heartbeat import Heartbeat
 from phantomnet.runtime.limits import check_nofile
@@ -28,6 +29,7 @@ from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.settings import Settings, validate_section
 
 Role = Literal["all", "sensor", "server"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,10 +108,41 @@ def _ports(cfg: SensorConfig) -> list[int]:
 
 
 def door_ports(settings: Settings) -> dict[int, str]:
-    """Port -> protocol of every enabled door (what the monitor's detectors watch)."""
-    return {
-        port: cls.protocol for cls, cfg in enabled_sensors(settings) for port in _ports(cfg) if port
-    }
+    """Port -> protocol the monitor's wire ``brute_force`` watches, learnt from the sensors.
+
+    Every installed sensor plug-in whose class sets ``wire_logins`` contributes its
+    protocol's ``standard_ports`` (a login service on any host), and each such door that is
+    enabled adds the ports it is configured on (so a door moved to 12222 is still watched).
+    Doors without ``wire_logins`` (HTTP) add nothing. There is no other list of ports.
+    """
+    ports: dict[int, str] = {}
+    chosen = enabled_sensors(settings)  # a broken enabled plug-in fails here, as at start
+    for name in sorted(plugins.available(plugins.SENSORS)):
+        try:
+            cls = plugins.load_plugin(plugins.SENSORS, name, Sensor)
+        except PluginError as exc:  # a disabled door that cannot load: its ports stay out
+            log.warning("monitor: brute_force does not learn %s's ports: %s", name, exc)
+            continue
+        if cls.wire_logins:
+            ports.update(dict.fromkeys(cls.standard_ports, cls.protocol))
+    for cls, cfg in chosen:
+        if cls.wire_logins:
+            ports.update({port: cls.protocol for port in _ports(cfg) if port})
+    return ports
+
+
+def request_doors(settings: Settings) -> tuple[tuple[str, int], ...]:
+    """``(host, port)`` of the enabled doors with ``request_events`` (HTTP, HTTPS), when the
+    event-level ``http_attacks`` rule runs: the wire web rules leave those requests to it."""
+    if settings.detectors.get("http_attacks", {}).get("enabled", True) is False:
+        return ()  # nobody judges the door's events: the wire rules keep watching
+    return tuple(
+        (cfg.host, port)
+        for cls, cfg in enabled_sensors(settings)
+        if cls.request_events
+        for port in _ports(cfg)
+        if port
+    )
 
 
 def enabled_detectors(settings: Settings) -> list[Detector]:

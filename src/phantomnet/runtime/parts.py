@@ -6,7 +6,7 @@ Each factory imports its package lazily: a role that does not run a part never i
 from __future__ import annotations
 
 from phantomnet.plugins import Component
-from phantomnet.runtime.build import Factory, Runtime, door_ports
+from phantomnet.runtime.build import Factory, Runtime, door_ports, request_doors
 
 
 def storage_writer(rt: Runtime) -> list[Component]:
@@ -67,7 +67,7 @@ def monitor(rt: Runtime) -> list[Component]:
     """The network monitor, when ``[monitor] interface`` is set; it learns the doors' ports."""
     from phantomnet.monitor.component import build_monitor
 
-    return build_monitor(rt.settings, rt.bus, door_ports(rt.settings))
+    return build_monitor(rt.settings, rt.bus, door_ports(rt.settings), request_doors(rt.settings))
 
 
 SERVER = frozenset({"all", "server"})

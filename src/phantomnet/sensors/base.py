@@ -271,6 +271,15 @@ class Sensor(Component):
     name: ClassVar[str] = "sensor"
     protocol: ClassVar[str] = "other"
     Config: ClassVar[type[SensorConfig]] = SensorConfig
+    #: The monitor's wire ``brute_force`` counts connections to this door's ports (a login
+    #: service: one connection, a few guesses). False for HTTP, which is judged per request.
+    wire_logins: ClassVar[bool] = False
+    #: The protocol's standard ports, watched on every host the monitor sees when
+    #: ``wire_logins`` is true (the door's own configured ports are added by the runtime).
+    standard_ports: ClassVar[tuple[int, ...]] = ()
+    #: The door publishes every request as an event the event-level ``http_attacks`` rule
+    #: judges; the monitor's wire web rules then skip its ports (one request, one detection).
+    request_events: ClassVar[bool] = False
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
         self.config = config

@@ -28,7 +28,8 @@ Behaviour, the same for every door:
 * ``host``: an IPv4 literal binds IPv4, an IPv6 literal binds IPv6 only, ``"::"`` binds
   dual stack (one socket also serves IPv4 peers, seen as ``::ffff:a.b.c.d``, which
   :func:`phantomnet.events.normalise_ip` makes plain IPv4), ``""`` means ``"::"`` when the
-  host has IPv6 and ``"0.0.0.0"`` otherwise, a name binds the first address it resolves to.
+  host has IPv6 and ``"0.0.0.0"`` otherwise, an IPv4-mapped IPv6 address binds its IPv4
+  address, a name binds the first address it resolves to.
 * ``port`` 0 lets the kernel choose; :func:`bound_port` tells which it chose.
 * ``backlog`` defaults to 1024 (a honeypot is flooded; the kernel caps it at somaxconn).
 * A taken port raises :class:`~phantomnet.errors.PortInUse` with
@@ -41,12 +42,14 @@ Behaviour, the same for every door:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from phantomnet.errors import PortInUse, SensorError
+from phantomnet.events import normalise_ip
 
 #: A stream door's connection handler, as for ``asyncio.start_server``.
 StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -122,6 +125,8 @@ def bound_port(server: asyncio.Server) -> int:
 
 
 def _address(what: str, host: str, port: int) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
+    with contextlib.suppress(ValueError):  # ::ffff:a.b.c.d (a dual-stack peer's address)
+        host = normalise_ip(host)
     if host == "":
         host = "::" if socket.has_ipv6 and _ipv6_works() else "0.0.0.0"
     try:

@@ -141,3 +141,29 @@ async def test_passive_ports_skip_taken_ones_and_answer_425_when_all_are(tmp_pat
     finally:
         await sensor.stop()
         task.cancel()
+
+
+@pytest.mark.skipif(not _ipv6(), reason="no IPv6 on this host")
+async def test_ftp_passive_mode_for_an_ipv4_client_of_a_dual_stack_door(tmp_path: Path) -> None:
+    """The control connection's local address is ::ffff:127.0.0.1: PASV must still work."""
+    ctx = SensorContext(node="t", bus=MemoryBus(), data_dir=tmp_path)
+    sensor = FtpSensor(FtpConfig(host="::", port=0, failed_login_delay_s=0.05), ctx)
+    await sensor.start()
+    task = asyncio.create_task(sensor.run())
+    try:
+        assert sensor.bound_port is not None
+        reader, writer = await _control(sensor.bound_port)
+        answer = await _say(reader, writer, b"PASV")
+        found = re.search(rb"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", answer)
+        assert answer.startswith(b"227 ") and found, answer
+        assert found.group(1, 2, 3, 4) == (b"127", b"0", b"0", b"1")
+        data_port = int(found.group(5)) * 256 + int(found.group(6))
+        data_r, data_w = await asyncio.open_connection("127.0.0.1", data_port)
+        assert (await _say(reader, writer, b"LIST")).startswith(b"150 ")
+        await asyncio.wait_for(data_r.read(), 30)  # the listing, then the data connection ends
+        data_w.close()
+        assert (await asyncio.wait_for(reader.readline(), 30)).startswith(b"226 ")
+        writer.close()
+    finally:
+        await sensor.stop()
+        task.cancel()

@@ -48,10 +48,20 @@ def dns_query(name: str, txid: int, answers: tuple[str, ...] = (), response: boo
     return body
 
 
+def with_sensors(config: MonitorConfig | None = None) -> MonitorConfig:
+    """``config`` with the login ports the runtime learns from the default sensors."""
+    from phantomnet.monitor.config import with_doors
+    from phantomnet.runtime.build import door_ports
+    from phantomnet.settings import Settings
+
+    return with_doors(config or MonitorConfig(), door_ports(Settings()))
+
+
 def run(tmp: Path, packets: Packets, config: MonitorConfig | None = None) -> list[Event]:
+    """Replay ``packets``; by default with the monitor config the runtime would build."""
     path = tmp / "t.pcap"
     craft.write_pcap(path, sorted(packets, key=lambda p: p[0]))
-    return list(events_from_pcap(path, config))
+    return list(events_from_pcap(path, config if config is not None else with_sensors()))
 
 
 def detections(events: list[Event], rule: str | None = None) -> list[Detection]:

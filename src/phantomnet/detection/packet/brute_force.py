@@ -1,7 +1,8 @@
 """``brute_force`` (packet level): repeated connections or failed cleartext logins.
 
 Counts, per (client, server, protocol) within ``window_s``: established TCP connections to
-a login service port (SSH, FTP, SMTP, Telnet, MySQL, PostgreSQL; hydra and ncrack open many
+a login service port (``config.ports``, which the runtime fills from the sensors: every door
+with ``wire_logins``, on its configured and standard ports; hydra and ncrack open many
 short ones), FTP ``530`` and SMTP ``535`` replies (one per failed password, which catches
 several guesses per connection), and HTTP ``401`` answers or POSTs to login-looking paths.
 Fires at ``threshold`` and again at each further ``threshold`` within the window or after

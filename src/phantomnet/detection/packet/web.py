@@ -2,7 +2,10 @@
 on the wire.
 
 The pattern logic is :func:`phantomnet.analyzers.web.classify` (shared with the
-HTTP honeypot). Per (client, server, rule) the first match is reported at once and later
+HTTP honeypot). Requests to this node's own HTTP doors (``request_doors``) are skipped:
+the door publishes each one as ``http.request`` and the event-level ``http_attacks`` rule
+judges it, so a request seen on both paths gives one detection, not two. Per (client,
+server, rule) the first match is reported at once and later
 ones when the count reaches 10, 100, 1000... so sqlmap's thousands of probes give a handful
 of detections with growing counts.
 """
@@ -15,10 +18,11 @@ from phantomnet.analyzers.http import HttpMessage
 from phantomnet.analyzers.web import classify
 from phantomnet.detection.common import Lru, Reporter
 from phantomnet.detection.config import DetectorsConfig, WebAttackConfig
-from phantomnet.events import Detection
+from phantomnet.events import Detection, normalise_ip
 from phantomnet.monitor.dispatch import Meta
 
 RULES = ("http_sqli", "http_traversal", "http_cmd_injection", "http_xxe")
+ANY_HOST = frozenset({"", "0.0.0.0", "::"})
 
 
 class _Count:
@@ -40,9 +44,17 @@ class WebAttacks:
         self.cfgs: dict[str, WebAttackConfig] = {r: getattr(config, r) for r in RULES}
         self.reports = {r: Reporter(node, r, c.severity) for r, c in self.cfgs.items()}
         self.counts: Lru[tuple[str, str, int, str], _Count] = Lru(100_000)
+        self.any_host_ports = {p for h, p in config.request_doors if h in ANY_HOST}
+        self.doors = {(normalise_ip(h), p) for h, p in config.request_doors if h not in ANY_HOST}
+
+    def is_own_door(self, dst: str, port: int) -> bool:
+        """A request to one of this node's HTTP doors (judged from its events instead)."""
+        return port in self.any_host_ports or (normalise_ip(dst), port) in self.doors
 
     def on_http(self, meta: Meta, msg: HttpMessage) -> list[Detection]:
         if msg.is_response or msg.method is None:
+            return []
+        if (self.any_host_ports or self.doors) and self.is_own_door(meta.dst, meta.dport):
             return []
         found = []
         for finding in classify(msg.method, msg.path, msg.query, msg.body):

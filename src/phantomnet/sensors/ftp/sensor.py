@@ -143,6 +143,8 @@ class FtpSensor(Sensor):
 
     name: ClassVar[str] = "ftp"
     protocol: ClassVar[str] = "ftp"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (21,)
     Config: ClassVar[type[SensorConfig]] = FtpConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:

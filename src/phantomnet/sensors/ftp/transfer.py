@@ -17,6 +17,7 @@ from phantomnet.errors import SensorError
 from phantomnet.events import (
     FileUpload,
     attacker_text,
+    normalise_ip,
 )
 from phantomnet.sensors.ftp import protocol as p
 from phantomnet.sensors.ftp.abort import abortable
@@ -33,16 +34,16 @@ FTP_UID = 107  # the Debian ``ftp`` user of the persona's passwd
 
 # -- data connections ---------------------------------------------------------------------
 async def pasv(c: FtpConversation, arg: str) -> None:
-    local = c.writer.get_extra_info("sockname")
-    host = c.cfg.pasv_address or str(local[0])
-    port = await _passive(c, str(local[0]))
+    local = normalise_ip(str(c.writer.get_extra_info("sockname")[0]))  # dual stack: plain v4
+    host = c.cfg.pasv_address or local
+    port = await _passive(c, local)
     if port is not None:
         await c.reply(p.pasv_reply(host, port))
 
 
 async def epsv(c: FtpConversation, arg: str) -> None:
-    local = c.writer.get_extra_info("sockname")
-    port = await _passive(c, str(local[0]))
+    local = normalise_ip(str(c.writer.get_extra_info("sockname")[0]))
+    port = await _passive(c, local)
     if port is not None:
         await c.reply(p.R["epsv"].format(port=port))
 

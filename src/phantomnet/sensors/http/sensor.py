@@ -61,6 +61,7 @@ class HttpSensor(Sensor):
 
     name: ClassVar[str] = "http"
     protocol: ClassVar[str] = "http"
+    request_events: ClassVar[bool] = True
     Config: ClassVar[type[SensorConfig]] = HttpConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:

@@ -322,6 +322,8 @@ class SmtpSensor(Sensor):
 
     name: ClassVar[str] = "smtp"
     protocol: ClassVar[str] = "smtp"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (25, 465, 587)
     Config: ClassVar[type[SensorConfig]] = SmtpConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:

@@ -43,6 +43,8 @@ def shared_host(ctx: SensorContext) -> FakeHost:
 class SshSensor(Sensor):
     name: ClassVar[str] = "ssh"
     protocol: ClassVar[str] = "ssh"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (22,)
     Config: ClassVar[type[SensorConfig]] = SshConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
