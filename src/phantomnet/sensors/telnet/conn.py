@@ -137,6 +137,8 @@ class TelnetConn:
                 self._subneg(item)
             else:
                 self._command(item)
+        if self.writer.transport.get_write_buffer_size() > 64 * 1024:
+            await self.drain()  # a client that sends option storms but never reads waits here
         room = self.max_pending - len(self.pending)
         if len(data) > room:
             self.dropped += len(data) - max(room, 0)
