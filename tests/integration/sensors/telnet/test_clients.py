@@ -154,6 +154,7 @@ async def test_mirai_style_probes_get_a_debian_host(door: Door) -> None:
     assert b"MIRAI: applet not found" in answers["/bin/busybox MIRAI"]
     assert b"processor\t: 0" in answers["cat /proc/cpuinfo"]
     assert b"AB\r\n" in answers["echo -e '\\x41\\x42'"]
+    assert answers["enable"].startswith(b"enable\r\nenable .\r\nenable :\r\n")
     assert b"system: command not found" in answers["system"]
     assert b"shell: command not found" in answers["shell"]
     cap = door.captured

@@ -1,10 +1,23 @@
 """The command registry: builtins (looked up first) and programs (found along ``$PATH``)."""
 
-from phantomnet.deception.shell.commands import admin, files, network, system, text, tools
+from phantomnet.deception.shell.commands import (
+    admin,
+    busybox,
+    files,
+    network,
+    system,
+    text,
+    tools,
+)
 from phantomnet.deception.shell.commands.builtins import BUILTINS as _BUILTINS
 from phantomnet.deception.shell.context import CommandFn
 
-BUILTINS: dict[str, CommandFn] = {**_BUILTINS, "test": tools.test, "[": tools.test}
+BUILTINS: dict[str, CommandFn] = {
+    **_BUILTINS,
+    "test": tools.test,
+    "[": tools.test,
+    "enable": busybox.enable,
+}
 
 COMMANDS: dict[str, CommandFn] = {
     **files.COMMANDS,

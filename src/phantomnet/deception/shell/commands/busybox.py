@@ -1,4 +1,5 @@
-"""BusyBox as Debian 12 ships it (``busybox`` 1:1.35.0-4+deb12u1): the applet list, its help
+"""What Mirai-style loaders type first: bash's ``enable`` (the builtin list of bash 5.2), and
+BusyBox as Debian 12 ships it (``busybox`` 1:1.35.0-4+deb12u1): the applet list, its help
 text, ``X: applet not found``, and busybox's own ``wget`` wording (botnet loaders call
 ``/bin/busybox wget``/``tftp``; nothing is ever fetched, the request is recorded).
 
@@ -151,6 +152,31 @@ async def busybox(cmd: Cmd) -> int:
     if fn is None:
         return 0  # an applet the fake host does not emulate: silent success
     return await fn(cmd)
+
+
+#: ``enable`` of Debian 12's bash 5.2, in its order
+_BASH_BUILTINS = """
+. : [ alias bg bind break builtin caller cd command compgen complete compopt continue
+declare dirs disown echo enable eval exec exit export false fc fg getopts hash help history
+jobs kill let local logout mapfile popd printf pushd pwd read readarray readonly return set
+shift shopt source suspend test times trap true type typeset ulimit umask unalias unset wait
+"""
+BASH_BUILTINS: tuple[str, ...] = tuple(_BASH_BUILTINS.split())
+
+
+async def enable(cmd: Cmd) -> int:
+    """bash's ``enable``: lists the builtins; ``enable NAME`` is quiet for a builtin."""
+    from phantomnet.deception.shell.commands.builtins import _bash_err
+
+    names = [a for a in cmd.argv if not a.startswith("-")]
+    if not names:
+        cmd.out("".join(f"enable {name}\n" for name in BASH_BUILTINS))
+        return 0
+    status = 0
+    for name in names:
+        if name not in BASH_BUILTINS:
+            status = _bash_err(cmd, f"{name}: not a shell builtin")
+    return status
 
 
 #: applets whose busybox wording differs from the GNU tool's
