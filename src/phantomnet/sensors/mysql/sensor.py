@@ -30,6 +30,8 @@ class MysqlSensor(Sensor):
 
     name: ClassVar[str] = "mysql"
     protocol: ClassVar[str] = "mysql"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (3306,)
     Config: ClassVar[type[SensorConfig]] = MysqlConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:

@@ -483,6 +483,8 @@ class PostgresSensor(Sensor):
 
     name: ClassVar[str] = "postgresql"
     protocol: ClassVar[str] = "postgresql"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (5432,)
     Config: ClassVar[type[SensorConfig]] = PostgresConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:

@@ -43,14 +43,6 @@ PHASE1 = (
         t.neg(t.DO, o) for o in (t.TTYPE, t.TSPEED, t.XDISPLOC, t.NEW_ENVIRON, t.OLD_ENVIRON)
     )
 )
-PHASE2 = (
-    t.neg(t.WILL, t.SGA)
-    + t.neg(t.DO, t.ECHO)
-    + t.neg(t.DO, t.LINEMODE)
-    + t.neg(t.DO, t.NAWS)
-    + t.neg(t.WILL, t.STATUS)
-    + t.neg(t.DO, t.LFLOW)
-)
 #: telnetd's answer to a client's SLC list (RFC 1184): the pty's special characters
 SLC_REPLY = bytes.fromhex(
     "fffa220303e20304820f07e21c08820409c21a0a827f0b82150c82170d82120e82160f8211108213fff0"
@@ -137,6 +129,8 @@ class TelnetConn:
                 self._subneg(item)
             else:
                 self._command(item)
+        if self.writer.transport.get_write_buffer_size() > 64 * 1024:
+            await self.drain()  # a client that sends option storms but never reads waits here
         room = self.max_pending - len(self.pending)
         if len(data) > room:
             self.dropped += len(data) - max(room, 0)
@@ -180,6 +174,8 @@ class TelnetConn:
                     self.him.add(opt)
                     if not asked:
                         self.send_raw(t.neg(t.DO, opt))
+                        if opt == t.LINEMODE:  # telnetd's answer to an offered linemode
+                            self.send_raw(bytes((IAC, SB, t.LINEMODE, 1, 0x10, IAC, SE, 0)))
                 else:
                     self.send_raw(t.neg(t.DONT, opt))
             else:
@@ -246,19 +242,23 @@ class TelnetConn:
         self.send_raw(b"".join(bytes((IAC, SB, o, SEND, IAC, SE)) for o in sends))
         self.subnegs.difference_update(sends)
         await self.wait_until(lambda: all(o in self.subnegs for o in sends), timeout)
+        #: the client offered LINEMODE itself (answered at once with MODE LIT_ECHO)
+        offered = t.LINEMODE in self.him
+        # like telnetd's send_do/send_will: nothing is asked that is already so
+        asks = ((t.WILL, t.SGA), (t.DO, t.ECHO), (t.DO, t.LINEMODE), (t.DO, t.NAWS),
+                (t.WILL, t.STATUS), (t.DO, t.LFLOW))  # fmt: skip
         self.send_raw(
-            self.ask(t.WILL, t.SGA)
-            + self.ask(t.DO, t.ECHO)
-            + self.ask(t.DO, t.LINEMODE)
-            + self.ask(t.DO, t.NAWS)
-            + self.ask(t.WILL, t.STATUS)
-            + self.ask(t.DO, t.LFLOW)
+            b"".join(
+                self.ask(verb, o)
+                for verb, o in asks
+                if o not in (self.us if verb == t.WILL else self.him)
+            )
         )
         await self.drain()
-        second = (t.ECHO, t.LINEMODE, t.NAWS, t.LFLOW)
+        second = [o for o in (t.ECHO, t.LINEMODE, t.NAWS, t.LFLOW) if o in self.asked_him]
         await self.wait_until(lambda: all(o in self.answered for o in second), timeout)
         out = b""
-        if t.LINEMODE in self.him:
+        if t.LINEMODE in self.him and not offered:
             self.subnegs.discard(t.LINEMODE)
             self.send_raw(bytes((IAC, SB, t.LINEMODE, 1, 3, IAC, SE)) + b"\x00")
             await self.drain()

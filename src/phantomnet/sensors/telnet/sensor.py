@@ -18,9 +18,9 @@ from pydantic import Field
 
 from phantomnet.bus.base import EventBus
 from phantomnet.deception.host import FakeHost
-from phantomnet.errors import PortInUse, SensorError
 from phantomnet.events import Event, EventBase, SessionRequest, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
+from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.telnet.conn import TelnetConn
 from phantomnet.sensors.telnet.login import Login
 from phantomnet.sensors.terminal.recording import Recorder
@@ -46,6 +46,8 @@ class TelnetConfig(SensorConfig):
 class TelnetSensor(Sensor):
     name: ClassVar[str] = "telnet"
     protocol: ClassVar[str] = "telnet"
+    wire_logins: ClassVar[bool] = True
+    standard_ports: ClassVar[tuple[int, ...]] = (23,)
     Config: ClassVar[type[SensorConfig]] = TelnetConfig
 
     def __init__(self, config: SensorConfig, ctx: SensorContext) -> None:
@@ -63,17 +65,10 @@ class TelnetSensor(Sensor):
         self.logins = 0
 
     async def start(self) -> None:
-        try:
-            self._server = await asyncio.start_server(
-                self._on_connect, self.config.host, self.config.port, backlog=1024
-            )
-        except OSError as exc:
-            if exc.errno == 98:
-                raise PortInUse(f"telnet: port {self.config.port} is already in use") from exc
-            raise SensorError(
-                f"telnet: cannot listen on {self.config.host}:{self.config.port}: {exc}"
-            ) from exc
-        self.bound_port = int(self._server.sockets[0].getsockname()[1])
+        self._server = await bind(
+            "sensors.telnet.port", self.config.host, self.config.port, self._on_connect
+        )
+        self.bound_port = bound_port(self._server)
         self._publisher_task = asyncio.create_task(self._publisher())
 
     async def stop(self) -> None:

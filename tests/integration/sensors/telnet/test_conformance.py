@@ -47,6 +47,32 @@ def opening(port: int, policy: str) -> tuple[list[bytes], bytes]:
         client.close()
 
 
+def hydra_opening(port: int) -> list[bytes]:
+    """hydra's telnet module offers LINEMODE unsolicited and refuses the rest (as captured);
+    the real telnetd then waits for a LINEMODE answer hydra never sends: compare what is sent
+    within two seconds."""
+    client = RawTelnet(port, "none")
+    try:
+        client.read(0.5)
+        client.send(
+            b"\xff\xfb\x22\xff\xfe%\xff\xfe&\xff\xfc\x18\xff\xfc \xff\xfc#\xff\xfc'\xff\xfc$"
+        )
+        client.read(0.3)
+        client.send(b"\xff\xfe\x03")
+        client.read(0.3)
+        client.send(b"\xff\xfc\x01\xff\xfc\x1f\xff\xfe\x05\xff\xfc!")
+        client.read(1.5)
+        return iac_sequences(bytes(client.raw))
+    finally:
+        client.close()
+
+
+async def test_offered_linemode_is_answered_like_telnetd(door: Door, real_telnetd: int) -> None:
+    real = await asyncio.to_thread(hydra_opening, real_telnetd)
+    ours = await asyncio.to_thread(hydra_opening, door.port)
+    assert ours == real, f"door {ours!r}\nreal {real!r}"
+
+
 @pytest.mark.parametrize("policy", ["mirai", "inetutils"])
 async def test_option_dialogue_is_telnetd_s(door: Door, real_telnetd: int, policy: str) -> None:
     real, real_text = await asyncio.to_thread(opening, real_telnetd, policy)

@@ -2,6 +2,7 @@
 
 from phantomnet.deception.shell.commands import (
     admin,
+    busybox,
     files,
     hardware,
     identity,
@@ -13,7 +14,12 @@ from phantomnet.deception.shell.commands import (
 from phantomnet.deception.shell.commands.builtins import BUILTINS as _BUILTINS
 from phantomnet.deception.shell.context import CommandFn
 
-BUILTINS: dict[str, CommandFn] = {**_BUILTINS, "test": tools.test, "[": tools.test}
+BUILTINS: dict[str, CommandFn] = {
+    **_BUILTINS,
+    "test": tools.test,
+    "[": tools.test,
+    "enable": busybox.enable,
+}
 
 COMMANDS: dict[str, CommandFn] = {
     **files.COMMANDS,

@@ -4,6 +4,7 @@ service, iptables, chattr, busybox, interpreters (never run)."""
 from __future__ import annotations
 
 from phantomnet.deception.fakefs import FsError
+from phantomnet.deception.shell.commands import busybox
 from phantomnet.deception.shell.context import Cmd, CommandFn
 from phantomnet.deception.shell.getopt import split_opts
 from phantomnet.deception.shell.simple import dispatch
@@ -286,26 +287,6 @@ async def interpreter(cmd: Cmd) -> int:
     return 0
 
 
-async def busybox(cmd: Cmd) -> int:
-    from phantomnet.deception.shell.commands import BUILTINS, COMMANDS
-
-    banner = cmd.host.persona.software("busybox")
-    if not cmd.argv:
-        cmd.out(
-            f"{banner}\nBusyBox is copyrighted by many authors between 1998-2015.\n"
-            "Licensed under GPLv2. See source distribution for detailed\ncopyright notices.\n\n"
-            "Usage: busybox [function [arguments]...]\n   or: busybox --list[-full]\n"
-        )
-        return 0
-    applet = cmd.argv[0]
-    if applet not in COMMANDS and applet not in BUILTINS:
-        cmd.err(f"{applet}: applet not found\n")
-        return 127
-    cmd.args = cmd.argv
-    fn = BUILTINS.get(applet) or COMMANDS[applet]
-    return await fn(cmd)
-
-
 COMMANDS: dict[str, CommandFn] = {
     "sudo": sudo,
     "su": su,
@@ -330,5 +311,5 @@ COMMANDS: dict[str, CommandFn] = {
     "sh": interpreter,
     "bash": interpreter,
     "dash": interpreter,
-    "busybox": busybox,
+    "busybox": busybox.busybox,
 }

@@ -168,8 +168,8 @@ async def curl(cmd: Cmd) -> int:
 
 
 async def tftp(cmd: Cmd) -> int:
-    flags, rest = split_opts(cmd.argv, takes_value="glrm")
-    remote = opt_value(flags, "r") or opt_value(flags, "g")
+    flags, rest = split_opts(cmd.argv, takes_value="lrb")  # -g/-p are get/put flags
+    remote = opt_value(flags, "r") or opt_value(flags, "l")
     host = rest[0] if rest else ""
     if remote and host:
         cmd.shell.result.downloads.append(
