@@ -43,7 +43,7 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
             "error: response.auto.detections[0]: unknown detection rule 'bruteforce'",
         ),
         ('[sinks.splunk]\nurl = "https://x"\n', "error: sinks.splunk: no sink plug-in named"),
-        ("[sensors.telnet]\nport = 2323\n", "error: sensors.telnet: no sensor plug-in named"),
+        ("[sensors.gopher]\nport = 7070\n", "error: sensors.gopher: no sensor plug-in named"),
         ("[sensors.shh]\nenabled = false\n", "error: sensors.shh: no sensor plug-in named"),
         ("[detectors.nope]\nenabled = false\n", "error: detectors.nope: no detector plug-in"),
     ],

@@ -27,6 +27,9 @@ DOORS = {
     "ftp": {"host": "127.0.0.1", "port": 0, "failed_login_delay_s": 0.05},
     "http": {"host": "127.0.0.1", "port": 0, "tls_port": 0},
     "smtp": {"host": "127.0.0.1", "port": 0},
+    "telnet": {"host": "127.0.0.1", "port": 0},
+    "mysql": {"host": "127.0.0.1", "port": 0, "tls": False},
+    "postgresql": {"host": "127.0.0.1", "port": 0},
 }
 
 
@@ -73,6 +76,11 @@ async def test_every_door_shows_the_persona_of_the_deception_section(
         doors["http"].bound_port or 0, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     assert b"Server: Apache/2.4.6 (CentOS)" in http, http
+    reader, writer = await asyncio.open_connection("127.0.0.1", doors["mysql"].bound_port or 0)
+    async with asyncio.timeout(30):
+        mysql = await reader.read(4096)
+    writer.close()
+    assert b"5.5.68-MariaDB" in mysql, mysql  # the greeting's server version
 
 
 async def test_the_deception_credentials_govern_every_door(doors: dict[str, Sensor]) -> None:
@@ -88,6 +96,33 @@ async def test_the_deception_credentials_govern_every_door(doors: dict[str, Sens
 
     assert (await asyncio.to_thread(login, "ops", "Winter2026!")).startswith("230")
     assert (await asyncio.to_thread(login, "root", "123456")).startswith("530")
+
+    import psycopg
+    import pymysql
+
+    def mysql(user: str, password: str) -> str:
+        try:
+            pymysql.connect(host="127.0.0.1", port=doors["mysql"].bound_port or 0, user=user,
+                            password=password, connect_timeout=30).close()  # fmt: skip
+        except pymysql.err.OperationalError as exc:
+            return str(exc.args[0])
+        return "ok"
+
+    def postgres(user: str, password: str) -> str:
+        try:
+            psycopg.connect(host="127.0.0.1", port=doors["postgresql"].bound_port or 0,
+                            user=user, password=password, dbname="postgres",
+                            sslmode="disable", connect_timeout=30).close()  # fmt: skip
+        except psycopg.OperationalError as exc:
+            return str(exc)
+        return "ok"
+
+    assert await asyncio.to_thread(mysql, "ops", "Winter2026!") == "ok"
+    assert await asyncio.to_thread(mysql, "root", "123456") == "1045"
+    assert await asyncio.to_thread(postgres, "ops", "Winter2026!") == "ok"
+    assert "28P01" in await asyncio.to_thread(postgres, "root", "123456") or "password auth" in (
+        await asyncio.to_thread(postgres, "root", "123456")
+    )
 
 
 def test_a_door_persona_setting_is_refused_with_one_line(tmp_path: Path) -> None:
