@@ -11,8 +11,8 @@ import pytest
 
 from phantomnet.analyzers.ssh import check_identification, parse_kexinit_packet
 from phantomnet.sensors.ssh.config import TarpitConfig
-from phantomnet.sensors.ssh.recording import Recorder
 from phantomnet.sensors.ssh.tarpit import TarpitPolicy, random_line
+from phantomnet.sensors.terminal.recording import Recorder
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_recording_is_asciicast_v2(tmp_path: Path) -> None:
 
 
 async def test_line_discipline_like_bash() -> None:
-    from phantomnet.sensors.ssh.lineedit import Interrupted, LineReader
+    from phantomnet.sensors.terminal.lineedit import Interrupted, LineReader
 
     chunks = ["ls\x7f\x7fecho hi\x1b[A\x1b[D!\r", "\nsleep 5\x03", "wc\x15id\r", "\x04"]
     shown: list[str] = []
