@@ -18,9 +18,8 @@ from typing import ClassVar
 
 import asyncssh
 
-from phantomnet.bus.base import EventBus
 from phantomnet.deception.host import FakeHost
-from phantomnet.events import ClientFingerprint, Event, EventBase, attacker_text
+from phantomnet.events import ClientFingerprint, EventBase, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.ssh.algorithms import host_key_algorithms, server_algorithms
@@ -31,6 +30,7 @@ from phantomnet.sensors.ssh.server import PhantomConnection, PhantomServer
 from phantomnet.sensors.ssh.session import ShellSession
 from phantomnet.sensors.ssh.sftp import PhantomSFTP
 from phantomnet.sensors.ssh.tarpit import Tarpit, TarpitPolicy
+from phantomnet.sensors.terminal.outbox import Outbox
 
 
 def shared_host(ctx: SensorContext) -> FakeHost:
@@ -56,8 +56,7 @@ class SshSensor(Sensor):
         self.policy = self.host.policy
         self.tarpit_policy = TarpitPolicy(config.tarpit)
         self.tarpit = Tarpit(config.tarpit)
-        self.events: asyncio.Queue[EventBase] = asyncio.Queue(config.max_pending_events)
-        self.dropped_events = 0
+        self.outbox = Outbox(ctx.bus, config.max_pending_events)
         self.refused = 0
         self._server: asyncio.AbstractServer | None = None
         self._options: asyncssh.SSHServerConnectionOptions | None = None
@@ -102,7 +101,7 @@ class SshSensor(Sensor):
         )  # fmt: skip
         self.bound_port = bound_port(self._server)
         self._tasks = [
-            asyncio.create_task(self._publisher()),
+            asyncio.create_task(self.outbox.run()),
             asyncio.create_task(self.tarpit.run()),
         ]
 
@@ -115,10 +114,7 @@ class SshSensor(Sensor):
         await asyncio.sleep(0.05)
         # Interactive shells never end by themselves, so they are shut down above; what they
         # had produced is published before stop returns (up to the drain deadline).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.config.drain_timeout_s):
-                while not self.events.empty():
-                    await asyncio.sleep(0.01)
+        await self.outbox.flush(self.config.drain_timeout_s)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -133,7 +129,7 @@ class SshSensor(Sensor):
             banner=self.persona.ssh_banner,
             tarpitted=len(self.tarpit.held),
             refused=self.refused,
-            dropped_events=self.dropped_events,
+            dropped_events=self.outbox.dropped,
         )
         return info
 
@@ -146,21 +142,7 @@ class SshSensor(Sensor):
     # -- events ---------------------------------------------------------------------------
     def post(self, event: EventBase | None) -> None:
         """Queue an event for publication (never blocks; drops and counts when full)."""
-        if event is None:
-            return
-        try:
-            self.events.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped_events += 1
-
-    async def _publisher(self) -> None:
-        bus: EventBus = self.ctx.bus
-        while True:
-            event = await self.events.get()
-            batch: list[Event] = [event]  # type: ignore[list-item]
-            while not self.events.empty() and len(batch) < 500:
-                batch.append(self.events.get_nowait())  # type: ignore[arg-type]
-            await bus.publish_many(batch)
+        self.outbox.post(event)
 
     def post_fingerprint(
         self, state: ConnState, method: str, value: str, raw: str | None = None

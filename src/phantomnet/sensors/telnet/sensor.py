@@ -16,13 +16,13 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from phantomnet.bus.base import EventBus
 from phantomnet.deception.host import FakeHost
-from phantomnet.events import Event, EventBase, SessionRequest, attacker_text
+from phantomnet.events import EventBase, SessionRequest, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
 from phantomnet.sensors.listen import bind, bound_port
 from phantomnet.sensors.telnet.conn import TelnetConn
 from phantomnet.sensors.telnet.login import Login
+from phantomnet.sensors.terminal.outbox import Outbox
 from phantomnet.sensors.terminal.recording import Recorder
 from phantomnet.sensors.terminal.runner import ShellRunner
 
@@ -57,8 +57,7 @@ class TelnetSensor(Sensor):
         host = ctx.shared_object("fake_host", lambda: FakeHost.load(ctx.data_dir))
         assert isinstance(host, FakeHost)
         self.host: FakeHost = host
-        self.events: asyncio.Queue[EventBase] = asyncio.Queue(config.max_pending_events)
-        self.dropped_events = 0
+        self.outbox = Outbox(ctx.bus, config.max_pending_events)
         self._server: asyncio.Server | None = None
         self._publisher_task: asyncio.Task[None] | None = None
         self._pty = 0
@@ -69,16 +68,13 @@ class TelnetSensor(Sensor):
             "sensors.telnet.port", self.config.host, self.config.port, self._on_connect
         )
         self.bound_port = bound_port(self._server)
-        self._publisher_task = asyncio.create_task(self._publisher())
+        self._publisher_task = asyncio.create_task(self.outbox.run())
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
         await self.drain()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.config.drain_timeout_s):
-                while not self.events.empty():
-                    await asyncio.sleep(0.01)
+        await self.outbox.flush(self.config.drain_timeout_s)
         if self._publisher_task is not None:
             self._publisher_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -90,38 +86,17 @@ class TelnetSensor(Sensor):
             **super().describe(),
             "persona": self.host.persona.spec.id,
             "logins": self.logins,
-            "dropped_events": self.dropped_events,
+            "dropped_events": self.outbox.dropped,
         }
 
     # -- events ---------------------------------------------------------------------------
     def post(self, event: EventBase | None) -> None:
-        """Queue an event for publication in order (never blocks; drops and counts)."""
-        if event is None:
-            return
-        try:
-            self.events.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped_events += 1
-
-    async def _publisher(self) -> None:
-        bus: EventBus = self.ctx.bus
-        while True:
-            event = await self.events.get()
-            batch: list[Event] = [event]  # type: ignore[list-item]
-            while not self.events.empty() and len(batch) < 500:
-                batch.append(self.events.get_nowait())  # type: ignore[arg-type]
-            try:
-                await bus.publish_many(batch)
-            finally:
-                for _ in batch:
-                    self.events.task_done()
+        self.outbox.post(event)
 
     async def flush(self) -> None:
         """Wait (bounded) until what was posted is published: a session's events go out
         before its ``connection.closed``."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(self.config.drain_timeout_s, 1.0)):
-                await self.events.join()
+        await self.outbox.flush(max(self.config.drain_timeout_s, 1.0))
 
     def next_pty(self) -> int:
         self._pty = (self._pty + 1) % 8
