@@ -157,8 +157,9 @@ SCRIPT: tuple[tuple[str, Shape], ...] = (
         lines(
             r"top - \d\d:\d\d:\d\d up .+,  \d+ users?,  load average: [\d.]+, [\d.]+, [\d.]+",
             r"Tasks: +\d+ total, +\d+ running, +\d+ sleeping, +\d+ stopped, +\d+ zombie",
-            r"%Cpu\(s\): +[\d.]+ us, +[\d.]+ sy, +[\d.]+ ni, +[\d.]+ id, +[\d.]+ wa, +[\d.]+ hi,"
-            r" +[\d.]+ si, +[\d.]+ st ?",
+            # top prints each figure as %5.1f: at 100.0 the space before it is gone
+            r"%Cpu\(s\): *[\d.]+ us, *[\d.]+ sy, *[\d.]+ ni, *[\d.]+ id, *[\d.]+ wa, *[\d.]+ hi,"
+            r" *[\d.]+ si, *[\d.]+ st ?",
             r"MiB Mem : +[\d.]+ total, +[\d.]+ free, +[\d.]+ used, +[\d.]+ buff/cache +",
             r"MiB Swap: +[\d.]+ total, +[\d.]+ free, +[\d.]+ used\. +[\d.]+ avail Mem ?",
             r"",
@@ -176,6 +177,7 @@ SCRIPT: tuple[tuple[str, Shape], ...] = (
             r"\S+ +(?:system boot|\S+) +\S+ +\w{3} \w{3} [ \d]\d "
             r"\d\d:\d\d .+",
             r"",
+            r"wtmp begins .+",  # a machine nobody has logged in to yet (a fresh CI box)
         ),
     ),
     # network configuration
