@@ -5,6 +5,7 @@ escaped before it is shown."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 WP_VERSION = "6.4.3"
 
@@ -21,7 +22,7 @@ _WP_HEAD = (
 )
 
 
-def index(company: str, products: list[tuple[object, ...]]) -> str:
+def index(company: str, products: Sequence[Sequence[object]]) -> str:
     items = "\n".join(
         f'<li><a href="/products.php?id={p[0]}">{html.escape(str(p[1]))}</a> '
         f"&ndash; &euro;{html.escape(str(p[2]))}</li>"
@@ -31,6 +32,7 @@ def index(company: str, products: list[tuple[object, ...]]) -> str:
         _WP_HEAD.format(title=html.escape(company))
         + f'<body class="home blog">\n<header><h1><a href="/">{html.escape(company)}</a></h1>\n'
         '<nav><a href="/">Home</a> | <a href="/products.php?id=1">Products</a> | '
+        '<a href="/register.php">Create an account</a> | '
         '<a href="/upload.php">Support upload</a> | <a href="/ping.php?ip=127.0.0.1">'
         'Network check</a> | <a href="/index.php?page=contact.html">Contact</a> | '
         '<a href="/wp-login.php">Log in</a></nav></header>\n'
@@ -40,11 +42,11 @@ def index(company: str, products: list[tuple[object, ...]]) -> str:
     )
 
 
-def product(company: str, rows: list[tuple[object, ...]], error: str | None) -> str:
+def product(company: str, rows: Sequence[Sequence[object]], error: str | None) -> str:
     body = "".join(
         f'<div class="product"><h2>{html.escape(str(r[1]))}</h2>\n'
         f'<p class="price">Price: &euro;{html.escape(str(r[2]))}</p>\n'
-        f"<p>{html.escape(str(r[3]))}</p></div>\n"
+        f'<p class="stock">In stock: {html.escape(str(r[3]))}</p></div>\n'
         for r in rows
     )
     if error is not None:
@@ -151,4 +153,29 @@ def ping(output: str) -> str:
         '<form action="/ping.php"><input name="ip" value="127.0.0.1"> '
         '<input type="submit" value="Ping"></form>\n'
         f"<pre>{html.escape(output)}</pre>\n</body></html>\n"
+    )
+
+
+REGISTER_LABELS = (
+    ("first_name", "First name"), ("last_name", "Last name"), ("email", "E-mail"),
+    ("phone", "Phone"), ("city", "City"), ("country", "Country (2 letters)"),
+)  # fmt: skip
+
+
+def register(company: str, error: str | None = None,
+             welcome: tuple[str, int] | None = None) -> str:  # fmt: skip
+    """The customer sign-up page (``register.php``), its form, an error or the welcome."""
+    if error is not None:
+        body = f"<b>Error</b>: {html.escape(error, quote=False)}<br />\n"
+    elif welcome is not None:
+        body = (f"<p>Welcome, {html.escape(welcome[0])}! Your customer number is "
+                f"{welcome[1]}.</p>\n")  # fmt: skip
+    else:
+        fields = "".join(f'<p><label>{label} <input name="{name}" type="text"></label></p>\n'
+                         for name, label in REGISTER_LABELS)  # fmt: skip
+        body = (f'<form method="post" action="/register.php">\n{fields}'
+                '<input type="submit" value="Create account"></form>\n')  # fmt: skip
+    return (
+        f"<html>\n<head><title>Create an account - {html.escape(company)}</title></head>\n"
+        f'<body>\n<a href="/">Home</a>\n<h1>Create an account</h1>\n{body}</body>\n</html>\n'
     )

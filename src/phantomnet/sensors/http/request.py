@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 if TYPE_CHECKING:
     from phantomnet.deception.host import FakeHost
     from phantomnet.sensors.base import Session
-    from phantomnet.sensors.http.fakedb import FakeDatabase
+    from phantomnet.sensors.http.shopdb import ShopDb
 
 MAX_FILES = 10
 
@@ -107,7 +107,7 @@ class Site:
     """What the handlers share: the fake host, its database, names and versions."""
 
     host: FakeHost
-    db: FakeDatabase
+    db: ShopDb
     server: str
     company: str
     hostname: str

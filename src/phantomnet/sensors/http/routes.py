@@ -95,6 +95,7 @@ async def static(site: Site, req: Request) -> Response:
 
 ROUTES: dict[str, Handler] = {
     "/": vulns.index, "/index.php": vulns.index, "/products.php": vulns.product,
+    "/register.php": vulns.register,
     "/download.php": vulns.download, "/ping.php": vulns.ping, "/upload.php": vulns.upload,
     "/wp-login.php": logins.wp_login, "/wp-admin/": logins.wp_admin, "/wp-admin": logins.wp_admin,
     "/xmlrpc.php": xmlapi.xmlrpc, "/api/soap": xmlapi.soap, "/phpmyadmin/": logins.phpmyadmin,

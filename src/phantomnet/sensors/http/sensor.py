@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 import ssl
-import string
 from typing import ClassVar
 
 import h11
@@ -25,8 +23,8 @@ from phantomnet.events import ClientFingerprint, HttpRequest, attacker_text
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext, Session
 from phantomnet.sensors.deadline import RateDeadline
 from phantomnet.sensors.http import apache, routes, webroot
-from phantomnet.sensors.http.fakedb import FakeDatabase
 from phantomnet.sensors.http.request import Request, Site
+from phantomnet.sensors.http.shopdb import ShopDb
 from phantomnet.sensors.http.tlsfp import fingerprints
 from phantomnet.sensors.http.wire import PlainStream, TlsStream
 from phantomnet.sensors.listen import bind, bound_port
@@ -327,12 +325,12 @@ def _site(host: FakeHost, config: HttpConfig) -> Site:
     persona = host.persona
     webroot.plant(host)
     company = config.company or company_name(persona.identity.seed)
-    users = _web_users(host)
+    host.sql.ensure_seed()  # the shop's users (and their honeytokens) exist from the start
     people = (u.name for u in persona.identity.users if u.gecos)  # humans, not service users
-    wp_users = dict.fromkeys(("admin", *people, *(u for u, _, _ in users)))
-    db = FakeDatabase(users=users, hostname=persona.fqdn, seed=persona.identity.seed)
-    return Site(host=host, db=db, server=persona.software("apache", "Apache/2.4.65 (Debian)"),
-                company=company, hostname=persona.fqdn, wp_users=tuple(wp_users),
+    wp_users = dict.fromkeys(("admin", *people, *shop_logins(host)))
+    server = persona.software("apache", "Apache/2.4.65 (Debian)")
+    return Site(host=host, db=ShopDb(host), server=server, company=company,
+                hostname=persona.fqdn, wp_users=tuple(wp_users),
                 max_upload_bytes=config.max_upload_bytes, tls_port=config.tls_port)  # fmt: skip
 
 
@@ -352,20 +350,8 @@ def company_name(seed: int) -> str:
     return f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
 
 
-def _web_users(host: FakeHost) -> list[tuple[str, str, str]]:
-    """The shop's ``users`` rows: planted honeytokens (created once per install)."""
-    tokens = host.tokens.by_kind("web_user")
-    if not tokens:
-        rng = secrets.SystemRandom()
-        for name in ("admin", "j.meyer", "backup"):
-            pw = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(10))
-            tokens.append(
-                host.tokens.register(
-                    "web_user",
-                    pw + "!",
-                    username=name,
-                    planted_in=("http:/products.php (users table)",),
-                )
-            )
-    domain = host.persona.fqdn.split(".", 1)[-1]
-    return [(t.username or "user", f"{t.username}@{domain}", t.secret) for t in tokens]
+def shop_logins(host: FakeHost) -> list[str]:
+    """Logins of the shop's ``users`` table (the engine's seed registers their passwords as
+    ``sql_password`` honeytokens): the site's WordPress accounts too."""
+    return [t.username for t in host.tokens.by_kind("sql_password")
+            if t.username and "sql:shop.users" in t.planted_in]  # fmt: skip

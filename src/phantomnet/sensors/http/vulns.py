@@ -1,7 +1,8 @@
 """The emulated vulnerabilities: SQL injection, file inclusion/traversal, command injection,
 the upload trap and uploaded web shells.
 
-All of them act on the fake host only: the SQL runs in the sandboxed fake MariaDB, files come
+All of them act on the fake host only: the SQL runs in the fake host's SQL engine (the
+attacker source's own copy of the company databases, :mod:`shopdb`), files come
 from the attacker's copy-on-write view of the fake filesystem, commands go to the fake shell
 as www-data. Nothing is ever executed, read or written on the real machine.
 """
@@ -20,6 +21,7 @@ from phantomnet.events import FileUpload, attacker_text
 from phantomnet.sensors.http import apache, pages
 from phantomnet.sensors.http.apache import Response
 from phantomnet.sensors.http.request import Request, Site
+from phantomnet.sensors.http.shopdb import MAX_DELAY_S, REGISTER_FIELDS
 from phantomnet.sensors.http.webroot import DOCROOT, WWW_UID
 
 WEBSHELL = re.compile(
@@ -31,18 +33,35 @@ WEBSHELL = re.compile(
 async def index(site: Site, req: Request) -> Response:
     if "page" in req.params:
         return await include(site, req, req.params["page"])
-    rows = site.db.product("id").rows
+    rows = site.db.product(req.client_ip, "id").rows
     return apache.php(pages.index(site.company, rows))
 
 
 async def product(site: Site, req: Request) -> Response:
     """``products.php?id=``: the id is spliced into the SQL, as the page's source shows."""
     raw = req.params.get("id", "1")
-    outcome = site.db.product(raw)
-    error = outcome.error.message if outcome.error else None
-    resp = apache.php(pages.product(site.company, outcome.rows, error))
-    resp.delay_s = outcome.delay_s
+    answer = site.db.product(req.client_ip, raw)
+    error = answer.error.message if answer.error else None
+    resp = apache.php(pages.product(site.company, answer.rows, error))
+    resp.delay_s = min(answer.delay_s, MAX_DELAY_S)
     resp.tags = () if raw.strip().isdigit() else ("sqli",)
+    return resp
+
+
+async def register(site: Site, req: Request) -> Response:
+    """``register.php``: the customer sign-up form, its fields spliced into an ``INSERT``
+    (quoted, never escaped): the shop's one page that writes to the database."""
+    if req.method != "POST":
+        return apache.php(pages.register(site.company))
+    form = {k: v for k, v in req.form.items() if k in REGISTER_FIELDS}
+    answer = site.db.register(req.client_ip, form)
+    if answer.error is not None:
+        resp = apache.php(pages.register(site.company, error=answer.error.message))
+    else:
+        name = form.get("first_name", "")
+        resp = apache.php(pages.register(site.company, welcome=(name, answer.last_insert_id)))
+    resp.delay_s = min(answer.delay_s, MAX_DELAY_S)
+    resp.tags = ("sqli",) if any(c in v for v in form.values() for c in "'\\") else ()
     return resp
 
 

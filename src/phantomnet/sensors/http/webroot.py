@@ -25,9 +25,24 @@ PHP_SOURCES = {
     ),
     "products.php": (
         "<?php\nrequire 'inc/db.php';\n$id = $_GET['id'] ?? 1;\n"
-        '$res = mysqli_query($db, "SELECT id, name, price, description FROM products WHERE '
+        '$res = mysqli_query($db, "SELECT id, name, price, stock FROM products WHERE '
         'id = $id")\n    or die("<b>Error</b>: " . mysqli_error($db) . "<br />");\n'
         "while ($row = mysqli_fetch_row($res)) { render_product($row); }\n"
+    ),
+    "register.php": (
+        "<?php\nrequire 'inc/db.php';\nif ($_SERVER['REQUEST_METHOD'] === 'POST') {\n"
+        "    extract($_POST);\n"
+        '    mysqli_query($db, "INSERT INTO customers (first_name, last_name, email, phone, '
+        "city, country, created_at) VALUES ('$first_name', '$last_name', '$email', '$phone', "
+        "'$city', '$country', NOW())\")\n"
+        '        or die("<b>Error</b>: " . mysqli_error($db) . "<br />");\n'
+        '    echo "Welcome, " . htmlspecialchars($first_name) . "! Your customer number is " '
+        ". mysqli_insert_id($db);\n}\n"
+    ),
+    "inc/db.php": (
+        "<?php\n// shop database (see .env)\n"
+        "$db = mysqli_connect('localhost', getenv('DB_USERNAME') ?: '{db_user}', "
+        "getenv('DB_PASSWORD') ?: '{db_password}', 'shop');\n"
     ),
     "ping.php": (
         "<?php\n$ip = $_GET['ip'] ?? '127.0.0.1';\n"
@@ -85,7 +100,10 @@ def plant(host: FakeHost) -> None:
     """Put the site into the host's base image (idempotent; the base is rebuilt each start)."""
     base, t = host.base, host.persona.identity.installed_at + 86400 * 2
     domain = host.persona.fqdn.split(".", 1)[-1]
-    files = {name: src for name, src in PHP_SOURCES.items()}
+    db = host.tokens.by_kind("db_password")
+    user, password = (db[0].username or "wpuser", db[0].secret) if db else ("wpuser", "")
+    files = {name: src.replace("{db_user}", user).replace("{db_password}", password)
+             for name, src in PHP_SOURCES.items()}  # fmt: skip
     files |= {name: text.replace("{domain}", domain) for name, text in STATIC.items()}
     files[".env"] = dotenv(host)
     files[".git/config"] = git_config(host)

@@ -257,7 +257,7 @@ async def soap(site: Site, req: Request) -> Response:
         await logins.login(site, req, first, args[1] if len(args) > 1 else "", "soap")
         return _done(soap_fault("Server", "Invalid credentials"), doc, "login")
     if op in ("GetProduct", "GetStock") and first.strip().isdigit():
-        rows = site.db.product(first.strip()).rows
+        rows = site.db.product(req.client_ip, first.strip()).rows
         if rows:
             name = str(rows[0][1])
             return _done(_soap_return(op, name if op == "GetProduct" else "0"), doc)

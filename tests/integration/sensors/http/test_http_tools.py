@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from phantomnet.deception.sql import SqlResult
 from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from phantomnet.detection.http_attacks import HttpAttacks, HttpAttacksConfig
 from phantomnet.events import AuthAttempt, HoneytokenTriggered, HttpRequest
@@ -24,6 +25,17 @@ def sqlmap(web: Web, out: Path, *extra: str) -> tuple[str, ...]:
     )  # fmt: skip
 
 
+def shop_users(web: Web) -> list[tuple[str, str]]:
+    """(username, password hash) of the engine's ``shop.users``, read on the engine itself."""
+    session = web.host.sql.session("192.0.2.250", "mysql", user="root", database="shop")
+    try:
+        result = session.execute("SELECT username, password FROM users ORDER BY id")[0]
+    finally:
+        session.close()
+    assert isinstance(result, SqlResult), result
+    return [(str(name), str(hashed)) for name, hashed in result.rows]
+
+
 async def test_sqlmap_finds_mariadb_and_dumps_the_honeytoken_users(
     web: Web, tmp_path: Path
 ) -> None:
@@ -34,15 +46,20 @@ async def test_sqlmap_finds_mariadb_and_dumps_the_honeytoken_users(
     assert "Parameter: id (GET)" in out, out[-3000:]
     assert "Type: boolean-based blind" in out and "Type: UNION query" in out
     assert "back-end DBMS: MySQL >= 5.0.0 (MariaDB fork)" in out
-    assert "banner: '10.11.14-MariaDB-0+deb12u2'" in out
-    assert "current user: 'shop@localhost'" in out and "current database: 'shop'" in out
+    assert f"banner: '{web.host.sql.server_version('mysql')}'" in out
+    db_user = web.host.tokens.by_kind("db_password")[0].username  # the .env's DB_USERNAME
+    assert f"current user: '{db_user}@localhost'" in out and "current database: 'shop'" in out
     assert "SQLite" not in out.split("back-end DBMS:", 1)[1]
-    dumped = await run(*sqlmap(web, tmp_path, "--dump", "-T", "users", "-D", "shop"), timeout=120)
-    tokens = web.host.tokens.by_kind("web_user")
-    assert len(tokens) == 3
+    dumped = await run(*sqlmap(web, tmp_path, "--dump", "-T", "users", "-D", "shop",
+                               "--answers=crack=N"), timeout=120)  # fmt: skip
+    users = shop_users(web)
+    tokens = {t.username for t in web.host.tokens.by_kind("sql_password")
+              if "sql:shop.users" in t.planted_in}  # fmt: skip
+    assert len(users) == 5 and {name for name, _ in users} == tokens
     rows = [line for line in dumped.stdout.splitlines() if line.startswith("| ")]
-    for token in tokens:
-        assert any(token.secret in row and f"| {token.username} " in row for row in rows), rows
+    for name, hashed in users:
+        assert hashed.startswith("$P$B")
+        assert any(hashed in row and f"| {name} " in row for row in rows), dumped.stdout[-3000:]
     requests = await web.drain()
     tagged = [r for r in requests if isinstance(r, HttpRequest) and "sqli" in r.tags]
     assert len(tagged) > 20
