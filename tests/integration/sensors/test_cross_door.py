@@ -102,7 +102,9 @@ async def test_web_leak_opens_ftp_and_ftp_upload_is_served_by_the_web(
 async def test_dumped_shop_credentials_work_on_ftp_as_honeytokens(doors: Doors) -> None:
     require_tool("curl")
     sub = doors.bus.subscribe("test")
-    web_user = doors.http.site.host.tokens.by_kind("web_user")[1]
+    shop = [t for t in doors.http.site.host.tokens.by_kind("sql_password")
+            if "sql:shop.users" in t.planted_in]  # fmt: skip
+    web_user = shop[1]  # a shop.users login whose phpass hash the SQL injection dumps
     ok = await run("curl", "-sS", "--max-time", "20", "--user",
                    f"{web_user.username}:{web_user.secret}",
                    f"ftp://127.0.0.1:{doors.ftp.bound_port}/")  # fmt: skip
@@ -114,7 +116,7 @@ async def test_dumped_shop_credentials_work_on_ftp_as_honeytokens(doors: Doors) 
     assert [(a.protocol, a.username, a.accepted) for a in attempts] == [
         ("ftp", web_user.username, True), ("ftp", web_user.username, False)]  # fmt: skip
     triggered = await doors.collect(sub, HoneytokenTriggered, 1)
-    assert triggered[0].token_id == web_user.token_id and triggered[0].token_kind == "web_user"
+    assert triggered[0].token_id == web_user.token_id and triggered[0].token_kind == "sql_password"
 
 
 async def test_every_door_names_the_same_host(doors: Doors) -> None:

@@ -46,6 +46,13 @@ _UNITS = {"MICROSECOND": 1e-6, "SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 8
           "WEEK": 604800}  # fmt: skip
 
 
+#: SQLite built-ins with no MariaDB namesake, as the attacker's query names them
+SQLITE_ONLY = frozenset({"last_insert_rowid", "changes", "total_changes", "printf", "julianday",
+                         "strftime", "unixepoch", "total", "sqlite_source_id", "sqlite_offset",
+                         "sqlite_version", "randomblob", "zeroblob", "likelihood", "likely",
+                         "unlikely", "typeof", "unicode"})  # fmt: skip
+
+
 @dataclass(frozen=True)
 class WebAnswer:
     """What the page gets back from ``mysqli_query`` (and ``mysqli_error``)."""
@@ -176,6 +183,9 @@ def _complete(session: SqlSession) -> None:
         done = mode_replace(node)
         if done is not None:
             return done
+        name = _sqlite_only(node)
+        if name is not None:
+            raise SqlError(1305, "42000", f"FUNCTION {session.database}.{name} does not exist")
         if isinstance(node, exp.SessionUser):
             return exp.Anonymous(this="session_user", expressions=[])
         if isinstance(node, exp.HexString):
@@ -187,6 +197,15 @@ def _complete(session: SqlSession) -> None:
         return None
 
     session.mode.replace = replace  # type: ignore[method-assign]
+
+
+def _sqlite_only(node: exp.Expr) -> str | None:
+    """The name of a SQLite built-in MariaDB does not have (a fingerprint if it answered)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in SQLITE_ONLY:
+        return node.name.lower()
+    if isinstance(node, exp.Typeof | exp.Unicode):
+        return node.key
+    return None
 
 
 def _hex_string(node: exp.HexString) -> exp.Expr:

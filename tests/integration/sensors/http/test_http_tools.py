@@ -48,7 +48,7 @@ async def test_sqlmap_finds_mariadb_and_dumps_the_honeytoken_users(
     assert "back-end DBMS: MySQL >= 5.0.0 (MariaDB fork)" in out
     assert f"banner: '{web.host.sql.server_version('mysql')}'" in out
     db_user = web.host.tokens.by_kind("db_password")[0].username  # the .env's DB_USERNAME
-    assert f"current user: '{db_user}@localhost'" in out and "current database: 'shop'" in out
+    assert f"current user: '{db_user}@%'" in out and "current database: 'shop'" in out
     assert "SQLite" not in out.split("back-end DBMS:", 1)[1]
     dumped = await run(*sqlmap(web, tmp_path, "--dump", "-T", "users", "-D", "shop",
                                "--answers=crack=N"), timeout=120)  # fmt: skip
@@ -96,8 +96,9 @@ async def test_hydra_wp_login_brute_force_is_captured_and_detected(
     web: Web, tmp_path: Path
 ) -> None:
     require_tool("hydra")
-    admin = next(t for t in web.host.tokens.by_kind("web_user") if t.username == "admin")
-    (tmp_path / "users").write_text("admin\nj.meyer\n")
+    admin = next(t for t in web.host.tokens.by_kind("sql_password") if t.username == "admin")
+    assert "sql:shop.users" in admin.planted_in  # the shop admin whose hash sqlmap dumps
+    (tmp_path / "users").write_text("admin\nsupport\n")
     wrong = ["123456", "password", "admin", "qwerty", "letmein", "welcome", "dragon", "monkey",
              "master", "shadow"]  # fmt: skip
     (tmp_path / "pw").write_text("\n".join([*wrong, admin.secret]) + "\n")

@@ -201,7 +201,7 @@ async def test_soap_decoy_wsdl_and_entity_reflection(web: Web) -> None:
     good = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
             "<GetProduct><id>1</id></GetProduct></s:Body></s:Envelope>")  # fmt: skip
     ok = await post(web, "/api/soap", good)
-    name = web.sensor.site.db.product("1").rows[0][1]
+    name = web.sensor.site.db.product("127.0.0.1", "1").rows[0][1]
     assert ok.startswith("HTTP/1.1 200 OK") and f">{html.escape(str(name))}</return>" in ok
     bad = await post(web, "/api/soap", "<not xml")
     assert "<faultcode>SOAP-ENV:Client</faultcode><faultstring>Bad Request</faultstring>" in bad
