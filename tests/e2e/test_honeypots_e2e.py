@@ -110,8 +110,9 @@ def test_up_against_scanners_sqlmap_and_hydra(tmp_path: Path) -> None:
         out = tmp_path / "sqlmap"
         found = sh("sqlmap", "-u", f"http://127.0.0.1:{web}/products.php?id=1", "--batch",
                    "--output-dir", str(out), "--timeout", "5", "--retries", "0", "--threads", "1",
-                   "--technique=BU", "--dump", "-T", "users", "-D", "shop", timeout=180).stdout  # fmt: skip
-        assert "(MariaDB fork)" in found and "[3 entries]" in found, found[-2000:]
+                   "--technique=BU", "--dump", "-T", "users", "-D", "shop", "--answers=crack=N",
+                   timeout=180).stdout  # fmt: skip
+        assert "(MariaDB fork)" in found and "[5 entries]" in found, found[-2000:]
 
         (tmp_path / "users").write_text("admin\n")
         (tmp_path / "pw").write_text("".join(f"wrong{i}\n" for i in range(8)))
