@@ -21,12 +21,9 @@ when the engine's own function table lacks them, so the engine's versions win on
 
 from __future__ import annotations
 
-import random
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -159,21 +156,9 @@ def _extras(session: SqlSession) -> dict[str, tuple[int, Callable[..., Any]]]:
     }
 
 
-@cache
-def _engine_functions() -> frozenset[str]:
-    """Names the engine registers on every MySQL session (process-wide, read once)."""
-    from phantomnet.deception.sql import funcs
-
-    conn = sqlite3.connect(":memory:")
-    try:
-        funcs.register(conn, "mysql", funcs.Clock(), random.Random(0), lambda _n: None)
-        return frozenset(str(r[0]).lower() for r in conn.execute("PRAGMA function_list"))
-    finally:
-        conn.close()
-
-
 def _complete(session: SqlSession) -> None:
-    known = _engine_functions()
+    with session.sandbox.trusted() as conn:  # what the engine registered on this session
+        known = {str(row[0]).lower() for row in conn.execute("PRAGMA function_list")}
     for name, (nargs, fn) in _extras(session).items():
         if name not in known:
             session.sandbox.conn.create_function(name, nargs, fn)
