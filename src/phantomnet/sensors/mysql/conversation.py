@@ -23,7 +23,7 @@ from phantomnet.events import (
 )
 from phantomnet.sensors.base import Session, Slot
 from phantomnet.sensors.http.tlsfp import fingerprints
-from phantomnet.sensors.mysql import commands
+from phantomnet.sensors.mysql import commands, ed25519
 from phantomnet.sensors.mysql import handshake as hs
 from phantomnet.sensors.mysql import packets as p
 from phantomnet.sensors.mysql.replies import engine_failed
@@ -125,6 +125,12 @@ class Conversation:
             self.caps = resp.caps & (hs.SERVER_CAPS | p.CLIENT_SSL | p.CLIENT_MYSQL)
             self.ext_caps = resp.ext_caps & hs.SERVER_EXT_CAPS if not resp.caps & 1 else 0
             token = resp.auth
+            if resp.user.decode("utf-8", "replace") in self.cfg.ed25519_users:
+                scramble = ed25519.new_scramble()
+                self.send(ed25519.switch_request(scramble))
+                await self.flush()
+                signature = await self.stream.read(self.cfg.connect_timeout_s)
+                return await self.login(resp, signature, ed25519_scramble=scramble)
             if (resp.plugin and resp.plugin != hs.NATIVE) or len(token) not in (0, 20):
                 self.send(hs.auth_switch(self.scramble))
                 await self.flush()
@@ -144,7 +150,11 @@ class Conversation:
                     ClientFingerprint, protocol="mysql", method=method, value=value
                 )  # fmt: skip
 
-    async def login(self, resp: hs.HandshakeResponse, token: bytes) -> bool:
+    async def login(
+        self, resp: hs.HandshakeResponse, token: bytes, *, ed25519_scramble: bytes | None = None
+    ) -> bool:  # fmt: skip
+        """Decide and answer; ``token`` is the native scramble response, or the ed25519
+        signature when ``ed25519_scramble`` is the scramble it signs."""
         user = resp.user.decode("utf-8", "replace")
         self.user = user
         name, ver = resp.attrs.get("_client_name", ""), resp.attrs.get("_client_version", "")
@@ -152,12 +162,18 @@ class Conversation:
         program = resp.attrs.get("program_name")
         if program:
             self.client = f"{self.client} ({program})".strip()
-        result = self.sensor.gate.decide(self.source, user, token, self.scramble)
+        gate = self.sensor.gate
+        if ed25519_scramble is None:
+            result = gate.decide(self.source, user, token, self.scramble)
+        else:
+            result = gate.decide_ed25519(self.source, user, token, ed25519_scramble)
         decision = result.decision
         await self.session.emit(
-            AuthAttempt, protocol="mysql", method="native", username=attacker_text(resp.user, 256),
+            AuthAttempt, protocol="mysql", method="native" if ed25519_scramble is None else "other",
+            username=attacker_text(resp.user, 256),
             password=attacker_text(result.password, 256) if result.password is not None else None,
-            key_type=hs.NATIVE, key_fingerprint=token.hex()[:128] or None,
+            key_type=hs.NATIVE if ed25519_scramble is None else ed25519.PLUGIN,
+            key_fingerprint=token.hex()[:128] or None,
             accepted=decision.accepted,
             client_version=attacker_text(self.client, 256) if self.client else None,
         )  # fmt: skip
