@@ -42,7 +42,8 @@ class Conversation:
         self.sensor, self.session, self.writer, self.slot = sensor, session, writer, slot
         self.cfg = sensor.config
         self.stream = p.PacketStream(reader, writer, self.cfg.max_handshake_bytes)
-        self.scramble = hs.new_scramble()
+        self.flavor = hs.flavor_of(sensor.version)
+        self.scramble = hs.new_scramble(self.flavor)
         self.thread_id = sensor.thread_ids.take()
         self.caps = p.CLIENT_PROTOCOL_41
         self.ext_caps = 0
@@ -122,8 +123,8 @@ class Conversation:
                 resp = hs.parse_response(await self.stream.read(self.cfg.connect_timeout_s))
                 if resp.ssl_request:
                     raise hs.bad_handshake()
-            self.caps = resp.caps & (hs.SERVER_CAPS | p.CLIENT_SSL | p.CLIENT_MYSQL)
-            self.ext_caps = resp.ext_caps & hs.SERVER_EXT_CAPS if not resp.caps & 1 else 0
+            self.caps = resp.caps & (self.flavor.caps | p.CLIENT_SSL | p.CLIENT_MYSQL)
+            self.ext_caps = resp.ext_caps & self.flavor.ext_caps if not resp.caps & 1 else 0
             token = resp.auth
             if resp.user.decode("utf-8", "replace") in self.cfg.ed25519_users:
                 scramble = ed25519.new_scramble()
