@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from phantomnet.deception.credentials import Decision
 from phantomnet.deception.sql import SqlError, SqlResult, SqlSession
 from phantomnet.events import (
     AuthAttempt,
@@ -130,7 +131,11 @@ class Conversation:
                 scramble = ed25519.new_scramble()
                 self.send(ed25519.switch_request(scramble))
                 await self.flush()
-                signature = await self.stream.read(self.cfg.connect_timeout_s)
+                try:
+                    signature = await self.stream.read(self.cfg.connect_timeout_s)
+                except EOFError:  # a client without client_ed25519 gives up here
+                    await self.judge(resp, b"", ed25519_scramble=scramble)
+                    raise
                 return await self.login(resp, signature, ed25519_scramble=scramble)
             if (resp.plugin and resp.plugin != hs.NATIVE) or len(token) not in (0, 20):
                 self.send(hs.auth_switch(self.scramble))
@@ -156,6 +161,41 @@ class Conversation:
     ) -> bool:  # fmt: skip
         """Decide and answer; ``token`` is the native scramble response, or the ed25519
         signature when ``ed25519_scramble`` is the scramble it signs."""
+        decision = await self.judge(resp, token, ed25519_scramble=ed25519_scramble)
+        user = self.user
+        if not decision.accepted:
+            if self.cfg.auth_fail_delay_s:
+                await asyncio.sleep(self.cfg.auth_fail_delay_s)
+            # MariaDB says "using password: YES" after an ed25519 switch whenever the first
+            # response carried a token, even if the reply is no signature (checked on 10.11)
+            with_password = bool(token) or (ed25519_scramble is not None and bool(resp.auth))
+            self.send_denied(user, with_password)
+            await self.flush()
+            return False
+        database = resp.database.decode("utf-8", "replace") if resp.database else None
+        self._database = database
+        if database is not None:  # checked now, as MariaDB does (1049, 1044)
+            try:
+                self._sql = self.open_session()
+            except SqlError as err:
+                self.send_sql_error(err)
+                await self.flush()
+                return False
+            except Exception:
+                self.send_sql_error(engine_failed("a new session"))
+                await self.flush()
+                return False
+        self.stream.max_packet = self.cfg.max_allowed_packet
+        if self.slot is not None:
+            self.slot.settled = True
+        self.send_ok()
+        await self.flush()
+        return True
+
+    async def judge(
+        self, resp: hs.HandshakeResponse, token: bytes, *, ed25519_scramble: bytes | None = None
+    ) -> Decision:  # fmt: skip
+        """The gate's decision, recorded as an auth.attempt (and a honeytoken hit)."""
         user = resp.user.decode("utf-8", "replace")
         self.user = user
         name, ver = resp.attrs.get("_client_name", ""), resp.attrs.get("_client_version", "")
@@ -184,31 +224,7 @@ class Conversation:
                 token_kind=decision.token.kind, protocol="mysql",
                 detail=attacker_text(f"mysql login as {user[:64]}"),
             )  # fmt: skip
-        if not decision.accepted:
-            if self.cfg.auth_fail_delay_s:
-                await asyncio.sleep(self.cfg.auth_fail_delay_s)
-            self.send_denied(user, bool(token))
-            await self.flush()
-            return False
-        database = resp.database.decode("utf-8", "replace") if resp.database else None
-        self._database = database
-        if database is not None:  # checked now, as MariaDB does (1049, 1044)
-            try:
-                self._sql = self.open_session()
-            except SqlError as err:
-                self.send_sql_error(err)
-                await self.flush()
-                return False
-            except Exception:
-                self.send_sql_error(engine_failed("a new session"))
-                await self.flush()
-                return False
-        self.stream.max_packet = self.cfg.max_allowed_packet
-        if self.slot is not None:
-            self.slot.settled = True
-        self.send_ok()
-        await self.flush()
-        return True
+        return decision
 
     def send_denied(self, user: str, with_password: bool) -> None:
         used = "YES" if with_password else "NO"

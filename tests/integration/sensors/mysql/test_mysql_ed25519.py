@@ -81,7 +81,9 @@ async def test_switch_packet_and_a_reply_that_is_no_signature(ed_door: Door) -> 
     )  # fmt: skip
     assert seq == 2 and len(switch) == 48
     assert switch[:16] == b"\xfeclient_ed25519\x00"
-    assert seq2 == 4 and answer[:3] == b"\xff\x15\x04"
+    # what MariaDB 10.11 with auth_ed25519 answered to the same exchange on this machine
+    denied = b"\xff\x15\x04#28000Access denied for user 'root'@'127.0.0.1' (using password: YES)"
+    assert seq2 == 4 and answer == denied
     (attempt,) = await ed_door.events(AuthAttempt)
     assert not attempt.accepted and attempt.key_fingerprint == "000102"
 
@@ -92,3 +94,36 @@ async def test_other_accounts_stay_native(ed_door: Door) -> None:
     assert "Access denied for user 'admin'" in done.stderr
     (attempt,) = await ed_door.events(AuthAttempt)
     assert attempt.key_type == "mysql_native_password" and attempt.method == "native"
+
+
+async def test_client_without_the_plugin_is_still_recorded(ed_door: Door, tmp_path: Path) -> None:
+    """A client that cannot load ``client_ed25519`` (an empty plugin dir here) answers the
+    switch with an empty packet; the attempt is recorded with the user and client, and no
+    signature (a client that hangs up there instead is recorded the same way)."""
+    require_tool("mariadb")
+    empty = tmp_path / "no-plugins"
+    empty.mkdir()
+    cmd = mariadb(ed_door.port, "root", "root", "SELECT 1")
+    done = await run(*cmd[:1], f"--plugin-dir={empty}", *cmd[1:])
+    assert done.returncode == 1
+    assert "client_ed25519" in done.stderr, done.stderr
+    (attempt,) = await ed_door.events(AuthAttempt)
+    assert attempt.username == "root" and not attempt.accepted
+    assert attempt.key_type == "client_ed25519" and attempt.key_fingerprint is None
+    assert attempt.client_version and attempt.client_version.startswith("libmariadb")
+
+
+def hang_up_at_switch(port: int, user: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        read_packet(sock)
+        body = struct.pack("<IIB", CLIENT_CAPS, 1 << 24, 45) + bytes(23) + user + b"\x00"
+        sock.sendall(frame(1, body + bytes([20]) + bytes(20) + b"mysql_native_password\x00"))
+        return read_packet(sock)[1]
+
+
+async def test_client_that_hangs_up_at_the_switch_is_recorded(ed_door: Door) -> None:
+    switch = await asyncio.to_thread(hang_up_at_switch, ed_door.port, b"app")
+    assert switch.startswith(b"\xfeclient_ed25519\x00")
+    (attempt,) = await ed_door.events(AuthAttempt)
+    assert attempt.username == "app" and not attempt.accepted
+    assert attempt.key_type == "client_ed25519" and attempt.key_fingerprint is None
