@@ -363,9 +363,17 @@ async def bench_target(name: str, pid: int, port: int, user: bytes, pw: bytes,
 
 
 async def main(args: argparse.Namespace) -> None:
+    data = Path(tempfile.mkdtemp(prefix="phantomnet-dbbench-"))
+    try:
+        results = await run_all(args, data)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)  # the door's state, the honeypots' logs
+    print(json.dumps(results, indent=1))
+
+
+async def run_all(args: argparse.Namespace, data: Path) -> list[dict[str, object]]:
     results: list[dict[str, object]] = [{"load_average_at_start": os.getloadavg()}]
     port = free_port()
-    data = Path(tempfile.mkdtemp(prefix="phantomnet-dbbench-"))
     door = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(data)])
     try:
         await wait_port(port)
@@ -400,7 +408,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.heralding:
         results.append(await bench_heralding(data, args))
     results.append({"load_average_at_end": os.getloadavg()})
-    print(json.dumps(results, indent=1))
+    return results
 
 
 async def bench_heralding(data: Path, args: argparse.Namespace) -> dict[str, object]:
