@@ -46,6 +46,9 @@ class MysqlConfig(SensorConfig):
     #: COM_STMT_SEND_LONG_DATA held per connection, all statements together
     max_long_data_bytes: int = Field(default=1024 * 1024, ge=1)
     slow: SlowModeConfig = SlowModeConfig()
+    #: accounts ``IDENTIFIED VIA ed25519``: their logins switch to ``client_ed25519`` (a
+    #: 32-byte scramble, a 64-byte signature back), as MariaDB with ``auth_ed25519`` does
+    ed25519_users: tuple[str, ...] = ()
 
 
 class SlowMode:

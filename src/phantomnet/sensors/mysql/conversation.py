@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from phantomnet.deception.credentials import Decision
 from phantomnet.deception.sql import SqlError, SqlResult, SqlSession
 from phantomnet.events import (
     AuthAttempt,
@@ -23,7 +24,7 @@ from phantomnet.events import (
 )
 from phantomnet.sensors.base import Session, Slot
 from phantomnet.sensors.http.tlsfp import fingerprints
-from phantomnet.sensors.mysql import commands
+from phantomnet.sensors.mysql import commands, ed25519
 from phantomnet.sensors.mysql import handshake as hs
 from phantomnet.sensors.mysql import packets as p
 from phantomnet.sensors.mysql.replies import engine_failed
@@ -42,7 +43,8 @@ class Conversation:
         self.sensor, self.session, self.writer, self.slot = sensor, session, writer, slot
         self.cfg = sensor.config
         self.stream = p.PacketStream(reader, writer, self.cfg.max_handshake_bytes)
-        self.scramble = hs.new_scramble()
+        self.flavor = hs.flavor_of(sensor.version)
+        self.scramble = hs.new_scramble(self.flavor)
         self.thread_id = sensor.thread_ids.take()
         self.caps = p.CLIENT_PROTOCOL_41
         self.ext_caps = 0
@@ -122,9 +124,19 @@ class Conversation:
                 resp = hs.parse_response(await self.stream.read(self.cfg.connect_timeout_s))
                 if resp.ssl_request:
                     raise hs.bad_handshake()
-            self.caps = resp.caps & (hs.SERVER_CAPS | p.CLIENT_SSL | p.CLIENT_MYSQL)
-            self.ext_caps = resp.ext_caps & hs.SERVER_EXT_CAPS if not resp.caps & 1 else 0
+            self.caps = resp.caps & (self.flavor.caps | p.CLIENT_SSL | p.CLIENT_MYSQL)
+            self.ext_caps = resp.ext_caps & self.flavor.ext_caps if not resp.caps & 1 else 0
             token = resp.auth
+            if resp.user.decode("utf-8", "replace") in self.cfg.ed25519_users:
+                scramble = ed25519.new_scramble()
+                self.send(ed25519.switch_request(scramble))
+                await self.flush()
+                try:
+                    signature = await self.stream.read(self.cfg.connect_timeout_s)
+                except EOFError:  # a client without client_ed25519 gives up here
+                    await self.judge(resp, b"", ed25519_scramble=scramble)
+                    raise
+                return await self.login(resp, signature, ed25519_scramble=scramble)
             if (resp.plugin and resp.plugin != hs.NATIVE) or len(token) not in (0, 20):
                 self.send(hs.auth_switch(self.scramble))
                 await self.flush()
@@ -144,33 +156,20 @@ class Conversation:
                     ClientFingerprint, protocol="mysql", method=method, value=value
                 )  # fmt: skip
 
-    async def login(self, resp: hs.HandshakeResponse, token: bytes) -> bool:
-        user = resp.user.decode("utf-8", "replace")
-        self.user = user
-        name, ver = resp.attrs.get("_client_name", ""), resp.attrs.get("_client_version", "")
-        self.client = f"{name} {ver}".strip()
-        program = resp.attrs.get("program_name")
-        if program:
-            self.client = f"{self.client} ({program})".strip()
-        result = self.sensor.gate.decide(self.source, user, token, self.scramble)
-        decision = result.decision
-        await self.session.emit(
-            AuthAttempt, protocol="mysql", method="native", username=attacker_text(resp.user, 256),
-            password=attacker_text(result.password, 256) if result.password is not None else None,
-            key_type=hs.NATIVE, key_fingerprint=token.hex()[:128] or None,
-            accepted=decision.accepted,
-            client_version=attacker_text(self.client, 256) if self.client else None,
-        )  # fmt: skip
-        if decision.token is not None:
-            await self.session.emit(
-                HoneytokenTriggered, token_id=decision.token.token_id,
-                token_kind=decision.token.kind, protocol="mysql",
-                detail=attacker_text(f"mysql login as {user[:64]}"),
-            )  # fmt: skip
+    async def login(
+        self, resp: hs.HandshakeResponse, token: bytes, *, ed25519_scramble: bytes | None = None
+    ) -> bool:  # fmt: skip
+        """Decide and answer; ``token`` is the native scramble response, or the ed25519
+        signature when ``ed25519_scramble`` is the scramble it signs."""
+        decision = await self.judge(resp, token, ed25519_scramble=ed25519_scramble)
+        user = self.user
         if not decision.accepted:
             if self.cfg.auth_fail_delay_s:
                 await asyncio.sleep(self.cfg.auth_fail_delay_s)
-            self.send_denied(user, bool(token))
+            # MariaDB says "using password: YES" after an ed25519 switch whenever the first
+            # response carried a token, even if the reply is no signature (checked on 10.11)
+            with_password = bool(token) or (ed25519_scramble is not None and bool(resp.auth))
+            self.send_denied(user, with_password)
             await self.flush()
             return False
         database = resp.database.decode("utf-8", "replace") if resp.database else None
@@ -192,6 +191,40 @@ class Conversation:
         self.send_ok()
         await self.flush()
         return True
+
+    async def judge(
+        self, resp: hs.HandshakeResponse, token: bytes, *, ed25519_scramble: bytes | None = None
+    ) -> Decision:  # fmt: skip
+        """The gate's decision, recorded as an auth.attempt (and a honeytoken hit)."""
+        user = resp.user.decode("utf-8", "replace")
+        self.user = user
+        name, ver = resp.attrs.get("_client_name", ""), resp.attrs.get("_client_version", "")
+        self.client = f"{name} {ver}".strip()
+        program = resp.attrs.get("program_name")
+        if program:
+            self.client = f"{self.client} ({program})".strip()
+        gate = self.sensor.gate
+        if ed25519_scramble is None:
+            result = gate.decide(self.source, user, token, self.scramble)
+        else:
+            result = gate.decide_ed25519(self.source, user, token, ed25519_scramble)
+        decision = result.decision
+        await self.session.emit(
+            AuthAttempt, protocol="mysql", method="native" if ed25519_scramble is None else "other",
+            username=attacker_text(resp.user, 256),
+            password=attacker_text(result.password, 256) if result.password is not None else None,
+            key_type=hs.NATIVE if ed25519_scramble is None else ed25519.PLUGIN,
+            key_fingerprint=token.hex()[:128] or None,
+            accepted=decision.accepted,
+            client_version=attacker_text(self.client, 256) if self.client else None,
+        )  # fmt: skip
+        if decision.token is not None:
+            await self.session.emit(
+                HoneytokenTriggered, token_id=decision.token.token_id,
+                token_kind=decision.token.kind, protocol="mysql",
+                detail=attacker_text(f"mysql login as {user[:64]}"),
+            )  # fmt: skip
+        return decision
 
     def send_denied(self, user: str, with_password: bool) -> None:
         used = "YES" if with_password else "NO"

@@ -4,6 +4,15 @@ The greeting is byte for byte what Debian 12's ``mariadb-server`` 10.11 sends (t
 compares it field by field with the real server on this machine): protocol 10, ``5.5.5-``
 before the version (MariaDB's replication-compatibility prefix), a printable 20-byte
 scramble, its capability and status flags, utf8mb4_general_ci and ``mysql_native_password``.
+
+The persona's version picks the server the greeting is from (:func:`flavor_of`): CentOS 7's
+MariaDB 5.5 (``CLIENT_ALL_FLAGS`` of its ``mysql_com.h`` less SSL and SSL_VERIFY_SERVER_CERT,
+so ``0xA00FF7FF`` with the old ``CLIENT_PROGRESS`` bit 29, no MariaDB extended capabilities,
+latin1_swedish_ci, no prefix) or Ubuntu 22.04's MySQL 8.0 (``CLIENT_BASIC_FLAGS`` of 8.0 plus
+compress and zstd, ``0x9FFFF7FF``, utf8mb4_0900_ai_ci, ``caching_sha2_password`` announced, a
+scramble of bytes 1..127 without ``$`` as MySQL's ``generate_user_salt`` makes). Both add
+``CLIENT_SSL_VERIFY_SERVER_CERT`` with SSL, as their ``send_server_handshake_packet`` does.
+Neither was compared with a live server (none on this machine); MariaDB 10.11's was.
 """
 
 from __future__ import annotations
@@ -26,11 +35,50 @@ SERVER_EXT_CAPS = (
 )
 CHARSET = 45  # utf8mb4_general_ci
 NATIVE = "mysql_native_password"
+CACHING_SHA2 = "caching_sha2_password"
 MAX_ATTRS = 64
 
 
-def new_scramble() -> bytes:
-    """20 printable bytes (33..126), as MariaDB's ``create_random_string`` makes them."""
+@dataclass(frozen=True)
+class Flavor:
+    """What a server family puts in its greeting besides the version."""
+
+    name: str
+    caps: int
+    ext_caps: int  # MariaDB's, in the filler (only when ``CLIENT_MYSQL`` is clear)
+    charset: int
+    plugin: str
+    tls_caps: int = p.CLIENT_SSL  # what offering TLS adds
+    mysql_salt: bool = False  # scramble bytes 1..127 (MySQL) rather than 33..126 (MariaDB)
+
+
+MARIADB_10 = Flavor("mariadb-10", SERVER_CAPS, SERVER_EXT_CAPS, CHARSET, NATIVE)
+VERIFY_SERVER_CERT = 1 << 30
+MARIADB_55 = Flavor(
+    "mariadb-5.5", 0xA00FF7FF, 0, 8, NATIVE, tls_caps=p.CLIENT_SSL | VERIFY_SERVER_CERT
+)  # fmt: skip
+MYSQL_80 = Flavor(
+    "mysql-8.0", 0x9FFFF7FF, 0, 255, CACHING_SHA2, tls_caps=p.CLIENT_SSL | VERIFY_SERVER_CERT,
+    mysql_salt=True,
+)  # fmt: skip
+
+
+def flavor_of(version: str) -> Flavor:
+    """MariaDB 5.x, MySQL 8+, or (anything else) MariaDB 10.11."""
+    major = version.split(".", 1)[0]
+    if not major.isdigit():
+        return MARIADB_10
+    if "MariaDB" in version:
+        return MARIADB_55 if int(major) < 10 else MARIADB_10
+    return MYSQL_80 if int(major) >= 8 else MARIADB_10
+
+
+def new_scramble(flavor: Flavor = MARIADB_10) -> bytes:
+    """20 printable bytes (33..126), as MariaDB's ``create_random_string`` makes them; for
+    MySQL 1..127 with ``$`` moved to ``%`` (``generate_user_salt``)."""
+    if flavor.mysql_salt:
+        salt = (b & 127 for b in os.urandom(20))
+        return bytes(b + 1 if b in (0, 36) else b for b in salt)
     return bytes(33 + b % 94 for b in os.urandom(20))
 
 
@@ -44,7 +92,9 @@ def wire_version(version: str) -> str:
 
 
 def greeting(version: str, thread_id: int, scramble: bytes, *, tls: bool) -> bytes:
-    caps = SERVER_CAPS | (p.CLIENT_SSL if tls else 0)
+    flavor = flavor_of(version)
+    caps = flavor.caps | (flavor.tls_caps if tls else 0)
+    status = p.SERVER_STATUS_AUTOCOMMIT
     return (
         b"\x0a"
         + wire_version(version).encode()
@@ -52,13 +102,13 @@ def greeting(version: str, thread_id: int, scramble: bytes, *, tls: bool) -> byt
         + struct.pack("<I", thread_id & 0xFFFFFFFF)
         + scramble[:8]
         + b"\x00"
-        + struct.pack("<HBHH", caps & 0xFFFF, CHARSET, p.SERVER_STATUS_AUTOCOMMIT, caps >> 16)
+        + struct.pack("<HBHH", caps & 0xFFFF, flavor.charset, status, caps >> 16)
         + bytes([len(scramble) + 1])
         + b"\x00" * 6
-        + struct.pack("<I", SERVER_EXT_CAPS)
+        + struct.pack("<I", flavor.ext_caps)
         + scramble[8:]
         + b"\x00"
-        + NATIVE.encode()
+        + flavor.plugin.encode()
         + b"\x00"
     )
 

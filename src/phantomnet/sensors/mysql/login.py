@@ -1,4 +1,5 @@
-"""Login decisions for ``mysql_native_password`` through the fake host's credential policy.
+"""Login decisions for ``mysql_native_password`` and ``client_ed25519`` through the fake host's
+credential policy.
 
 The client never sends its password, only ``SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw)))``.
 The door tries every password it could know (the policy's literal ``accept`` passwords, the
@@ -6,7 +7,8 @@ honeytokens, the common-password list, what this source used before) and, when o
 decides with that password exactly as SSH and FTP would. When none matches, the password is
 unknown: the policy is asked with a value no client can type, so ``user:*`` entries and
 ``accept_after`` still work, and a source once let in that way keeps getting in as that user
-(the door cannot tell two unknown passwords apart).
+(the door cannot tell two unknown passwords apart). An ed25519 signature is read the same way:
+checked against the key of every candidate (``ed25519.recover_password``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from phantomnet.deception.credentials import COMMON_PASSWORDS, Decision
 from phantomnet.deception.host import FakeHost
+from phantomnet.sensors.mysql import ed25519
 from phantomnet.sensors.mysql.handshake import recover_password
 
 MAX_REMEMBERED = 50_000
@@ -61,6 +64,20 @@ class Gate:
 
     def decide(self, source: str, user: str, token: bytes, scramble: bytes) -> LoginResult:
         password = recover_password(token, scramble, self.candidates(source, user))
+        return self.judge(source, user, password)
+
+    def decide_ed25519(
+        self, source: str, user: str, signature: bytes, scramble: bytes
+    ) -> LoginResult:  # fmt: skip
+        """``signature`` is the client's answer to a ``client_ed25519`` switch; anything but
+        64 bytes is no signature at all and never gets in."""
+        if len(signature) != ed25519.SIGNATURE_LEN:
+            return LoginResult(Decision(False, reason="malformed"), None)
+        candidates = self.candidates(source, user)
+        return self.judge(source, user, ed25519.recover_password(signature, scramble, candidates))
+
+    def judge(self, source: str, user: str, password: str | None) -> LoginResult:
+        """The policy's answer for a recovered ``password`` (None: none of the candidates)."""
         policy = self.host.policy
         if password is not None:
             return LoginResult(policy.check_password(source, user, password), password)

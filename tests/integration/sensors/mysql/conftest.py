@@ -53,9 +53,14 @@ class Door:
             self.seen.extend(batch.events)
 
 
-async def start_door(tmp_path: Path, **overrides: Any) -> tuple[Door, asyncio.Task[None]]:
+async def start_door(
+    tmp_path: Path, persona: str | None = None, **overrides: Any
+) -> tuple[Door, asyncio.Task[None]]:  # fmt: skip
+    """The door on a free port; ``persona`` picks the fake host's (default: debian12)."""
     bus = MemoryBus()
     ctx = SensorContext(node="test", bus=bus, data_dir=tmp_path)
+    if persona is not None:
+        ctx.shared["fake_host"] = FakeHost.load(tmp_path, persona)
     sensor = MysqlSensor(MysqlConfig(host="127.0.0.1", port=0, **overrides), ctx)
     await sensor.start()
     return Door(sensor, bus), asyncio.create_task(sensor.run())

@@ -231,3 +231,42 @@ def test_version_prefix_only_for_mariadb_10_and_later() -> None:
     assert hs.wire_version("10.11.19-MariaDB-0+deb12u1") == "5.5.5-10.11.19-MariaDB-0+deb12u1"
     assert hs.wire_version("5.5.68-MariaDB") == "5.5.68-MariaDB"
     assert hs.wire_version("8.0.43-0ubuntu0.22.04.1") == "8.0.43-0ubuntu0.22.04.1"
+
+
+def greeting_fields(g: bytes) -> dict[str, object]:
+    end = g.index(b"\x00", 1)
+    low, charset, status, high, alen = struct.unpack("<HBHHB", g[end + 14 : end + 22])
+    (ext,) = struct.unpack("<I", g[end + 28 : end + 32])
+    return {"version": g[1:end], "caps": high << 16 | low, "charset": charset,
+            "status": status, "auth_len": alen, "ext": ext, "filler": g[end + 22 : end + 28],
+            "tail": g[end + 32 :]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("version", "caps", "tls_caps", "charset", "ext", "plugin"),
+    [
+        ("10.11.19-MariaDB-0+deb12u1", 0x81FFF7FE, 0x81FFFFFE, 45, 0x1D, b"mysql_native_password"),
+        ("5.5.68-MariaDB", 0xA00FF7FF, 0xE00FFFFF, 8, 0, b"mysql_native_password"),
+        ("8.0.43-0ubuntu0.22.04.1", 0x9FFFF7FF, 0xDFFFFFFF, 255, 0, b"caching_sha2_password"),
+    ],
+)
+def test_greeting_follows_the_server_family(
+    version: str, caps: int, tls_caps: int, charset: int, ext: int, plugin: bytes
+) -> None:  # fmt: skip
+    scramble = bytes(range(40, 60))
+    plain = greeting_fields(hs.greeting(version, 9, scramble, tls=False))
+    assert plain == {
+        "version": hs.wire_version(version).encode(), "caps": caps, "charset": charset,
+        "status": 2, "auth_len": 21, "ext": ext, "filler": bytes(6),
+        "tail": scramble[8:] + b"\x00" + plugin + b"\x00",
+    }  # fmt: skip
+    assert greeting_fields(hs.greeting(version, 9, scramble, tls=True))["caps"] == tls_caps
+
+
+def test_mysql_scrambles_are_7_bit_without_nul_or_dollar() -> None:
+    seen = b"".join(hs.new_scramble(hs.MYSQL_80) for _ in range(200))
+    assert len(seen) == 4000 and 0 not in seen and ord("$") not in seen
+    assert max(seen) <= 127 and min(seen) < 33  # control bytes occur, unlike MariaDB's
+    assert hs.flavor_of("8.0.43-0ubuntu0.22.04.1") is hs.MYSQL_80
+    assert hs.flavor_of("5.5.68-MariaDB") is hs.MARIADB_55
+    assert hs.flavor_of("10.11.19-MariaDB-0+deb12u1") is hs.MARIADB_10
