@@ -273,6 +273,9 @@ def register(
             "schema": (0, lambda: values("database")),
             "version": (0, lambda: values("version")),
         }
+        from phantomnet.deception.sql.mysqlfuncs import functions as mysql_functions
+
+        fns |= mysql_functions()
         for name, fn in (("mid", _mid), ("substring", _mid)):
             conn.create_function(name, 2, fn, deterministic=True)
         conn.create_function("locate", 3, _locate, deterministic=True)

@@ -241,6 +241,28 @@ def refresh_mysql(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...]
         {"VARIABLE_NAME": k.upper(), "VARIABLE_VALUE": v} for k, v in merged.items()
     ]
     rows["SESSION_VARIABLES"] = list(rows["GLOBAL_VARIABLES"])
+    rows["GLOBAL_STATUS"] = [
+        {"VARIABLE_NAME": str(k).upper(), "VARIABLE_VALUE": v} for k, v in engine.mysql_status()
+    ]
+    rows["SESSION_STATUS"] = list(rows["GLOBAL_STATUS"])
+    rows["PARTITIONS"] = [
+        {
+            "TABLE_CATALOG": "def",
+            "TABLE_SCHEMA": t["TABLE_SCHEMA"],
+            "TABLE_NAME": t["TABLE_NAME"],
+            "TABLE_ROWS": t.get("TABLE_ROWS"),
+            "AVG_ROW_LENGTH": t.get("AVG_ROW_LENGTH"),
+            "DATA_LENGTH": t.get("DATA_LENGTH"),
+            "MAX_DATA_LENGTH": 0,
+            "INDEX_LENGTH": t.get("INDEX_LENGTH"),
+            "DATA_FREE": 0,
+            "CREATE_TIME": t.get("CREATE_TIME"),
+            "PARTITION_COMMENT": "",
+            "NODEGROUP": "",
+        }
+        for t in rows["TABLES"]
+        if t["TABLE_TYPE"] == "BASE TABLE"
+    ]
     from phantomnet.deception.sql.mysqlmode import CHARSETS, COLLATIONS, ENGINES, PLUGINS
 
     rows["ENGINES"] = [

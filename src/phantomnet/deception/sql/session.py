@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, funcs, translate
+from phantomnet.deception.sql import catalog, errors, funcs, mysqlfuncs, translate
 from phantomnet.deception.sql.catalog import ColumnInfo
 from phantomnet.deception.sql.model import Column, Described, Dialect, SqlError, SqlResult
 from phantomnet.deception.sql.sandbox import Sandbox
@@ -532,6 +532,8 @@ class SqlSession:
     def rewrite(self, tree: exp.Expr) -> None:
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         for table in list(tree.find_all(exp.Table)):
+            if self.dialect == "mysql" and mysqlfuncs.is_dual(table):
+                continue  # replaced by a one-row subquery below
             if isinstance(table.this, exp.Identifier) and table.name.lower() not in ctes:
                 self._qualify(table)
             elif not isinstance(table.this, exp.Identifier) and not table.name:
