@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, translate
+from phantomnet.deception.sql import catalog, errors, pgdump, translate
 from phantomnet.deception.sql.model import Column, SqlError, SqlResult
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
 _OPERATOR = re.compile(r"(?i)\bOPERATOR\s*\(\s*pg_catalog\.([~!<>=*+/%@#^&|-]+)\s*\)")
 _COLLATE = re.compile(r'(?i)\s+COLLATE\s+(?:pg_catalog\.)?"?(?:default|C|POSIX)"?')
 _QUALIFIED_TYPE = re.compile(r"(?i)(::\s*|\bAS\s+)pg_catalog\.(?=\w)")
+#: '{1,2}'::oid[]: arrays are their text form in the engine, so an array cast is a no-op
+_ARRAY_CAST = re.compile(r'(?i)::\s*"?(?:oid|int2|int4|int8|text|name|char|"char"|regclass)"?\[\]')
 _TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
 _DENIED_FUNCS = frozenset(
     {
@@ -235,6 +237,22 @@ class PgMode:
                     ],
                 )
                 return exp.Subquery(this=body)
+        if isinstance(node, exp.Column) and node.name.lower() == "tableoid":
+            return pgdump.tableoid(node)
+        if isinstance(node, exp.Cast) and node.to.sql("postgres").lower().startswith("reg"):
+            return pgdump.regclass(node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+            return pgdump.options_table(node)
+        if isinstance(node, exp.ArrayAgg) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() == "array_agg"
+        ):
+            return pgdump.array_agg(node)
+        if isinstance(node, exp.Bracket):
+            return pgdump.subscript(node)
+        if isinstance(node, exp.Unnest) and isinstance(node.parent, exp.From | exp.Join):
+            return pgdump.unnest(node)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "set_config":
+            return self._set_config(node)
         if isinstance(node, exp.Anonymous) and node.name.lower() in _DENIED_FUNCS:
             raise errors.pg_denied(f"permission denied for function {node.name.lower()}")
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -252,6 +270,7 @@ class PgMode:
         text = _OPERATOR.sub(lambda m: f" {m.group(1)} ", text)
         text = _COLLATE.sub(" ", text)
         text = _QUALIFIED_TYPE.sub(lambda m: m.group(1), text)
+        text = _ARRAY_CAST.sub("", text)
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         handler = {
@@ -276,6 +295,7 @@ class PgMode:
             "VACUUM": self._vacuum,
             "ANALYZE": self._vacuum,
             "LOAD": self._load,
+            "LOCK": self._tagged,
         }.get(kw)
         if handler is not None:
             return handler(text, params)
@@ -290,6 +310,8 @@ class PgMode:
     def _tagged(self, text: str, _p: Sequence[object]) -> SqlResult:
         words = text.split()
         tag = words[0].upper()
+        if tag == "LOCK":
+            tag = "LOCK TABLE"
         if tag == "DISCARD" and len(words) > 1:
             tag = f"DISCARD {words[1].upper()}"
         return SqlResult(tag=tag)
@@ -396,6 +418,24 @@ class PgMode:
             raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
         self.session_settings[key] = value
         return SqlResult(tag="SET")
+
+    def _set_config(self, node: exp.Anonymous) -> exp.Expr | None:
+        """set_config(name, value, is_local): pg_dump's first statement. Sets the session
+        value (is_local is ignored: the engine has no per-transaction settings); with a
+        name from a column the SQLite function answers the value without setting it."""
+        args = node.expressions
+        if len(args) != 3 or not all(isinstance(a, exp.Literal) for a in args[:2]):
+            return None
+        name, value = str(args[0].this), str(args[1].this)
+        key = self.lower.get(name.lower())
+        if key is None:
+            if "." not in name:
+                raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
+            self.settings[name] = value
+            self.lower[name.lower()] = name
+        else:
+            self.session_settings[key] = value
+        return exp.Literal.string(value)
 
     def _reset(self, text: str, _p: Sequence[object]) -> SqlResult:
         name = text.strip()[5:].strip()

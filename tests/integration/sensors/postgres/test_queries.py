@@ -12,6 +12,7 @@ import asyncpg
 import psycopg
 import pytest
 
+from phantomnet.deception.sql import SqlResult
 from phantomnet.events import DbQuery, HoneytokenTriggered, attacker_text
 from tests.conftest import require_tool
 from tests.integration.sensors.postgres.conftest import Running
@@ -154,13 +155,11 @@ async def test_psql_meta_commands(door: Running, meta: str) -> None:
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
-@pytest.mark.xfail(
-    strict=False,
-    reason="the SQL engine has no pg_catalog.set_config(), pg_dump's first query (helper sqlengine)",
-)
-async def test_pg_dump(door: Running) -> None:
+async def test_pg_dump_output_restores_on_the_real_server(door: Running, real_pg: int) -> None:
+    """pg_dump walks the fake catalogue; psql reads its dump back into a scratch database on
+    the real PostgreSQL 15, which then holds the fake tables and their rows."""
     require_tool("pg_dump")
-    env = {**os.environ, "PGPASSWORD": "secret"}
+    env = {**os.environ, "PGPASSWORD": "secret", "PGSSLMODE": "disable"}
     done = await asyncio.to_thread(
         subprocess.run,
         ["pg_dump", "-h", "127.0.0.1", "-p", str(door.port), "-U", "postgres", "shop"],
@@ -170,7 +169,36 @@ async def test_pg_dump(door: Running) -> None:
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert "CREATE TABLE public.customers" in done.stdout
+    dump = done.stdout
+    assert "CREATE TABLE public.customers" in dump and "COPY public.users (" in dump
+    assert "ADD CONSTRAINT users_pkey PRIMARY KEY (id);" in dump
+    session = door.sensor.host.sql.session("192.0.2.254", "postgres", user="postgres",
+                                           database="shop")  # fmt: skip
+    try:
+        counted = session.execute("SELECT count(*) FROM users")[0]
+        names = session.execute("SELECT username FROM users")[0]
+    finally:
+        session.close()
+    assert isinstance(counted, SqlResult) and isinstance(names, SqlResult)
+    scratch = f"pndump{os.getpid()}"
+    admin = ["psql", "-X", "-h", "127.0.0.1", "-p", str(real_pg), "-U", "postgres", "-q"]
+    await asyncio.to_thread(subprocess.run, [*admin, "-c", f"CREATE DATABASE {scratch}"],
+                            check=True, timeout=60)  # fmt: skip
+    try:
+        restored = await asyncio.to_thread(
+            subprocess.run,
+            [*admin, "-d", scratch, "-v", "ON_ERROR_STOP=1", "-At", "-f", "-"],
+            input=dump + "\nSELECT count(*) FROM public.users;\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        await asyncio.to_thread(subprocess.run, [*admin, "-c", f"DROP DATABASE {scratch}"],
+                                timeout=60)  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.splitlines()[-1] == str(counted.rows[0][0])
+    assert all(str(name) in dump for (name,) in names.rows)
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
