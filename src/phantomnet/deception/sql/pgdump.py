@@ -75,12 +75,18 @@ def regclass(node: exp.Cast) -> exp.Expr | None:
     return exp.Literal.number(oid) if oid is not None else None
 
 
-def unnest(node: exp.Unnest) -> exp.Expr | None:
-    """``unnest(arr) AS src(x)`` in FROM: SQLite's json_each over the array's text form
-    (``pg_array_json``); references to ``x`` (or to ``src`` itself) become ``src.value``."""
-    if len(node.expressions) != 1:
+def unnest(node: exp.Unnest | exp.Table) -> exp.Expr | None:
+    """``unnest(arr) AS src(x)`` in FROM (``pg_catalog.unnest(arr) x`` reads as a Table
+    over an Explode): SQLite's json_each over the array's text form (``pg_array_json``);
+    references to ``x`` (or to ``src`` itself) become ``src.value``."""
+    if isinstance(node, exp.Table):
+        if not isinstance(node.this, exp.Explode):
+            return None
+        arg = node.this.this
+    elif len(node.expressions) == 1:
+        arg = node.expressions[0]
+    else:
         return None
-    arg = node.expressions[0]
     while isinstance(arg, exp.Cast):
         arg = arg.this
     alias = node.args.get("alias")

@@ -243,6 +243,8 @@ class PgMode:
             return pgdump.regclass(node)
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
             return pgdump.options_table(node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Explode):
+            return pgdump.unnest(node)
         if isinstance(node, exp.ArrayAgg) or (
             isinstance(node, exp.Anonymous) and node.name.lower() == "array_agg"
         ):

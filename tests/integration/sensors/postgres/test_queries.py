@@ -193,12 +193,20 @@ async def test_pg_dump_output_restores_on_the_real_server(door: Running, real_pg
             text=True,
             timeout=120,
         )
+        real_describe = await asyncio.to_thread(
+            subprocess.run, [*admin, "-d", scratch, "-c", "\\d+ users"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
     finally:
         await asyncio.to_thread(subprocess.run, [*admin, "-c", f"DROP DATABASE {scratch}"],
                                 timeout=60)  # fmt: skip
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.splitlines()[-1] == str(counted.rows[0][0])
     assert all(str(name) in dump for (name,) in names.rows)
+    # psql's verbose describe of the fake table reads as of the table the dump made
+    ours = await psql(door.port, "-c", "\\d+ users", db="shop")
+    assert ours.returncode == 0, ours.stderr
+    assert "users_pkey" in ours.stdout and ours.stdout == real_describe.stdout
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
