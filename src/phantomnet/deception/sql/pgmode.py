@@ -237,6 +237,14 @@ class PgMode:
                     ],
                 )
                 return exp.Subquery(this=body)
+        if (
+            isinstance(node, exp.Like | exp.ILike)
+            and not isinstance(node.parent, exp.Escape)
+            and isinstance(node.expression, exp.Literal)
+            and "\\" in node.expression.this
+        ):
+            # PostgreSQL's LIKE escapes with a backslash by default, SQLite's has no escape
+            return exp.Escape(this=node.copy(), expression=exp.Literal.string("\\"))
         if isinstance(node, exp.Column) and node.name.lower() == "tableoid":
             return pgdump.tableoid(node)
         if isinstance(node, exp.Cast) and node.to.sql("postgres").lower().startswith("reg"):
@@ -297,7 +305,7 @@ class PgMode:
             "VACUUM": self._vacuum,
             "ANALYZE": self._vacuum,
             "LOAD": self._load,
-            "LOCK": self._tagged,
+            "LOCK": self._lock,
         }.get(kw)
         if handler is not None:
             return handler(text, params)
@@ -312,11 +320,15 @@ class PgMode:
     def _tagged(self, text: str, _p: Sequence[object]) -> SqlResult:
         words = text.split()
         tag = words[0].upper()
-        if tag == "LOCK":
-            tag = "LOCK TABLE"
         if tag == "DISCARD" and len(words) > 1:
             tag = f"DISCARD {words[1].upper()}"
         return SqlResult(tag=tag)
+
+    def _lock(self, _text: str, _p: Sequence[object]) -> SqlResult:
+        """LOCK TABLE (pg_dump locks every table it dumps): a no-op inside a transaction."""
+        if not self.s.sandbox.conn.in_transaction:
+            raise SqlError(0, "25P01", "LOCK TABLE can only be used in transaction blocks")
+        return SqlResult(tag="LOCK TABLE")
 
     def _vacuum(self, text: str, p: Sequence[object]) -> SqlResult:
         words = list(re.finditer(r"\S+", text))
