@@ -179,6 +179,14 @@ SAME = [
     "SELECT 55=(SELECT 55 FROM DUAL WHERE 1!=2)",
     "SELECT 1 FROM DUAL",
     "SELECT (CASE WHEN (6626=6626/* NoValue */) THEN 1 ELSE 0 END)",
+    # sqlmap --schema: information_schema's own columns
+    "SELECT column_name, column_type, ordinal_position, is_nullable, data_type, "
+    "character_maximum_length, column_default, numeric_precision FROM information_schema.COLUMNS "
+    "WHERE table_schema='information_schema' AND table_name='TABLES' ORDER BY ordinal_position",
+    "SELECT COUNT(*), COUNT(DISTINCT table_name) FROM information_schema.COLUMNS "
+    "WHERE table_schema='information_schema'",
+    "SELECT column_name,column_type FROM INFORMATION_SCHEMA.COLUMNS WHERE table_name='INNODB_TRX' "
+    "AND table_schema='information_schema' ORDER BY ordinal_position",
     "SELECT 1=1/*!50600 AND 2=3*/, 1=1/*!50700 AND 2=3*/, 1=1/*!80000 AND 2=3*/, "
     "1=1/*!99999 AND 2=3*/, 1=1/*!100000 AND 2=3*/, 1=1/*!101119 AND 2=3*/, "
     "1=1/*!101120 AND 2=3*/, 1=1/*M!100000 AND 2=3*/, 1=1/*M!110000 AND 2=3*/, 1=1/*! AND 2=3*/",
