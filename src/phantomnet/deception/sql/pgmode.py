@@ -23,6 +23,14 @@ _COLLATE = re.compile(r'(?i)\s+COLLATE\s+(?:pg_catalog\.)?"?(?:default|C|POSIX)"
 _QUALIFIED_TYPE = re.compile(r"(?i)(::\s*|\bAS\s+)pg_catalog\.(?=\w)")
 #: '{1,2}'::oid[]: arrays are their text form in the engine, so an array cast is a no-op
 _ARRAY_CAST = re.compile(r'(?i)::\s*"?(?:oid|int2|int4|int8|text|name|char|"char"|regclass)"?\[\]')
+_DECLARE = re.compile(
+    r"(?is)\s*declare\s+(\w+)\s+(?:binary\s+)?(?:(?:no\s+)?scroll\s+)?cursor\s+"
+    r"(with\s+hold\s+|without\s+hold\s+)?for\s+(.+)"
+)
+_FETCH = re.compile(
+    r"(?is)\s*fetch\s+(?:forward\s+)?(?:(\d+|all|next)\s+)?(?:from|in)\s+(\w+)\s*;?\s*$"
+)
+_ONLY = re.compile(r"(?i)\b(from|join|update|table)\s+only\b(?=\s+[\w\"])")
 _TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
 _DENIED_FUNCS = frozenset(
     {
@@ -87,6 +95,8 @@ class PgMode:
         self.descriptions = {k: v[1] for k, v in session.engine.pg_settings().items()}
         self.session_settings: dict[str, str] = {}
         self.lower = {k.lower(): k for k in self.settings}
+        #: open cursors: name -> (the query's result, rows fetched so far)
+        self.cursors: dict[str, tuple[SqlResult, int]] = {}
 
     # -- hooks -----------------------------------------------------------------------------
     def version_function(self) -> str:
@@ -192,6 +202,12 @@ class PgMode:
             return exp.Anonymous(this="rand", expressions=[])
         if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
             arr = node.expression.this
+            listed = arr.this if isinstance(arr, exp.Paren) else arr
+            if isinstance(listed, exp.Array) and listed.expressions:
+                # x = ANY (ARRAY['r', 'S']) is x IN ('r', 'S')
+                return exp.In(
+                    this=node.this.copy(), expressions=[e.copy() for e in listed.expressions]
+                )
             if not isinstance(arr, exp.Select | exp.Subquery):
                 # x = ANY(array) on the array's text form '{a,b}'
                 wrapped = exp.DPipe(
@@ -281,6 +297,7 @@ class PgMode:
         text = _COLLATE.sub(" ", text)
         text = _QUALIFIED_TYPE.sub(lambda m: m.group(1), text)
         text = _ARRAY_CAST.sub("", text)
+        text = _ONLY.sub(lambda m: m.group(1), text)  # no table inheritance in the engine
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         handler = {
@@ -306,6 +323,9 @@ class PgMode:
             "ANALYZE": self._vacuum,
             "LOAD": self._load,
             "LOCK": self._lock,
+            "DECLARE": self._declare,
+            "FETCH": self._fetch,
+            "CLOSE": self._close,
         }.get(kw)
         if handler is not None:
             return handler(text, params)
@@ -323,6 +343,42 @@ class PgMode:
         if tag == "DISCARD" and len(words) > 1:
             tag = f"DISCARD {words[1].upper()}"
         return SqlResult(tag=tag)
+
+    def _declare(self, text: str, params: Sequence[object]) -> SqlResult:
+        """DECLARE c CURSOR FOR query (pg_dump --inserts): the rows are read at once."""
+        m = _DECLARE.match(text)
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        name, query = m.group(1).lower(), m.group(3).strip().rstrip(";")
+        hold = (m.group(2) or "").lower().startswith("with ")
+        if not hold and not self.s.sandbox.conn.in_transaction:
+            raise SqlError(0, "25P01", "DECLARE CURSOR can only be used in transaction blocks")
+        if name in self.cursors:
+            raise SqlError(0, "42P03", f'cursor "{name}" already exists')
+        result = self.s.run_tree(translate.parse(query, "postgres"), query, params)
+        self.cursors[name] = (result, 0)
+        return SqlResult(tag="DECLARE CURSOR")
+
+    def _fetch(self, text: str, _p: Sequence[object]) -> SqlResult:
+        m = _FETCH.match(text)
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        count, name = (m.group(1) or "1").lower(), m.group(2).lower()
+        if name not in self.cursors:
+            raise SqlError(0, "34000", f'cursor "{name}" does not exist')
+        result, pos = self.cursors[name]
+        n = len(result.rows) if count == "all" else 1 if count == "next" else int(count)
+        rows = result.rows[pos : pos + n]
+        self.cursors[name] = (result, pos + len(rows))
+        return SqlResult(columns=result.columns, rows=rows, tag=f"FETCH {len(rows)}")
+
+    def _close(self, text: str, _p: Sequence[object]) -> SqlResult:
+        name = text.split()[1].strip(";").lower() if len(text.split()) > 1 else ""
+        if name == "all":
+            self.cursors.clear()
+        elif self.cursors.pop(name, None) is None:
+            raise SqlError(0, "34000", f'cursor "{name}" does not exist')
+        return SqlResult(tag="CLOSE CURSOR")
 
     def _lock(self, _text: str, _p: Sequence[object]) -> SqlResult:
         """LOCK TABLE (pg_dump locks every table it dumps): a no-op inside a transaction."""
@@ -384,6 +440,7 @@ class PgMode:
                 if not conn.in_transaction:
                     conn.execute("BEGIN")
             return SqlResult(tag="BEGIN" if word == "BEGIN" else "START TRANSACTION")
+        self.cursors.clear()  # a transaction's end closes its cursors
         rolled = word in ("ROLLBACK", "ABORT") or s.tx_failed
         if conn.in_transaction:
             with s.sandbox.trusted():
@@ -441,6 +498,7 @@ class PgMode:
         if len(args) != 3 or not all(isinstance(a, exp.Literal) for a in args[:2]):
             return None
         name, value = str(args[0].this), str(args[1].this)
+        self.s.side_effect = True  # the next run of the same text must set it again
         key = self.lower.get(name.lower())
         if key is None:
             if "." not in name:

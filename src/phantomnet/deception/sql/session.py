@@ -85,6 +85,8 @@ class SqlSession:
         self.pg_defs: dict[str, str] = {}
         #: (statement, database) -> (rewritten tree, SQLite text) of read-only statements
         self._plans: OrderedDict[tuple[str, str], tuple[exp.Expr, str]] = OrderedDict()
+        #: set while rewriting a statement that changed session state (not to be cached)
+        self.side_effect = False
         self._last_sql = ""
         #: in-memory catalogue schemas whose tables exist already
         self.memory_schemas: set[str] = set()
@@ -292,8 +294,9 @@ class SqlSession:
             tree, sqlite_sql = plan
             return self.run_sqlite(sqlite_sql, params, tree, text)
         tree = translate.parse(text, self.dialect)
+        self.side_effect = False
         result = self.run_tree(tree, text, params)
-        if self._cacheable(tree):
+        if self._cacheable(tree) and not self.side_effect:
             self._plans[key] = (tree, self._last_sql)
             while len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)

@@ -155,14 +155,18 @@ async def test_psql_meta_commands(door: Running, meta: str) -> None:
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
-async def test_pg_dump_output_restores_on_the_real_server(door: Running, real_pg: int) -> None:
+@pytest.mark.parametrize("options", [(), ("--inserts",), ("-t", "users", "-t", "orders")])
+async def test_pg_dump_output_restores_on_the_real_server(
+    door: Running, real_pg: int, options: tuple[str, ...]
+) -> None:
     """pg_dump walks the fake catalogue; psql reads its dump back into a scratch database on
-    the real PostgreSQL 15, which then holds the fake tables and their rows."""
+    the real PostgreSQL 15, which then holds the fake tables and their rows (COPY, or INSERTs
+    read through a cursor, or only the tables asked for)."""
     require_tool("pg_dump")
     env = {**os.environ, "PGPASSWORD": "secret", "PGSSLMODE": "disable"}
     done = await asyncio.to_thread(
         subprocess.run,
-        ["pg_dump", "-h", "127.0.0.1", "-p", str(door.port), "-U", "postgres", "shop"],
+        ["pg_dump", "-h", "127.0.0.1", "-p", str(door.port), "-U", "postgres", *options, "shop"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -170,7 +174,12 @@ async def test_pg_dump_output_restores_on_the_real_server(door: Running, real_pg
     )
     assert done.returncode == 0, done.stderr
     dump = done.stdout
-    assert "CREATE TABLE public.customers" in dump and "COPY public.users (" in dump
+    assert "CREATE TABLE public.users" in dump
+    assert ("CREATE TABLE public.customers" in dump) == ("-t" not in options)
+    if "--inserts" in options:
+        assert "INSERT INTO public.users VALUES (1, " in dump and "COPY " not in dump
+    else:
+        assert "COPY public.users (" in dump
     assert "ADD CONSTRAINT users_pkey PRIMARY KEY (id);" in dump
     session = door.sensor.host.sql.session("192.0.2.254", "postgres", user="postgres",
                                            database="shop")  # fmt: skip

@@ -117,6 +117,10 @@ SAME = [
     "WHERE classoid = 2615 ORDER BY objoid",
     "SELECT description FROM pg_description WHERE objoid = 2200",
     "LOCK TABLE public.users IN ACCESS SHARE MODE",
+    "DECLARE c CURSOR FOR SELECT 1",
+    "FETCH 1 FROM nope",
+    "CLOSE nope",
+    "SELECT count(*) FROM ONLY public.users",
 ]  # fmt: skip
 
 
