@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def stamp(value: object) -> Stamp | None:
     if value is None:
         return None
     if isinstance(value, int | float):
-        if value < 0:
+        if value < 0 or not math.isfinite(value):
             return None
         return _from_digits(str(int(value)))
     t = text(value) or ""
@@ -154,7 +155,7 @@ def timestampadd(unit: object, amount: object, value: object) -> str | None:
     try:
         months = _MONTHS.get(u)
         out = _add_months(dt, int(n) * months) if months else dt + _FIXED[u] * int(n)
-    except OverflowError:
+    except (OverflowError, ValueError):  # an amount of 1e999 or NaN
         return None
     if out is None:
         return None

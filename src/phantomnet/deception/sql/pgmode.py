@@ -30,6 +30,8 @@ _DECLARE = re.compile(
 _FETCH = re.compile(
     r"(?is)\s*fetch\s+(?:forward\s+)?(?:(\d+|all|next)\s+)?(?:from|in)\s+(\w+)\s*;?\s*$"
 )
+#: open cursors per session (each holds up to the engine's max_rows rows)
+MAX_CURSORS = 16
 _ONLY = re.compile(r"(?i)\b(from|join|update|table)\s+only\b(?=\s+[\w\"])")
 _TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
 _DENIED_FUNCS = frozenset(
@@ -355,6 +357,8 @@ class PgMode:
             raise SqlError(0, "25P01", "DECLARE CURSOR can only be used in transaction blocks")
         if name in self.cursors:
             raise SqlError(0, "42P03", f'cursor "{name}" already exists')
+        if len(self.cursors) >= MAX_CURSORS:
+            raise SqlError(0, "53200", "out of memory")
         result = self.s.run_tree(translate.parse(query, "postgres"), query, params)
         self.cursors[name] = (result, 0)
         return SqlResult(tag="DECLARE CURSOR")
