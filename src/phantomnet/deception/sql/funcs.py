@@ -409,7 +409,7 @@ def _pg_catalog_functions(
 #: PostgreSQL's built-in default privileges per object kind (acldefault()): (PUBLIC, owner)
 _ACL_DEFAULTS = {"r": ("", "arwdDxt"), "s": ("", "rwU"), "n": ("", "UC"), "f": ("X", "X"),
                  "T": ("U", "U"), "l": ("U", "U"), "F": ("", "U"), "S": ("", "U"),
-                 "L": ("", "rw"), "d": ("Tc", "CTc"), "t": ("", "C")}  # fmt: skip
+                 "L": ("", "rw"), "d": ("Tc", "CTc"), "t": ("", "C"), "p": ("", "sA")}  # fmt: skip
 
 
 def _acldefault(kind: str | None, owner: str) -> str | None:

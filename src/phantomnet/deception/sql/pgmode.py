@@ -30,6 +30,8 @@ _DECLARE = re.compile(
 _FETCH = re.compile(
     r"(?is)\s*fetch\s+(?:forward\s+)?(?:(\d+|all|next)\s+)?(?:from|in)\s+(\w+)\s*;?\s*$"
 )
+#: catalogues only a superuser may read (the password hashes)
+SUPERUSER_CATALOGS = frozenset({"pg_authid", "pg_shadow"})
 #: open cursors per session (each holds up to the engine's max_rows rows)
 MAX_CURSORS = 16
 _ONLY = re.compile(r"(?i)\b(from|join|update|table)\s+only\b(?=\s+[\w\"])")
@@ -174,6 +176,10 @@ class PgMode:
         s = self.s
         low = db.lower()
         if low in CATALOG_SCHEMAS or (not db and table.lower().startswith("pg_")):
+            if table.lower() in SUPERUSER_CATALOGS and low != "information_schema":
+                # the door's roles are not superusers (pg_dumpall then needs
+                # --no-role-passwords, as against a real server)
+                raise errors.pg_denied(f"permission denied for table {table.lower()}")
             s.engine.refresh_pg_catalog(s)
             return "pg_catalog" if low != "information_schema" else "information_schema"
         if low in ("", "public"):

@@ -69,16 +69,12 @@ async def test_unknown_user_without_password_same_as_the_real_server(
     assert ours.stderr == theirs.stderr and "(using password: NO)" in ours.stderr
 
 
-ENGINE_GAP = pytest.mark.xfail(strict=False, reason="engine (sqlengine): 1064's near-text for a statement "
-                               "cut short is 'FROM', MariaDB's is ''")  # fmt: skip
-
-
 @pytest.mark.parametrize(
     "sql",
     [
         "selec 1",
         "SELECT * FROM shop.no_such_table",
-        pytest.param("SELECT 1 FROM", marks=ENGINE_GAP),
+        "SELECT 1 FROM",
     ],
 )
 async def test_bad_query_error_same_as_the_real_server(door: Door, real: int, sql: str) -> None:

@@ -121,6 +121,9 @@ SAME = [
     "FETCH 1 FROM nope",
     "CLOSE nope",
     "SELECT count(*) FROM ONLY public.users",
+    "SELECT rolname, rolpassword FROM pg_authid",
+    "SELECT acldefault('p', 10), acldefault('d', 10), acldefault('L', 10), acldefault('S', 10)",
+    "SELECT parname, paracl FROM pg_catalog.pg_parameter_acl ORDER BY 1",
 ]  # fmt: skip
 
 
