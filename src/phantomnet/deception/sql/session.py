@@ -12,7 +12,7 @@ import random
 import re
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -526,10 +526,35 @@ class SqlSession:
                 if base in ("decimal", "numeric"):
                     extra = 4 if isinstance(node, exp.Avg) else 0
                     found = (f"decimal(65,{(scale or 0) + extra})", "", "")
+            elif self.dialect == "mysql" and isinstance(node, exp.Div):
+                scale = self._exact_scale(node.this, lookup)
+                if scale is not None and self._exact_scale(node.expression, lookup) is not None:
+                    # MariaDB: DECIMAL, the dividend's scale + div_precision_increment (4)
+                    found = (f"decimal(65,{min(38, scale + 4)})", "", "")
             elif self.dialect == "postgres" and isinstance(node, _PREDICATES):
                 found = ("boolean", "", "")
             out.append(found)
         return out
+
+    @staticmethod
+    def _exact_scale(
+        node: exp.Expr, lookup: Callable[[exp.Column], tuple[str, str, str]]
+    ) -> int | None:
+        """The scale of an exact (integer or DECIMAL) operand; None for anything else."""
+        if isinstance(node, exp.Paren | exp.Neg):
+            return SqlSession._exact_scale(node.this, lookup)
+        if isinstance(node, exp.Literal) and not node.is_string:
+            digits = node.this
+            if "e" in digits.lower():
+                return None
+            return len(digits.split(".")[1]) if "." in digits else 0
+        if isinstance(node, exp.Column):
+            base, _n, scale = catalog.parse_decl(lookup(node)[0])
+            if base in ("int", "integer", "bigint", "smallint", "tinyint", "mediumint"):
+                return 0
+            if base in ("decimal", "numeric"):
+                return scale or 0
+        return None
 
     # -- rewriting -----------------------------------------------------------------------
     def rewrite(self, tree: exp.Expr) -> None:

@@ -172,6 +172,8 @@ SAME = [
     "SELECT STRCMP(LOWER(CURRENT_USER()), UPPER(CURRENT_USER()))=0",
     "SELECT STRCMP('a','b'), STRCMP('b','a'), STRCMP('a','A'), STRCMP(NULL,'a')",
     "SELECT 1/0, 1 DIV 0, MOD(1,0), 1 % 0, 5 DIV 2, 7 MOD 3, 0/0, 1.0/0, -7 DIV 2",
+    "SELECT 7/2, 1/3, 10 DIV 3, 1.5/2, 2/1.25, (7)/(2), -7/2, 1e1/3, 10/4 = 2.5",
+    "SELECT price/3, stock/7, id/2 FROM products ORDER BY id LIMIT 3",
     "SELECT 55=(SELECT 55 FROM information_schema.GLOBAL_STATUS LIMIT 0, 1)",
     "SELECT 55=(SELECT 55 FROM information_schema.SESSION_STATUS LIMIT 0, 1)",
     "SELECT 55=(SELECT 55 FROM information_schema.PARTITIONS LIMIT 0, 1)",
