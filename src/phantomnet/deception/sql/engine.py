@@ -255,6 +255,10 @@ class SqlEngine:
     def information_schema_tables(self) -> list[str]:
         return [row[0] for row in _data_lines("mariadb_information_schema_tables.txt")]
 
+    def information_schema_columns(self) -> tuple[tuple[str, ...], ...]:
+        """MariaDB 10.11's own information_schema.COLUMNS rows (read from the real server)."""
+        return _data_lines("mariadb_information_schema_columns.tsv")
+
     def row_count(self, s: SqlSession, db: str, table: str) -> int:
         with s.sandbox.trusted() as conn:
             try:

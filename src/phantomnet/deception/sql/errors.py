@@ -155,7 +155,9 @@ def from_sqlite(
     if m:
         fn = m.group(1)
         if dialect == "mysql":
-            return SqlError(1305, "42000", f"FUNCTION {db}.{fn.lower()} does not exist")
+            typed = re.search(rf"(?i)\b({re.escape(fn)})\s*\(", sql)  # MariaDB keeps the spelling
+            name = typed.group(1) if typed else fn.lower()
+            return SqlError(1305, "42000", f"FUNCTION {db}.{name} does not exist")
         return SqlError(0, "42883", f"function {fn.lower()}() does not exist")
     m = _UNIQUE.search(message)
     if m:

@@ -273,6 +273,9 @@ def register(
             "schema": (0, lambda: values("database")),
             "version": (0, lambda: values("version")),
         }
+        from phantomnet.deception.sql.mysqlfuncs import functions as mysql_functions
+
+        fns |= mysql_functions()
         for name, fn in (("mid", _mid), ("substring", _mid)):
             conn.create_function(name, 2, fn, deterministic=True)
         conn.create_function("locate", 3, _locate, deterministic=True)
@@ -320,6 +323,11 @@ def register(
         conn.create_function("array_to_string", 2, _array_to_string)
         conn.create_function("array_to_string", 3, _array_to_string)
         conn.create_function("format_type", 2, _format_type)
+        conn.create_function("array_remove", 2, _array_remove)
+        from phantomnet.deception.sql.pgdump import pg_array_json, pg_subscript
+
+        conn.create_function("pg_subscript", 2, pg_subscript)
+        conn.create_function("pg_array_json", 1, pg_array_json)
 
 
 def _format_type(oid: object, mod: object) -> str | None:
@@ -334,6 +342,15 @@ def _array_to_string(value: object, sep: object, _null: object = None) -> str | 
         return None
     items = t.strip("{}").split(",") if t.startswith("{") else [t]
     return (text(sep) or "").join(i for i in items if i)
+
+
+def _array_remove(value: object, item: object) -> str | None:
+    """array_remove() on an array's text form ('{a,b}'), as the engine stores arrays."""
+    t = text(value)
+    if t is None:
+        return None
+    items = [i for i in t.strip("{}").split(",") if i] if t.startswith("{") else [t]
+    return "{" + ",".join(i for i in items if i != text(item)) + "}"
 
 
 def _pg_variadic(name: str, values: Callable[[str], object]) -> Callable[..., Any]:
@@ -382,7 +399,45 @@ def _pg_catalog_functions(
         "quote_ident": (1, lambda v: None if text(v) is None else _quote_ident(text(v) or "")),
         "pg_get_function_identity_arguments": (1, lambda _o: ""),
         "pg_get_function_result": (1, lambda _o: None),
+        "quote_literal": (1, _quote_literal),
+        "current_schemas": (1, lambda implicit: _current_schemas(values, implicit)),
+        "set_config": (3, lambda _n, value, _local: text(value)),
+        "acldefault": (2, lambda kind, owner: _acldefault(text(kind), userbyid(owner))),
     }
+
+
+#: PostgreSQL's built-in default privileges per object kind (acldefault()): (PUBLIC, owner)
+_ACL_DEFAULTS = {"r": ("", "arwdDxt"), "s": ("", "rwU"), "n": ("", "UC"), "f": ("X", "X"),
+                 "T": ("U", "U"), "l": ("U", "U"), "F": ("", "U"), "S": ("", "U"),
+                 "L": ("", "rw"), "d": ("Tc", "CTc"), "t": ("", "C"), "p": ("", "sA")}  # fmt: skip
+
+
+def _acldefault(kind: str | None, owner: str) -> str | None:
+    grants = _ACL_DEFAULTS.get(kind or "")
+    if grants is None:
+        return None
+    public, own = grants
+    name = _quote_ident(owner)
+    items = ([f"={public}/{name}"] if public else []) + [f"{name}={own}/{name}"]
+    return "{" + ",".join(items) + "}"
+
+
+def _current_schemas(values: Callable[[str], object], implicit: object) -> str:
+    """current_schemas(bool): the search_path's schemas that exist ($user has none)."""
+    path = text(values("setting:search_path")) or ""
+    names = [p.strip().strip('"') for p in path.split(",") if p.strip()]
+    found = [n for n in names if n in ("public", "pg_catalog", "information_schema")]
+    if number(implicit) and "pg_catalog" not in found:
+        found.insert(0, "pg_catalog")
+    return "{" + ",".join(found) + "}"
+
+
+def _quote_literal(value: object) -> str | None:
+    t = text(value)
+    if t is None:
+        return None
+    quoted = "'" + t.replace("'", "''").replace("\\", "\\\\") + "'"
+    return "E" + quoted if "\\" in t else quoted
 
 
 def _quote_ident(name: str) -> str:

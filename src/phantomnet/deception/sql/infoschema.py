@@ -67,6 +67,7 @@ def refresh_mysql(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...]
                 "TEMPORARY": "Y",
             }
         )
+    rows["COLUMNS"].extend(_own_columns(engine))
     for db in visible:
         for table, cols in cat.get(db, {}).items():
             n = engine.row_count(s, db, table)
@@ -241,6 +242,28 @@ def refresh_mysql(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...]
         {"VARIABLE_NAME": k.upper(), "VARIABLE_VALUE": v} for k, v in merged.items()
     ]
     rows["SESSION_VARIABLES"] = list(rows["GLOBAL_VARIABLES"])
+    rows["GLOBAL_STATUS"] = [
+        {"VARIABLE_NAME": str(k).upper(), "VARIABLE_VALUE": v} for k, v in engine.mysql_status()
+    ]
+    rows["SESSION_STATUS"] = list(rows["GLOBAL_STATUS"])
+    rows["PARTITIONS"] = [
+        {
+            "TABLE_CATALOG": "def",
+            "TABLE_SCHEMA": t["TABLE_SCHEMA"],
+            "TABLE_NAME": t["TABLE_NAME"],
+            "TABLE_ROWS": t.get("TABLE_ROWS"),
+            "AVG_ROW_LENGTH": t.get("AVG_ROW_LENGTH"),
+            "DATA_LENGTH": t.get("DATA_LENGTH"),
+            "MAX_DATA_LENGTH": 0,
+            "INDEX_LENGTH": t.get("INDEX_LENGTH"),
+            "DATA_FREE": 0,
+            "CREATE_TIME": t.get("CREATE_TIME"),
+            "PARTITION_COMMENT": "",
+            "NODEGROUP": "",
+        }
+        for t in rows["TABLES"]
+        if t["TABLE_TYPE"] == "BASE TABLE"
+    ]
     from phantomnet.deception.sql.mysqlmode import CHARSETS, COLLATIONS, ENGINES, PLUGINS
 
     rows["ENGINES"] = [
@@ -289,6 +312,28 @@ def refresh_mysql(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...]
         for p in PLUGINS
     ]
     write_tables(s, "information_schema", tables, rows)
+
+
+_OWN_COLUMNS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_DEFAULT", "IS_NULLABLE",
+                "DATA_TYPE", "CHARACTER_MAXIMUM_LENGTH", "CHARACTER_OCTET_LENGTH",
+                "NUMERIC_PRECISION", "NUMERIC_SCALE", "DATETIME_PRECISION", "CHARACTER_SET_NAME",
+                "COLLATION_NAME", "COLUMN_TYPE")  # fmt: skip
+
+
+def _own_columns(engine: SqlEngine) -> list[dict[str, object]]:
+    """information_schema's own columns in information_schema.COLUMNS, as MariaDB lists them
+    (sqlmap --schema reads them)."""
+    out: list[dict[str, object]] = []
+    for line in engine.information_schema_columns():
+        row: dict[str, object] = {
+            k: (None if v == "\\N" else int(v) if v.isdigit() and k != "COLUMN_DEFAULT" else v)
+            for k, v in zip(_OWN_COLUMNS, line, strict=False)
+        }
+        row |= {"TABLE_CATALOG": "def", "TABLE_SCHEMA": "information_schema", "COLUMN_KEY": "",
+                "EXTRA": "", "PRIVILEGES": "select", "COLUMN_COMMENT": "",
+                "IS_GENERATED": "NEVER", "GENERATION_EXPRESSION": None}  # fmt: skip
+        out.append(row)
+    return out
 
 
 def write_tables(

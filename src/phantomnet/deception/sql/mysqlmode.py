@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, translate
+from phantomnet.deception.sql import catalog, errors, mysqlfuncs, translate
 from phantomnet.deception.sql.model import Column, SqlError, SqlResult
 
 if TYPE_CHECKING:
@@ -145,7 +145,9 @@ class MysqlMode:
         if isinstance(node, exp.Parameter) and node.name:
             value = self.user_vars.get(node.name.lower())
             return _literal(value)
-        return None
+        if isinstance(node, exp.Table) and mysqlfuncs.is_dual(node):
+            return exp.select("1").subquery("dual")
+        return mysqlfuncs.rewrite(node)
 
     def _variable(self, node: exp.SessionParameter) -> exp.Expr:
         name = node.name.lower()
@@ -176,7 +178,11 @@ class MysqlMode:
 
     # -- statements ----------------------------------------------------------------------
     def statement(self, text: str, params: Sequence[object]) -> SqlResult:
-        text = _VERSIONED.sub(lambda m: " " + m.group(2) + " ", text)
+        server = mysqlfuncs.version_id(self.version_function())
+        text = _VERSIONED.sub(
+            lambda m: " " + m.group(2) + " " if mysqlfuncs.executes(m.group(1), server) else " ",
+            text,
+        )
         text = _SELECT_HINTS.sub(lambda m: m.group(1), text)
         if not text.strip():
             return SqlResult()

@@ -42,6 +42,20 @@ TYPES = {  # typname: (oid, typlen, typcategory, array oid, collation)
 }
 TYPE_BY_OID = {v[0]: k for k, v in TYPES.items()}
 OWNER_OID = 16384
+#: pg_namespace.nspacl as PostgreSQL 15 initdb leaves it (pg_dump diffs it with acldefault())
+NSP_ACL = {
+    "pg_catalog": "{postgres=UC/postgres,=U/postgres}",
+    "public": "{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}",
+    "information_schema": "{postgres=UC/postgres,=U/postgres}",
+}
+#: PostgreSQL 15's predefined (NOLOGIN) roles, as pg_roles lists them
+PREDEFINED_ROLES = (
+    ("pg_monitor", 3373), ("pg_read_all_settings", 3374), ("pg_read_all_stats", 3375),
+    ("pg_stat_scan_tables", 3377), ("pg_signal_backend", 4200), ("pg_checkpoint", 4544),
+    ("pg_read_server_files", 4569), ("pg_write_server_files", 4570),
+    ("pg_execute_server_program", 4571), ("pg_database_owner", 6171),
+    ("pg_read_all_data", 6181), ("pg_write_all_data", 6182),
+)  # fmt: skip
 
 
 def table_oid(db: str, table: str) -> int:
@@ -124,13 +138,22 @@ def refresh(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...], ...]
                 "datacl": acl,
             }
         )
+    rows["pg_description"].append(
+        {"objoid": NS["public"], "classoid": 2615, "objsubid": 0,
+         "description": "standard public schema"}
+    )  # fmt: skip
+    for name in ("pg_catalog", "public"):
+        rows["pg_init_privs"].append(
+            {"objoid": NS[name], "classoid": 2615, "objsubid": 0, "privtype": "i",
+             "initprivs": NSP_ACL[name]}
+        )  # fmt: skip
     for name, oid in NS.items():
         rows["pg_namespace"].append(
             {
                 "oid": oid,
                 "nspname": name,
                 "nspowner": 6171 if name == "public" else 10,
-                "nspacl": None,
+                "nspacl": NSP_ACL.get(name),
             }
         )
     for name, (oid, length, cat_, arr, coll) in TYPES.items():
@@ -178,6 +201,13 @@ def refresh(engine: SqlEngine, s: SqlSession, lines: tuple[tuple[str, ...], ...]
             "oid": oid,
         }
         rows["pg_roles"].append(common)
+        if oid == 10:
+            off = dict.fromkeys(("rolsuper", "rolcanlogin", "rolcreaterole", "rolcreatedb",
+                                 "rolreplication", "rolbypassrls"), False)  # fmt: skip
+            for name, builtin in PREDEFINED_ROLES:
+                rows["pg_roles"].append(
+                    common | off | {"rolname": name, "oid": builtin, "rolpassword": None}
+                )
         rows["pg_user"].append(
             {
                 "usename": role,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, translate
+from phantomnet.deception.sql import catalog, errors, pgdump, translate
 from phantomnet.deception.sql.model import Column, SqlError, SqlResult
 
 if TYPE_CHECKING:
@@ -21,6 +21,20 @@ CATALOG_SCHEMAS = ("pg_catalog", "information_schema")
 _OPERATOR = re.compile(r"(?i)\bOPERATOR\s*\(\s*pg_catalog\.([~!<>=*+/%@#^&|-]+)\s*\)")
 _COLLATE = re.compile(r'(?i)\s+COLLATE\s+(?:pg_catalog\.)?"?(?:default|C|POSIX)"?')
 _QUALIFIED_TYPE = re.compile(r"(?i)(::\s*|\bAS\s+)pg_catalog\.(?=\w)")
+#: '{1,2}'::oid[]: arrays are their text form in the engine, so an array cast is a no-op
+_ARRAY_CAST = re.compile(r'(?i)::\s*"?(?:oid|int2|int4|int8|text|name|char|"char"|regclass)"?\[\]')
+_DECLARE = re.compile(
+    r"(?is)\s*declare\s+(\w+)\s+(?:binary\s+)?(?:(?:no\s+)?scroll\s+)?cursor\s+"
+    r"(with\s+hold\s+|without\s+hold\s+)?for\s+(.+)"
+)
+_FETCH = re.compile(
+    r"(?is)\s*fetch\s+(?:forward\s+)?(?:(\d+|all|next)\s+)?(?:from|in)\s+(\w+)\s*;?\s*$"
+)
+#: catalogues only a superuser may read (the password hashes)
+SUPERUSER_CATALOGS = frozenset({"pg_authid", "pg_shadow"})
+#: open cursors per session (each holds up to the engine's max_rows rows)
+MAX_CURSORS = 16
+_ONLY = re.compile(r"(?i)\b(from|join|update|table)\s+only\b(?=\s+[\w\"])")
 _TX_END = re.compile(r"(?is)^\s*(commit|rollback|end|abort)\b")
 _DENIED_FUNCS = frozenset(
     {
@@ -85,6 +99,8 @@ class PgMode:
         self.descriptions = {k: v[1] for k, v in session.engine.pg_settings().items()}
         self.session_settings: dict[str, str] = {}
         self.lower = {k.lower(): k for k in self.settings}
+        #: open cursors: name -> (the query's result, rows fetched so far)
+        self.cursors: dict[str, tuple[SqlResult, int]] = {}
 
     # -- hooks -----------------------------------------------------------------------------
     def version_function(self) -> str:
@@ -160,6 +176,10 @@ class PgMode:
         s = self.s
         low = db.lower()
         if low in CATALOG_SCHEMAS or (not db and table.lower().startswith("pg_")):
+            if table.lower() in SUPERUSER_CATALOGS and low != "information_schema":
+                # the door's roles are not superusers (pg_dumpall then needs
+                # --no-role-passwords, as against a real server)
+                raise errors.pg_denied(f"permission denied for table {table.lower()}")
             s.engine.refresh_pg_catalog(s)
             return "pg_catalog" if low != "information_schema" else "information_schema"
         if low in ("", "public"):
@@ -190,6 +210,12 @@ class PgMode:
             return exp.Anonymous(this="rand", expressions=[])
         if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
             arr = node.expression.this
+            listed = arr.this if isinstance(arr, exp.Paren) else arr
+            if isinstance(listed, exp.Array) and listed.expressions:
+                # x = ANY (ARRAY['r', 'S']) is x IN ('r', 'S')
+                return exp.In(
+                    this=node.this.copy(), expressions=[e.copy() for e in listed.expressions]
+                )
             if not isinstance(arr, exp.Select | exp.Subquery):
                 # x = ANY(array) on the array's text form '{a,b}'
                 wrapped = exp.DPipe(
@@ -235,6 +261,32 @@ class PgMode:
                     ],
                 )
                 return exp.Subquery(this=body)
+        if (
+            isinstance(node, exp.Like | exp.ILike)
+            and not isinstance(node.parent, exp.Escape)
+            and isinstance(node.expression, exp.Literal)
+            and "\\" in node.expression.this
+        ):
+            # PostgreSQL's LIKE escapes with a backslash by default, SQLite's has no escape
+            return exp.Escape(this=node.copy(), expression=exp.Literal.string("\\"))
+        if isinstance(node, exp.Column) and node.name.lower() == "tableoid":
+            return pgdump.tableoid(node)
+        if isinstance(node, exp.Cast) and node.to.sql("postgres").lower().startswith("reg"):
+            return pgdump.regclass(node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+            return pgdump.options_table(node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Explode):
+            return pgdump.unnest(node)
+        if isinstance(node, exp.ArrayAgg) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() == "array_agg"
+        ):
+            return pgdump.array_agg(node)
+        if isinstance(node, exp.Bracket):
+            return pgdump.subscript(node)
+        if isinstance(node, exp.Unnest) and isinstance(node.parent, exp.From | exp.Join):
+            return pgdump.unnest(node)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "set_config":
+            return self._set_config(node)
         if isinstance(node, exp.Anonymous) and node.name.lower() in _DENIED_FUNCS:
             raise errors.pg_denied(f"permission denied for function {node.name.lower()}")
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
@@ -252,6 +304,8 @@ class PgMode:
         text = _OPERATOR.sub(lambda m: f" {m.group(1)} ", text)
         text = _COLLATE.sub(" ", text)
         text = _QUALIFIED_TYPE.sub(lambda m: m.group(1), text)
+        text = _ARRAY_CAST.sub("", text)
+        text = _ONLY.sub(lambda m: m.group(1), text)  # no table inheritance in the engine
         m = _KW.match(text)
         kw = m.group(1).upper() if m else ""
         handler = {
@@ -276,6 +330,10 @@ class PgMode:
             "VACUUM": self._vacuum,
             "ANALYZE": self._vacuum,
             "LOAD": self._load,
+            "LOCK": self._lock,
+            "DECLARE": self._declare,
+            "FETCH": self._fetch,
+            "CLOSE": self._close,
         }.get(kw)
         if handler is not None:
             return handler(text, params)
@@ -293,6 +351,50 @@ class PgMode:
         if tag == "DISCARD" and len(words) > 1:
             tag = f"DISCARD {words[1].upper()}"
         return SqlResult(tag=tag)
+
+    def _declare(self, text: str, params: Sequence[object]) -> SqlResult:
+        """DECLARE c CURSOR FOR query (pg_dump --inserts): the rows are read at once."""
+        m = _DECLARE.match(text)
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        name, query = m.group(1).lower(), m.group(3).strip().rstrip(";")
+        hold = (m.group(2) or "").lower().startswith("with ")
+        if not hold and not self.s.sandbox.conn.in_transaction:
+            raise SqlError(0, "25P01", "DECLARE CURSOR can only be used in transaction blocks")
+        if name in self.cursors:
+            raise SqlError(0, "42P03", f'cursor "{name}" already exists')
+        if len(self.cursors) >= MAX_CURSORS:
+            raise SqlError(0, "53200", "out of memory")
+        result = self.s.run_tree(translate.parse(query, "postgres"), query, params)
+        self.cursors[name] = (result, 0)
+        return SqlResult(tag="DECLARE CURSOR")
+
+    def _fetch(self, text: str, _p: Sequence[object]) -> SqlResult:
+        m = _FETCH.match(text)
+        if m is None:
+            raise errors.syntax("postgres", text, len(text))
+        count, name = (m.group(1) or "1").lower(), m.group(2).lower()
+        if name not in self.cursors:
+            raise SqlError(0, "34000", f'cursor "{name}" does not exist')
+        result, pos = self.cursors[name]
+        n = len(result.rows) if count == "all" else 1 if count == "next" else int(count)
+        rows = result.rows[pos : pos + n]
+        self.cursors[name] = (result, pos + len(rows))
+        return SqlResult(columns=result.columns, rows=rows, tag=f"FETCH {len(rows)}")
+
+    def _close(self, text: str, _p: Sequence[object]) -> SqlResult:
+        name = text.split()[1].strip(";").lower() if len(text.split()) > 1 else ""
+        if name == "all":
+            self.cursors.clear()
+        elif self.cursors.pop(name, None) is None:
+            raise SqlError(0, "34000", f'cursor "{name}" does not exist')
+        return SqlResult(tag="CLOSE CURSOR")
+
+    def _lock(self, _text: str, _p: Sequence[object]) -> SqlResult:
+        """LOCK TABLE (pg_dump locks every table it dumps): a no-op inside a transaction."""
+        if not self.s.sandbox.conn.in_transaction:
+            raise SqlError(0, "25P01", "LOCK TABLE can only be used in transaction blocks")
+        return SqlResult(tag="LOCK TABLE")
 
     def _vacuum(self, text: str, p: Sequence[object]) -> SqlResult:
         words = list(re.finditer(r"\S+", text))
@@ -348,6 +450,7 @@ class PgMode:
                 if not conn.in_transaction:
                     conn.execute("BEGIN")
             return SqlResult(tag="BEGIN" if word == "BEGIN" else "START TRANSACTION")
+        self.cursors.clear()  # a transaction's end closes its cursors
         rolled = word in ("ROLLBACK", "ABORT") or s.tx_failed
         if conn.in_transaction:
             with s.sandbox.trusted():
@@ -396,6 +499,25 @@ class PgMode:
             raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
         self.session_settings[key] = value
         return SqlResult(tag="SET")
+
+    def _set_config(self, node: exp.Anonymous) -> exp.Expr | None:
+        """set_config(name, value, is_local): pg_dump's first statement. Sets the session
+        value (is_local is ignored: the engine has no per-transaction settings); with a
+        name from a column the SQLite function answers the value without setting it."""
+        args = node.expressions
+        if len(args) != 3 or not all(isinstance(a, exp.Literal) for a in args[:2]):
+            return None
+        name, value = str(args[0].this), str(args[1].this)
+        self.s.side_effect = True  # the next run of the same text must set it again
+        key = self.lower.get(name.lower())
+        if key is None:
+            if "." not in name:
+                raise SqlError(0, "42704", f'unrecognized configuration parameter "{name}"')
+            self.settings[name] = value
+            self.lower[name.lower()] = name
+        else:
+            self.session_settings[key] = value
+        return exp.Literal.string(value)
 
     def _reset(self, text: str, _p: Sequence[object]) -> SqlResult:
         name = text.strip()[5:].strip()

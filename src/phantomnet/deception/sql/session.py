@@ -12,12 +12,12 @@ import random
 import re
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, funcs, translate
+from phantomnet.deception.sql import catalog, errors, funcs, mysqlfuncs, translate
 from phantomnet.deception.sql.catalog import ColumnInfo
 from phantomnet.deception.sql.model import Column, Described, Dialect, SqlError, SqlResult
 from phantomnet.deception.sql.sandbox import Sandbox
@@ -85,6 +85,8 @@ class SqlSession:
         self.pg_defs: dict[str, str] = {}
         #: (statement, database) -> (rewritten tree, SQLite text) of read-only statements
         self._plans: OrderedDict[tuple[str, str], tuple[exp.Expr, str]] = OrderedDict()
+        #: set while rewriting a statement that changed session state (not to be cached)
+        self.side_effect = False
         self._last_sql = ""
         #: in-memory catalogue schemas whose tables exist already
         self.memory_schemas: set[str] = set()
@@ -292,8 +294,9 @@ class SqlSession:
             tree, sqlite_sql = plan
             return self.run_sqlite(sqlite_sql, params, tree, text)
         tree = translate.parse(text, self.dialect)
+        self.side_effect = False
         result = self.run_tree(tree, text, params)
-        if self._cacheable(tree):
+        if self._cacheable(tree) and not self.side_effect:
             self._plans[key] = (tree, self._last_sql)
             while len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)
@@ -523,15 +526,42 @@ class SqlSession:
                 if base in ("decimal", "numeric"):
                     extra = 4 if isinstance(node, exp.Avg) else 0
                     found = (f"decimal(65,{(scale or 0) + extra})", "", "")
+            elif self.dialect == "mysql" and isinstance(node, exp.Div):
+                scale = self._exact_scale(node.this, lookup)
+                if scale is not None and self._exact_scale(node.expression, lookup) is not None:
+                    # MariaDB: DECIMAL, the dividend's scale + div_precision_increment (4)
+                    found = (f"decimal(65,{min(38, scale + 4)})", "", "")
             elif self.dialect == "postgres" and isinstance(node, _PREDICATES):
                 found = ("boolean", "", "")
             out.append(found)
         return out
 
+    @staticmethod
+    def _exact_scale(
+        node: exp.Expr, lookup: Callable[[exp.Column], tuple[str, str, str]]
+    ) -> int | None:
+        """The scale of an exact (integer or DECIMAL) operand; None for anything else."""
+        if isinstance(node, exp.Paren | exp.Neg):
+            return SqlSession._exact_scale(node.this, lookup)
+        if isinstance(node, exp.Literal) and not node.is_string:
+            digits = node.this
+            if "e" in digits.lower():
+                return None
+            return len(digits.split(".")[1]) if "." in digits else 0
+        if isinstance(node, exp.Column):
+            base, _n, scale = catalog.parse_decl(lookup(node)[0])
+            if base in ("int", "integer", "bigint", "smallint", "tinyint", "mediumint"):
+                return 0
+            if base in ("decimal", "numeric"):
+                return scale or 0
+        return None
+
     # -- rewriting -----------------------------------------------------------------------
     def rewrite(self, tree: exp.Expr) -> None:
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         for table in list(tree.find_all(exp.Table)):
+            if self.dialect == "mysql" and mysqlfuncs.is_dual(table):
+                continue  # replaced by a one-row subquery below
             if isinstance(table.this, exp.Identifier) and table.name.lower() not in ctes:
                 self._qualify(table)
             elif not isinstance(table.this, exp.Identifier) and not table.name:

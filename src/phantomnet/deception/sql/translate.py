@@ -213,8 +213,17 @@ def pg_name(node: exp.Expr) -> str:
         return (
             node.name if isinstance(ident, exp.Identifier) and ident.quoted else node.name.lower()
         )
+    if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Expr):
+        return pg_name(node.this)
     if isinstance(node, exp.Cast):
         inner = pg_name(node.this)
+        base = node.this
+        while isinstance(base, exp.Cast):
+            base = base.this
+        # PostgreSQL's FigureColname: a column's or function's name wins over a cast's type,
+        # an outer cast's type over an inner one's ('pg_class'::regclass::oid is "oid")
+        if isinstance(node.this, exp.Cast) and pg_name(base) == "?column?":
+            inner = "?column?"
         if inner != "?column?":
             return inner
         to = node.to.sql("postgres").lower().split("(")[0]

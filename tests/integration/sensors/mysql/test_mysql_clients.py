@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from phantomnet.deception.sql import SqlResult
 from phantomnet.detection.brute_force import BruteForce, BruteForceConfig
 from phantomnet.events import AuthAttempt, ClientFingerprint, DbQuery, HoneytokenTriggered
 from tests.conftest import require_tool
@@ -71,16 +72,12 @@ async def test_unknown_user_without_password_same_as_the_real_server(
     assert ours.stderr == theirs.stderr and "(using password: NO)" in ours.stderr
 
 
-ENGINE_GAP = pytest.mark.xfail(strict=False, reason="engine (sqlengine): 1064's near-text for a statement "
-                               "cut short is 'FROM', MariaDB's is ''")  # fmt: skip
-
-
 @pytest.mark.parametrize(
     "sql",
     [
         "selec 1",
         "SELECT * FROM shop.no_such_table",
-        pytest.param("SELECT 1 FROM", marks=ENGINE_GAP),
+        "SELECT 1 FROM",
     ],
 )
 async def test_bad_query_error_same_as_the_real_server(door: Door, real: int, sql: str) -> None:
@@ -250,16 +247,32 @@ async def test_nmap_sees_the_same_mariadb(plain_door: Door, real: int) -> None:
 
 
 async def test_sqlmap_direct_mode(door: Door, tmp_path: Path) -> None:
+    """sqlmap -d fingerprints the door as MariaDB (the same four verdicts as against the real
+    10.11.19) and dumps the users table, whose password hashes are honeytokens."""
     require_tool("sqlmap")
-    engine_gap(door, "SELECT (CASE WHEN (QUARTER(NULL) IS NULL) THEN 1 ELSE 0 END)")
     url = f"mysql://root:root@127.0.0.1:{door.port}/shop"
-    got = await run("sqlmap", "-d", url, "--batch", "--banner", "--current-user", "--dbs",
-                    "--output-dir", str(tmp_path), timeout=240)  # fmt: skip
+    got = await run("sqlmap", "-d", url, "--batch", "-f", "--banner", "--current-user", "--dbs",
+                    "--count", "-D", "shop", "--dump", "-T", "users", "--output-dir",
+                    str(tmp_path), timeout=240)  # fmt: skip
     out = got.stdout
-    assert "banner: '10.11.19-MariaDB-0+deb12u1'" in out, out[-3000:]
+    assert "fork fingerprint: MariaDB" in out, out[-3000:]
+    assert "active fingerprint: MySQL >= 5.7" in out
+    assert "banner: '10.11.19-MariaDB-0+deb12u1'" in out
     assert "current user: 'root@" in out
     assert "[*] information_schema" in out and "[*] shop" in out
-    assert len(await door.events(DbQuery, 3)) >= 3
+    dump = (tmp_path / "127.0.0.1" / "dump" / "shop" / "users.csv").read_text()
+    session = door.host.sql.session("192.0.2.254", "mysql", user="root", database="shop")
+    try:
+        users = session.execute("SELECT username, password FROM users")[0]
+    finally:
+        session.close()
+    assert isinstance(users, SqlResult) and users.rows
+    assert all(f"{name}" in dump and f"{hashed}" in dump for name, hashed in users.rows), dump
+    planted = {t.username for t in door.host.tokens.by_kind("sql_password")}
+    assert planted & {name for name, _h in users.rows}
+    await door.drain()
+    queries = [q.query for q in door.seen if isinstance(q, DbQuery)]
+    assert "SELECT (CASE WHEN (QUARTER(NULL) IS NULL) THEN 1 ELSE 0 END)" in queries
 
 
 async def test_mysqldump(door: Door) -> None:

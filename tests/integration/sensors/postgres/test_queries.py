@@ -12,6 +12,7 @@ import asyncpg
 import psycopg
 import pytest
 
+from phantomnet.deception.sql import SqlResult
 from phantomnet.events import DbQuery, HoneytokenTriggered, attacker_text
 from tests.conftest import require_tool
 from tests.integration.sensors.postgres.conftest import Running
@@ -154,23 +155,67 @@ async def test_psql_meta_commands(door: Running, meta: str) -> None:
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)
-@pytest.mark.xfail(
-    strict=False,
-    reason="the SQL engine has no pg_catalog.set_config(), pg_dump's first query (helper sqlengine)",
-)
-async def test_pg_dump(door: Running) -> None:
+@pytest.mark.parametrize("options", [(), ("--inserts",), ("-t", "users", "-t", "orders")])
+async def test_pg_dump_output_restores_on_the_real_server(
+    door: Running, real_pg: int, options: tuple[str, ...]
+) -> None:
+    """pg_dump walks the fake catalogue; psql reads its dump back into a scratch database on
+    the real PostgreSQL 15, which then holds the fake tables and their rows (COPY, or INSERTs
+    read through a cursor, or only the tables asked for)."""
     require_tool("pg_dump")
-    env = {**os.environ, "PGPASSWORD": "secret"}
+    env = {**os.environ, "PGPASSWORD": "secret", "PGSSLMODE": "disable"}
     done = await asyncio.to_thread(
         subprocess.run,
-        ["pg_dump", "-h", "127.0.0.1", "-p", str(door.port), "-U", "postgres", "shop"],
+        ["pg_dump", "-h", "127.0.0.1", "-p", str(door.port), "-U", "postgres", *options, "shop"],
         capture_output=True,
         text=True,
         timeout=120,
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert "CREATE TABLE public.customers" in done.stdout
+    dump = done.stdout
+    assert "CREATE TABLE public.users" in dump
+    assert ("CREATE TABLE public.customers" in dump) == ("-t" not in options)
+    if "--inserts" in options:
+        assert "INSERT INTO public.users VALUES (1, " in dump and "COPY " not in dump
+    else:
+        assert "COPY public.users (" in dump
+    assert "ADD CONSTRAINT users_pkey PRIMARY KEY (id);" in dump
+    session = door.sensor.host.sql.session("192.0.2.254", "postgres", user="postgres",
+                                           database="shop")  # fmt: skip
+    try:
+        counted = session.execute("SELECT count(*) FROM users")[0]
+        names = session.execute("SELECT username FROM users")[0]
+    finally:
+        session.close()
+    assert isinstance(counted, SqlResult) and isinstance(names, SqlResult)
+    scratch = f"pndump{os.getpid()}"
+    admin = ["psql", "-X", "-h", "127.0.0.1", "-p", str(real_pg), "-U", "postgres", "-q"]
+    await asyncio.to_thread(subprocess.run, [*admin, "-c", f"CREATE DATABASE {scratch}"],
+                            check=True, timeout=60)  # fmt: skip
+    try:
+        restored = await asyncio.to_thread(
+            subprocess.run,
+            [*admin, "-d", scratch, "-v", "ON_ERROR_STOP=1", "-At", "-f", "-"],
+            input=dump + "\nSELECT count(*) FROM public.users;\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        real_describe = await asyncio.to_thread(
+            subprocess.run, [*admin, "-d", scratch, "-c", "\\d+ users"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        await asyncio.to_thread(subprocess.run, [*admin, "-c", f"DROP DATABASE {scratch}"],
+                                timeout=60)  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.splitlines()[-1] == str(counted.rows[0][0])
+    assert all(str(name) in dump for (name,) in names.rows)
+    # psql's verbose describe of the fake table reads as of the table the dump made
+    ours = await psql(door.port, "-c", "\\d+ users", db="shop")
+    assert ours.returncode == 0, ours.stderr
+    assert "users_pkey" in ours.stdout and ours.stdout == real_describe.stdout
 
 
 @pytest.mark.parametrize("door", [PLAIN], indirect=True)

@@ -224,3 +224,27 @@ def test_reloading_the_host_keeps_data_and_tokens(host: FakeHost) -> None:
     assert one(s2.execute("SELECT username, password FROM users ORDER BY id")).rows == rows
     s2.close()
     assert {t.token_id for t in again.tokens.tokens.values()} == before
+
+
+def test_postgres_cursor_and_set_config_as_pg_dump_uses_them(engine: SqlEngine) -> None:
+    s = engine.session("198.51.100.31", "postgres", user="postgres", database="shop")
+    try:
+        # set_config changes the session, also when the same text runs again after a RESET
+        for _ in range(2):
+            s.execute("RESET search_path")
+            s.execute("SELECT pg_catalog.set_config('search_path', '', false)")
+            shown = s.execute("SHOW search_path")[0]
+            assert isinstance(shown, SqlResult) and shown.rows == (("",),)
+        out = s.execute(
+            "BEGIN; DECLARE c CURSOR FOR SELECT id FROM ONLY public.products ORDER BY id; "
+            "FETCH 2 FROM c; FETCH 100 FROM c"
+        )
+        first, rest = out[2], out[3]
+        assert isinstance(first, SqlResult) and first.tag == "FETCH 2"
+        assert [r[0] for r in first.rows] == [1, 2]
+        assert isinstance(rest, SqlResult) and rest.rows and rest.rows[0][0] == 3
+        closed = s.execute("CLOSE c; FETCH 1 FROM c")
+        assert isinstance(closed[0], SqlResult) and closed[0].tag == "CLOSE CURSOR"
+        assert isinstance(closed[1], SqlError) and closed[1].sqlstate == "34000"
+    finally:
+        s.close()

@@ -144,6 +144,54 @@ SAME = [
     "SELECT @@session.auto_increment_increment AS auto_increment_increment, "
     "@@character_set_client AS character_set_client, @@net_write_timeout AS net_write_timeout, "
     "@@wait_timeout AS wait_timeout",
+    # sqlmap's MySQL fingerprint (plugins/dbms/mysql/fingerprint.py), edge inputs included
+    "SELECT (CASE WHEN (QUARTER(NULL) IS NULL) THEN 1 ELSE 0 END)",
+    "SELECT QUARTER('2024-05-06'), QUARTER('2024-12-31 10:00:00'), QUARTER(20240301), "
+    "QUARTER('bad'), QUARTER('2024-00-00'), QUARTER(''), QUARTER(0), QUARTER('2024-13-01'), "
+    "QUARTER('24-05-06'), QUARTER(240506)",
+    "SELECT SESSION_USER() LIKE USER(), SESSION_USER() = USER()",
+    "SELECT ISNULL(JSON_STORAGE_FREE(NULL))",
+    "SELECT ISNULL(TIMESTAMPADD(MINUTE,7848,NULL))",
+    "SELECT TIMESTAMPADD(MINUTE,10,'2024-01-01 00:00:00'), TIMESTAMPADD(DAY,1,'2024-01-31'), "
+    "TIMESTAMPADD(MONTH,1,'2024-01-31'), TIMESTAMPADD(SECOND,30,'2024-01-01'), "
+    "TIMESTAMPADD(WEEK,1,'2024-01-31'), TIMESTAMPADD(QUARTER,1,'2024-11-30'), "
+    "TIMESTAMPADD(YEAR,1,'2024-02-29'), TIMESTAMPADD(HOUR,1,'2024-02-29'), "
+    "TIMESTAMPADD(MINUTE,1,'bad'), TIMESTAMPADD(DAY,1,20240101)",
+    "SELECT TIMESTAMPDIFF(DAY,'2024-01-01','2024-03-01'), "
+    "TIMESTAMPDIFF(MONTH,'2024-01-31','2024-02-29'), "
+    "TIMESTAMPDIFF(SECOND,'2024-01-01','2024-01-01 00:01:00'), TIMESTAMPDIFF(YEAR,NULL,'2024-01-01')",
+    "SELECT TO_SECONDS(950501), TO_SECONDS('2009-11-29'), TO_SECONDS('2009-11-29 13:43:32'), "
+    "TO_SECONDS(NULL), TO_SECONDS(950501)>0, TO_SECONDS('0000-00-00'), TO_SECONDS(0)",
+    "SELECT TO_DAYS('2024-01-01'), TO_DAYS(NULL), TO_DAYS('bad'), TO_DAYS(950501)",
+    "SELECT ISNULL(JSON_QUOTE(NULL)), JSON_QUOTE('a\"b'), JSON_QUOTE(1), JSON_QUOTE('')",
+    "SELECT COERCIBILITY(USER()), COERCIBILITY('abc'), COERCIBILITY(NULL), COERCIBILITY(1), "
+    "COERCIBILITY(username) FROM users LIMIT 1",
+    "SELECT 3=(SELECT COERCIBILITY(USER()))",
+    "SELECT CHARSET(CURRENT_USER()), CHARSET(1), CHARSET(NULL), COLLATION(USER()), "
+    "COLLATION(1), COLLATION(NULL)",
+    "SELECT STRCMP(LOWER(CURRENT_USER()), UPPER(CURRENT_USER()))=0",
+    "SELECT STRCMP('a','b'), STRCMP('b','a'), STRCMP('a','A'), STRCMP(NULL,'a')",
+    "SELECT 1/0, 1 DIV 0, MOD(1,0), 1 % 0, 5 DIV 2, 7 MOD 3, 0/0, 1.0/0, -7 DIV 2",
+    "SELECT 7/2, 1/3, 10 DIV 3, 1.5/2, 2/1.25, (7)/(2), -7/2, 1e1/3, 10/4 = 2.5",
+    "SELECT price/3, stock/7, id/2 FROM products ORDER BY id LIMIT 3",
+    "SELECT 55=(SELECT 55 FROM information_schema.GLOBAL_STATUS LIMIT 0, 1)",
+    "SELECT 55=(SELECT 55 FROM information_schema.SESSION_STATUS LIMIT 0, 1)",
+    "SELECT 55=(SELECT 55 FROM information_schema.PARTITIONS LIMIT 0, 1)",
+    "SELECT VARIABLE_NAME FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='UPTIME'",
+    "SELECT 55=(SELECT 55 FROM DUAL WHERE 1!=2)",
+    "SELECT 1 FROM DUAL",
+    "SELECT (CASE WHEN (6626=6626/* NoValue */) THEN 1 ELSE 0 END)",
+    # sqlmap --schema: information_schema's own columns
+    "SELECT column_name, column_type, ordinal_position, is_nullable, data_type, "
+    "character_maximum_length, column_default, numeric_precision FROM information_schema.COLUMNS "
+    "WHERE table_schema='information_schema' AND table_name='TABLES' ORDER BY ordinal_position",
+    "SELECT COUNT(*), COUNT(DISTINCT table_name) FROM information_schema.COLUMNS "
+    "WHERE table_schema='information_schema'",
+    "SELECT column_name,column_type FROM INFORMATION_SCHEMA.COLUMNS WHERE table_name='INNODB_TRX' "
+    "AND table_schema='information_schema' ORDER BY ordinal_position",
+    "SELECT 1=1/*!50600 AND 2=3*/, 1=1/*!50700 AND 2=3*/, 1=1/*!80000 AND 2=3*/, "
+    "1=1/*!99999 AND 2=3*/, 1=1/*!100000 AND 2=3*/, 1=1/*!101119 AND 2=3*/, "
+    "1=1/*!101120 AND 2=3*/, 1=1/*M!100000 AND 2=3*/, 1=1/*M!110000 AND 2=3*/, 1=1/*! AND 2=3*/",
 ]  # fmt: skip
 
 
