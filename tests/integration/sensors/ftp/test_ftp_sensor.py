@@ -13,7 +13,6 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,39 +27,15 @@ from phantomnet.events import AuthAttempt, CommandInput, Detection, FileUpload
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.ftp.sensor import FtpConfig, FtpSensor
 from tests.conftest import require_tool
+from tests.integration.sensors.probe import DoorProbe
 
 pytestmark = pytest.mark.integration
 
 
-class Running:
-    def __init__(self, sensor: FtpSensor, bus: MemoryBus) -> None:
-        self.sensor, self.bus = sensor, bus
-        self.sub = bus.subscribe("test")
-        self.seen: list[Any] = []
-
-    @property
-    def port(self) -> int:
-        assert self.sensor.bound_port is not None
-        return self.sensor.bound_port
-
+class Running(DoorProbe[FtpSensor]):
     @property
     def host(self) -> FakeHost:
         return self.sensor.host
-
-    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len([e for e in self.seen if isinstance(e, kind)]) < n:
-                self.seen.extend((await anext(self.sub)).events)
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    async def drain(self) -> None:
-        await asyncio.sleep(0.2)
-        while True:
-            try:
-                batch = await asyncio.wait_for(anext(self.sub), 0.2)
-            except TimeoutError:
-                return
-            self.seen.extend(batch.events)
 
 
 @pytest.fixture
@@ -145,7 +120,7 @@ async def test_user_login_sees_persona_files_and_traversal_is_confined(ftp: Runn
         f"ftp://127.0.0.1:{ftp.port}/../../../etc/shadow",
     )
     assert escape.returncode != 0  # anonymous is chrooted in /srv/ftp: no /etc there
-    await ftp.drain()
+    await ftp.settle()
     # The door reports facts only; the ftp_traversal rule is a detector over them.
     assert not [e for e in ftp.seen if isinstance(e, Detection)]
     engine = DetectorEngine(ftp.bus, [FtpTraversal(DetectorConfig(), "test")])
@@ -208,7 +183,7 @@ async def test_hydra_brute_force_is_detected(ftp: Running, tmp_path: Path) -> No
         timeout=120,
     )
     assert "0 valid password" in result.stdout or "valid password" not in result.stdout
-    await ftp.drain()
+    await ftp.settle()
     detector = BruteForce(BruteForceConfig(threshold=10, window_s=300), "test")
     failures = [e for e in ftp.seen if isinstance(e, AuthAttempt) and not e.accepted]
     assert len(failures) >= 12

@@ -6,7 +6,6 @@ import asyncio
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,15 +13,11 @@ from phantomnet.bus.memory import MemoryBus
 from phantomnet.deception.host import FakeHost
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.http.sensor import HttpConfig, HttpSensor
+from tests.integration.sensors.probe import DoorProbe
 
 
-class Web:
+class Web(DoorProbe[HttpSensor]):
     """A running sensor and everything it published so far."""
-
-    def __init__(self, sensor: HttpSensor, bus: MemoryBus) -> None:
-        self.sensor, self.bus = sensor, bus
-        self.sub = bus.subscribe("test")
-        self.seen: list[Any] = []
 
     @property
     def url(self) -> str:
@@ -35,21 +30,6 @@ class Web:
     @property
     def host(self) -> FakeHost:
         return self.sensor.site.host
-
-    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len([e for e in self.seen if isinstance(e, kind)]) < n:
-                self.seen.extend((await anext(self.sub)).events)
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    async def drain(self) -> list[Any]:
-        await asyncio.sleep(0.2)
-        while True:
-            try:
-                batch = await asyncio.wait_for(anext(self.sub), 0.3)
-            except TimeoutError:
-                return self.seen
-            self.seen.extend(batch.events)
 
 
 @pytest.fixture

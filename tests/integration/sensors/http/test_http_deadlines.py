@@ -74,7 +74,7 @@ async def test_slowloris_heads_are_cut_and_slots_come_back(strict: Web) -> None:
         assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
         assert b"Connection: close\r\n" in answer
         assert sent < LINES  # the server ended it, not the client
-    events = [e for e in await strict.drain() if isinstance(e, HttpRequest)]
+    events = [e for e in await strict.settle() if isinstance(e, HttpRequest)]
     assert sum(e.status == 408 and "slow" in e.tags for e in events) == SLOTS
     ok = await run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", strict.url + "/")
     assert ok.stdout == "200", ok.stderr

@@ -60,7 +60,7 @@ async def test_sqlmap_finds_mariadb_and_dumps_the_honeytoken_users(
     for name, hashed in users:
         assert hashed.startswith("$P$B")
         assert any(hashed in row and f"| {name} " in row for row in rows), dumped.stdout[-3000:]
-    requests = await web.drain()
+    requests = await web.settle()
     tagged = [r for r in requests if isinstance(r, HttpRequest) and "sqli" in r.tags]
     assert len(tagged) > 20
     detector = HttpAttacks(HttpAttacksConfig(), node="test")

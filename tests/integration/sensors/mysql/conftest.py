@@ -18,39 +18,15 @@ from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.mysql.config import MysqlConfig
 from phantomnet.sensors.mysql.sensor import MysqlSensor
 from tests.conftest import unavailable
+from tests.integration.sensors.probe import DoorProbe
 
 REAL_PORT = 3306
 
 
-class Door:
-    def __init__(self, sensor: MysqlSensor, bus: MemoryBus) -> None:
-        self.sensor, self.bus = sensor, bus
-        self.sub = bus.subscribe("test")
-        self.seen: list[Any] = []
-
-    @property
-    def port(self) -> int:
-        assert self.sensor.bound_port is not None
-        return self.sensor.bound_port
-
+class Door(DoorProbe[MysqlSensor]):
     @property
     def host(self) -> FakeHost:
         return self.sensor.host
-
-    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len([e for e in self.seen if isinstance(e, kind)]) < n:
-                self.seen.extend((await anext(self.sub)).events)
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    async def drain(self) -> None:
-        await asyncio.sleep(0.2)
-        while True:
-            try:
-                batch = await asyncio.wait_for(anext(self.sub), 0.3)
-            except TimeoutError:
-                return
-            self.seen.extend(batch.events)
 
 
 async def start_door(

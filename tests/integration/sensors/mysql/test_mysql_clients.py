@@ -214,7 +214,7 @@ async def test_hydra_finds_the_accepted_password_and_is_detected(
     got = await run("hydra", "-l", "root", "-P", str(words), "-t", "4", "-w", "10", "-f",
                     "-s", str(door.port), "127.0.0.1", "mysql", timeout=180)  # fmt: skip
     assert "password: 123456" in got.stdout, got.stdout + got.stderr
-    await door.drain()
+    await door.settle()
     attempts = [e for e in door.seen if isinstance(e, AuthAttempt)]
     assert any(a.accepted and a.password == "123456" for a in attempts)
     failures = [a for a in attempts if not a.accepted]
@@ -270,7 +270,7 @@ async def test_sqlmap_direct_mode(door: Door, tmp_path: Path) -> None:
     assert all(f"{name}" in dump and f"{hashed}" in dump for name, hashed in users.rows), dump
     planted = {t.username for t in door.host.tokens.by_kind("sql_password")}
     assert planted & {name for name, _h in users.rows}
-    await door.drain()
+    await door.settle()
     queries = [q.query for q in door.seen if isinstance(q, DbQuery)]
     assert "SELECT (CASE WHEN (QUARTER(NULL) IS NULL) THEN 1 ELSE 0 END)" in queries
 

@@ -55,7 +55,7 @@ class Background:
 
     def events(self) -> list[object]:
         async def collect(d: Door) -> list[object]:
-            await d.drain()
+            await d.settle()
             return d.seen
 
         return asyncio.run_coroutine_threadsafe(collect(self.door), self.loop).result(60)

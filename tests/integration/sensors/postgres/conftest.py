@@ -27,37 +27,15 @@ from phantomnet.deception.host import FakeHost
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.postgres.sensor import PostgresConfig, PostgresSensor
 from tests.conftest import unavailable
+from tests.integration.sensors.probe import DoorProbe
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 #: logins the door's fake host accepts in these tests
 ACCEPT = ("postgres:secret", "alice:secret", "md5user:secret", "pwuser:secret", "root:*")
 
 
-class Running:
-    def __init__(self, sensor: PostgresSensor, bus: MemoryBus) -> None:
-        self.sensor, self.bus = sensor, bus
-        self.sub = bus.subscribe("test")
-        self.seen: list[Any] = []
-
-    @property
-    def port(self) -> int:
-        assert self.sensor.bound_port is not None
-        return self.sensor.bound_port
-
-    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
-        async with asyncio.timeout(timeout):
-            while len([e for e in self.seen if isinstance(e, kind)]) < n:
-                self.seen.extend((await anext(self.sub)).events)
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    async def drain(self) -> None:
-        await asyncio.sleep(0.2)
-        while True:
-            try:
-                batch = await asyncio.wait_for(anext(self.sub), 0.3)
-            except TimeoutError:
-                return
-            self.seen.extend(batch.events)
+class Running(DoorProbe[PostgresSensor]):
+    pass
 
 
 async def start_door(tmp: Path, **overrides: Any) -> tuple[PostgresSensor, asyncio.Task[None]]:

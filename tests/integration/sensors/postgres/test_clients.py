@@ -169,7 +169,7 @@ async def test_hydra_finds_the_password(tmp_path: Path) -> None:
         )
         assert re.search(r"login: alice\s+password: secret", done.stdout), done.stdout
         assert "1 valid password found" in done.stdout
-        await door.drain()
+        await door.settle()
         failures = [e for e in door.seen if isinstance(e, AuthAttempt) and not e.accepted]
         assert len(failures) >= 12
         assert {e.password for e in failures} >= set(wrong)  # cleartext: every guess is recorded
