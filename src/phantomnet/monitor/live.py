@@ -54,18 +54,26 @@ class LiveCapture:
     def events(self, stop: Callable[[], bool] = _never) -> Iterator[list[Event]]:
         """The pipeline's events for each captured batch (empty lists are skipped).
 
-        ``stop`` is asked before each batch (and on every idle timeout of the ring); the
-        iteration ends when it answers true. Kernel drops feed the sampler's ``network.stats``.
+        ``stop`` is asked after each batch and on every idle timeout of the ring. Once it
+        answers true, the ring is still read until it is idle (the kernel retires a partly
+        filled block after ``block_timeout_ms``, shorter than the idle timeout), so every
+        packet captured before the stop is processed; at most ``ring_blocks`` more blocks,
+        so a flood cannot hold a stop off. Kernel drops feed the sampler's ``network.stats``.
         """
-        for batch in self.capture.batches():
+        after_stop = 0
+        idle_s = max(0.2, 2 * self.config.block_timeout_ms / 1000)  # longer than a block's life
+        for batch in self.capture.batches(idle_timeout_s=idle_s):
+            if batch is not None:
+                events = self.pipeline.process(batch)
+                stats = self.capture.read_stats()
+                self.pipeline.sampler.dropped = stats.dropped
+                self.packets, self.dropped = self.pipeline.packets, stats.dropped
+                if events:
+                    yield events
             if stop():
-                return
-            events = self.pipeline.process(batch) if batch is not None else []
-            stats = self.capture.read_stats()
-            self.pipeline.sampler.dropped = stats.dropped
-            self.packets, self.dropped = self.pipeline.packets, stats.dropped
-            if events:
-                yield events
+                if batch is None or after_stop >= self.config.ring_blocks:
+                    return
+                after_stop += 1
 
     def finish(self) -> list[Event]:
         """End the capture's flows: their events and the last statistics."""

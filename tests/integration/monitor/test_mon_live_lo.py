@@ -75,8 +75,7 @@ async def test_cli_live_capture_reports_each_connection(tmp_path: Path, port: in
                 assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
                 await asyncio.sleep(0.1)
         clients = await _connect(port)
-        await asyncio.sleep(0.5)  # let the ring's block timeout hand the last packets over
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: flush the open flows and exit
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: read the ring dry, flush the flows, exit
         _, err = await asyncio.to_thread(proc.communicate, timeout=120)
     finally:
         if proc.poll() is None:
@@ -98,8 +97,7 @@ async def test_component_live_capture_reports_each_connection(port: int) -> None
     await comp.start()  # the ring is open when start returns
     task = asyncio.create_task(comp.run())
     try:
-        clients = await _connect(port)
-        await asyncio.sleep(0.5)  # let the ring's block timeout hand the last packets over
+        clients = await _connect(port)  # stop() still reads every packet the ring holds
     finally:
         await comp.stop()
         await asyncio.wait_for(task, 60)

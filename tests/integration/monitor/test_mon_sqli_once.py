@@ -74,7 +74,9 @@ async def test_one_sqli_request_gives_one_detection(tmp_path: Path) -> None:
         async with asyncio.timeout(120):  # the door's event and the rule's detection
             while not sqli() or not any(isinstance(e, HttpRequest) for e in events):
                 events += (await anext(seen)).events
-        await asyncio.sleep(0.5)  # the ring hands over its last block (block timeout 50 ms)
+        async with asyncio.timeout(120):  # the ring hands over its block (timeout 50 ms)
+            while not monitor.describe()["packets"]:
+                await asyncio.sleep(0.05)
         await monitor.stop()  # the wire's verdicts are all published when its run ends
         await asyncio.wait_for(tasks[parts.index(monitor)], 60)
         while True:  # what is already queued for us
