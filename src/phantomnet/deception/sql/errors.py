@@ -46,6 +46,14 @@ def no_database(dialect: Dialect, name: str) -> SqlError:
     return SqlError(0, "3D000", f'database "{name}" does not exist')
 
 
+def no_function(dialect: Dialect, database: str | None, name: str, args: str = "") -> SqlError:
+    """A function the server does not have (``args``: PostgreSQL's argument types)."""
+    if dialect == "mysql":
+        where = f"{database}.{name}" if database else name
+        return SqlError(1305, "42000", f"FUNCTION {where} does not exist")
+    return SqlError(0, "42883", f"function {name.lower()}({args}) does not exist")
+
+
 def no_database_selected() -> SqlError:
     return SqlError(1046, "3D000", "No database selected")
 
@@ -156,9 +164,8 @@ def from_sqlite(
         fn = m.group(1)
         if dialect == "mysql":
             typed = re.search(rf"(?i)\b({re.escape(fn)})\s*\(", sql)  # MariaDB keeps the spelling
-            name = typed.group(1) if typed else fn.lower()
-            return SqlError(1305, "42000", f"FUNCTION {db}.{name} does not exist")
-        return SqlError(0, "42883", f"function {fn.lower()}() does not exist")
+            return no_function(dialect, database, typed.group(1) if typed else fn.lower())
+        return no_function(dialect, database, fn)
     m = _UNIQUE.search(message)
     if m:
         column = m.group(1).split(".")[-1]

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import regex
+from sqlglot import exp
 
 MAX_TEXT = 1_000_000
 MAX_DELAY_S = 30.0
@@ -50,6 +51,23 @@ def number(value: object) -> float | None:
         return float(text(value) or "")
     except ValueError:
         return 0.0
+
+
+#: SQLite built-ins neither MariaDB nor PostgreSQL has: answering one would give SQLite away
+SQLITE_ONLY = frozenset({"last_insert_rowid", "changes", "total_changes", "printf", "julianday",
+                         "strftime", "unixepoch", "total", "sqlite_source_id", "sqlite_offset",
+                         "sqlite_version", "sqlite_compileoption_used", "sqlite_compileoption_get",
+                         "randomblob", "zeroblob", "likelihood", "likely", "unlikely",
+                         "load_extension"})  # fmt: skip
+
+
+def sqlite_only(node: exp.Expr) -> str | None:
+    """The name (as typed) of a SQLite-only built-in ``node`` calls, else None."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in SQLITE_ONLY:
+        return node.name
+    if isinstance(node, exp.Typeof | exp.Unicode):  # sqlglot keeps no spelling of these
+        return node.key
+    return None
 
 
 def _cap(s: str | None) -> str | None:

@@ -1,6 +1,11 @@
 """MariaDB date and string built-ins SQLite lacks (``QUARTER``, ``TO_SECONDS``, ``TIMESTAMPADD``,
 ``STRCMP``...), checked against the real MariaDB 10.11: same answer for the same input,
 NULL for a NULL or unreadable argument. Registered by :func:`funcs.register` (total, no I/O).
+
+``EXTRACTVALUE``/``UPDATEXML`` (error-based injection's favourites) only check their XPath:
+one that is not (``0x7e`` + data) is MariaDB's error 1105, raised through the session's
+sandbox (:func:`xml_functions`). Hex literals are strings where a string is compared and
+numbers in arithmetic, as on MariaDB (:func:`hex_literal`).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlglot import exp
 
 from phantomnet.deception.sql.funcs import number, text
+from phantomnet.deception.sql.model import SqlError
 
 _DATE = re.compile(
     r"\s*(\d{2,4})[-/.](\d{1,2})[-/.](\d{1,2})"
@@ -209,6 +215,65 @@ def functions() -> dict[str, tuple[int, Callable[..., Any]]]:
     }
 
 
+#: MariaDB shows a bad XPath whole up to 32 characters, else its first 29 and "..."
+XPATH_SHOWN = 32
+
+
+def xpath_error(path: str) -> SqlError:
+    shown = path if len(path) <= XPATH_SHOWN else path[: XPATH_SHOWN - 3] + "..."
+    return SqlError(1105, "HY000", f"XPATH syntax error: '{shown}'")
+
+
+def _xpath_ok(path: str) -> bool:
+    """A plausible XPath (it matches nothing in a document that is not XML)."""
+    return path[:1].isalnum() or path[:1] in ("/", ".", "@", "*", "(", "_", "$")
+
+
+def xml_functions(
+    fail: Callable[[SqlError], NoReturn],
+) -> dict[str, tuple[int, Callable[..., Any]]]:
+    """``EXTRACTVALUE``/``UPDATEXML``; ``fail`` aborts the statement with MariaDB's error."""
+
+    def check(path: object) -> str | None:
+        value = text(path)
+        if value is not None and not _xpath_ok(value):
+            fail(xpath_error(value))
+        return value
+
+    def extractvalue(doc: object, path: object) -> str | None:
+        if check(path) is None or doc is None:
+            return None
+        return ""
+
+    def updatexml(doc: object, path: object, new: object) -> str | None:
+        if check(path) is None or doc is None or new is None:
+            return None
+        return text(doc)
+
+    return {"extractvalue": (2, extractvalue), "updatexml": (3, updatexml)}
+
+
+#: operators that read a hex literal as a number (0x6 + 0 is 6)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg, exp.BitwiseAnd,
+               exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseNot)  # fmt: skip
+
+
+def hex_literal(node: exp.HexString) -> exp.Expr | None:
+    """``0x7573657273`` is the string 'users' where a string is compared (SQLite's X'..' blob
+    never equals text), a number in arithmetic; an odd digit count gets its leading 0."""
+    digits = node.name
+    if isinstance(node.parent, _ARITHMETIC):
+        return exp.Literal.number(int(digits, 16)) if 0 < len(digits) <= 16 else None
+    if len(digits) % 2:
+        return exp.HexString(this="0" + digits)
+    if isinstance(node.parent, exp.Predicate):
+        try:
+            return exp.Literal.string(bytes.fromhex(digits).decode("utf-8"))
+        except ValueError:  # not UTF-8: MariaDB compares the bytes, which equal no text either
+            return None
+    return None
+
+
 #: functions MariaDB answers in utf8mb3 (system names), whatever the connection's charset
 _SYSTEM_STRINGS = frozenset(
     {"user", "current_user", "session_user", "system_user", "database", "schema", "version"}
@@ -264,6 +329,8 @@ def rewrite(node: exp.Expr) -> exp.Expr | None:
     functions above (or, for the derivation functions, as the constant MariaDB answers)."""
     if isinstance(node, exp.SessionUser):
         return exp.Anonymous(this="user", expressions=[])
+    if isinstance(node, exp.HexString):
+        return hex_literal(node)
     to_days_arg = _to_days_arg(node)
     if to_days_arg is not None:
         return exp.Anonymous(this="to_days", expressions=[to_days_arg])

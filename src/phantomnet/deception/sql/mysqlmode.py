@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, mysqlfuncs, translate
+from phantomnet.deception.sql import catalog, errors, funcs, mysqlfuncs, translate
 from phantomnet.deception.sql.model import Column, SqlError, SqlResult
 
 if TYPE_CHECKING:
@@ -73,6 +73,13 @@ class MysqlMode:
         self.variables = dict(e.mysql_variables())
         self.session_vars: dict[str, str] = {}
         self.user_vars: dict[str, object] = {}
+        for name, (nargs, fn) in mysqlfuncs.xml_functions(self._fail).items():
+            session.sandbox.conn.create_function(name, nargs, fn)
+
+    def _fail(self, error: SqlError) -> NoReturn:
+        """Abort the running statement from inside a function with ``error``."""
+        self.s.sandbox.raised = error
+        raise ValueError(error.message)
 
     # -- hooks used by the session -------------------------------------------------------
     def version_function(self) -> str:
@@ -147,6 +154,9 @@ class MysqlMode:
             return _literal(value)
         if isinstance(node, exp.Table) and mysqlfuncs.is_dual(node):
             return exp.select("1").subquery("dual")
+        sqlite_name = funcs.sqlite_only(node)
+        if sqlite_name is not None:  # SQLite would answer it: a fingerprint
+            raise errors.no_function("mysql", s.database, sqlite_name)
         return mysqlfuncs.rewrite(node)
 
     def _variable(self, node: exp.SessionParameter) -> exp.Expr:

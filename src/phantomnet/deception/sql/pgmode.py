@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from phantomnet.deception.sql import catalog, errors, pgdump, translate
+from phantomnet.deception.sql import catalog, errors, funcs, pgdump, translate
 from phantomnet.deception.sql.model import Column, SqlError, SqlResult
 
 if TYPE_CHECKING:
@@ -189,6 +189,11 @@ class PgMode:
 
     def replace(self, node: exp.Expr) -> exp.Expr | None:
         s = self.s
+        sqlite_name = funcs.sqlite_only(node)
+        if sqlite_name is not None:  # SQLite would answer it: a fingerprint
+            args = [node.this] if isinstance(node, exp.Typeof | exp.Unicode) else node.expressions
+            types = ", ".join(_arg_type(a) for a in args if isinstance(a, exp.Expr))
+            raise errors.no_function("postgres", s.database, sqlite_name, types)
         if isinstance(node, exp.CurrentDatabase):
             return exp.Literal.string(s.database or "")
         if isinstance(node, exp.CurrentSchema):
@@ -563,3 +568,20 @@ class PgMode:
         tree = translate.parse(query, "postgres")
         result = self.s.run_tree(tree, query, params)
         return SqlResult(columns=result.columns, rows=result.rows, tag=f"COPY {len(result.rows)}")
+
+
+def _arg_type(node: exp.Expr) -> str:
+    """The type PostgreSQL resolves a call's argument to, as its "function f(...) does not
+    exist" names it: a literal's exactly, anything else as text (an approximation)."""
+    if isinstance(node, exp.Neg):
+        return _arg_type(node.this)
+    if isinstance(node, exp.Null) or (isinstance(node, exp.Literal) and node.is_string):
+        return "unknown"
+    if isinstance(node, exp.Boolean):
+        return "boolean"
+    if isinstance(node, exp.Literal):
+        digits = str(node.this)
+        if not digits.isdigit():
+            return "numeric"
+        return "integer" if int(digits) < 2**31 else "bigint" if len(digits) < 19 else "numeric"
+    return "text"

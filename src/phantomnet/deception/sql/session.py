@@ -191,11 +191,7 @@ class SqlSession:
 
     def _denied(self, action: int, a: str | None, b: str | None) -> SqlError:
         if action == sqlite3.SQLITE_FUNCTION and b is not None:
-            if self.dialect == "mysql":
-                return SqlError(
-                    1305, "42000", f"FUNCTION {self.database or ''}.{b.lower()} does not exist"
-                )
-            return SqlError(0, "42883", f"function {b.lower()}() does not exist")
+            return errors.no_function(self.dialect, self.database, b.lower())
         if self.dialect == "mysql":
             return errors.need_privilege("SUPER")
         return errors.pg_denied("permission denied")

@@ -192,6 +192,36 @@ SAME = [
     "SELECT 1=1/*!50600 AND 2=3*/, 1=1/*!50700 AND 2=3*/, 1=1/*!80000 AND 2=3*/, "
     "1=1/*!99999 AND 2=3*/, 1=1/*!100000 AND 2=3*/, 1=1/*!101119 AND 2=3*/, "
     "1=1/*!101120 AND 2=3*/, 1=1/*M!100000 AND 2=3*/, 1=1/*M!110000 AND 2=3*/, 1=1/*! AND 2=3*/",
+    # SQLite-only built-ins are unknown functions (SQLite answering one would give it away)
+    "SELECT typeof(1)",
+    "SELECT printf('%d', 1)",
+    "SELECT julianday('2024-01-01')",
+    "SELECT last_insert_rowid()",
+    "SELECT Last_Insert_RowID()",
+    "SELECT strftime('%Y', 'now')",
+    "SELECT total(id) FROM users",
+    "SELECT 1 FROM users WHERE changes() = 0",
+    "SELECT unixepoch()",
+    pytest.param("SELECT TYPEOF(1)", marks=pytest.mark.xfail(
+        strict=True, reason="sqlglot keeps no spelling of TYPEOF: the error says 'typeof'")),
+    pytest.param("SELECT unicode('a')", marks=pytest.mark.xfail(
+        strict=True, reason="UNICODE is a MariaDB keyword (1064); the engine says 1305")),
+    # error-based injection: EXTRACTVALUE/UPDATEXML check their XPath
+    "SELECT EXTRACTVALUE(1, 0x7e)",
+    "SELECT UPDATEXML(1, 0x7e, 1)",
+    "SELECT EXTRACTVALUE(1, CONCAT(0x7e, (SELECT username FROM users ORDER BY id LIMIT 1)))",
+    "SELECT EXTRACTVALUE(1, CONCAT(0x7e, REPEAT('a', 31)))",
+    "SELECT EXTRACTVALUE(1, CONCAT(0x7e, REPEAT('a', 32)))",
+    "SELECT UPDATEXML(1, CONCAT(0x5c, REPEAT('a', 50)), 1)",
+    "SELECT EXTRACTVALUE(1, 0x3a7e), EXTRACTVALUE(1, '')",
+    "SELECT EXTRACTVALUE(1, NULL), EXTRACTVALUE(NULL, '/a'), EXTRACTVALUE(1, '/a'), "
+    "UPDATEXML(1, '/a', 1), UPDATEXML(NULL, '/a', 1), UPDATEXML(1, '/a', NULL)",
+    # hex literals: strings where compared, numbers in arithmetic
+    "SELECT 0x61 = 'a', 0x41 = 'A', 0x41 = 'a', 0x61, 0x6 + 0, 0x61 + 0, HEX(0x61), x'61' = 'a'",
+    "SELECT 0xc3a9 = 'é', 0xe9 = 'é', 0x7573657273 IN ('users'), 0x61646d696e LIKE 'adm%'",
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND "
+    "table_name = 0x7573657273",
+    "SELECT username FROM users WHERE username = 0x61646d696e",
 ]  # fmt: skip
 
 

@@ -124,6 +124,13 @@ SAME = [
     "SELECT rolname, rolpassword FROM pg_authid",
     "SELECT acldefault('p', 10), acldefault('d', 10), acldefault('L', 10), acldefault('S', 10)",
     "SELECT parname, paracl FROM pg_catalog.pg_parameter_acl ORDER BY 1",
+    # SQLite-only built-ins are unknown functions (SQLite answering one would give it away)
+    "SELECT typeof(1)",
+    "SELECT typeof('a'), 1",
+    "SELECT printf('%d', 1.5)",
+    "SELECT last_insert_rowid()",
+    "SELECT likelihood(true, 0.5)",
+    "SELECT strftime('%Y', NULL)",
 ]  # fmt: skip
 
 

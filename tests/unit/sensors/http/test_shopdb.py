@@ -85,7 +85,8 @@ def test_error_based_and_time_based_payloads(db: ShopDb) -> None:
     _, error = page(db, "1 AND EXTRACTVALUE(1,CONCAT(0x7e,(SELECT username FROM users LIMIT 0,1)))")
     assert error == "XPATH syntax error: '~admin'"
     _, error = page(db, "1 AND UPDATEXML(1,CONCAT(0x5c,REPEAT('a',50)),1)")
-    assert error == "XPATH syntax error: '\\" + "a" * 31 + "'"  # 32 characters shown
+    # MariaDB shows a path of more than 32 characters as its first 29 and "..."
+    assert error == "XPATH syntax error: '\\" + "a" * 28 + "...'"
     answer = db.product(SRC, "1 AND SLEEP(3)")
     assert answer.delay_s == 3 and not answer.rows  # recorded, not slept
     assert db.product(SRC, "1 AND SLEEP(3000)").delay_s >= MAX_DELAY_S  # the page caps it
