@@ -22,28 +22,15 @@ from phantomnet.events import AuthAttempt, ClientFingerprint, CommandInput, Smtp
 from phantomnet.sensors.base import SensorContext
 from phantomnet.sensors.smtp.sensor import SmtpConfig, SmtpSensor
 from tests.conftest import require_tool
+from tests.integration.sensors.probe import DoorProbe
 
 pytestmark = pytest.mark.integration
 
 
-class Running:
+class Running(DoorProbe[SmtpSensor]):
     def __init__(self, sensor: SmtpSensor, bus: MemoryBus, task: asyncio.Task[None]) -> None:
-        self.sensor, self.bus, self.task = sensor, bus, task
-        self.sub = bus.subscribe("test")
-        self.seen: list[Any] = []
-
-    @property
-    def port(self) -> int:
-        assert self.sensor.bound_port is not None
-        return self.sensor.bound_port
-
-    async def events(self, kind: type, n: int = 1, timeout: float = 60) -> list[Any]:
-        """Wait until ``n`` events of ``kind`` arrived; return all of that kind seen."""
-        async with asyncio.timeout(timeout):
-            while len([e for e in self.seen if isinstance(e, kind)]) < n:
-                batch = await anext(self.sub)
-                self.seen.extend(batch.events)
-        return [e for e in self.seen if isinstance(e, kind)]
+        super().__init__(sensor, bus)
+        self.task = task
 
 
 @pytest.fixture
