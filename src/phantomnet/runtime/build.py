@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import TypeAdapter, ValidationError
+
 from phantomnet import plugins
 from phantomnet.bus.base import EventBus
 from phantomnet.deception.config import DeceptionConfig
@@ -74,12 +76,21 @@ def check_plugin_sections(settings: Settings) -> None:
             )
 
 
+def is_enabled(section: dict[str, Any], where: str) -> bool:
+    """A plug-in section's ``enabled`` (default true), read as its model reads a bool, so
+    ``PHANTOMNET_SENSORS__SSH__ENABLED=false`` (a string) disables it as the TOML ``false``."""
+    try:
+        return TypeAdapter(bool).validate_python(section.get("enabled", True))
+    except ValidationError:
+        raise ConfigError(f"{where}.enabled: not a boolean: {section['enabled']!r}") from None
+
+
 def enabled_sensors(settings: Settings) -> list[tuple[type[Sensor], SensorConfig]]:
     """Every registered sensor unless disabled, with its validated section; checks ports."""
     chosen: list[tuple[type[Sensor], SensorConfig]] = []
     for name in sorted(set(plugins.available(plugins.SENSORS)) | set(settings.sensors)):
         section = settings.sensors.get(name, {})
-        if section.get("enabled", True) is False:
+        if not is_enabled(section, f"sensors.{name}"):
             continue
         cls = plugins.load_plugin(plugins.SENSORS, name, Sensor)
         chosen.append((cls, validate_section(cls.Config, section, f"sensors.{name}")))
@@ -134,7 +145,7 @@ def door_ports(settings: Settings) -> dict[int, str]:
 def request_doors(settings: Settings) -> tuple[tuple[str, int], ...]:
     """``(host, port)`` of the enabled doors with ``request_events`` (HTTP, HTTPS), when the
     event-level ``http_attacks`` rule runs: the wire web rules leave those requests to it."""
-    if settings.detectors.get("http_attacks", {}).get("enabled", True) is False:
+    if not is_enabled(settings.detectors.get("http_attacks", {}), "detectors.http_attacks"):
         return ()  # nobody judges the door's events: the wire rules keep watching
     return tuple(
         (cfg.host, port)
@@ -149,7 +160,7 @@ def enabled_detectors(settings: Settings) -> list[Detector]:
     found: list[Detector] = []
     for name in sorted(set(plugins.available(plugins.DETECTORS)) | set(settings.detectors)):
         section = settings.detectors.get(name, {})
-        if section.get("enabled", True) is False:
+        if not is_enabled(section, f"detectors.{name}"):
             continue
         cls = plugins.load_plugin(plugins.DETECTORS, name, Detector)
         found.append(cls(validate_section(cls.Config, section, f"detectors.{name}"), settings.node))
