@@ -85,7 +85,7 @@ def test_compose_config_brings_up_the_platform() -> None:
         == "postgresql://phantomnet:pw-pg@postgres:5432/phantomnet"
     )
     assert svc["server"]["ports"] == ["127.0.0.1:8000:8000/tcp"]  # loopback: TLS proxy in front
-    published = {int(p.split(":")[-1].removesuffix("/tcp")) for p in svc["sensor"]["ports"]}
+    published = {p["target"] for p in svc["sensor"]["ports"]}
     assert published == {2222, 2323, 8080, 8443, 2121, 2525, 3307, 5433}
 
 
