@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,52 +89,113 @@ def image_env(data: Path, api_port: int) -> dict[str, str]:
     return env
 
 
-def test_entrypoint_runs_the_image_command_as_the_image_user(data_dir: Path) -> None:
-    image = final_stage()
-    uid, gid = image_user()
-    script = DEPLOY / "docker-entrypoint.sh"
-    assert image.copies[f"/usr/local/bin/{image.entrypoint[0]}"] == "deploy/docker-entrypoint.sh"
-    env = image_env(data_dir, free_port())
-    proc = subprocess.Popen(
-        [str(script), *image.cmd],
-        env=env,
-        cwd=data_dir,
-        user=uid,
-        group=gid,
-        extra_groups=[],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    log: list[str] = []
-    url = None
-    try:
-        for line in proc.stdout:  # until the start-up summary (or the process ends)
-            log.append(line)
+class Started:
+    """The entrypoint started as the image starts it, read up to its start-up summary."""
+
+    def __init__(self, args: list[str], env: dict[str, str], data: Path) -> None:
+        self.uid, self.gid = image_user()
+        self.env = env
+        self.proc = subprocess.Popen(
+            [str(DEPLOY / "docker-entrypoint.sh"), *args],
+            env=env,
+            cwd=data,
+            user=self.uid,
+            group=self.gid,
+            extra_groups=[],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.log: list[str] = []
+        self.url: str | None = None
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # until the start-up summary (or the process ends)
+            self.log.append(line)
             found = READY.search(line)
             if found:
-                url = found.group(1)
+                self.url = found.group(1)
+                threading.Thread(target=self._drain, daemon=True).start()
                 break
-        assert url is not None, "no start-up summary:\n" + "".join(log)
-        drain = threading.Thread(target=lambda: log.extend(proc.stdout or ()), daemon=True)
-        drain.start()
-        assert url == f"http://127.0.0.1:{env['PHANTOMNET_API__PORT']}"
-        # exec: the PID we started is `phantomnet up` itself, so it receives docker's signals
-        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-        assert cmdline[-2:-1] == [b"up"] and cmdline[1].endswith(b"/phantomnet"), cmdline
-        assert Path(f"/proc/{proc.pid}").stat().st_uid == uid
-        with urllib.request.urlopen(url + "/health", timeout=30) as resp:
+
+    def _drain(self) -> None:
+        self.log.extend(self.proc.stdout or ())
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+    def check_running_as_the_image(self, command: str) -> None:
+        assert self.url == f"http://127.0.0.1:{self.env['PHANTOMNET_API__PORT']}", self.text()
+        # exec: the PID we started is `phantomnet ROLE` itself, so it receives docker's signals
+        cmdline = Path(f"/proc/{self.proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[-2:-1] == [command.encode()], cmdline
+        assert cmdline[1].endswith(b"/phantomnet"), cmdline
+        assert Path(f"/proc/{self.proc.pid}").stat().st_uid == self.uid
+        with urllib.request.urlopen(self.url + "/health", timeout=30) as resp:
             health = json.loads(resp.read())
         assert resp.status == 200 and health["status"] == "ok", health
         check = subprocess.run(
-            image.healthcheck, env=env, user=uid, group=gid, extra_groups=[], timeout=60
+            final_stage().healthcheck,
+            env=self.env,
+            user=self.uid,
+            group=self.gid,
+            extra_groups=[],
+            timeout=60,
         )
         assert check.returncode == 0  # the HEALTHCHECK docker would run
-        assert (data_dir / "phantomnet.db").stat().st_uid == uid  # migrated into the volume
+
+    def stop(self) -> int:
+        """SIGTERM, as ``docker stop``; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(timeout=120)
+
+
+def test_entrypoint_runs_the_image_command_as_the_image_user(data_dir: Path) -> None:
+    image = final_stage()
+    assert image.copies[f"/usr/local/bin/{image.entrypoint[0]}"] == "deploy/docker-entrypoint.sh"
+    run = Started(image.cmd, image_env(data_dir, free_port()), data_dir)
+    try:
+        run.check_running_as_the_image("up")
+        assert (data_dir / "phantomnet.db").stat().st_uid == run.uid  # migrated into the volume
     finally:
-        if proc.poll() is None:
-            proc.terminate()  # SIGTERM, as `docker stop`
-        code = proc.wait(timeout=120)
-    assert code == 0, "".join(log)
-    assert any("PhantomNet all: stopped" in line for line in log), "".join(log)
+        code = run.stop()
+    assert code == 0, run.text()
+    assert "PhantomNet all: stopped" in run.text()
+
+
+@pytest.fixture
+def server_env(data_dir: Path, pg_database: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """The compose file's server environment, on a fresh database and a stream of its own."""
+    stream = f"pn-test-deploy-{uuid.uuid4().hex[:8]}"
+    env = image_env(data_dir, free_port())
+    env.update(
+        PHANTOMNET_ENV="prod",
+        PHANTOMNET_SECRET_KEY=uuid.uuid4().hex,
+        PHANTOMNET_NODE="server",
+        PHANTOMNET_DATABASE__URL=pg_database,
+        PHANTOMNET_BUS__BACKEND="redis",
+        PHANTOMNET_BUS__URL=redis_url,
+        PHANTOMNET_BUS__STREAM=stream,
+        PHANTOMNET_BUS__DEAD_LETTER_STREAM=f"{stream}-dead",
+    )
+    yield env
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(stream, f"{stream}-dead")
+    client.close()
+
+
+def test_server_entrypoint_migrates_then_serves(data_dir: Path, server_env: dict[str, str]) -> None:
+    # without the entrypoint's migration the server refuses a fresh database ...
+    refused = Started(["server"], {**server_env, "PHANTOMNET_SKIP_MIGRATE": "1"}, data_dir)
+    assert refused.url is None and refused.stop() != 0, refused.text()
+    assert "run `phantomnet migrate` first" in refused.text()
+    # ... with it, the same command migrates, serves /health and stops cleanly
+    run = Started(["server"], server_env, data_dir)
+    try:
+        run.check_running_as_the_image("server")
+    finally:
+        code = run.stop()
+    assert code == 0, run.text()
+    assert "PhantomNet server: stopped" in run.text()
