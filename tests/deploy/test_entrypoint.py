@@ -13,6 +13,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.deploy.tools import DEPLOY, DOORS, final_stage
 from tests.e2e.harness import free_port
@@ -30,6 +32,7 @@ from tests.e2e.harness import free_port
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 READY = re.compile(r"dashboard and API at (http://\S+)/")
+DOOR = re.compile(r"door (\w+) listening on ")
 
 
 def can_run_as(uid: int, gid: int) -> bool:
@@ -92,7 +95,10 @@ def image_env(data: Path, api_port: int) -> dict[str, str]:
 class Started:
     """The entrypoint started as the image starts it, read up to its start-up summary."""
 
-    def __init__(self, args: list[str], env: dict[str, str], data: Path) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], data: Path, doors: int | None = None
+    ) -> None:
+        """``doors``: a sensor (no API) is up once that many doors logged where they listen."""
         self.uid, self.gid = image_user()
         self.env = env
         self.proc = subprocess.Popen(
@@ -114,6 +120,9 @@ class Started:
             found = READY.search(line)
             if found:
                 self.url = found.group(1)
+            if doors is not None and sum(DOOR.search(x) is not None for x in self.log) == doors:
+                self.url = ""
+            if self.url is not None:
                 threading.Thread(target=self._drain, daemon=True).start()
                 break
 
@@ -199,3 +208,36 @@ def test_server_entrypoint_migrates_then_serves(data_dir: Path, server_env: dict
         code = run.stop()
     assert code == 0, run.text()
     assert "PhantomNet server: stopped" in run.text()
+
+
+def test_sensor_entrypoint_serves_the_doors_compose_checks(
+    data_dir: Path, server_env: dict[str, str]
+) -> None:
+    ssh = free_port()
+    env = {k: v for k, v in server_env.items() if not k.startswith("PHANTOMNET_DATABASE")}
+    env.update(PHANTOMNET_NODE="sensor-1", PHANTOMNET_SENSORS__SSH__PORT=str(ssh))
+    run = Started(["sensor"], env, data_dir, doors=len(DOORS))
+    try:
+        assert run.url == "", run.text()  # every door listening
+        cmdline = Path(f"/proc/{run.proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[-2:-1] == [b"sensor"], cmdline
+        # the compose file's sensor health check, pointed at this SSH door
+        test = compose_healthcheck("sensor")
+        assert test[0] == "CMD" and "2222" in test[-1]
+        argv = [*test[1:-1], test[-1].replace("2222", str(ssh))]
+        check = subprocess.run(
+            argv, env=env, user=run.uid, group=run.gid, extra_groups=[], timeout=60
+        )
+        assert check.returncode == 0
+        with socket.create_connection(("127.0.0.1", ssh), timeout=30) as conn:
+            assert conn.recv(64).startswith(b"SSH-2.0-OpenSSH_9.2p1")
+    finally:
+        code = run.stop()
+    assert code == 0, run.text()
+    assert "PhantomNet sensor: stopped" in run.text()
+
+
+def compose_healthcheck(service: str) -> list[str]:
+    """The health-check test of ``service`` as written in deploy/compose.yaml."""
+    parsed = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return list(parsed["services"][service]["healthcheck"]["test"])
