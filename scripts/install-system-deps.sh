@@ -19,6 +19,7 @@ DEPS=(
   mariadb-client:mariadb postgresql-client:psql redis-tools:redis-cli
   postgresql:pg_ctlcluster redis-server:redis-server
   python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)
+  docker-compose:docker-compose  # tests/deploy: `docker-compose config` on deploy/compose.yaml
 )
 
 have() {  # is package $1 (command $2) present?
