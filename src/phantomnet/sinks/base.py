@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event, Severity
 from phantomnet.events.catalogue import kinds as all_kinds
@@ -39,11 +40,11 @@ class SinkConfig(BaseModel):
     @classmethod
     def _known_kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError("at least one kind")
+            raise PydanticCustomError("kinds", "at least one kind")
         known = all_kinds()
         for kind in value:
             if kind not in known:
-                raise ValueError(f"unknown event kind {kind!r}")
+                raise PydanticCustomError("kinds", "unknown event kind '{kind}'", {"kind": kind})
         return value
 
     def wants(self, event: Event) -> bool:

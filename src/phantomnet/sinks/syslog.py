@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from phantomnet import __version__
 from phantomnet.events import Event
@@ -37,11 +38,12 @@ class SyslogConfig(SinkConfig):
     verify: bool = True
     timeout_s: float = Field(default=10.0, gt=0, le=300)
 
-    @model_validator(mode="after")
-    def _tls(self) -> SyslogConfig:
-        if self.ca_file is not None and not self.ca_file.is_file():
-            raise ValueError(f"ca_file: {self.ca_file} is not a file")
-        return self
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
+        return value
 
 
 class SyslogSink(Sink):

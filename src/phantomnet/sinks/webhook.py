@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import httpx
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event
 from phantomnet.sinks.base import Sink, SinkConfig
@@ -30,7 +31,7 @@ class WebhookConfig(SinkConfig):
     url: str = Field(min_length=1, max_length=2048)
     format: Literal["json", "slack", "teams"] = "json"
     #: HMAC key of the signature header; required for ``json`` (receivers must verify)
-    secret: SecretStr | None = None
+    secret: SecretStr | None = Field(default=None, validate_default=True)
     headers: dict[str, str] = {}
     timeout_s: float = Field(default=10.0, gt=0, le=300)
 
@@ -39,17 +40,20 @@ class WebhookConfig(SinkConfig):
     def _url(cls, value: str) -> str:
         try:
             url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a URL: {exc}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"{value!r} is not an http(s) URL with a host")
+        except (httpx.InvalidURL, TypeError, ValueError):
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise PydanticCustomError(
+                "url", "'{url}' is not an http(s) URL with a host", {"url": value}
+            )
         return value
 
-    @model_validator(mode="after")
-    def _secret(self) -> WebhookConfig:
-        if self.format == "json" and (self.secret is None or not self.secret.get_secret_value()):
-            raise ValueError("secret: required for format 'json' (it signs every body)")
-        return self
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("format") == "json" and (value is None or not value.get_secret_value()):
+            raise PydanticCustomError("missing", "required for format 'json' (it signs every body)")
+        return value
 
 
 def sign(secret: bytes, body: bytes) -> str:
