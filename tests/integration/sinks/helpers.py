@@ -59,7 +59,7 @@ async def running(sink: Sink, bus: MemoryBus) -> AsyncIterator[SinkComponent]:
 
 
 CONF = """
-global(workDirectory="{work}")
+global(workDirectory="{work}"{tls_global})
 module(load="imudp")
 module(load="imtcp"{tls_module})
 module(load="mmpstrucdata")
@@ -85,12 +85,14 @@ class Rsyslog:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def _conf(self) -> Path:
-        tls_module = tls_input = ""
+        tls_module = tls_input = tls_global = ""
         if self.tls is not None:
             cert, key = self.tls
+            tls_global = f' defaultNetstreamDriverCAFile="{cert}"'
+            tls_global += f' defaultNetstreamDriverCertFile="{cert}"'
+            tls_global += f' defaultNetstreamDriverKeyFile="{key}"'
             tls_module = ' streamDriver.name="gtls" streamDriver.mode="1"'
             tls_module += ' streamDriver.authMode="anon"'
-            tls_module += f' streamDriver.certFile="{cert}" streamDriver.keyFile="{key}"'
         conf = self.root / "rsyslog.conf"
         conf.write_text(
             CONF.format(
@@ -100,6 +102,7 @@ class Rsyslog:
                 out=self.out,
                 tls_module=tls_module,
                 tls_input=tls_input,
+                tls_global=tls_global,
             )
         )
         return conf

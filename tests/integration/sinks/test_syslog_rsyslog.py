@@ -104,3 +104,45 @@ async def test_tcp_receiver_killed_and_restarted_loses_nothing(tmp_path: Path) -
         await rs.kill(signal.SIGTERM)
     got = {json.loads(r[4])["phantomnet@32473"]["event_id"] for r in rs.lines()}
     assert got == {str(e.event_id) for e in first + second}
+
+
+async def test_rfc5424_over_tls_verified_against_rsyslog_certificate(tmp_path: Path) -> None:
+    from phantomnet.sensors.tls import ensure_certificate
+
+    cert, key = ensure_certificate(tmp_path / "tls", "localhost")
+    rs = Rsyslog(tmp_path, tls=(cert, key))
+    await rs.start()
+    events = [detection(i) for i in range(3)]
+    try:
+        bus = MemoryBus()
+        await bus.start()
+        tls = {"transport": "tls", "ca_file": str(cert), "server_name": "localhost"}
+        async with running(sink(rs, **tls), bus) as comp:
+            await bus.publish_many(events)
+            assert await until(lambda: len(rs.lines()) >= 3)
+            assert comp.health.failing_since is None
+    finally:
+        await rs.kill(signal.SIGTERM)
+    got = {json.loads(r[4])["phantomnet@32473"]["event_id"] for r in rs.lines()}
+    assert got == {str(e.event_id) for e in events}
+
+
+async def test_tls_refuses_a_receiver_it_cannot_verify(tmp_path: Path) -> None:
+    from phantomnet.sensors.tls import ensure_certificate
+
+    cert, key = ensure_certificate(tmp_path / "tls", "localhost")
+    other, _ = ensure_certificate(tmp_path / "other", "localhost")
+    rs = Rsyslog(tmp_path, tls=(cert, key))
+    await rs.start()
+    try:
+        bus = MemoryBus()
+        await bus.start()
+        tls = {"transport": "tls", "ca_file": str(other), "server_name": "localhost"}
+        async with running(sink(rs, **tls), bus) as comp:
+            await bus.publish(detection(0))
+            assert await until(lambda: comp.health.failures >= 2)  # retried, never sent
+            assert "CERTIFICATE_VERIFY_FAILED" in (comp.health.last_error or "")
+            assert comp.delivered == 0 and comp.pending == 1
+    finally:
+        await rs.kill(signal.SIGTERM)
+    assert rs.lines() == []
