@@ -31,8 +31,10 @@ class SinkComponent(Component):
         self.consumer = f"{node}:{self.group}"
         self.delivered = self.skipped = self.pending = self.attempts = 0
         self._sub: AsyncIterator[Batch] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
+        self._stopping = False
         ensure_group = getattr(self.bus, "ensure_group", None)
         if ensure_group is not None:
             await ensure_group(self.group)
@@ -51,12 +53,12 @@ class SinkComponent(Component):
         async for batch in self._sub:
             wanted = [e for e in batch.events if self.sink.config.wants(e)]
             self.skipped += len(batch.events) - len(wanted)
-            if wanted:
-                await self._deliver(wanted)
+            if wanted and not await self._deliver(wanted):
+                return  # stopping: the batch stays un-acked, the bus delivers it again
             await until_done(batch.ack, health=self.health, what=f"{self.group}: ack", log=log)
 
-    async def _deliver(self, events: Sequence[Event]) -> None:
-        """Send until it works: never acknowledges what the target has not taken."""
+    async def _deliver(self, events: Sequence[Event]) -> bool:
+        """Send until it works (True) or the component stops (False)."""
         cfg = self.sink.config
         delays = Backoff(first_s=cfg.retry_first_s, max_s=cfg.retry_max_s)
         self.pending = len(events)
@@ -70,6 +72,8 @@ class SinkComponent(Component):
                 if self.health.failing(f"{self.group}: send", exc):
                     log.warning("%s failed, retrying with backoff: %s", self.group, exc)
                 await self.sink.close()
+                if self._stopping:
+                    return False
                 await delays.sleep()
                 continue
             break
@@ -78,8 +82,10 @@ class SinkComponent(Component):
             self.health.recovered()
         self.delivered += len(events)
         self.pending = 0
+        return True
 
     async def stop(self) -> None:
+        self._stopping = True
         close = getattr(self._sub, "aclose", None)
         self._sub = None
         if close is not None:
