@@ -12,12 +12,22 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.conftest import unavailable
+
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.events import Detection, Endpoint, SensorRef
 from phantomnet.sinks.base import Sink
 from phantomnet.sinks.component import SinkComponent, sink_component
 
 RSYSLOGD = Path("/usr/sbin/rsyslogd")
+
+
+def require_rsyslog(*, tls: bool = False) -> None:
+    """Skip (fail under CI=true) without Debian's rsyslog (and rsyslog-gnutls for TLS)."""
+    if not RSYSLOGD.exists():
+        unavailable("rsyslogd is not installed (apt-get install rsyslog)")
+    if tls and not list(Path("/usr/lib").glob("*/rsyslog/lmnsd_gtls.so")):
+        unavailable("rsyslog's TLS driver is not installed (apt-get install rsyslog-gnutls)")
 
 
 def free_port() -> int:
@@ -108,6 +118,7 @@ class Rsyslog:
         return conf
 
     async def start(self) -> None:
+        require_rsyslog(tls=self.tls is not None)
         conf = self._conf()
         self.proc = subprocess.Popen(
             [str(RSYSLOGD), "-n", "-f", str(conf), "-i", str(self.root / "rsyslogd.pid")],

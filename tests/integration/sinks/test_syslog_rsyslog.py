@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from tests.integration.sinks.helpers import RSYSLOGD, Rsyslog, detection, running
+from tests.integration.sinks.helpers import Rsyslog, detection, running
 from tests.waiting import until
 
 from phantomnet.bus.memory import MemoryBus
@@ -16,7 +16,6 @@ from phantomnet.sinks.syslog import SyslogConfig, SyslogSink
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(180),
-    pytest.mark.skipif(not RSYSLOGD.exists(), reason="needs Debian's rsyslog"),
 ]
 
 
