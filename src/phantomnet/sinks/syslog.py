@@ -37,6 +37,9 @@ class SyslogConfig(SinkConfig):
     server_name: str | None = None
     verify: bool = True
     timeout_s: float = Field(default=10.0, gt=0, le=300)
+    #: longer messages are cut (the header and structured data come first): a datagram has a
+    #: size limit and receivers cut anyway (rsyslog: 8 KiB by default)
+    max_message_bytes: int = Field(default=8192, ge=480, le=1_000_000)
 
     @field_validator("ca_file")
     @classmethod
@@ -62,6 +65,12 @@ class SyslogSink(Sink):
         return f"{self.cfg.transport}://{self.cfg.host}:{self.cfg.port} ({self.cfg.format})"
 
     def render(self, event: Event) -> bytes:
+        raw = self._render(event)
+        if len(raw) <= self.cfg.max_message_bytes:
+            return raw
+        return raw[: self.cfg.max_message_bytes].decode(errors="ignore").encode()
+
+    def _render(self, event: Event) -> bytes:
         cfg = self.cfg
         if cfg.format == "cef":
             return formats.cef_syslog(

@@ -33,3 +33,13 @@ def test_filters() -> None:
     assert not cfg.wants(detection(0, severity="medium"))
     assert not cfg.wants(detection(0, rule="http_attacks"))
     assert SinkConfig().wants(detection(0, severity="low"))
+
+
+def test_long_messages_are_cut_on_a_character_boundary() -> None:
+    from phantomnet.sinks.syslog import SyslogConfig, SyslogSink
+
+    sink = SyslogSink(SyslogConfig(host="h", max_message_bytes=600), "node-1")
+    event = detection(0).model_copy(update={"summary": "é" * 5000})
+    raw = sink.render(event)
+    assert len(raw) <= 600 and raw.decode().startswith("<83>1 ")
+    assert f'event_id="{event.event_id}"' in raw.decode()  # the facts come first
