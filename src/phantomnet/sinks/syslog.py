@@ -112,6 +112,7 @@ class SyslogSink(Sink):
         return self._udp
 
     async def _stream(self) -> asyncio.StreamWriter:
+        await asyncio.sleep(0)  # one loop pass: a close the receiver sent is read by now
         if self._writer is not None and (
             self._writer.is_closing() or (self._reader is not None and self._reader.at_eof())
         ):
