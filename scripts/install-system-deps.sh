@@ -18,6 +18,7 @@ DEPS=(
   inetutils-telnetd:telnetd inetutils-telnet:telnet inetutils-inetd:inetutils-inetd busybox:busybox
   mariadb-client:mariadb postgresql-client:psql redis-tools:redis-cli
   postgresql:pg_ctlcluster redis-server:redis-server
+  rsyslog:rsyslogd rsyslog-gnutls:  # the syslog sink's receiver (RFC 5424, CEF, TLS)
   python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)
   docker-compose:docker-compose  # tests/deploy: `docker-compose config` on deploy/compose.yaml
 )

@@ -50,6 +50,7 @@ def config_check(
         deception_config,
         enabled_detectors,
         enabled_sensors,
+        enabled_sinks,
     )
     from phantomnet.scoring.config import scoring_config
 
@@ -58,6 +59,7 @@ def config_check(
     deception = deception_config(settings)
     sensors = enabled_sensors(settings)
     detectors = enabled_detectors(settings)
+    sinks = enabled_sinks(settings)
     monitor = load_monitor_config(settings.monitor)
     response = response_config(settings)
     scoring = scoring_config(settings.scoring)
@@ -69,6 +71,8 @@ def config_check(
     for cls, cfg in sensors:
         out.print(f"  sensor    {cls.name} on {cfg.host}:{cfg.port}")
     out.print(f"  detectors {', '.join(d.name for d in detectors) or 'none'}")
+    for sink in sinks:
+        out.print(f"  sink      {sink.name} -> {sink.target()}", markup=False)
     out.print(f"  monitor   {monitor.interface or 'off (no interface)'}")
     out.print(f"  scoring   {'on' if scoring.enabled else 'off'}")
     out.print(f"  response  backend={response.backend}")

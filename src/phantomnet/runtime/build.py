@@ -1,9 +1,9 @@
 """Compose components from settings: the only place (with cli/ and api/) that wires concrete parts.
 
 Roles (docs/architecture.md §3):
-  all     sensors + monitor + writer + detectors + scoring + response + API (``phantomnet up``)
+  all     sensors + monitor + writer + sinks + detectors + scoring + response + API (``up``)
   sensor  sensors + monitor, publishing to the bus                  (``phantomnet sensor``)
-  server  writer + detectors + scoring + response + API              (``phantomnet server``)
+  server  writer + sinks + detectors + scoring + response + API      (``phantomnet server``)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from phantomnet.runtime.limits import check_nofile
 from phantomnet.runtime.ready import Ready
 from phantomnet.sensors.base import Sensor, SensorConfig, SensorContext
 from phantomnet.settings import Settings, validate_section
+from phantomnet.sinks.base import Sink
 
 Role = Literal["all", "sensor", "server"]
 log = logging.getLogger(__name__)
@@ -164,6 +165,19 @@ def enabled_detectors(settings: Settings) -> list[Detector]:
             continue
         cls = plugins.load_plugin(plugins.DETECTORS, name, Detector)
         found.append(cls(validate_section(cls.Config, section, f"detectors.{name}"), settings.node))
+    return found
+
+
+def enabled_sinks(settings: Settings) -> list[Sink]:
+    """Every ``[sinks.<name>]`` section not disabled, validated (sinks are opt-in: no
+    section, no sink)."""
+    found: list[Sink] = []
+    for name in sorted(settings.sinks):
+        section = settings.sinks[name]
+        if section.get("enabled", True) is False:
+            continue
+        cls = plugins.load_plugin(plugins.SINKS, name, Sink)
+        found.append(cls(validate_section(cls.Config, section, f"sinks.{name}"), settings.node))
     return found
 
 

@@ -6,7 +6,7 @@ Each factory imports its package lazily: a role that does not run a part never i
 from __future__ import annotations
 
 from phantomnet.plugins import Component
-from phantomnet.runtime.build import Factory, Runtime, door_ports, request_doors
+from phantomnet.runtime.build import Factory, Runtime, door_ports, enabled_sinks, request_doors
 
 
 def storage_writer(rt: Runtime) -> list[Component]:
@@ -24,6 +24,13 @@ def storage_writer(rt: Runtime) -> list[Component]:
         enrich=enricher(rt.settings),
     )
     return [writer]
+
+
+def sinks(rt: Runtime) -> list[Component]:
+    """One bus consumer per ``[sinks.<name>]`` (group ``sink-<name>``, its own cursor)."""
+    from phantomnet.sinks.component import sink_component
+
+    return [sink_component(s, rt.bus, rt.settings.node) for s in enabled_sinks(rt.settings)]
 
 
 def scoring(rt: Runtime) -> list[Component]:
@@ -76,6 +83,7 @@ SENSOR = frozenset({"all", "sensor"})
 #: (roles, factory) in start order; sensors and detectors are built by ``runtime.build``.
 PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, storage_writer),
+    (SERVER, sinks),
     (SERVER, retention_job),
     (SERVER, scoring),
     (SERVER, response),

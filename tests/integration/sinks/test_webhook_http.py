@@ -1,0 +1,136 @@
+"""The webhook sink against a real HTTP server (http.server in a thread) that checks bodies
+and signatures, refuses with 500 for a while, then takes everything."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from tests.integration.sinks.helpers import detection, running
+from tests.waiting import until
+
+from phantomnet.bus.memory import MemoryBus
+from phantomnet.events import parse_event
+from phantomnet.sinks.webhook import WebhookConfig, WebhookSink
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+SECRET = b"s3cret-key"
+
+
+class Receiver(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.failing = False
+        self.refused = 0
+        self.lock = threading.Lock()
+        #: (path, signature header, body) of every accepted POST
+        self.got: list[tuple[str, str | None, bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.server.lock:
+            if self.server.failing:
+                self.server.refused += 1
+                self.send_response(500)
+            else:
+                sig = self.headers.get("X-PhantomNet-Signature")
+                self.server.got.append((self.path, sig, body))
+                self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def webhook(url: str, **extra: object) -> WebhookSink:
+    cfg = WebhookConfig.model_validate(
+        {"url": url, "secret": SECRET.decode(), "retry_max_s": 0.2, **extra}
+    )
+    return WebhookSink(cfg, "node-1")
+
+
+async def test_json_body_and_signature_exact(receiver: Receiver) -> None:
+    bus = MemoryBus()
+    await bus.start()
+    events = [detection(i) for i in range(3)]
+    async with running(webhook(receiver.url), bus):
+        await bus.publish_many(events)
+        assert await until(lambda: len(receiver.got) >= 3)
+    for path, sig, body in receiver.got:
+        assert path == "/hook"
+        assert sig == "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    got = [parse_event(body) for _, _, body in receiver.got]
+    assert sorted(str(e.event_id) for e in got) == sorted(str(e.event_id) for e in events)
+    assert {e.event_id: e for e in got} == {e.event_id: e for e in events}
+
+
+async def test_500s_are_retried_until_everything_is_delivered(receiver: Receiver) -> None:
+    bus = MemoryBus()
+    await bus.start()
+    events = [detection(i) for i in range(6)]
+    receiver.failing = True
+    async with running(webhook(receiver.url), bus) as comp:
+        await bus.publish_many(events)
+        assert await until(lambda: receiver.refused >= 3)  # retried, never given up
+        assert comp.health.failing_since is not None and comp.delivered == 0
+        assert "500" in (comp.health.last_error or "")
+        assert comp.describe()["pending"] == 6
+        receiver.failing = False
+        assert await until(lambda: comp.delivered == 6)
+        assert comp.health.failing_since is None and comp.health.state == "up"
+    ids = [json.loads(body)["event_id"] for _, _, body in receiver.got]
+    assert sorted(ids) == sorted(str(e.event_id) for e in events)  # each once: no repeats
+
+
+async def test_filters_and_slack_and_teams_shapes(receiver: Receiver) -> None:
+    kept = detection(1, severity="critical")
+    events = [detection(0, severity="low"), kept, detection(2, rule="http_attacks")]
+    bus = MemoryBus()
+    await bus.start()
+    slack_sink = webhook(
+        receiver.url + "?slack", format="slack", min_severity="high", rules=["brute_force"]
+    )
+    async with running(slack_sink, bus) as slack:
+        await bus.publish_many(events)
+        assert await until(lambda: slack.skipped == 2 and slack.delivered == 1)
+    bus = MemoryBus()  # one sink per plug-in name: the Teams one gets its own bus here
+    await bus.start()
+    async with running(webhook(receiver.url + "?teams", format="teams"), bus) as teams:
+        await bus.publish_many(events)
+        assert await until(lambda: teams.delivered == 3)
+    slack_bodies = [json.loads(b) for p, _, b in receiver.got if p.endswith("?slack")]
+    teams_bodies = [json.loads(b) for p, _, b in receiver.got if p.endswith("?teams")]
+    assert len(slack_bodies) == 1 and len(teams_bodies) == 3
+    msg = slack_bodies[0]
+    assert msg["text"] == f"PhantomNet: [critical] {kept.summary}"
+    assert msg["blocks"][0]["type"] == "header"
+    assert f"*event_id*: `{kept.event_id}`" in msg["blocks"][1]["text"]["text"]
+    card = next(c for c in teams_bodies if str(kept.event_id) in json.dumps(c))
+    assert card["@type"] == "MessageCard" and card["themeColor"] == "8B0000"
+    facts = {f["name"]: f["value"] for f in card["sections"][0]["facts"]}
+    assert facts["event_id"] == str(kept.event_id) and facts["rule"] == "brute_force"
