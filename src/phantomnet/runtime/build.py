@@ -174,7 +174,7 @@ def enabled_sinks(settings: Settings) -> list[Sink]:
     found: list[Sink] = []
     for name in sorted(settings.sinks):
         section = settings.sinks[name]
-        if section.get("enabled", True) is False:
+        if not is_enabled(section, f"sinks.{name}"):
             continue
         cls = plugins.load_plugin(plugins.SINKS, name, Sink)
         found.append(cls(validate_section(cls.Config, section, f"sinks.{name}"), settings.node))
