@@ -78,8 +78,9 @@ def parse(sql: str, dialect: Dialect) -> exp.Expr:
         TypeError,
         AttributeError,
         KeyError,
-    ):
-        raise errors.syntax(dialect, sql, _first_offset(sql)) from None
+    ) as exc:
+        at = _open_quote(sql) if isinstance(exc, TokenError) and dialect == "mysql" else None
+        raise errors.syntax(dialect, sql, _first_offset(sql) if at is None else at) from None
     found = [t for t in trees if t is not None]
     if len(found) != 1:
         raise errors.syntax(dialect, sql, _first_offset(sql))
@@ -87,6 +88,37 @@ def parse(sql: str, dialect: Dialect) -> exp.Expr:
     if isinstance(tree, exp.Command):
         raise errors.syntax(dialect, sql, _first_offset(sql))
     return tree
+
+
+def _open_quote(sql: str) -> int | None:
+    """Where a quote (single, double or backtick) opens and never closes: MariaDB's 1064
+    quotes the statement from there (a stray quote is near the quote), not from its start."""
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"`":
+            start, i = i, i + 1
+            while i < n:
+                if (sql[i] == "\\" and ch != "`") or sql.startswith(ch * 2, i):
+                    i += 2  # an escaped or a doubled quote
+                elif sql[i] == ch:
+                    break
+                else:
+                    i += 1
+            if i >= n:
+                return start
+        elif ch == "#" or (sql.startswith("--", i) and sql[i + 2 : i + 3] in ("", " ", "\t", "\n")):
+            end = sql.find("\n", i)
+            if end < 0:
+                return None
+            i = end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            if end < 0:
+                return None
+            i = end + 1
+        i += 1
+    return None
 
 
 def _first_offset(sql: str) -> int:

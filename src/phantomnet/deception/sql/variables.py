@@ -24,8 +24,20 @@ def mysql_variables(version: str, hostname: str) -> dict[str, str]:
             out[key] = hostname + value[2:]
     out["hostname"] = hostname
     out["version"] = version
+    out["version_comment"] = version_comment(version, out.get("version_comment", ""))
     out["innodb_version"] = version.split("-")[0]
     return out
+
+
+def version_comment(version: str, debian: str) -> str:
+    """What ``mariadb``'s banner prints after the version: the table's Debian 12 value, but
+    ``MariaDB Server`` for CentOS 7's MariaDB 5.5 RPM and ``(Ubuntu)`` for Ubuntu's MySQL."""
+    if "ubuntu" in version.lower():
+        return "(Ubuntu)"
+    major = version.split(".", 1)[0]
+    if "MariaDB" in version and major.isdigit() and int(major) < 10:
+        return "MariaDB Server"
+    return debian
 
 
 def pg_settings(version: str) -> dict[str, tuple[str, str]]:

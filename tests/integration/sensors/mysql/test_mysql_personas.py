@@ -73,3 +73,16 @@ async def test_pymysql_logs_in_and_is_denied(persona_door: Door) -> None:
     assert await asyncio.to_thread(connect, "Not-In-Any-List-7") == "1045"
     attempts = await persona_door.events(AuthAttempt, 2)
     assert [a.password for a in attempts] == ["root", None]
+
+
+async def test_version_comment_is_the_personas(persona_door: Door) -> None:
+    """The client's banner (``Server version: ...``) is the version and @@version_comment:
+    "5.5.68-MariaDB MariaDB Server" on CentOS 7, "8.0.43-0ubuntu0.22.04.1 (Ubuntu)" on
+    Ubuntu 22.04, never Debian 12's comment on another persona."""
+    require_tool("mariadb")
+    cmd = ("mariadb", "-h127.0.0.1", f"-P{persona_door.port}", "-uroot", "-proot", "--ssl=0",
+           "--connect-timeout=20", "-N", "-e", "SELECT @@version_comment")  # fmt: skip
+    done = await run(*cmd)
+    assert done.returncode == 0, done.stderr
+    version = persona_door.sensor.version
+    assert done.stdout.strip() == ("(Ubuntu)" if "ubuntu" in version else "MariaDB Server")

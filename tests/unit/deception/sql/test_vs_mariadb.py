@@ -43,6 +43,10 @@ def gap(sql: str, reason: str) -> object:
 
 SAME = [
     "SELECT 1",
+    "SELECT id FROM products WHERE id = 1'",  # a stray quote: 1064 near the quote
+    "SELECT id FROM products WHERE name = 'it''s",
+    "SELECT id FROM products WHERE name = 'a\\'' -- x",
+    "SELECT `id FROM products",
     "SELECT 1 + 1, 'abc', NULL, -5",
     "SELECT @@version_comment, @@max_allowed_packet, @@autocommit, @@port",
     "SELECT @@version",
