@@ -53,7 +53,10 @@ def connect(engine: SqlEngine, source: str, *, user: str, database: str) -> SqlS
 
 def query(session: SqlSession, sql: str) -> WebAnswer:
     """``mysqli_query``: one statement; stacked statements are a syntax error."""
-    stacked = _second_statement(sql)
+    try:
+        stacked = _second_statement(sql)
+    except SqlError as exc:  # past the engine's size limit
+        return WebAnswer(error=exc)
     if stacked is not None:
         return WebAnswer(error=errors.syntax("mysql", stacked, 0))
     outcomes = session.execute(sql)

@@ -248,3 +248,27 @@ def test_postgres_cursor_and_set_config_as_pg_dump_uses_them(engine: SqlEngine) 
         assert isinstance(closed[1], SqlError) and closed[1].sqlstate == "34000"
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "postgres"])
+def test_a_statement_past_the_size_limit_is_refused_before_parsing(
+    engine: SqlEngine, dialect: str
+) -> None:  # fmt: skip
+    """A 1.3 MB ``IN`` list took 11 s of the event loop from every door; now it is the
+    program-limit error at once, and the session goes on."""
+    from phantomnet.deception.sql import translate, web
+
+    huge = "SELECT 1 IN (" + ",".join(str(i) for i in range(200_000)) + ")"
+    assert len(huge) > translate.MAX_STATEMENT_CHARS
+    s = engine.session("198.51.100.9", dialect, user="root" if dialect == "mysql" else "postgres",
+                       database="shop")  # type: ignore[arg-type]  # fmt: skip
+    e = err(s.execute(huge))
+    assert (e.code, e.sqlstate) == ((1436, "HY000") if dialect == "mysql" else (0, "54001"))
+    assert err(s.execute(huge + "; SELECT 2")).code == e.code
+    assert list(one(s.execute("SELECT 1")).rows) == [(1,)]
+    if dialect == "mysql":
+        page = web.connect(engine, "198.51.100.9", user="wpuser", database="shop")
+        answer = web.query(page, huge)
+        assert answer.error is not None and answer.error.code == 1436
+        page.close()
+    s.close()
