@@ -18,6 +18,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from phantomnet import plugins
+from phantomnet.sensors.base import Sensor
+
 BIN = Path(sys.executable).parent / "phantomnet"
 
 
@@ -56,6 +59,23 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def private_doors(sensors: dict[str, Any]) -> dict[str, Any]:
+    """Every door a test did not configure listens on 127.0.0.1, port 0 (the kernel's
+    choice), so ``up`` never takes, or collides on, a default port such as 8443 that
+    another program on the machine holds. What the test set is kept."""
+    out = {name: dict(section) for name, section in sensors.items()}
+    for name in plugins.available(plugins.SENSORS):
+        section = out.setdefault(name, {})
+        if section.get("enabled", True) is False:
+            continue
+        fields = plugins.load_plugin(plugins.SENSORS, name, Sensor).Config.model_fields
+        section.setdefault("host", "127.0.0.1")
+        for field in fields:
+            if field == "port" or field.endswith("_port"):
+                section.setdefault(field, 0)
+    return out
+
+
 class PhantomNet:
     """``phantomnet <command>`` in a subprocess with a temp config."""
 
@@ -68,6 +88,7 @@ class PhantomNet:
     ) -> None:
         self.tmp = tmp
         self.config = {"data_dir": str(tmp / "data"), **config}
+        self.config["sensors"] = private_doors(self.config.get("sensors", {}))
         self.config_path = write_toml(tmp / "phantomnet.toml", self.config)
         self.command = command
         self.extra_args = extra_args or []
