@@ -137,3 +137,27 @@ def http_server(body: bytes, status: int = 200) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def privoxy(tmp: Path, forward_to: int | None = None) -> Iterator[int]:
+    """An HTTP proxy (Privoxy) on a free loopback port.
+
+    ``forward_to``: a parent "proxy" port every request is sent to (a path whose upstream
+    lies: the test's tampered server answers whatever URL it is asked).
+    """
+    binary = need("privoxy")
+    port = free_port()
+    conf = tmp / f"privoxy-{port}.conf"
+    lines = [f"listen-address 127.0.0.1:{port}", "debug 1", "toggle 0"]
+    if forward_to is not None:
+        lines.append(f"forward / 127.0.0.1:{forward_to}")
+    conf.write_text("\n".join(lines) + "\n")
+    proc = subprocess.Popen(
+        [binary, "--no-daemon", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_line(proc, b"Listening on port")
+        yield port
+    finally:
+        _stop(proc)
