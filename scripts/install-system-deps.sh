@@ -21,6 +21,7 @@ DEPS=(
   rsyslog:rsyslogd rsyslog-gnutls:  # the syslog sink's receiver (RFC 5424, CEF, TLS)
   python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)
   docker-compose:docker-compose  # tests/deploy: `docker-compose config` on deploy/compose.yaml
+  dnsmasq-base:dnsmasq  # tests/integration/verify: real resolvers for the DNS vote
 )
 
 have() {  # is package $1 (command $2) present?

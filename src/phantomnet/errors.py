@@ -21,6 +21,7 @@ them into problem responses (``api/errors.py``). Catch narrowly.
   + ModelError             a scoring model could not be used
     - ArtifactIntegrityError  the artefact's SHA-256 does not match the pinned one
   + CaptureError           a capture file/interface/BPF filter cannot be used
+  + VerifyPathError        a verification path got no usable answer
 """
 
 from __future__ import annotations
@@ -100,3 +101,7 @@ class ArtifactIntegrityError(ModelError):
 
 class CaptureError(PhantomNetError):
     """A capture source failed: missing/corrupt capture file, bad BPF filter, no permission."""
+
+
+class VerifyPathError(PhantomNetError):
+    """A verification path got no usable answer (the vote counts it as a failure)."""

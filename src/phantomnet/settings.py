@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     monitor: dict[str, Any] = {}
     scoring: dict[str, Any] = {}
     response: dict[str, Any] = {}
+    #: ``[verify]`` and ``[[verify.paths]]`` (validated by ``phantomnet.verify.config``)
+    verify: dict[str, Any] = {}
 
     @classmethod
     def settings_customise_sources(

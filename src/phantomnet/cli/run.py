@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from phantomnet.cli import db, monitor, response, sinks, token, train
+from phantomnet.cli import db, monitor, response, sinks, token, train, verify
 from phantomnet.cli.common import (
     BusOpt,
     ConfigOpt,
@@ -25,7 +25,7 @@ from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
 #: Modules adding their own commands with ``register(app)``.
-COMMAND_MODULES: tuple[ModuleType, ...] = (db, token, response, train, monitor, sinks)
+COMMAND_MODULES: tuple[ModuleType, ...] = (db, token, response, train, monitor, sinks, verify)
 
 
 def make_bus(settings: Settings) -> Any:

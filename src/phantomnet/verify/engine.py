@@ -1,0 +1,192 @@
+"""Ask every path concurrently, vote, cancel the stragglers once the verdict is settled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from phantomnet.events import SensorRef, VerificationResult
+from phantomnet.verify.answers import Answer, DnsAnswer, HttpAnswer, PathFailure
+from phantomnet.verify.path import Question, VerifyPath
+from phantomnet.verify.quorum import Confidence
+from phantomnet.verify.vote import Vote, answer_hash, count, level, settled, verified_addresses
+
+AttackType = Literal["DNS_HIJACKING", "CONTENT_TAMPERING", "NONE"]
+_ATTACK: dict[str, AttackType] = {"dns": "DNS_HIJACKING", "http": "CONTENT_TAMPERING"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of one question, in the shape the CLI prints and the API will serve."""
+
+    question: Question
+    timestamp: datetime
+    attack_detected: bool
+    confidence: Confidence
+    attack_type: AttackType
+    verified: bool
+    compromised_paths: tuple[str, ...]
+    agreed_paths: tuple[str, ...]
+    failed_paths: tuple[str, ...]
+    cancelled_paths: tuple[str, ...]
+    paths_checked: int
+    verified_ips: tuple[str, ...] = ()
+    verified_data_hash: str | None = None
+    per_path: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> Literal["confirmed", "refuted", "inconclusive"]:
+        if not self.verified:
+            return "inconclusive"
+        return "confirmed" if self.attack_detected else "refuted"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question.kind,
+            "target": self.question.target,
+            "timestamp": self.timestamp.isoformat(),
+            "attack_detected": self.attack_detected,
+            "confidence": self.confidence,
+            "attack_type": self.attack_type,
+            "outcome": self.outcome,
+            "compromised_paths": list(self.compromised_paths),
+            "agreed_paths": list(self.agreed_paths),
+            "failed_paths": list(self.failed_paths),
+            "cancelled_paths": list(self.cancelled_paths),
+            "paths_checked": self.paths_checked,
+            "paths_agreed": len(self.agreed_paths),
+            "verified_ip": self.verified_ips[0] if self.verified_ips else None,
+            "verified_ips": list(self.verified_ips),
+            "verified_data_hash": self.verified_data_hash,
+            "paths": self.per_path,
+        }
+
+    def row(self) -> dict[str, Any]:
+        """A ``verification_results`` row (the table itself is not created yet)."""
+        return {
+            "url": self.question.target,
+            "timestamp": self.timestamp,
+            "paths_checked": self.paths_checked,
+            "paths_agreed": len(self.agreed_paths),
+            "attack_detected": self.attack_detected,
+            "compromised_paths": list(self.compromised_paths),
+            "verified_data_hash": self.verified_data_hash,
+        }
+
+    def event(self, node: str) -> VerificationResult:
+        """The bus event (``detail`` carries the verdict as JSON)."""
+        return VerificationResult(
+            sensor=SensorRef(node=node, component="verify"),
+            target=self.question.target,
+            method=f"multipath-{self.question.kind}",
+            outcome=self.outcome,
+            detail=json.dumps(self.as_dict(), sort_keys=True),
+        )
+
+
+def _summary(answer: Answer | PathFailure | None) -> dict[str, Any]:
+    if answer is None:
+        return {"state": "cancelled"}
+    if isinstance(answer, PathFailure):
+        return {"state": "failed", "reason": answer.reason}
+    if isinstance(answer, DnsAnswer):
+        return {"addresses": sorted(answer.addresses)}
+    assert isinstance(answer, HttpAnswer)
+    return {
+        "status": answer.status,
+        "body_length": answer.body_length,
+        "title_words": sorted(answer.title_words),
+        "body_sha256": answer.body_sha256,
+    }
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+async def _ask(path: VerifyPath, question: Question) -> Answer:
+    return await path.ask(question)
+
+
+async def ask_all(
+    question: Question,
+    paths: Sequence[VerifyPath],
+    *,
+    timeout_s: float,
+    early_stop: bool = True,
+) -> Verdict:
+    """Run every path, fail closed on errors and timeouts, and vote."""
+    total = len(paths)
+    outcomes: dict[str, Answer | PathFailure] = {}
+    tasks = {asyncio.create_task(_ask(p, question)): p.path_name for p in paths}
+    pending = set(tasks)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    vote = count(outcomes, total)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(
+                pending, timeout=max(0.0, deadline - loop.time()), return_when="FIRST_COMPLETED"
+            )
+            if not done:  # the deadline: every path still pending failed (fail closed)
+                for task in pending:
+                    outcomes[tasks[task]] = PathFailure(f"no answer within {timeout_s:g}s")
+                break
+            for task in done:
+                exc = task.exception()
+                outcomes[tasks[task]] = (
+                    PathFailure(_reason(exc)) if exc is not None else task.result()
+                )
+            vote = count(outcomes, total)
+            if early_stop and settled(vote, len(pending)):
+                break
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+    cancelled = tuple(sorted(tasks[t] for t in pending if tasks[t] not in outcomes))
+    vote = count(outcomes, total)
+    return _verdict(question, vote, outcomes, cancelled, [p.path_name for p in paths])
+
+
+def _verdict(
+    question: Question,
+    vote: Vote,
+    outcomes: dict[str, Answer | PathFailure],
+    cancelled: tuple[str, ...],
+    names: list[str],
+) -> Verdict:
+    met = vote.tally.met
+    attack = bool(vote.disagreed)
+    reference = outcomes.get(vote.reference) if vote.reference else None
+    addresses = verified_addresses(outcomes, vote.agreed) if met else ()
+    answer = reference if met and not isinstance(reference, PathFailure) else None
+    return Verdict(
+        question=question,
+        timestamp=datetime.now(UTC),
+        attack_detected=attack,
+        confidence=level(vote),
+        attack_type=_ATTACK[question.kind] if attack else "NONE",
+        verified=met,
+        # without a quorum nobody can be named: the liars may be the majority
+        compromised_paths=vote.disagreed if met else (),
+        agreed_paths=vote.agreed if met else (),
+        failed_paths=vote.failed,
+        cancelled_paths=cancelled,
+        paths_checked=len(names),
+        verified_ips=addresses,
+        verified_data_hash=answer_hash(answer, addresses),
+        per_path={
+            n: {
+                **_summary(outcomes.get(n)),
+                "agrees": n in vote.agreed if met else None,
+            }
+            for n in names
+        },
+    )

@@ -1,0 +1,163 @@
+"""Real servers for the verify tests: dnsmasq resolvers, HTTP servers, danted, privoxy.
+
+Each runs in the foreground on a free loopback port and is stopped by its own PID. Readiness
+is a line the daemon prints once its socket is bound (or a connect for the HTTP server),
+never a sleep.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+STARTUP_S = 60.0
+
+
+def free_port() -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (dnsmasq binds both)."""
+    for _ in range(50):
+        with socket.socket() as t:
+            t.bind(("127.0.0.1", 0))
+            port: int = t.getsockname()[1]
+            with socket.socket(type=socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port")
+
+
+def need(binary: str) -> str:
+    path = shutil.which(binary) or shutil.which(f"/usr/sbin/{binary}")
+    if path is None:
+        pytest.skip(f"{binary} is not installed")
+    return path
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STARTUP_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_line(proc: subprocess.Popen[bytes], marker: bytes) -> None:
+    """Read the daemon's output until ``marker`` (it is bound then) or its exit."""
+    assert proc.stdout is not None
+    seen = b""
+    for line in proc.stdout:
+        seen += line
+        if marker in line:
+            # keep draining so the daemon never blocks on a full pipe
+            threading.Thread(target=lambda: proc.stdout and proc.stdout.read(), daemon=True).start()
+            return
+    raise RuntimeError(f"daemon exited before {marker!r}: {seen.decode(errors='replace')}")
+
+
+@contextmanager
+def dnsmasq(tmp: Path, address: str, name: str = "example.test") -> Iterator[str]:
+    """A resolver answering ``name`` with ``address``; yields ``127.0.0.1:port``."""
+    binary = need("dnsmasq")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--no-daemon",
+            "--keep-in-foreground",
+            "--log-facility=-",
+            f"--port={port}",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            f"--address=/{name}/{address}",
+            f"--pid-file={tmp / f'dnsmasq-{port}.pid'}",
+            "--user=root",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_line(proc, b"started, version")
+        yield f"127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def black_hole() -> Iterator[str]:
+    """A UDP socket that reads queries and never answers (a path that hangs)."""
+    with socket.socket(type=socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{s.getsockname()[1]}"
+
+
+def dead_port() -> str:
+    """A loopback port nothing listens on (UDP gets ICMP port-unreachable)."""
+    return f"127.0.0.1:{free_port()}"
+
+
+def page(title: str, words: str, repeat: int = 40) -> bytes:
+    body = " ".join([words] * repeat)
+    return f"<html><head><title>{title}</title></head><body><p>{body}</p></body></html>".encode()
+
+
+@contextmanager
+def http_server(body: bytes, status: int = 200) -> Iterator[int]:
+    """A real HTTP/1.1 server on a free loopback port serving ``body`` at every path."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def privoxy(tmp: Path, forward_to: int | None = None) -> Iterator[int]:
+    """An HTTP proxy (Privoxy) on a free loopback port.
+
+    ``forward_to``: a parent "proxy" port every request is sent to (a path whose upstream
+    lies: the test's tampered server answers whatever URL it is asked).
+    """
+    binary = need("privoxy")
+    port = free_port()
+    conf = tmp / f"privoxy-{port}.conf"
+    lines = [f"listen-address 127.0.0.1:{port}", "debug 1", "toggle 0"]
+    if forward_to is not None:
+        lines.append(f"forward / 127.0.0.1:{forward_to}")
+    conf.write_text("\n".join(lines) + "\n")
+    proc = subprocess.Popen(
+        [binary, "--no-daemon", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_line(proc, b"Listening on port")
+        yield port
+    finally:
+        _stop(proc)
