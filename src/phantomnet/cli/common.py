@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from phantomnet.errors import StorageError, StorageUnavailable
 from phantomnet.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+T = TypeVar("T")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -68,3 +76,35 @@ def setup_logging(level: str) -> None:
     from phantomnet.logfilter import install
 
     install()  # a repeated error is logged once, then counted every 10 s
+
+
+def with_engine(config: Any, db: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` on an engine of the configured database; storage errors in one line."""
+    from sqlalchemy.exc import DBAPIError
+
+    from phantomnet.storage.db import make_engine
+
+    settings = settings_from(config, db=db)
+
+    async def run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            return await work(engine)
+        except (DBAPIError, OSError) as exc:
+            raise storage_error(settings.database_url, exc) from exc
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def storage_error(url: str, exc: BaseException) -> StorageError:
+    """One line for the user: tables missing (``migrate`` not run yet) or database down."""
+    where = url.split("@")[-1]
+    cause = getattr(exc, "orig", None) or exc
+    text = f"{cause.__class__.__name__}: {cause}"
+    sqlite_missing = "no such table" in text
+    pg_missing = "UndefinedTable" in text or ('relation "' in text and "does not exist" in text)
+    if sqlite_missing or pg_missing:
+        return StorageError(f"database {where} has no PhantomNet tables: run `phantomnet migrate`")
+    return StorageUnavailable(f"database {where} is unreachable: {text.splitlines()[0]}")

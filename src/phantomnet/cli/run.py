@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from phantomnet.cli import db, monitor, response, sinks, token, train, verify
+from phantomnet.cli import db, export, monitor, response, sinks, token, train, verify
 from phantomnet.cli.common import (
     BusOpt,
     ConfigOpt,
@@ -25,7 +25,16 @@ from phantomnet.runtime.supervisor import supervise
 from phantomnet.settings import Settings
 
 #: Modules adding their own commands with ``register(app)``.
-COMMAND_MODULES: tuple[ModuleType, ...] = (db, token, response, train, monitor, sinks, verify)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    db,
+    token,
+    response,
+    train,
+    monitor,
+    sinks,
+    verify,
+    export,
+)
 
 
 def make_bus(settings: Settings) -> Any:

@@ -1,8 +1,9 @@
 """``phantomnet sinks``: each configured sink's state, read from the running server's /health.
 
 One line per ``[sinks.<name>]``: its component's state (``up``, ``degraded`` while sends fail),
-failures so far, failing since, last error, and its consumer group's backlog where the bus
-reports one (Redis: pending = read but not acknowledged, lag = not read yet).
+events delivered and skipped (filtered out), failures so far, failing since, last error, and
+its consumer group's backlog where the bus reports one (Redis: pending = read but not
+acknowledged, lag = not read yet).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def sinks_state(health: dict[str, Any], configured: list[str]) -> list[dict[str,
             {
                 "sink": name,
                 "state": comp.get("state"),
+                "delivered": comp.get("delivered", 0),
+                "skipped": comp.get("skipped", 0),
                 "failures": comp.get("failures", 0),
                 "failing_since": comp.get("failing_since"),
                 "last_error": comp.get("last_error"),
@@ -70,7 +73,8 @@ def register(app: typer.Typer) -> None:
         for row in rows:
             line = f"{row['sink']:<10} {row['state']}"
             if "failures" in row:
-                line += f"  failures={row['failures']}"
+                line += f"  delivered={row['delivered']} skipped={row['skipped']}"
+                line += f" failures={row['failures']}"
                 for key in ("pending", "lag"):
                     if row.get(key) is not None:
                         line += f" {key}={row[key]}"

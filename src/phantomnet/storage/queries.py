@@ -132,6 +132,22 @@ async def get_event(session: AsyncSession, *, event_id: UUID) -> RowMapping | No
     return result.mappings().first()
 
 
+async def events_in_order(
+    session: AsyncSession, *, where: EventFilter, after: EventKey | None, limit: int
+) -> Sequence[RowMapping]:
+    """Events matching ``where`` oldest first by ``(occurred_at, id)``, after ``after``.
+
+    The offline export's page: keyset on the ``(kind, occurred_at)`` / ``occurred_at``
+    indexes, with ``payload_json`` as text like :func:`list_events`.
+    """
+    c = EVENT.c
+    query = select(*EVENT_JSON_COLUMNS).where(*where.clauses())
+    if after is not None and after.occurred_at is not None:
+        query = query.where(tuple_(c.occurred_at, c.id) > tuple_(after.occurred_at, after.id))
+    query = query.order_by(c.occurred_at, c.id).limit(limit)
+    return (await session.execute(query)).mappings().all()
+
+
 async def events_of_session(
     session: AsyncSession, *, session_id: UUID, limit: int
 ) -> Sequence[RowMapping]:
