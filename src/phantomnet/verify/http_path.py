@@ -2,13 +2,16 @@
 
 Settings: ``proxy`` (``http://host:port`` or ``socks5://host:port``; none = direct),
 ``connect_to`` (``ip:port`` to connect to instead of resolving the URL's host, the Host
-header and TLS SNI stay the URL's: a path with its own resolution), ``timeout_s``,
+header and TLS SNI stay the URL's: a path with its own resolution), ``resolver``
+(``ip[:port]`` of a DNS server that resolves the URL's host for this path, e.g. the resolver
+of the path's network namespace: the process's own resolver is not asked), ``timeout_s``,
 ``max_body`` (bytes read at most), ``verify_tls``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from typing import Any, ClassVar
 
 import httpx
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from phantomnet.errors import ConfigError, VerifyPathError
 from phantomnet.verify.answers import HttpAnswer
 from phantomnet.verify.compare import title_words
+from phantomnet.verify.dns_path import DnsPath
 from phantomnet.verify.path import Question, VerifyPath
 
 
@@ -25,6 +29,7 @@ class _Settings(BaseModel):
 
     proxy: str | None = Field(default=None, pattern=r"^(https?|socks5h?)://")
     connect_to: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:\[\]]+:\d{1,5}$")
+    resolver: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:\[\]]+$")
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     max_body: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     verify_tls: bool = True
@@ -41,8 +46,26 @@ class HttpPath(VerifyPath):
         except ValidationError as exc:
             raise ConfigError(f"verify.paths.{path_name}: bad http settings: {exc}") from exc
 
-    def _request(self, client: httpx.AsyncClient, url: httpx.URL) -> httpx.Request:
-        target = self.settings.connect_to
+    async def _connect_to(self, url: httpx.URL) -> str | None:
+        """``ip:port`` to connect to, when this path resolves names itself."""
+        s = self.settings
+        if s.connect_to or not s.resolver:
+            return s.connect_to
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            ipaddress.ip_address(url.host)
+            return f"[{url.host}]:{port}"
+        except ValueError:
+            pass
+        resolver = DnsPath(self.path_name, {"server": s.resolver, "timeout_s": s.timeout_s})
+        answer = await resolver.ask(Question("dns", url.host))
+        if not answer.addresses:
+            raise VerifyPathError(f"{self.path_name}: {url.host} does not resolve via {s.resolver}")
+        return f"[{sorted(answer.addresses)[0]}]:{port}"
+
+    def _request(
+        self, client: httpx.AsyncClient, url: httpx.URL, target: str | None
+    ) -> httpx.Request:
         if not target:
             return client.build_request("GET", url)
         # our own resolution: the address is the path's, the name stays the URL's
@@ -61,14 +84,15 @@ class HttpPath(VerifyPath):
             url = httpx.URL(question.target)
         except httpx.InvalidURL as exc:
             raise VerifyPathError(f"{self.path_name}: bad URL: {exc}") from exc
+        target = await self._connect_to(url)
         async with httpx.AsyncClient(
             proxy=s.proxy,
             timeout=s.timeout_s,
             verify=s.verify_tls,
             trust_env=False,
-            follow_redirects=s.connect_to is None,
+            follow_redirects=target is None,
         ) as client:
-            response = await client.send(self._request(client, url), stream=True)
+            response = await client.send(self._request(client, url, target), stream=True)
             body = bytearray()
             try:
                 async for chunk in response.aiter_bytes():
