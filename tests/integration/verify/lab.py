@@ -75,14 +75,23 @@ def need(*binaries: str) -> None:
 
 
 def _drain(proc: subprocess.Popen[str], marker: str) -> None:
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if marker in line:
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return
-    raise RuntimeError(f"{proc.args!r} exited before {marker!r}: {''.join(seen)[-2000:]}")
+    """Wait (at most ``STEP_S``) for the daemon's ready line; keep reading its output after."""
+    seen: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if not ready.is_set():
+                seen.append(line)
+                if marker in line:
+                    ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    ready.wait(STEP_S)
+    if not any(marker in line for line in seen):
+        raise RuntimeError(f"{proc.args!r}: no {marker!r} in {STEP_S}s: {''.join(seen)[-2000:]}")
 
 
 @dataclass
@@ -155,7 +164,7 @@ class Lab:
         ns, ip = self.ns(path), self.addr(path)
         conf = self.tmp / f"privoxy-{path}"
         conf.mkdir()
-        lines = [f"confdir {conf}", f"listen-address {ip}:8118", "debug 1", "toggle 1"]
+        lines = [f"confdir {conf}", f"listen-address {ip}:8118", "debug 4096", "toggle 1"]
         if tamper:
             (conf / "tamper.filter").write_text(
                 "FILTER: tamper replace the page's title\ns|<title>[^<]*</title>|<title>Payment required now</title>|ig\n"
@@ -240,7 +249,9 @@ class Lab:
                 if sh("ip", "-n", ns, "link", "show", dev, check=False).returncode == 0:
                     break
                 if proc.poll() is not None:
-                    self.wg_why = f"wireguard-go failed: {proc.stdout.read() if proc.stdout else ''}"
+                    self.wg_why = (
+                        f"wireguard-go failed: {proc.stdout.read() if proc.stdout else ''}"
+                    )
                     return
                 threading.Event().wait(0.1)
             other = "wg" if side == "wan" else "wan"

@@ -41,9 +41,7 @@ def netns(lab: Lab, name: str, where: str, kind: str, **settings: Any) -> dict[s
 
 
 def dns_paths(lab: Lab, *, wg: bool = True) -> list[dict[str, Any]]:
-    out = [
-        netns(lab, f"{p}-dns", p, "dns", server=f"{lab.addr(p)}:53", types=["A"]) for p in PATHS
-    ]
+    out = [netns(lab, f"{p}-dns", p, "dns", server=f"{lab.addr(p)}:53", types=["A"]) for p in PATHS]
     if wg and lab.wg_ok:
         out.append(netns(lab, "wg-dns", "wg", "dns", server=f"{AUTH_DNS}:53", types=["A"]))
     return out
@@ -84,8 +82,25 @@ async def test_the_poisoned_resolver_is_named(lab: Lab) -> None:
     assert d["verified_ips"] == [SITE_IP]
     assert d["paths"]["p3-dns"]["addresses"] == [EVIL_IP]
     assert d["confidence"] == "HIGH"
-    if lab.wg_ok:
-        assert d["paths"]["wg-dns"]["agrees"] is True
+
+
+async def test_the_wireguard_path_answers_through_its_tunnel(lab: Lab) -> None:
+    assert lab.wg_ok, lab.wg_why
+    specs = [s for s in dns_paths(lab) if s["name"] in ("p0-dns", "p1-dns", "wg-dns")]
+    http = [s for s in http_paths(lab) if s["name"] in ("p0-http", "p1-http", "wg-http")]
+    for kind, target, chosen in (
+        ("dns", "www.lab.test", specs),
+        ("http", "http://www.lab.test/", http),
+    ):
+        verdict = await ask_all(
+            Question(kind, target),
+            built(chosen),
+            timeout_s=TIMEOUT_S,
+            early_stop=False,  # type: ignore[arg-type]
+        )
+        wg = verdict.per_path[f"wg-{kind}"]
+        assert wg["agrees"] is True, wg
+        assert verdict.attack_detected is False and verdict.confidence == "HIGH"
 
 
 async def test_a_name_nobody_poisons_is_clean(lab: Lab) -> None:
@@ -151,4 +166,5 @@ async def test_a_missing_namespace_fails_closed(lab: Lab) -> None:
     verdict = await vote("dns", "ok.lab.test", specs)
     assert "gone" in verdict.failed_paths
     assert "does not exist" in verdict.per_path["gone"]["reason"]
-    assert verdict.attack_detected is False and verdict.confidence == "MEDIUM"
+    # 3 corroborate, 1 fails: quorum (2-5 paths, 1 may fail) with a margin of 2
+    assert verdict.verified and not verdict.attack_detected and verdict.confidence == "HIGH"
