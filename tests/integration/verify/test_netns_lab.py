@@ -66,8 +66,11 @@ def built(specs: list[dict[str, Any]]) -> list[VerifyPath]:
     return [build_path(PathConfig.model_validate(s)) for s in specs]
 
 
-async def vote(kind: str, target: str, specs: list[dict[str, Any]]) -> Verdict:
-    return await ask_all(Question(kind, target), built(specs), timeout_s=TIMEOUT_S)  # type: ignore[arg-type]
+async def vote(
+    kind: str, target: str, specs: list[dict[str, Any]], *, early_stop: bool = True
+) -> Verdict:
+    question = Question(kind, target)  # type: ignore[arg-type]
+    return await ask_all(question, built(specs), timeout_s=TIMEOUT_S, early_stop=early_stop)
 
 
 def test_wireguard_path_exists_or_says_why(lab: Lab) -> None:
@@ -110,7 +113,8 @@ async def test_a_name_nobody_poisons_is_clean(lab: Lab) -> None:
 
 
 async def test_tampering_proxy_and_hijacked_fetch_are_named(lab: Lab) -> None:
-    verdict = await vote("http", "http://www.lab.test/", http_paths(lab))
+    # without early stop: a liar answering last would otherwise be cancelled, not named
+    verdict = await vote("http", "http://www.lab.test/", http_paths(lab), early_stop=False)
     d = verdict.as_dict()
     assert d["attack_detected"] is True and d["attack_type"] == "CONTENT_TAMPERING"
     assert d["compromised_paths"] == ["p2-http", "p3-http"]
@@ -153,7 +157,8 @@ async def test_consistent_local_liar_loses(lab: Lab) -> None:
 
 
 async def test_verify_url_asks_both_questions(lab: Lab, tmp_path: Path) -> None:
-    cfg = verify_config({"timeout_s": TIMEOUT_S, "paths": dns_paths(lab) + http_paths(lab)})
+    paths = dns_paths(lab) + http_paths(lab)
+    cfg = verify_config({"timeout_s": TIMEOUT_S, "early_stop": False, "paths": paths})
     report = await verify_url("http://www.lab.test/", cfg)
     assert report["attack_detected"] is True
     assert report["verified_ip"] == SITE_IP
