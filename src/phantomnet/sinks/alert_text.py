@@ -188,7 +188,7 @@ def _render_alert(alert: Alert, dashboard_url: str | None) -> AlertText:
 def _render_digest(digest: Digest, dashboard_url: str | None, limit: int) -> AlertText:
     alerts = sum(e.alerts for e in digest.entries)
     title = (
-        f"PhantomNet digest: {alerts} alerts, {digest.events} events "
+        f"PhantomNet: digest: {alerts} alerts, {digest.events} events "
         f"since {digest.started_at.isoformat(timespec='seconds')}"
     )
     rules = Counter[str]()

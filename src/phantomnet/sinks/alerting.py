@@ -230,6 +230,10 @@ class AlertPolicy:
         held += sum(e.events for e in self._digest.values()) + self._digest_other
         return held + sum(m.events for m in self._ready)
 
+    def sizes(self) -> dict[str, int]:
+        """How much state is held (each bounded by ``max_keys``)."""
+        return {"keys": len(self._keys), "digest": len(self._digest), "blocks": len(self._blocks)}
+
     def observe(self, event: Event) -> None:
         """Remember a block (any ``response.block`` the sink reads, alert-worthy or not)."""
         if event.kind == "response.block":
@@ -294,7 +298,7 @@ class AlertPolicy:
             self._followup(state)
 
     def _budget(self, now: float) -> bool:
-        while self._sent and self._sent[0] <= now - HOUR_S:
+        while self._sent and self._sent[0] + HOUR_S <= now:
             self._sent.popleft()
         return len(self._sent) < self.cfg.max_per_hour
 

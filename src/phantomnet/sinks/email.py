@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -30,6 +31,8 @@ from phantomnet.sinks.base import Sink, SinkConfig
 
 #: one plain address (no display name, no comments): what SMTP's MAIL FROM / RCPT TO take
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
+#: RFC 5322 allows 998 characters a line; 78 would fold a long subject before its first word
+MAIL_POLICY = policy.SMTP.clone(max_line_length=200)
 STARTTLS = {"required": True, "opportunistic": None, "off": False}
 
 
@@ -129,7 +132,7 @@ class EmailSink(Sink):
     def message(self, message: Message) -> EmailMessage:
         """The mail of one alert or digest: text/plain with a text/html alternative."""
         text = render(message, self.cfg.alert)
-        msg = EmailMessage()
+        msg = EmailMessage(policy=MAIL_POLICY)
         title = text.title.removeprefix("PhantomNet: ")
         msg["Subject"] = f"{self.cfg.subject_prefix} {title}".strip()[:250]
         msg["From"] = self.cfg.sender
@@ -172,7 +175,8 @@ class EmailSink(Sink):
                         "credentials not sent"
                     )
                 await smtp.login(cfg.username, cfg.password.get_secret_value())
-            await smtp.send_message(mail)
+            # flattened here: aiosmtplib's own policy would fold a subject before its first word
+            await smtp.sendmail(cfg.sender, list(cfg.to), mail.as_bytes(policy=MAIL_POLICY))
         finally:
             try:
                 await smtp.quit()
