@@ -163,7 +163,7 @@ def _render_alert(alert: Alert, dashboard_url: str | None) -> AlertText:
     ev = alert.event
     severity = getattr(ev, "severity", None)
     head = f"[{severity}] " if severity else ""
-    more = f" (+{alert.events - 1} more)" if alert.followup and alert.events > 1 else ""
+    more = f" (+{alert.events} more)" if alert.followup else ""
     title = f"PhantomNet: {head}{what(ev)}{more}"
     facts: list[tuple[str, str]] = [
         ("What", what(ev)),

@@ -42,7 +42,9 @@ class EmailRefused(PhantomNetError):
 
 def _address(value: str) -> str:
     if not ADDRESS.match(value) or ".." in value:
-        raise PydanticCustomError("address", "'{addr}' is not an email address", {"addr": value})
+        raise PydanticCustomError(
+            "address", "{addr} is not an email address", {"addr": repr(value[:254])}
+        )
     return value
 
 

@@ -33,6 +33,50 @@ def settings(tmp_path: Path, **sections: dict[str, object]) -> Settings:
         ("syslog", {"host": "h", "min_severity": "huge"}, "sinks.syslog.min_severity"),
         ("syslog", {"host": "h", "colour": "red"}, "sinks.syslog.colour"),
         ("syslog", {"host": "h", "ca_file": "/nonexistent/ca.pem"}, "sinks.syslog.ca_file"),
+        ("email", {"host": "h", "from": "a@b.example"}, "sinks.email.to: Field required"),
+        ("email", {"host": "h", "from": "a@b.example", "to": []}, "sinks.email.to"),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["soc at corp"]},
+            "sinks.email.to: 'soc at corp' is not an email address",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example\r\nBcc: x@y.z", "to": ["s@c.example"]},
+            "sinks.email.from: ",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "password": "p"},
+            "sinks.email.password: set without username",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "username": "u"},
+            "sinks.email.password: required with username",
+        ),
+        (
+            "email",
+            {
+                "host": "h",
+                "from": "a@b.example",
+                "to": ["s@c.example"],
+                "username": "u",
+                "password": "p",
+                "starttls": "off",
+            },
+            "sinks.email.username: credentials need TLS",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "starttls": "maybe"},
+            "sinks.email.starttls",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "alert": {"digest_s": -1}},
+            "sinks.email.alert.digest_s",
+        ),
     ],
 )
 def test_bad_section_is_one_line_naming_the_field(
