@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -378,14 +378,3 @@ class AlertPolicy:
                 due = max(due, self._sent[0] + HOUR_S)
             times.append(due)
         return min(times) if times else None
-
-    def drain(self) -> Iterator[Message]:
-        """Every message still held, ignoring windows, periods and budget (tests, shutdown)."""
-        for state in list(self._keys.values()):
-            self._followup(state)
-        self._keys.clear()
-        self._digest_due = None
-        if self._digest or self._digest_other:
-            self._sent.clear()
-            self._flush_digest(self.clock())
-        yield from self.due()
