@@ -70,19 +70,20 @@ def make_cert(root: Path) -> tuple[Path, Path]:
 class Receiver:
     """The receiver process; ``kill`` is SIGKILL, ``start`` again reuses the port."""
 
-    def __init__(self, root: Path, *, tls: tuple[Path, Path] | None) -> None:
+    def __init__(self, root: Path, *, tls: tuple[Path, Path] | None, smtps: bool = False) -> None:
         self.out = root / "smtp"
         self.out.mkdir()
         (self.out / "credentials").write_text(f"{USER}:{PASSWORD}")
         self.port = free_port()
         self.tls = tls
+        self.smtps = smtps
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
         (self.out / "ready").unlink(missing_ok=True)
         cmd = [sys.executable, str(RECEIVER), str(self.port), str(self.out)]
         if self.tls is not None:
-            cmd += ["--tls", str(self.tls[0]), str(self.tls[1])]
+            cmd += ["--smtps" if self.smtps else "--tls", str(self.tls[0]), str(self.tls[1])]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=(self.out / "stderr").open("ab")
         )
@@ -117,8 +118,10 @@ def cert(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @contextlib.asynccontextmanager
-async def receiver(root: Path, tls: tuple[Path, Path] | None) -> AsyncIterator[Receiver]:
-    r = Receiver(root, tls=tls)
+async def receiver(
+    root: Path, tls: tuple[Path, Path] | None, *, smtps: bool = False
+) -> AsyncIterator[Receiver]:
+    r = Receiver(root, tls=tls, smtps=smtps)
     await r.start()
     try:
         yield r
@@ -243,6 +246,7 @@ async def test_alert_mail_over_starttls_and_auth_headers_and_body(
         assert "<th align='left'>Action</th>" in html
         # AUTH happened, only under TLS, and the password never crossed in clear
         assert smtp.auth() and all(a["ok"] and a["tls"] for a in smtp.auth())
+        assert {a["mechanism"] for a in smtp.auth()} <= {"LOGIN", "PLAIN"}
         secrets = [
             PASSWORD.encode(),
             base64.b64encode(PASSWORD.encode()),
@@ -333,3 +337,15 @@ async def test_credentials_are_not_sent_without_tls(tmp_path: Path) -> None:
             assert "credentials not sent" in (comp.health.last_error or "")
             assert comp.delivered == 0 and bus.stats.acked == 0
         assert smtp.auth() == [] and smtp.mails() == []
+
+
+async def test_implicit_tls_smtps(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    async with receiver(tmp_path, cert, smtps=True) as smtp:
+        bus = MemoryBus()
+        await bus.start()
+        async with running(email_sink(smtp.port, cert[0], tls=True), bus) as comp:
+            await bus.publish(detection(2))
+            assert await until(lambda: comp.delivered == 1)
+        (mail,) = smtp.mails()
+        assert mail["X-Test-TLS"] == "True" and mail["Subject"].startswith("[PhantomNet] [high]")
+        assert [a["ok"] for a in smtp.auth()] == [True]
