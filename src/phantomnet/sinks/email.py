@@ -129,7 +129,8 @@ class EmailSink(Sink):
 
     def target(self) -> str:
         mode = "tls" if self.cfg.tls else f"starttls {self.cfg.starttls}"
-        return f"smtp://{self.cfg.host}:{self.cfg.smtp_port} ({mode}) -> {', '.join(self.cfg.to)}"
+        n = len(self.cfg.to)
+        return f"smtp://{self.cfg.host}:{self.cfg.smtp_port} ({mode}, {n} recipient{'s' * (n > 1)})"
 
     def message(self, message: Message) -> EmailMessage:
         """The mail of one alert or digest: text/plain with a text/html alternative."""

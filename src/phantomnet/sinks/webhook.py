@@ -161,7 +161,8 @@ class WebhookSink(Sink):
     def target(self) -> str:
         url = httpx.URL(self.cfg.url)
         port = f":{url.port}" if url.port else ""
-        return f"{url.scheme}://{url.host}{port}{url.path} ({self.cfg.format})"
+        alerts = ", alerts" if self.cfg.alert is not None else ""
+        return f"{url.scheme}://{url.host}{port}{url.path} ({self.cfg.format}{alerts})"
 
     def body(self, event: Event) -> bytes:
         if self.cfg.format == "slack":

@@ -120,3 +120,13 @@ def test_config_check_cli_validates_sinks(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "sink      syslog -> udp://127.0.0.1:514 (cef)" in done.stdout
     assert "sink      webhook -> https://h.example/x (json)" in done.stdout
+
+
+def test_email_sink_is_a_plugin_that_always_alerts(tmp_path: Path) -> None:
+    section = {"host": "smtp.example", "from": "pn@example.net", "to": ["a@x.example"]}
+    (sink,) = enabled_sinks(settings(tmp_path, email=section))
+    assert sink.name == "email" and sink.alerting is not None
+    assert sink.target() == "smtp://smtp.example:587 (starttls required, 1 recipient)"
+    assert sink.config.kinds == ("detection", "honeytoken.triggered", "response.block")
+    smtps = enabled_sinks(settings(tmp_path, email={**section, "tls": True}))[0]
+    assert smtps.target() == "smtp://smtp.example:465 (tls, 1 recipient)"
