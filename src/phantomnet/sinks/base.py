@@ -4,18 +4,24 @@ A sink turns events into messages and sends them (``send``); it raises on any fa
 the component (:mod:`phantomnet.sinks.component`) retries the same events with backoff
 without acknowledging them. ``send`` may therefore see an event more than once: receivers
 deduplicate on ``event_id``, which every payload carries.
+
+A sink with an ``alert`` block (:class:`~phantomnet.sinks.alerting.AlertingSinkConfig`) is
+handed alerts and digests instead (``send_alert``), made by the alert policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event, Severity
 from phantomnet.events.catalogue import kinds as all_kinds
+
+if TYPE_CHECKING:
+    from phantomnet.sinks.alerting import AlertConfig, Message
 
 SEVERITY_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -77,8 +83,19 @@ class Sink:
         """Where it sends, for status lines (no secrets)."""
         return ""
 
+    @property
+    def alerting(self) -> AlertConfig | None:
+        """The ``alert`` block when the sink alerts (then it gets :meth:`send_alert`, not
+        :meth:`send`; see :mod:`phantomnet.sinks.alerting`)."""
+        alert: AlertConfig | None = getattr(self.config, "alert", None)
+        return alert
+
     async def send(self, events: Sequence[Event]) -> None:
         """Deliver ``events`` or raise (then they are sent again after a backoff)."""
+        raise NotImplementedError
+
+    async def send_alert(self, message: Message) -> None:
+        """Deliver one alert or digest or raise (then it is sent again after a backoff)."""
         raise NotImplementedError
 
     async def close(self) -> None:

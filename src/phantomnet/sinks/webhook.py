@@ -5,6 +5,11 @@ idempotency key) signed with ``X-PhantomNet-Signature: sha256=<hex HMAC-SHA256 o
 under ``secret``; ``"slack"`` posts an incoming-webhook message (``text`` + ``blocks``) and
 ``"teams"`` a MessageCard, both naming the event id. Any answer but 2xx is a failure: the
 event is posted again after a backoff.
+
+With an ``[sinks.<name>.alert]`` block the sink posts alerts and digests instead of events
+(:mod:`phantomnet.sinks.alerting`), worded by :mod:`phantomnet.sinks.alert_text` like the
+email sink's: Slack ``text`` + ``blocks``, a Teams MessageCard with facts and links, or a
+signed JSON document (``{"type": "alert"|"digest", ...}``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event
+from phantomnet.sinks.alert_text import AlertText, render
+from phantomnet.sinks.alerting import Alert, AlertingSinkConfig, Message
 from phantomnet.sinks.base import Sink, SinkConfig
 from phantomnet.sinks.formats import fields
 
@@ -27,7 +34,7 @@ SIGNATURE_HEADER = "X-PhantomNet-Signature"
 THEME = {"critical": "8B0000", "high": "D9534F", "medium": "F0AD4E", "low": "5BC0DE"}
 
 
-class WebhookConfig(SinkConfig):
+class WebhookConfig(AlertingSinkConfig):
     url: str = Field(min_length=1, max_length=2048)
     format: Literal["json", "slack", "teams"] = "json"
     #: HMAC key of the signature header; required for ``json`` (receivers must verify)
@@ -91,6 +98,54 @@ def teams(event: Event) -> dict[str, Any]:
     }
 
 
+def slack_alert(text: AlertText) -> dict[str, Any]:
+    return {
+        "text": text.title,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": text.title[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text.mrkdwn()[:3000]}},
+        ],
+    }
+
+
+def teams_alert(text: AlertText) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        "facts": [{"name": k, "value": v} for k, v in text.facts if k != "Dashboard"]
+    }
+    if text.lines:
+        section["text"] = "\n\n".join(text.lines)
+    card: dict[str, Any] = {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": text.title,
+        "themeColor": THEME.get(text.severity or "", "777777"),
+        "title": text.title,
+        "sections": [section],
+    }
+    if text.links:
+        card["potentialAction"] = [
+            {"@type": "OpenUri", "name": f"Open {name}", "targets": [{"os": "default", "uri": u}]}
+            for name, u in text.links.items()
+        ]
+    return card
+
+
+def json_alert(message: Message, text: AlertText) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "type": "alert" if isinstance(message, Alert) else "digest",
+        "title": text.title,
+        "severity": text.severity,
+        "facts": dict(text.facts),
+        "lines": list(text.lines),
+        "links": text.links,
+        "events": message.events,
+    }
+    if isinstance(message, Alert):
+        doc["event"] = message.event.model_dump(mode="json")
+        doc["repeats"] = message.repeats
+    return doc
+
+
 class WebhookSink(Sink):
     name = "webhook"
     Config = WebhookConfig
@@ -106,7 +161,8 @@ class WebhookSink(Sink):
     def target(self) -> str:
         url = httpx.URL(self.cfg.url)
         port = f":{url.port}" if url.port else ""
-        return f"{url.scheme}://{url.host}{port}{url.path} ({self.cfg.format})"
+        alerts = ", alerts" if self.cfg.alert is not None else ""
+        return f"{url.scheme}://{url.host}{port}{url.path} ({self.cfg.format}{alerts})"
 
     def body(self, event: Event) -> bytes:
         if self.cfg.format == "slack":
@@ -117,6 +173,30 @@ class WebhookSink(Sink):
             doc = event.model_dump(mode="json")
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
+    def alert_body(self, message: Message) -> bytes:
+        text = render(message, self.cfg.alert)
+        if self.cfg.format == "slack":
+            doc = slack_alert(text)
+        elif self.cfg.format == "teams":
+            doc = teams_alert(text)
+        else:
+            doc = json_alert(message, text)
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+    async def send_alert(self, message: Message) -> None:
+        await self._post(self.alert_body(message))
+
+    async def _post(self, body: bytes) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.cfg.timeout_s, follow_redirects=False)
+        answer = await self._client.post(self.cfg.url, content=body, headers=self.headers(body))
+        if not 200 <= answer.status_code < 300:
+            raise httpx.HTTPStatusError(
+                f"{self.target()} answered {answer.status_code}",
+                request=answer.request,
+                response=answer,
+            )
+
     def headers(self, body: bytes) -> dict[str, str]:
         out = {**self.cfg.headers, "Content-Type": "application/json"}
         if self.cfg.secret is not None:
@@ -124,22 +204,13 @@ class WebhookSink(Sink):
         return out
 
     async def send(self, events: Sequence[Event]) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.cfg.timeout_s, follow_redirects=False)
         ids = {str(e.event_id) for e in events}
         self._done &= ids  # progress is kept only while the same batch is retried
         for event in events:
             key = str(event.event_id)
             if key in self._done:
                 continue
-            body = self.body(event)
-            answer = await self._client.post(self.cfg.url, content=body, headers=self.headers(body))
-            if not 200 <= answer.status_code < 300:
-                raise httpx.HTTPStatusError(
-                    f"{self.target()} answered {answer.status_code}",
-                    request=answer.request,
-                    response=answer,
-                )
+            await self._post(self.body(event))
             self._done.add(key)
         self._done.clear()
 

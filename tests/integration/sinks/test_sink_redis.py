@@ -72,3 +72,45 @@ async def test_failing_sink_delays_nobody_and_resumes_from_its_group(
         await bus.close()
     ids = sorted(json.loads(body)["event_id"] for _, _, body in receiver.got)
     assert ids == sorted(str(e.event_id) for e in events)
+
+
+async def test_alerts_held_in_a_digest_stay_pending_and_survive_a_restart(
+    redis: PrivateRedis, receiver: Receiver
+) -> None:
+    """An alert sink does not ack what a pending digest holds: a restart sends it all."""
+    bus = RedisStreamsBus(redis.url, stream="pn-test:alerts", block_ms=50, claim_idle_ms=60_000)
+    await bus.start()
+    events = [detection(i) for i in range(5)]
+    try:
+        held = {"digest_s": 3600, "dedupe_window_s": 0}
+        comp = sink_component(webhook(receiver.url, alert=held), bus, "node-1")
+        await comp.start()
+        task = asyncio.create_task(comp.run())
+        await bus.publish_many(events)
+        assert await until(lambda: comp.pending == 5)
+        info = await bus.redis.xpending(bus.stream, "sink-webhook")
+        assert info["pending"] == 5 and receiver.got == []  # read, held, not acknowledged
+        await comp.stop()  # a restart while the digest is pending
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        soon = {"digest_s": 0.2, "dedupe_window_s": 0}
+        again = sink_component(webhook(receiver.url, alert=soon), bus, "node-1")
+        await again.start()
+        task = asyncio.create_task(again.run())
+        assert await until(lambda: again.delivered == 5)
+        info = {"pending": -1}
+        for _ in range(200):  # bounded: the ack follows the send
+            info = await bus.redis.xpending(bus.stream, "sink-webhook")
+            if info["pending"] == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert info["pending"] == 0
+        await again.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await bus.close()
+    (digest,) = [json.loads(body) for _, _, body in receiver.got]
+    assert digest["type"] == "digest" and digest["events"] == 5

@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,7 +16,13 @@ from tests.integration.sinks.helpers import detection, running
 from tests.waiting import until
 
 from phantomnet.bus.memory import MemoryBus
-from phantomnet.events import parse_event
+from phantomnet.events import (
+    Endpoint,
+    HoneytokenTriggered,
+    ResponseBlock,
+    SensorRef,
+    parse_event,
+)
 from phantomnet.sinks.webhook import WebhookConfig, WebhookSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -134,3 +141,57 @@ async def test_filters_and_slack_and_teams_shapes(receiver: Receiver) -> None:
     assert card["@type"] == "MessageCard" and card["themeColor"] == "8B0000"
     facts = {f["name"]: f["value"] for f in card["sections"][0]["facts"]}
     assert facts["event_id"] == str(kept.event_id) and facts["rule"] == "brute_force"
+
+
+async def test_alert_mode_slack_and_teams_say_the_same_with_dedupe_and_links(
+    receiver: Receiver,
+) -> None:
+    attack = [detection(7) for _ in range(3)]  # same rule, same source: one alert + follow-up
+    src = attack[0].src
+    assert src is not None
+    token = HoneytokenTriggered(
+        sensor=SensorRef(node="node-1", component="ssh"),
+        src=Endpoint(ip="198.51.100.4", port=50000),
+        token_id="aws-key-1",
+        token_kind="credential",
+        protocol="ssh",
+    )
+    block = ResponseBlock(
+        sensor=SensorRef(node="node-1", component="response"),
+        target=src.ip,
+        source="detection",
+        reason="brute_force",
+        duration_s=600,
+        expires_at=datetime.now(UTC) + timedelta(minutes=10),
+        backend="nftables",
+        applied=True,
+    )
+    low = detection(9, severity="low")  # below the alert default (high)
+    alert = {"dedupe_window_s": 0.3, "dashboard_url": "https://pn.example/"}
+    for fmt in ("slack", "teams"):
+        bus = MemoryBus()
+        await bus.start()
+        sink = webhook(receiver.url + f"?{fmt}", format=fmt, alert=alert)
+        async with running(sink, bus) as comp:
+            await bus.publish_many([block, *attack, token, low])
+            stats = bus.stats
+            assert await until(lambda: comp.delivered == 5 and stats.acked == 6)  # noqa: B023
+            assert comp.skipped == 1 and comp.describe()["deduped"] == 2
+    slack = [json.loads(b) for p, _, b in receiver.got if p.endswith("?slack")]
+    teams = [json.loads(b) for p, _, b in receiver.got if p.endswith("?teams")]
+    assert len(slack) == len(teams) == 4  # block, attack, honeytoken, follow-up of 2 repeats
+    assert [m["text"] for m in slack] == [c["title"] for c in teams]
+    first = next(m for m in slack if m["text"].startswith("PhantomNet: [high] brute_force"))
+    section = first["blocks"][1]["text"]["text"]
+    assert f"*Who*: {src.ip}:{src.port}" in section
+    assert f"*Action*: blocked {src.ip} for 600 s until" in section
+    assert f"<https://pn.example/attackers/{src.ip}|attacker>" in section
+    follow = next(m for m in slack if m["text"].endswith("(+2 more)"))
+    assert "*Repeats*: 2 more of this rule and source since" in follow["blocks"][1]["text"]["text"]
+    assert any("honeytoken credential 'aws-key-1' used" in m["text"] for m in slack)
+    card = next(c for c in teams if c["title"] == first["text"])
+    facts = {f["name"]: f["value"] for f in card["sections"][0]["facts"]}
+    assert facts["Where"] == "door ssh, on 192.0.2.10:22, node node-1"
+    assert (
+        card["potentialAction"][0]["targets"][0]["uri"] == f"https://pn.example/attackers/{src.ip}"
+    )

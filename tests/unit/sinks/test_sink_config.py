@@ -33,6 +33,50 @@ def settings(tmp_path: Path, **sections: dict[str, object]) -> Settings:
         ("syslog", {"host": "h", "min_severity": "huge"}, "sinks.syslog.min_severity"),
         ("syslog", {"host": "h", "colour": "red"}, "sinks.syslog.colour"),
         ("syslog", {"host": "h", "ca_file": "/nonexistent/ca.pem"}, "sinks.syslog.ca_file"),
+        ("email", {"host": "h", "from": "a@b.example"}, "sinks.email.to: Field required"),
+        ("email", {"host": "h", "from": "a@b.example", "to": []}, "sinks.email.to"),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["soc at corp"]},
+            "sinks.email.to: 'soc at corp' is not an email address",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example\r\nBcc: x@y.z", "to": ["s@c.example"]},
+            "sinks.email.from: ",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "password": "p"},
+            "sinks.email.password: set without username",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "username": "u"},
+            "sinks.email.password: required with username",
+        ),
+        (
+            "email",
+            {
+                "host": "h",
+                "from": "a@b.example",
+                "to": ["s@c.example"],
+                "username": "u",
+                "password": "p",
+                "starttls": "off",
+            },
+            "sinks.email.username: credentials need TLS",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "starttls": "maybe"},
+            "sinks.email.starttls",
+        ),
+        (
+            "email",
+            {"host": "h", "from": "a@b.example", "to": ["s@c.example"], "alert": {"digest_s": -1}},
+            "sinks.email.alert.digest_s",
+        ),
     ],
 )
 def test_bad_section_is_one_line_naming_the_field(
@@ -76,3 +120,13 @@ def test_config_check_cli_validates_sinks(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "sink      syslog -> udp://127.0.0.1:514 (cef)" in done.stdout
     assert "sink      webhook -> https://h.example/x (json)" in done.stdout
+
+
+def test_email_sink_is_a_plugin_that_always_alerts(tmp_path: Path) -> None:
+    section = {"host": "smtp.example", "from": "pn@example.net", "to": ["a@x.example"]}
+    (sink,) = enabled_sinks(settings(tmp_path, email=section))
+    assert sink.name == "email" and sink.alerting is not None
+    assert sink.target() == "smtp://smtp.example:587 (starttls required, 1 recipient)"
+    assert sink.config.kinds == ("detection", "honeytoken.triggered", "response.block")
+    smtps = enabled_sinks(settings(tmp_path, email={**section, "tls": True}))[0]
+    assert smtps.target() == "smtp://smtp.example:465 (tls, 1 recipient)"
