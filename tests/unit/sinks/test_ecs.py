@@ -222,15 +222,9 @@ def test_mac_form() -> None:
 
 
 def upstream_reference() -> Path | None:
-    """The full upstream ecs_flat.yml, where one was provided (not kept in this repository)."""
+    """The full upstream ecs_flat.yml when one is named (it is not kept in this repository)."""
     named = os.environ.get("PHANTOMNET_ECS_FLAT")
-    if named:
-        return Path(named)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "data" / "ecs" / "ecs_flat.yml"
-        if candidate.is_file():
-            return candidate
-    return None
+    return Path(named) if named else None
 
 
 def test_reference_agrees_with_upstream_ecs_flat() -> None:
