@@ -29,6 +29,8 @@ from typing import Any
 from uuid import UUID, uuid5
 
 import stix2
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from phantomnet.events import (
     Detection,
@@ -37,6 +39,7 @@ from phantomnet.events import (
     FileUpload,
     ResponseBlock,
 )
+from phantomnet.sinks.base import SinkConfig
 
 #: the uuid5 namespace of every id (never change it: ids would change)
 NAMESPACE = UUID("5c3f6b4e-2f0a-5d8e-9a61-7d0c1e4b9f21")
@@ -409,3 +412,21 @@ def bundle_json(events: Sequence[Event]) -> str:
     """:func:`bundle` as one line of JSON (the same events, the same text)."""
     text: str = bundle(events).serialize()
     return text
+
+
+class StixSinkConfig(SinkConfig):
+    """What the ``stix_file`` and ``taxii`` sinks share: kinds limited to the mapped ones."""
+
+    kinds: tuple[str, ...] = ("detection", "honeytoken.triggered", "file.upload", "file.download")
+
+    @field_validator("kinds")
+    @classmethod
+    def _mapped(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for kind in value:
+            if kind not in MAPPED_KINDS:
+                raise PydanticCustomError(
+                    "kinds",
+                    "kind '{kind}' has no STIX mapping (mapped: {mapped})",
+                    {"kind": kind, "mapped": ", ".join(MAPPED_KINDS)},
+                )
+        return value
