@@ -39,9 +39,7 @@ class StixFileConfig(stix.StixSinkConfig):
                 "path", "directory {dir} does not exist", {"dir": str(value.parent)}
             )
         if value.is_symlink() or (value.exists() and not value.is_file()):
-            raise PydanticCustomError(
-                "path", "{path} is not a regular file", {"path": str(value)}
-            )
+            raise PydanticCustomError("path", "{path} is not a regular file", {"path": str(value)})
         return value
 
 

@@ -207,12 +207,12 @@ class TaxiiSink(Sink):
             ):
                 raise TaxiiError(f"{self.target()}: {success} of {len(chunk)} objects added")
             return
-        failures = status.get("failures") or []
-        ids = {f.get("id") for f in failures if isinstance(f, dict)}
+        failures = [f for f in status.get("failures") or [] if isinstance(f, dict)]
+        ids = sorted({str(f["id"]) for f in failures if isinstance(f.get("id"), str)})
         if len(ids) < failed:
             raise TaxiiError(f"{self.target()}: {failed} objects refused, without details")
         ours = {o["id"]: o.get("modified") for o in chunk}
-        stored = await self._stored(client, sorted(i for i in ids if isinstance(i, str)))
+        stored = await self._stored(client, ids)
         missing = [i for i in ids if i not in ours or ours[i] not in stored.get(i, set())]
         if missing:
             why = next((f.get("message") for f in failures if f.get("id") == missing[0]), None)

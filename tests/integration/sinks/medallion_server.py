@@ -29,7 +29,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def require_medallion() -> None:
-    if importlib.util.find_spec("medallion") is None or importlib.util.find_spec("taxii2client") is None:
+    if (
+        importlib.util.find_spec("medallion") is None
+        or importlib.util.find_spec("taxii2client") is None
+    ):
         unavailable("medallion/taxii2-client are not installed (pip install -e '.[dev]')")
 
 
@@ -99,8 +102,16 @@ class Medallion:
         )
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "medallion.scripts.run", "--host", "127.0.0.1",
-             "--port", str(self.port), str(self.config)],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "medallion.scripts.run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                str(self.config),
+            ],
             cwd=REPO,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -104,12 +104,8 @@ async def test_objects_arrive_and_read_back_with_taxii2_client(server: Medallion
         o["external_references"][0]["external_id"] for o in objs if o["type"] == "attack-pattern"
     }
     assert ids == {"T1110", "T1190", "T1105"}
-    counts = {
-        o["sighting_of_ref"]: o["count"] for o in objs if o["type"] == "sighting"
-    }
-    ind_of_ip = {
-        o["pattern"]: o["id"] for o in objs if o["type"] == "indicator"
-    }
+    counts = {o["sighting_of_ref"]: o["count"] for o in objs if o["type"] == "sighting"}
+    ind_of_ip = {o["pattern"]: o["id"] for o in objs if o["type"] == "indicator"}
     assert counts[ind_of_ip["[ipv4-addr:value = '203.0.113.3']"]] == 3  # detection(2).count
     rel = [o for o in objs if o["type"] == "relationship"]
     assert {r["relationship_type"] for r in rel} == {"indicates"} and len(rel) == len(events)
