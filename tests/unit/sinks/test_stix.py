@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -218,6 +219,24 @@ def test_unknown_rule_still_sights_the_address() -> None:
     assert objs["sighting"][0]["sighting_of_ref"] == objs["indicator"][0]["id"]
 
 
+def block(target: str) -> ResponseBlock:
+    return ResponseBlock(
+        sensor=SensorRef(node="node-1", component="response"),
+        occurred_at=T0,
+        target=target,
+        source="policy",
+        reason="policy",
+        duration_s=60,
+        expires_at=T0 + timedelta(seconds=60),
+        backend="nftables",
+        applied=True,
+    )
+
+
+NETWORKS = st.tuples(st.ip_addresses(), st.integers(min_value=0, max_value=128)).map(
+    lambda t: str(ipaddress.ip_network(f"{t[0]}/{min(t[1], t[0].max_prefixlen)}", strict=False))
+)
+
 ANY_EVENTS = st.lists(
     st.one_of(
         st.builds(
@@ -231,6 +250,7 @@ ANY_EVENTS = st.lists(
             sha=st.binary(min_size=32, max_size=32).map(bytes.hex),
             ip=st.ip_addresses().map(str),
         ),
+        st.builds(block, target=NETWORKS),
     ),
     min_size=1,
     max_size=4,
@@ -247,8 +267,10 @@ def test_arbitrary_addresses_and_hashes_make_valid_bundles(events: list[Event]) 
     for event in events:
         if isinstance(event, FileUpload):
             assert stix.hash_pattern(event.sha256) in patterns
+        elif isinstance(event, ResponseBlock):
+            assert stix.address_pattern(event.target) in patterns
         else:
             assert event.src is not None
             assert stix.address_pattern(event.src.ip) in patterns
-    assert all(1 <= s["count"] <= stix.STIX_MAX_COUNT for s in objs["sighting"])
+    assert all(1 <= s["count"] <= stix.STIX_MAX_COUNT for s in objs.get("sighting", []))
     assert text == stix.bundle_json(events)
