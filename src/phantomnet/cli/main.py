@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -90,6 +91,9 @@ def _register_optional() -> None:
 def main() -> None:
     """Entry point: run the CLI, turning PhantomNet errors into one line and exit code 2."""
     private_umask()  # before anything creates a file: databases, recordings, keys are 0600
+    # cryptography >= 51 deprecates DSA and asyncssh names its classes at import: not ours to
+    # fix, and PhantomNet never offers ssh-dss; keep it off the operator's console
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module="asyncssh")
     try:
         _register_optional()
         app()
