@@ -151,4 +151,3 @@ def register(app: typer.Typer) -> None:
 
         count = with_engine(config, db, work)
         err.print(f"exported {count} event(s) as {fmt}", highlight=False)
-
