@@ -205,7 +205,18 @@ class SinkComponent(Component):
             **self._alert_counters(),
             "failing_since": h.failing_since.isoformat() if h.failing_since else None,
             "last_error": h.last_error,
+            # the heartbeat's fields: the dashboard's status list shows them
+            "events": self.delivered,
+            "detail": self._detail(),
         }
+
+    def _detail(self) -> str:
+        h = self.health
+        where = self.sink.target()
+        if h.failing_since is None:
+            return f"to {where}" if where else ""
+        since = h.failing_since.isoformat(timespec="seconds")
+        return f"since {since} ({h.last_error or 'error'}) to {where}"
 
     def _alert_counters(self) -> dict[str, object]:
         p = self.policy

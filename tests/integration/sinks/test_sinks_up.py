@@ -64,6 +64,15 @@ def test_up_runs_the_sink_and_shows_its_state(tmp_path: Path, receiver: Receiver
         shown = pn.cli("sinks").stdout
         assert "webhook    degraded" in shown and "failing since" in shown, shown
         assert "answered 500" in shown, shown
+        # the dashboard's status list marks it failing, with the error
+        token = pn.cli("token", "create", "--role", "viewer").stdout.strip()
+        req = urllib.request.Request(
+            pn.api + "/api/honeypots/status", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            items = json.loads(resp.read())["items"]
+        row = next(c for c in items if c["component"] == "sink-webhook")
+        assert row["state"] == "degraded" and "answered 500" in row["detail"], row
         receiver.failing = False
         assert wait(lambda: receiver.got), pn.log()
         assert wait(lambda: sink_health(pn)["failing_since"] is None)

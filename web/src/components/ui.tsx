@@ -33,11 +33,16 @@ export function Badge({ value }: { value: string | null | undefined }) {
   return <span className={`inline-block rounded border px-1.5 text-[11px] leading-[14px] font-semibold ${style}`}>{value}</span>;
 }
 
-export function Dot({ up }: { up: boolean }) {
+export function Dot({ up, degraded = false }: { up: boolean; degraded?: boolean }) {
+  const tone = !up
+    ? "bg-rose-500"
+    : degraded
+      ? "bg-amber-400 shadow-[0_0_6px] shadow-amber-400"
+      : "bg-emerald-400 shadow-[0_0_6px] shadow-emerald-400";
   return (
     <span
-      aria-label={up ? "up" : "down"}
-      className={`inline-block h-2.5 w-2.5 rounded-full ${up ? "bg-emerald-400 shadow-[0_0_6px] shadow-emerald-400" : "bg-rose-500"}`}
+      aria-label={!up ? "down" : degraded ? "degraded" : "up"}
+      className={`inline-block h-2.5 w-2.5 rounded-full ${tone}`}
     />
   );
 }

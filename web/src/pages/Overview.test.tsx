@@ -14,6 +14,7 @@ const STATUS = {
     { node: "n", component: "ssh", state: "up", up: true, listen: "127.0.0.1:2222", connections: 1, events: 9, last_seen: new Date().toISOString(), detail: "" },
     { node: "n", component: "api", state: "up", up: true, listen: null, connections: 0, events: 0, last_seen: new Date().toISOString(), detail: "" },
     { node: "n", component: "storage", state: "down", up: false, listen: null, connections: 0, events: 0, last_seen: null, detail: "" },
+    { node: "n", component: "sink-webhook", state: "degraded", up: true, listen: null, connections: 0, events: 7, last_seen: new Date().toISOString(), detail: "since 2026-12-06T10:00:00+00:00 (HTTPStatusError: 500) to http://siem:80/in (json)" },
   ],
 };
 
@@ -39,6 +40,9 @@ describe("Overview", () => {
     const status = await screen.findByTestId("status-list");
     expect(within(status).getAllByLabelText("up")).toHaveLength(2);
     expect(within(status).getAllByLabelText("down")).toHaveLength(1);
+    // A failing sink is marked apart, with its error.
+    expect(within(status).getAllByLabelText("degraded")).toHaveLength(1);
+    expect(within(status).getByTestId("degraded-detail").textContent).toContain("failing: since 2026-12-06");
     const card = screen.getByText("Events by protocol").closest("section")!;
     await waitFor(() => expect(card.textContent).not.toContain("storage"));
     expect(card.textContent).toContain("ssh");

@@ -99,9 +99,15 @@ function StatusPanel({ q }: { q: ApiState<{ items: ComponentStatus[] }> }) {
           <ul className="space-y-1.5" data-testid="status-list">
             {d.items.map((c) => (
               <li key={`${c.node}/${c.component}`} className="flex items-center gap-2 text-sm" title={c.detail}>
-                <Dot up={c.up} />
+                <Dot up={c.up} degraded={c.state === "degraded"} />
                 <span className="font-medium text-slate-200">{c.component}</span>
-                <span className="truncate text-xs text-slate-500">{c.listen ?? c.node}</span>
+                {c.state === "degraded" ? (
+                  <span className="truncate text-xs text-amber-300" data-testid="degraded-detail">
+                    failing{c.detail ? `: ${c.detail}` : ""}
+                  </span>
+                ) : (
+                  <span className="truncate text-xs text-slate-500">{c.listen ?? c.node}</span>
+                )}
                 <span className="ml-auto text-xs whitespace-nowrap text-slate-400">
                   {fmtNumber(c.connections)} conn · {fmtNumber(c.events)} ev · {fmtAgo(c.last_seen)}
                 </span>
