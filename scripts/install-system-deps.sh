@@ -22,6 +22,8 @@ DEPS=(
   python3-pymysql:  # sqlmap -d mysql://... (its direct mode imports it)
   docker-compose:docker-compose  # tests/deploy: `docker-compose config` on deploy/compose.yaml
   dnsmasq-base:dnsmasq  # tests/integration/verify: real resolvers for the DNS vote
+  dante-server:danted privoxy:privoxy  # the verify lab: a SOCKS5 path and HTTP-proxy paths
+  wireguard-go:wireguard-go wireguard-tools:wg  # the verify lab: a WireGuard tunnel namespace
 )
 
 have() {  # is package $1 (command $2) present?
