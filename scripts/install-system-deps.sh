@@ -24,6 +24,7 @@ DEPS=(
   dnsmasq-base:dnsmasq  # tests/integration/verify: real resolvers for the DNS vote
   dante-server:danted privoxy:privoxy  # the verify lab: a SOCKS5 path and HTTP-proxy paths
   wireguard-go:wireguard-go wireguard-tools:wg  # the verify lab: a WireGuard tunnel namespace
+  unbound:unbound  # the verify lab: a real DNS-over-TLS / DNS-over-HTTPS resolver
 )
 
 have() {  # is package $1 (command $2) present?

@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from phantomnet.events import SensorRef, VerificationResult
-from phantomnet.verify.answers import Answer, DnsAnswer, HttpAnswer, PathFailure
+from phantomnet.verify.answers import Answer, DnsAnswer, HttpAnswer, PathFailure, summary
+from phantomnet.verify.compare import attack_kind
 from phantomnet.verify.path import Question, VerifyPath
 from phantomnet.verify.quorum import Confidence
 from phantomnet.verify.vote import Vote, answer_hash, count, level, settled, verified_addresses
 
-AttackType = Literal["DNS_HIJACKING", "CONTENT_TAMPERING", "NONE"]
-_ATTACK: dict[str, AttackType] = {"dns": "DNS_HIJACKING", "http": "CONTENT_TAMPERING"}
+AttackType = Literal[
+    "DNS_HIJACKING", "CONTENT_TAMPERING", "SSL_STRIPPING", "TLS_INTERCEPTION", "NONE"
+]
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,9 @@ def _summary(answer: Answer | PathFailure | None) -> dict[str, Any]:
         return {"state": "failed", "reason": answer.reason}
     if isinstance(answer, DnsAnswer):
         return {"addresses": sorted(answer.addresses)}
-    assert isinstance(answer, HttpAnswer)
-    return {
+    if not isinstance(answer, HttpAnswer):
+        return summary(answer)
+    return summary(answer) | {
         "status": answer.status,
         "body_length": answer.body_length,
         "title_words": sorted(answer.title_words),
@@ -172,7 +175,11 @@ def _verdict(
         timestamp=datetime.now(UTC),
         attack_detected=attack,
         confidence=level(vote),
-        attack_type=_ATTACK[question.kind] if attack else "NONE",
+        attack_type=(
+            attack_kind(question.kind, reference, [outcomes[p] for p in vote.disagreed])
+            if attack
+            else "NONE"
+        ),
         verified=met,
         # without a quorum nobody can be named: the liars may be the majority
         compromised_paths=vote.disagreed if met else (),

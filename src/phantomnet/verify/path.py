@@ -14,9 +14,10 @@ VERIFY_PATHS = "phantomnet.verify_paths"
 
 @dataclass(frozen=True)
 class Question:
-    """``dns``: a name's A/AAAA set; ``http``: a URL's HTTP answer."""
+    """``dns``: a name's A/AAAA set; ``http``: a URL's HTTP answer; ``tls``: the certificate
+    key a TLS endpoint (``name:port``) shows."""
 
-    kind: Literal["dns", "http"]
+    kind: Literal["dns", "http", "tls"]
     target: str
 
 

@@ -14,6 +14,11 @@
      wg          only a WireGuard tunnel (wireguard-go) to the WAN: 10.98.0.2 -> 10.98.0.1
 ```
 
+``build(..., tls=True)`` adds (for ``test_netns_tls.py``) ``secure.lab.test`` -> 10.77.200.43 and
+``dot.lab.test`` -> 10.77.200.85 to the authoritative zone; :meth:`Lab.tls_site` then serves
+an HTTPS site there (port 80 redirects to https, 443 sends HSTS) and :meth:`Lab.unbound` a
+real unbound with DNS over TLS (853) and DNS over HTTPS (443) forwarding to the WAN's dnsmasq.
+
 No namespace has a link to the host's network: nothing leaves the lab. Daemons are started
 with ``ip netns exec`` (so ``/etc/netns/<ns>/resolv.conf`` is theirs) and stopped by PID;
 namespaces are deleted at the end (their veths go with them).
@@ -39,6 +44,43 @@ EVIL_IP = "10.77.200.66"
 AUTH_DNS = "10.77.200.53"
 PATHS = ("p0", "p1", "p2", "p3", "p4", "p5")
 TITLE = "Welcome to the laboratory"
+TLS_IP = "10.77.200.43"
+DOT_IP = "10.77.200.85"
+TLS_NAME = "secure.lab.test"
+DOT_NAME = "dot.lab.test"
+
+TLS_SITE = r"""
+import secrets, ssl, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+ip, name, cert, key, title, words = sys.argv[1:7]
+class Page(BaseHTTPRequestHandler):
+    def do_GET(self):
+        nonce = secrets.token_hex(8 + secrets.randbelow(24))
+        body = (f"<html><head><title>{title}</title></head><body><p>"
+                + " ".join([words] * 40) + f"</p><!-- {nonce} --></body></html>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class Upgrade(Page):
+    def do_GET(self):
+        self.send_response(301)
+        self.send_header("Location", f"https://{name}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+tls = ThreadingHTTPServer((ip, 443), Page)
+tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+plain = ThreadingHTTPServer((ip, 80), Upgrade)
+threading.Thread(target=plain.serve_forever, daemon=True).start()
+print("ready", flush=True)
+tls.serve_forever()
+"""
 
 SITE = r"""
 import secrets, sys
@@ -267,6 +309,35 @@ class Lab:
         sh("ip", "-n", wan, "route", "add", "10.98.0.2/32", "dev", "wgwan")
         self.wg_ok = True
 
+    def tls_site(self, cert: Path, key: Path) -> None:
+        """The HTTPS site on ``TLS_IP`` (``build(..., tls=True)``); ``cert`` holds the chain."""
+        site = self.tmp / "tls_site.py"
+        site.write_text(TLS_SITE)
+        argv = [sys.executable, str(site), TLS_IP, TLS_NAME, str(cert), str(key)]
+        self.start(self.wan, [*argv, TITLE, "honest lab content"], "ready")
+
+    def unbound(self, cert: Path, key: Path) -> None:
+        """A real unbound on ``DOT_IP``: DoT on 853, DoH on 443 (``/dns-query``), forwarding
+        to the WAN's authoritative dnsmasq (``build(..., tls=True)``)."""
+        need("unbound")
+        folder = self.tmp / "unbound"
+        folder.mkdir()
+        conf = folder / "unbound.conf"
+        conf.write_text(
+            "server:\n"
+            f"  interface: {DOT_IP}@853\n  interface: {DOT_IP}@443\n"
+            "  tls-port: 853\n  https-port: 443\n"
+            f'  tls-service-key: "{key}"\n  tls-service-pem: "{cert}"\n'
+            '  http-endpoint: "/dns-query"\n  http-notls-downstream: no\n'
+            "  access-control: 10.0.0.0/8 allow\n  do-ip6: no\n"
+            f'  do-daemonize: no\n  username: ""\n  chroot: ""\n  directory: "{folder}"\n'
+            f'  pidfile: "{folder / "unbound.pid"}"\n  use-syslog: no\n  logfile: ""\n'
+            '  verbosity: 1\n  module-config: "iterator"\n  do-not-query-localhost: no\n'
+            '  domain-insecure: "lab.test"\n  local-zone: "test." nodefault\n'
+            f'forward-zone:\n  name: "."\n  forward-addr: {AUTH_DNS}\n'
+        )
+        self.start(self.wan, ["unbound", "-d", "-c", str(conf)], "start of service")
+
     def set_link(self, path: str, up: bool) -> None:
         """Cut (or restore) a path's link to the WAN: its answers then time out."""
         veth = f"pnv{self.tag}w{PATHS.index(path)}"
@@ -288,19 +359,23 @@ class Lab:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def build(tmp: Path, stack: ExitStack) -> Lab:
-    """The whole lab (see the module docstring); closed by ``stack``."""
+def build(tmp: Path, stack: ExitStack, *, tls: bool = False) -> Lab:
+    """The whole lab (see the module docstring); closed by ``stack``. ``tls``: also the
+    addresses and names of the HTTPS site and of the DoT/DoH resolver (not started here)."""
     need("ip", "dnsmasq", "privoxy", "danted")
     lab = Lab(tag=secrets.token_hex(2), tmp=tmp)
     stack.callback(lab.close)
     wan = lab.add_ns("wan")
-    for ip in (AUTH_DNS, SITE_IP, EVIL_IP):
+    extra = (TLS_IP, DOT_IP) if tls else ()
+    for ip in (AUTH_DNS, SITE_IP, EVIL_IP, *extra):
         sh("ip", "-n", wan, "addr", "add", f"{ip}/32", "dev", "lo")
+    records = [f"--host-record={TLS_NAME},{TLS_IP}", f"--host-record={DOT_NAME},{DOT_IP}"]
     lab.dnsmasq(
         wan,
         AUTH_DNS,
         f"--host-record=www.lab.test,{SITE_IP}",
         f"--host-record=ok.lab.test,{SITE_IP}",
+        *(records if tls else []),
         "--local=/lab.test/",
     )
     site = tmp / "site.py"
