@@ -3,8 +3,9 @@
 The question's target is ``name:port`` (the name is the SNI and what the answer is about).
 Settings: ``connect_to`` (``ip[:port]`` instead of resolving the name), ``resolver``
 (``ip[:port]``: resolve the name with this DNS server, e.g. the path namespace's),
-``timeout_s``, ``verify`` (default false: the path reports the key it was shown, trusted or
-not; true: a chain that does not verify is a failure), ``ca_file`` (roots for ``verify``).
+``proxy`` (``http://host:port``: an HTTP proxy asked to ``CONNECT name:port``; the proxy
+resolves), ``timeout_s``, ``verify`` (default false: the path reports the key it was shown,
+trusted or not; true: a chain that does not verify is a failure), ``ca_file`` (its roots).
 The answer is the leaf's SPKI SHA-256 and the chain's subjects/issuers; wrap it in a
 ``netns`` path to look from a namespace.
 """
@@ -31,6 +32,7 @@ class _Settings(BaseModel):
 
     connect_to: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:\[\]]+$")
     resolver: str | None = Field(default=None, pattern=r"^[0-9A-Fa-f.:\[\]]+$")
+    proxy: str | None = Field(default=None, pattern=r"^http://[^/@]+:\d{1,5}/?$")
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     verify: bool = False
     ca_file: str | None = None
@@ -79,19 +81,36 @@ class TlsPath(VerifyPath):
             raise VerifyPathError(f"{self.path_name}: {name} does not resolve via {s.resolver}")
         return sorted(answer.addresses)[0], port
 
+    async def _open(
+        self, name: str, port: int, ctx: ssl.SSLContext, sni: str
+    ) -> asyncio.StreamWriter:
+        s = self.settings
+        if not s.proxy:
+            host, port = await self._address(name, port)
+            _, writer = await asyncio.open_connection(host, port, ssl=ctx, server_hostname=sni)
+            return writer
+        proxy_host, _, proxy_port = s.proxy.removeprefix("http://").rstrip("/").rpartition(":")
+        reader, writer = await asyncio.open_connection(proxy_host.strip("[]"), int(proxy_port))
+        authority = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+        writer.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0].split()
+        if len(status) < 2 or status[1] != b"200":
+            writer.close()
+            raise VerifyPathError(f"{self.path_name}: the proxy refused CONNECT: {head[:80]!r}")
+        await writer.start_tls(ctx, server_hostname=sni)
+        return writer
+
     async def ask(self, question: Question) -> TlsAnswer:
         s = self.settings
         name, port = split_target(question.target)
-        host, port = await self._address(name, port)
         ctx = tls_context(verify=s.verify, ca_file=s.ca_file)
-        sni = None if _is_ip(name) and not s.verify else name
+        sni = "" if _is_ip(name) and not s.verify else name
         try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port, ssl=ctx, server_hostname=sni or ""),
-                s.timeout_s,
-            )
-        except (OSError, ssl.SSLError, TimeoutError) as exc:
-            raise VerifyPathError(f"{self.path_name}: {host}:{port}: {exc}") from exc
+            writer = await asyncio.wait_for(self._open(name, port, ctx, sni), s.timeout_s)
+        except (OSError, ssl.SSLError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            raise VerifyPathError(f"{self.path_name}: {name}:{port}: {exc}") from exc
         try:
             sslobj = writer.get_extra_info("ssl_object")
             spki, chain = peer_facts(sslobj)

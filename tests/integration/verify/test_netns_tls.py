@@ -333,6 +333,19 @@ async def test_tls_question_names_the_intercepted_path(tls_lab: TlsLab) -> None:
     assert d["confidence"] == "HIGH"
 
 
+async def test_tls_question_through_connect_proxies(tls_lab: TlsLab) -> None:
+    lab = tls_lab.lab
+    specs = [
+        *tls_paths(tls_lab)[:2],
+        netns(lab, "p5-tls", "p5", "tls", proxy=f"http://{lab.addr('p5')}:8118"),
+        netns(lab, "p3-tls", "p3", "tls", proxy=f"http://{lab.addr('p3')}:8080"),
+    ]
+    verdict = await vote("tls", f"{TLS_NAME}:443", specs)
+    d = verdict.as_dict()
+    assert d["compromised_paths"] == ["p3-tls"] and d["attack_type"] == "TLS_INTERCEPTION"
+    assert d["paths"]["p5-tls"]["spki_sha256"] == [tls_lab.site.spki]  # honest Privoxy
+
+
 async def test_tls_question_all_honest_is_clean(tls_lab: TlsLab) -> None:
     verdict = await vote("tls", f"{TLS_NAME}:443", tls_paths(tls_lab)[:3])
     assert verdict.attack_detected is False and verdict.confidence == "HIGH"
