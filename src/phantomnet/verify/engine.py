@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from phantomnet.events import SensorRef, VerificationResult
 from phantomnet.verify.answers import Answer, DnsAnswer, HttpAnswer, PathFailure
@@ -37,6 +38,12 @@ class Verdict:
     verified_ips: tuple[str, ...] = ()
     verified_data_hash: str | None = None
     per_path: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: each answering path's answer (for the per-question history; not serialised)
+    answers: dict[str, Answer] = field(default_factory=dict, compare=False, repr=False)
+    #: paths whose answer was never seen before for this question and given by them alone
+    novel_paths: tuple[str, ...] = ()
+    #: served from the verifier's cache (asked at ``timestamp``)
+    cached: bool = False
 
     @property
     def outcome(self) -> Literal["confirmed", "refuted", "inconclusive"]:
@@ -63,10 +70,12 @@ class Verdict:
             "verified_ips": list(self.verified_ips),
             "verified_data_hash": self.verified_data_hash,
             "paths": self.per_path,
+            "novel_paths": list(self.novel_paths),
+            "cached": self.cached,
         }
 
     def row(self) -> dict[str, Any]:
-        """A ``verification_results`` row (the table itself is not created yet)."""
+        """The verdict's columns of a ``verification_result`` row (the seed's shape)."""
         return {
             "url": self.question.target,
             "timestamp": self.timestamp,
@@ -77,14 +86,24 @@ class Verdict:
             "verified_data_hash": self.verified_data_hash,
         }
 
-    def event(self, node: str) -> VerificationResult:
-        """The bus event (``detail`` carries the verdict as JSON)."""
+    def event(
+        self, node: str, *, subject: UUID | None = None, rule: str | None = None
+    ) -> VerificationResult:
+        """The bus event (``detail`` carries the verdict as JSON; the writer stores it)."""
         return VerificationResult(
             sensor=SensorRef(node=node, component="verify"),
             target=self.question.target,
             method=f"multipath-{self.question.kind}",
             outcome=self.outcome,
             detail=json.dumps(self.as_dict(), sort_keys=True),
+            subject_event_id=subject,
+            rule=rule,
+            attack_detected=self.attack_detected,
+            confidence=self.confidence,
+            paths_checked=self.paths_checked,
+            paths_agreed=len(self.agreed_paths),
+            compromised_paths=self.compromised_paths,
+            verified_data_hash=self.verified_data_hash,
         )
 
 
@@ -109,8 +128,20 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
-async def _ask(path: VerifyPath, question: Question) -> Answer:
-    return await path.ask(question)
+async def _ask(
+    path: VerifyPath, question: Question, latency: dict[str, float], loop: asyncio.AbstractEventLoop
+) -> Answer:
+    """The path's answer; its latency is recorded for an answer and a failure alike."""
+    start = loop.time()
+    try:
+        answer = await path.ask(question)
+    except asyncio.CancelledError:
+        raise  # a cancelled straggler has no latency
+    except Exception:
+        latency[path.path_name] = loop.time() - start
+        raise
+    latency[path.path_name] = loop.time() - start
+    return answer
 
 
 async def ask_all(
@@ -123,9 +154,10 @@ async def ask_all(
     """Run every path, fail closed on errors and timeouts, and vote."""
     total = len(paths)
     outcomes: dict[str, Answer | PathFailure] = {}
-    tasks = {asyncio.create_task(_ask(p, question)): p.path_name for p in paths}
-    pending = set(tasks)
+    latency: dict[str, float] = {}
     loop = asyncio.get_running_loop()
+    tasks = {asyncio.create_task(_ask(p, question, latency, loop)): p.path_name for p in paths}
+    pending = set(tasks)
     deadline = loop.time() + timeout_s
     vote = count(outcomes, total)
     try:
@@ -152,7 +184,8 @@ async def ask_all(
             await asyncio.wait(pending)
     cancelled = tuple(sorted(tasks[t] for t in pending if tasks[t] not in outcomes))
     vote = count(outcomes, total)
-    return _verdict(question, vote, outcomes, cancelled, [p.path_name for p in paths])
+    names = [p.path_name for p in paths]
+    return _verdict(question, vote, outcomes, cancelled, names, latency)
 
 
 def _verdict(
@@ -161,7 +194,9 @@ def _verdict(
     outcomes: dict[str, Answer | PathFailure],
     cancelled: tuple[str, ...],
     names: list[str],
+    latency: dict[str, float] | None = None,
 ) -> Verdict:
+    latency = latency or {}
     met = vote.tally.met
     attack = bool(vote.disagreed)
     reference = outcomes.get(vote.reference) if vote.reference else None
@@ -186,7 +221,9 @@ def _verdict(
             n: {
                 **_summary(outcomes.get(n)),
                 "agrees": n in vote.agreed if met else None,
+                "latency_ms": round(latency[n] * 1000, 1) if n in latency else None,
             }
             for n in names
         },
+        answers={n: a for n, a in outcomes.items() if not isinstance(a, PathFailure)},
     )
