@@ -289,3 +289,27 @@ async def test_without_paths_the_routes_answer_503(
     ) as c:
         r = await c.post("/api/v1/verify", json={"url": NAME}, headers=admin)
     assert r.status_code == 503 and "verify.paths" in r.json()["detail"]
+
+
+async def test_the_runtime_shares_one_verifier_with_the_api(
+    tmp_path: Path, engine: AsyncEngine, bus: MemoryBus, the_lab: Lab, clean_env: None
+) -> None:
+    from phantomnet.runtime.build import build
+    from phantomnet.runtime.parts import PARTS
+    from phantomnet.runtime.services import VERIFIER_KEY, api_services
+    from phantomnet.verify.component import VerificationComponent
+
+    settings = Settings(data_dir=tmp_path / "data", node="n", verify=the_lab.verify_section())
+    rt = build(settings, bus, role="server", extra=PARTS, engine=engine)
+    comps = [c for c in rt.components if isinstance(c, VerificationComponent)]
+    assert len(comps) == 1
+    services = await api_services(settings, engine, bus, rt.shared)
+    assert services.verifier is comps[0].verifier is rt.shared[VERIFIER_KEY]
+
+    off = Settings(
+        data_dir=tmp_path / "data2", node="n",
+        verify={**the_lab.verify_section(), "auto": {"enabled": False}},
+    )  # fmt: skip
+    rt_off = build(off, MemoryBus(), role="server", extra=PARTS, engine=engine)
+    assert not [c for c in rt_off.components if isinstance(c, VerificationComponent)]
+    assert isinstance(rt_off.shared[VERIFIER_KEY], Verifier)  # the API still verifies
