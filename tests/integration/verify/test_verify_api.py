@@ -313,3 +313,38 @@ async def test_the_runtime_shares_one_verifier_with_the_api(
     rt_off = build(off, MemoryBus(), role="server", extra=PARTS, engine=engine)
     assert not [c for c in rt_off.components if isinstance(c, VerificationComponent)]
     assert isinstance(rt_off.shared[VERIFIER_KEY], Verifier)  # the API still verifies
+
+
+async def test_the_detection_view_shows_the_verification(
+    client: httpx.AsyncClient, viewer: dict[str, str], engine: AsyncEngine, the_lab: Lab
+) -> None:
+    from datetime import UTC, datetime
+
+    from phantomnet.events import Detection, Endpoint, SensorRef
+    from phantomnet.verify.path import Question
+
+    now = datetime.now(UTC)
+    detection = Detection(
+        sensor=SensorRef(node="n", component="monitor.dns_spoof"),
+        src=Endpoint(ip="198.51.100.7"), rule="dns_spoof", severity="high",
+        first_seen=now, last_seen=now, count=2, summary="spoof", detector="monitor.dns_spoof",
+        subject=NAME,
+    )  # fmt: skip
+    verifier = Verifier(verify_config(the_lab.verify_section()))
+    verdict = await verifier.ask(Question("dns", NAME))
+    assert verdict is not None
+    result = verdict.event("n", subject=detection.event_id, rule="dns_spoof")
+    await _store(engine, [detection])
+    before = (await client.get("/api/detections", headers=viewer)).json()["items"][0]
+    assert before["verified"] is None and before["verification_details"] is None
+    await _store(engine, [result])
+    after = (await client.get("/api/detections", headers=viewer)).json()["items"][0]
+    assert after["verified"] is True
+    details = after["verification_details"]
+    assert details["outcome"] == "confirmed" and details["compromised_paths"] == ["liar-ns-0"]
+    assert details["result_event_id"] == str(result.event_id)
+    listed = await client.get(
+        "/api/v1/verify/results", params={"subject_event_id": str(detection.event_id)},
+        headers=viewer,
+    )  # fmt: skip
+    assert [i["rule"] for i in listed.json()["items"]] == ["dns_spoof"]
