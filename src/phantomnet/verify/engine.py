@@ -95,7 +95,7 @@ class Verdict:
             target=self.question.target,
             method=f"multipath-{self.question.kind}",
             outcome=self.outcome,
-            detail=json.dumps(self.as_dict(), sort_keys=True),
+            detail=fit_detail(self.as_dict()),
             subject_event_id=subject,
             rule=rule,
             attack_detected=self.attack_detected,
@@ -105,6 +105,41 @@ class Verdict:
             compromised_paths=self.compromised_paths,
             verified_data_hash=self.verified_data_hash,
         )
+
+
+#: the event's ``detail`` is attacker text, capped at 4096 characters: keep it valid JSON
+DETAIL_MAX = 4000
+
+
+def _slim(report: dict[str, Any]) -> dict[str, Any]:
+    """Every per-path entry reduced to whether it agreed (or why it failed)."""
+
+    def paths(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            n: e.get("agrees") if e.get("state") is None else e.get("state")
+            for n, e in d.get("paths", {}).items()
+        }
+
+    out = dict(report)
+    if "paths" in out:
+        out["paths"] = paths(out)
+    if "checks" in out:
+        out["checks"] = [{**c, "paths": paths(c)} for c in out["checks"]]
+    return out
+
+
+def fit_detail(report: dict[str, Any]) -> str:
+    """``report`` as compact JSON that fits an event's ``detail``: whole when it fits, else
+    with per-path entries slimmed, else without them (always valid JSON)."""
+    for candidate in (report, _slim(report)):
+        text = json.dumps(candidate, sort_keys=True, separators=(",", ":"), default=str)
+        if len(text) <= DETAIL_MAX:
+            return text
+    keep = ("url", "target", "question", "outcome", "attack_detected", "confidence",
+            "compromised_paths", "verified", "verified_ip", "verified_data_hash")  # fmt: skip
+    bare = {k: report[k] for k in keep if k in report}
+    bare["truncated"] = True
+    return json.dumps(bare, sort_keys=True, separators=(",", ":"), default=str)[:DETAIL_MAX]
 
 
 def _summary(answer: Answer | PathFailure | None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ and each path's health. One per process, shared by the API and the verification 
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -14,7 +13,7 @@ from phantomnet.events import SensorRef, VerificationResult
 from phantomnet.verify.answers import DnsAnswer
 from phantomnet.verify.cache import VerdictCache
 from phantomnet.verify.config import VerifyConfig
-from phantomnet.verify.engine import Verdict, ask_all
+from phantomnet.verify.engine import Verdict, ask_all, fit_detail
 from phantomnet.verify.health import PathHealth, health_for
 from phantomnet.verify.history import History
 from phantomnet.verify.path import Question, VerifyPath, build_path
@@ -151,7 +150,7 @@ def report_event(
         target=report["url"],
         method="multipath-url",
         outcome=report["outcome"],
-        detail=json.dumps(report, sort_keys=True, default=str),
+        detail=fit_detail(report),
         subject_event_id=subject,
         rule=rule,
         attack_detected=report["attack_detected"],

@@ -103,3 +103,19 @@ def test_rule_and_global_limits() -> None:
     assert not limiter.allow("dns_spoof")  # the rule's bucket is empty
     assert limiter.allow("ssl_strip")  # the global bucket had a third token
     assert not limiter.allow("weak_tls")  # the global one is empty now
+
+
+def test_the_event_detail_is_always_valid_json_within_the_cap() -> None:
+    import json
+
+    from phantomnet.verify.engine import DETAIL_MAX, fit_detail
+
+    many = {f"path-{i:03d}": TRUE if i % 3 else LIE for i in range(60)}
+    verdict = _verdict_of(many)  # type: ignore[arg-type]
+    event = verdict.event("n")
+    assert len(event.detail) <= DETAIL_MAX
+    assert json.loads(event.detail)["outcome"] == verdict.outcome
+    small = _verdict_of({"a": TRUE, "b": TRUE, "c": LIE})
+    assert json.loads(small.event("n").detail)["paths"]["c"]["addresses"] == ["203.0.113.66"]
+    huge = {"url": "u", "outcome": "refuted", "checks": [{"x" * 5000: 1}]}
+    assert json.loads(fit_detail(huge))["truncated"] is True

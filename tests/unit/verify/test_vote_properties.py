@@ -99,7 +99,19 @@ def test_a_settled_vote_is_not_changed_by_the_stragglers(
         return
     after = count({**seen, **{f"z{i}": a for i, a in enumerate(later)}}, total)
     assert after.tally.met == before.tally.met
-    assert after.disagreed  # early stop only once a disagreement is seen
+    assert before.disagreed  # early stop only once a disagreement is seen
+
+
+def test_a_straggler_that_bridges_two_answers_keeps_the_vote_open() -> None:
+    # found by the property above: {a} and {b} disagree, a pending {a, b} agrees with both
+    seen = {
+        "a": PathFailure("timeout"),
+        "b": DnsAnswer(frozenset({"192.0.2.1"})),
+        "c": DnsAnswer(frozenset({"2001:db8::1"})),
+    }
+    assert not settled(count(seen, 4), 1)
+    bridged = count({**seen, "z": DnsAnswer(frozenset({"192.0.2.1", "2001:db8::1"}))}, 4)
+    assert bridged.tally.met
 
 
 def test_failures_are_not_votes() -> None:
