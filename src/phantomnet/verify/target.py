@@ -54,6 +54,8 @@ def check_name(name: str) -> str:
             raise InvalidInput(f"not a host name: bad label {label[:MAX_LABEL]!r}")
     if len(labels) < 2:
         raise InvalidInput(f"not a fully qualified name: {host!r}")
+    if labels[-1].isdigit():  # 192.0.2.1 is an address, not a name (no TLD is all digits)
+        raise InvalidInput(f"an address, not a name: {host!r}")
     return host
 
 

@@ -35,6 +35,11 @@ def test_bad_targets_say_why(value: str, says: str) -> None:
         parse_target(value)
 
 
+def test_an_address_is_not_a_name() -> None:
+    with pytest.raises(InvalidInput, match="an address"):
+        check_name("192.0.2.1")
+
+
 def test_a_name_is_checked_as_its_https_page() -> None:
     t = parse_target("WWW.Example.TEST.")
     assert (t.host, t.url, t.is_ip) == ("www.example.test", "https://www.example.test/", False)
