@@ -11,6 +11,7 @@ them into problem responses (``api/errors.py``). Catch narrowly.
   + StorageError           the database failed
     - StorageUnavailable   it cannot be reached right now (retry later)
   + NotFound               a requested object does not exist
+    - UnknownDomain        every verification path agrees the name has no address
   + InvalidInput           a user-supplied value is malformed (bad IP, bad duration...)
   + AuthError              missing/invalid token or insufficient role
   + SensorError            a sensor could not start
@@ -57,6 +58,10 @@ class StorageUnavailable(StorageError):
 
 class NotFound(PhantomNetError):
     """A requested object does not exist."""
+
+
+class UnknownDomain(NotFound):
+    """Every verification path that answered agrees the name has no address (NXDOMAIN)."""
 
 
 class InvalidInput(PhantomNetError):

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 EXPECTED = set(Base.metadata.tables)
 #: the newest revision shipped (bump when a migration is added)
-HEAD = "0003_dead_letter"
+HEAD = "0004_verification"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

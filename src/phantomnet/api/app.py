@@ -31,6 +31,7 @@ from phantomnet.api.routes import (
     response,
     sessions,
     stream,
+    verify,
 )
 from phantomnet.api.security import SecurityHeadersMiddleware
 from phantomnet.api.services import ApiServices
@@ -50,6 +51,7 @@ ROUTER_MODULES: tuple[ModuleType, ...] = (
     sessions,
     response,
     analysis,
+    verify,
 )
 
 #: Problem responses shown in OpenAPI for every route.

@@ -91,6 +91,8 @@ def detection_item(row: Mapping[Any, Any]) -> s.DetectionItem:
         count=row["count"],
         summary=row["summary"],
         evidence=list(row["evidence"] or []),
+        verified=row.get("verified"),
+        verification_details=row.get("verification_details"),
     )
 
 

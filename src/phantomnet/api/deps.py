@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from phantomnet.api.auth import Principal, TokenStore
 from phantomnet.api.metrics import ApiMetrics
-from phantomnet.api.services import NO_RESPONSE, ApiServices
+from phantomnet.api.services import NO_RESPONSE, NO_VERIFIER, ApiServices
 from phantomnet.api.tickets import TicketStore
 from phantomnet.bus.base import EventBus
 from phantomnet.errors import AuthError, BackendUnavailable, BusUnavailable, ModelError
@@ -33,6 +33,7 @@ from phantomnet.intel.geo import GeoLocator
 from phantomnet.response.service import ResponseService
 from phantomnet.scoring.service import Scorer
 from phantomnet.settings import Settings
+from phantomnet.verify.verifier import Verifier
 
 StatusFn = Callable[[], list[dict[str, Any]]]
 
@@ -104,6 +105,12 @@ async def get_geo(state: StateDep) -> GeoLocator:
     return state.services.geo
 
 
+async def get_verifier(state: StateDep) -> Verifier:
+    if state.services.verifier is None:
+        raise BackendUnavailable(NO_VERIFIER)
+    return state.services.verifier
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 ReadDbDep = Annotated[AsyncSession, Depends(get_read_db)]
@@ -111,6 +118,7 @@ BusDep = Annotated[EventBus, Depends(get_bus)]
 ResponseDep = Annotated[ResponseService, Depends(get_response_service)]
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 GeoDep = Annotated[GeoLocator, Depends(get_geo)]
+VerifierDep = Annotated[Verifier, Depends(get_verifier)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer pn_...`")
 _query_ticket = APIKeyQuery(

@@ -181,6 +181,9 @@ class DetectionItem(Model):
     count: int
     summary: str
     evidence: list[str]
+    #: multi-path verification: true confirmed, false refuted, null not verified
+    verified: bool | None = None
+    verification_details: dict[str, Any] | None = None
 
 
 class AttackerItem(Model):

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from phantomnet.intel.geo import GeoLocator
 from phantomnet.response.service import ResponseService
 from phantomnet.scoring.service import Scorer
+from phantomnet.verify.verifier import Verifier
 
 NO_RESPONSE = "this API process has no response service (the runtime hands it one)"
 NO_SCORER = "this API process has no scoring model (the runtime hands it one)"
+NO_VERIFIER = "multi-path verification is not configured ([[verify.paths]])"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class ApiServices:
     geo: GeoLocator | None
     #: the 503 text when ``scorer`` is None (e.g. why the model could not be loaded)
     scorer_missing: str = NO_SCORER
+    #: multi-path verification (``/api/v1/verify*``)
+    verifier: Verifier | None = None
 
     @classmethod
     def none(cls, geo: GeoLocator | None = None) -> ApiServices:

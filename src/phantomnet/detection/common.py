@@ -89,6 +89,7 @@ class Reporter:
         protocol: str | None = None,
         severity: Severity | None = None,
         community_id: str | None = None,
+        subject: str | None = None,
     ) -> Detection:
         src = Endpoint(ip=attacker) if attacker else None
         dst = Endpoint(ip=target, port=target_port) if target else None
@@ -108,4 +109,5 @@ class Reporter:
             summary=attacker_text(summary, 512),
             evidence=tuple(f"packet:{n}" for n in list(evidence)[:EVIDENCE_MAX]),
             detector=f"monitor.{self.rule}",
+            subject=attacker_text(subject, 253) if subject else None,
         )

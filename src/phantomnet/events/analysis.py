@@ -35,6 +35,9 @@ class Detection(EventBase):
     summary: AttackerText
     evidence: tuple[str, ...] = ()
     detector: str = Field(max_length=64)
+    #: the name or host the finding is about (a spoofed query name, a stripped host):
+    #: what multi-path verification asks about; None when the finding names none
+    subject: AttackerText | None = None
 
 
 class Score(EventBase):
@@ -60,3 +63,13 @@ class VerificationResult(EventBase):
     method: str = Field(max_length=32)
     outcome: Literal["confirmed", "refuted", "inconclusive"]
     detail: AttackerText = ""
+    #: the detection this verification was asked for (None: asked by hand)
+    subject_event_id: UUID | None = None
+    #: that detection's rule
+    rule: str | None = Field(default=None, max_length=64)
+    attack_detected: bool | None = None
+    confidence: Literal["HIGH", "MEDIUM", "LOW"] | None = None
+    paths_checked: int | None = Field(default=None, ge=0)
+    paths_agreed: int | None = Field(default=None, ge=0)
+    compromised_paths: tuple[str, ...] = ()
+    verified_data_hash: str | None = Field(default=None, max_length=64)

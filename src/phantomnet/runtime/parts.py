@@ -62,6 +62,25 @@ def response(rt: Runtime) -> list[Component]:
     return [ResponseComponent(service, rt.bus)]
 
 
+def verification(rt: Runtime) -> list[Component]:
+    """The verifier (shared with the API: one cache, one history, one health table) and,
+    with ``[verify.auto] enabled`` and 2+ paths of a kind, the component that verifies
+    ``dns_spoof``/``ssl_strip``/``weak_tls``/``cert_change`` detections."""
+    from phantomnet.runtime.services import VERIFIER_KEY, build_verifier
+
+    verifier = build_verifier(rt.settings)
+    if verifier is None:
+        return []
+    rt.shared[VERIFIER_KEY] = verifier
+    if not verifier.cfg.auto.enabled:
+        return []
+    if not (verifier.can_ask("dns") or verifier.can_ask("http")):
+        return []
+    from phantomnet.verify.component import VerificationComponent
+
+    return [VerificationComponent(verifier, rt.bus, rt.settings.node)]
+
+
 def api_server(rt: Runtime) -> list[Component]:
     from phantomnet.runtime.apiserver import ApiServer
 
@@ -87,6 +106,7 @@ PARTS: list[tuple[frozenset[str], Factory]] = [
     (SERVER, retention_job),
     (SERVER, scoring),
     (SERVER, response),
+    (SERVER, verification),
     (SERVER, api_server),
     (SENSOR, monitor),
 ]

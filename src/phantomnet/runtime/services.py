@@ -8,6 +8,9 @@
   used leaves the scorer out (threat-score answers 503 saying why) rather than stopping the
   honeypot.
 * **geo**: the offline geolocator of ``scoring.geo``.
+* **verifier**: the ``verification`` part's ``Verifier`` (one cache, history and path-health
+  table for the component and the API); without that part one is built here from
+  ``[verify]`` (None when no path is configured: the verify routes answer 503).
 """
 
 from __future__ import annotations
@@ -27,12 +30,21 @@ from phantomnet.scoring.models.scorer import ScoringModel
 from phantomnet.scoring.service import Scorer, ScoringService
 from phantomnet.settings import Settings
 from phantomnet.storage.blocks import SqlBlockStore
+from phantomnet.verify.config import verify_config
+from phantomnet.verify.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
 #: keys of ``Runtime.shared`` the parts fill in (``runtime/parts.py``)
 RESPONSE_KEY = "response_service"
 SCORING_KEY = "scoring_service"
+VERIFIER_KEY = "verifier"
+
+
+def build_verifier(settings: Settings) -> Verifier | None:
+    """The verifier of ``[verify]`` (a bad section fails start-up); None without paths."""
+    cfg = verify_config(dict(settings.verify))
+    return Verifier(cfg) if cfg.paths else None
 
 
 async def api_services(
@@ -59,6 +71,11 @@ async def api_services(
         missing = f"the scoring model cannot be used: {exc}"
         log.warning("api: threat-score is off: %s", missing)
     geo = GeoLocator.from_config(config.geo)
+    verifier = shared.get(VERIFIER_KEY)
+    if not isinstance(verifier, Verifier):
+        verifier = build_verifier(settings)
     if scorer is None:
-        return ApiServices(response=response, scorer=None, geo=geo, scorer_missing=missing)
-    return ApiServices(response=response, scorer=scorer, geo=geo)
+        return ApiServices(
+            response=response, scorer=None, geo=geo, scorer_missing=missing, verifier=verifier
+        )
+    return ApiServices(response=response, scorer=scorer, geo=geo, verifier=verifier)

@@ -169,6 +169,7 @@ async def apply_derived(
     subjects that got their score and the scores still waiting for their subject.
     """
     await _row_tables(conn, events)
+    await _verifications(conn, events)
     await _sessions(conn, rows.session_deltas(events))
     await _attackers(conn, rows.attacker_deltas(events), enrich)
     result = await _subject_scores(conn, events, unscored or {})
@@ -187,6 +188,47 @@ async def _row_tables(conn: AsyncConnection, events: Sequence[Event]) -> None:
     for kind, values in grouped.items():
         table = ROW_TABLES[kind][0]
         await conn.execute(ins(table).on_conflict_do_nothing(index_elements=["event_id"]), values)
+
+
+DETECTION: Table = DetectionRow.__table__  # type: ignore[assignment]
+VERIFICATION: Table = VerificationRow.__table__  # type: ignore[assignment]
+
+
+async def _mark(conn: AsyncConnection, marks: dict[UUID, dict[str, Any]]) -> None:
+    stmt = (
+        update(DETECTION)
+        .where(DETECTION.c.event_id == bindparam("sid"))
+        .values(verified=bindparam("v"), verification_details=bindparam("d"))
+    )
+    params = [
+        {"sid": k, "v": m["verified"], "d": m["verification_details"]}
+        for k, m in sorted(marks.items(), key=lambda kv: str(kv[0]))
+    ]
+    if params:
+        await conn.execute(stmt, params)
+
+
+async def _verifications(conn: AsyncConnection, events: Sequence[Event]) -> None:
+    """Mark each verified detection (``verified``, ``verification_details``), whichever of
+    the two arrives first: a result marks its stored detection, a new detection takes the
+    latest result already stored for it. The latest result (by time) wins."""
+    marks: dict[UUID, tuple[datetime, dict[str, Any]]] = {}
+    for e in events:
+        if e.kind == "verification.result" and e.subject_event_id is not None:
+            prev = marks.get(e.subject_event_id)
+            if prev is None or e.occurred_at >= prev[0]:
+                marks[e.subject_event_id] = (e.occurred_at, rows.verification_mark(e))
+    fresh = [e.event_id for e in events if e.kind == "detection" and e.event_id not in marks]
+    for i in range(0, len(fresh), _SQLITE_PROBE):
+        chunk = fresh[i : i + _SQLITE_PROBE]
+        query = (
+            select(VERIFICATION)
+            .where(VERIFICATION.c.subject_event_id.in_(chunk))
+            .order_by(VERIFICATION.c.checked_at, VERIFICATION.c.id)
+        )
+        for row in (await conn.execute(query)).mappings():
+            marks[row["subject_event_id"]] = (row["checked_at"], rows.stored_mark(row))
+    await _mark(conn, {k: v[1] for k, v in marks.items()})
 
 
 def _earlier(col: Any, new: Any) -> Any:

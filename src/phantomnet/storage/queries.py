@@ -26,6 +26,7 @@ from phantomnet.storage.tables import (
     PacketLog,
     ScoreRow,
     SensorState,
+    VerificationRow,
 )
 
 EVENT = EventRow.__table__
@@ -326,6 +327,27 @@ async def list_detections(
         query = query.where(c.severity.in_(severities))
     if src_ip:
         query = query.where(c.src_ip == src_ip)
+    if before_id is not None:
+        query = query.where(c.id < before_id)
+    return (await session.execute(query.order_by(c.id.desc()).limit(limit))).mappings().all()
+
+
+async def list_verifications(
+    session: AsyncSession,
+    *,
+    outcomes: Sequence[str] | None,
+    subject_event_id: UUID | None,
+    before_id: int | None,
+    limit: int,
+) -> Sequence[RowMapping]:
+    """``verification_result`` rows newest first, keyset on id."""
+    table = VerificationRow.__table__
+    c = table.c
+    query = select(table)
+    if outcomes:
+        query = query.where(c.outcome.in_(outcomes))
+    if subject_event_id is not None:
+        query = query.where(c.subject_event_id == subject_event_id)
     if before_id is not None:
         query = query.where(c.id < before_id)
     return (await session.execute(query.order_by(c.id.desc()).limit(limit))).mappings().all()

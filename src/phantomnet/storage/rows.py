@@ -357,6 +357,48 @@ def verification_row(e: Any) -> dict[str, Any]:
     return {
         "event_id": e.event_id, "checked_at": utc(e.occurred_at), "target": clean(e.target),
         "method": e.method, "outcome": e.outcome, "detail": clean(e.detail),
+        "subject_event_id": e.subject_event_id, "rule": e.rule,
+        "attack_detected": e.attack_detected, "confidence": e.confidence,
+        "paths_checked": e.paths_checked, "paths_agreed": e.paths_agreed,
+        "compromised_paths": [clean(p) for p in e.compromised_paths],
+        "verified_data_hash": e.verified_data_hash,
+    }  # fmt: skip
+
+
+#: a verification's outcome -> the detection's ``verified`` column
+VERIFIED_OF_OUTCOME: dict[str, bool | None] = {
+    "confirmed": True, "refuted": False, "inconclusive": None,
+}  # fmt: skip
+
+
+def verification_mark(e: Any) -> dict[str, Any]:
+    """What a verification writes on its detection: ``verified`` and ``verification_details``."""
+    return {
+        "verified": VERIFIED_OF_OUTCOME[e.outcome],
+        "verification_details": {
+            "outcome": e.outcome, "method": e.method, "target": clean(e.target),
+            "confidence": e.confidence, "attack_detected": e.attack_detected,
+            "paths_checked": e.paths_checked, "paths_agreed": e.paths_agreed,
+            "compromised_paths": [clean(p) for p in e.compromised_paths],
+            "verified_data_hash": e.verified_data_hash,
+            "result_event_id": str(e.event_id), "checked_at": utc(e.occurred_at).isoformat(),
+        },
+    }  # fmt: skip
+
+
+def stored_mark(row: Any) -> dict[str, Any]:
+    """:func:`verification_mark` from a stored ``verification_result`` row."""
+    return {
+        "verified": VERIFIED_OF_OUTCOME.get(row["outcome"]),
+        "verification_details": {
+            "outcome": row["outcome"], "method": row["method"], "target": row["target"],
+            "confidence": row["confidence"], "attack_detected": row["attack_detected"],
+            "paths_checked": row["paths_checked"], "paths_agreed": row["paths_agreed"],
+            "compromised_paths": list(row["compromised_paths"] or []),
+            "verified_data_hash": row["verified_data_hash"],
+            "result_event_id": str(row["event_id"]),
+            "checked_at": utc(row["checked_at"]).isoformat(),
+        },
     }  # fmt: skip
 
 

@@ -111,6 +111,10 @@ class DetectionRow(Base):
     count: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[str]] = mapped_column(JsonType)
+    #: multi-path verification: True confirmed, False refuted, None not (or not yet) verified
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    #: the latest verification's outcome, confidence, compromised paths, result event id
+    verification_details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class ScoreRow(Base):
@@ -222,6 +226,15 @@ class VerificationRow(Base):
     method: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text)
+    #: the detection verified (None: asked by hand or through the API)
+    subject_event_id: Mapped[Any | None] = mapped_column(Uuid, index=True)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    attack_detected: Mapped[bool | None] = mapped_column(Boolean)
+    confidence: Mapped[str | None] = mapped_column(String(8))
+    paths_checked: Mapped[int | None] = mapped_column(Integer)
+    paths_agreed: Mapped[int | None] = mapped_column(Integer)
+    compromised_paths: Mapped[list[str] | None] = mapped_column(JsonType)
+    verified_data_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class PacketLog(Base):

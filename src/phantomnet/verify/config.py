@@ -21,6 +21,27 @@ class PathConfig(BaseModel):
     labels: dict[str, str] = {}
 
 
+#: the detections that ask for verification by default (``cert_change`` has no detector yet)
+AUTO_RULES = ("dns_spoof", "ssl_strip", "weak_tls", "cert_change")
+
+
+class AutoConfig(BaseModel):
+    """``[verify.auto]``: detections that request a verification, token-bucket limited."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    rules: tuple[str, ...] = AUTO_RULES
+    #: per rule: ``burst`` verifications at once, refilled at ``per_rule_per_minute``
+    per_rule_per_minute: float = Field(default=6.0, gt=0, le=6000)
+    per_rule_burst: int = Field(default=3, ge=1, le=1000)
+    #: every rule together
+    global_per_minute: float = Field(default=20.0, gt=0, le=6000)
+    global_burst: int = Field(default=10, ge=1, le=10_000)
+    #: verifications running at once
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+
 class VerifyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +50,11 @@ class VerifyConfig(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     #: stop waiting (cancel stragglers) once the verdict cannot change any more
     early_stop: bool = True
+    #: a question's verdict (quorum met) is reused this long; 0 turns the cache off
+    cache_ttl_s: float = Field(default=300.0, ge=0, le=86_400)
+    #: questions whose answers are remembered (per-question history)
+    history_size: int = Field(default=10_000, ge=0, le=1_000_000)
+    auto: AutoConfig = AutoConfig()
 
 
 def verify_config(section: dict[str, Any]) -> VerifyConfig:

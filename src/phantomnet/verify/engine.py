@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from phantomnet.events import SensorRef, VerificationResult
 from phantomnet.verify.answers import Answer, DnsAnswer, HttpAnswer, PathFailure, summary
@@ -39,6 +40,12 @@ class Verdict:
     verified_ips: tuple[str, ...] = ()
     verified_data_hash: str | None = None
     per_path: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: each answering path's answer (for the per-question history; not serialised)
+    answers: dict[str, Answer] = field(default_factory=dict, compare=False, repr=False)
+    #: paths whose answer was never seen before for this question and given by them alone
+    novel_paths: tuple[str, ...] = ()
+    #: served from the verifier's cache (asked at ``timestamp``)
+    cached: bool = False
 
     @property
     def outcome(self) -> Literal["confirmed", "refuted", "inconclusive"]:
@@ -65,10 +72,12 @@ class Verdict:
             "verified_ips": list(self.verified_ips),
             "verified_data_hash": self.verified_data_hash,
             "paths": self.per_path,
+            "novel_paths": list(self.novel_paths),
+            "cached": self.cached,
         }
 
     def row(self) -> dict[str, Any]:
-        """A ``verification_results`` row (the table itself is not created yet)."""
+        """The verdict's columns of a ``verification_result`` row (the seed's shape)."""
         return {
             "url": self.question.target,
             "timestamp": self.timestamp,
@@ -79,15 +88,60 @@ class Verdict:
             "verified_data_hash": self.verified_data_hash,
         }
 
-    def event(self, node: str) -> VerificationResult:
-        """The bus event (``detail`` carries the verdict as JSON)."""
+    def event(
+        self, node: str, *, subject: UUID | None = None, rule: str | None = None
+    ) -> VerificationResult:
+        """The bus event (``detail`` carries the verdict as JSON; the writer stores it)."""
         return VerificationResult(
             sensor=SensorRef(node=node, component="verify"),
             target=self.question.target,
             method=f"multipath-{self.question.kind}",
             outcome=self.outcome,
-            detail=json.dumps(self.as_dict(), sort_keys=True),
+            detail=fit_detail(self.as_dict()),
+            subject_event_id=subject,
+            rule=rule,
+            attack_detected=self.attack_detected,
+            confidence=self.confidence,
+            paths_checked=self.paths_checked,
+            paths_agreed=len(self.agreed_paths),
+            compromised_paths=self.compromised_paths,
+            verified_data_hash=self.verified_data_hash,
         )
+
+
+#: the event's ``detail`` is attacker text, capped at 4096 characters: keep it valid JSON
+DETAIL_MAX = 4000
+
+
+def _slim(report: dict[str, Any]) -> dict[str, Any]:
+    """Every per-path entry reduced to whether it agreed (or why it failed)."""
+
+    def paths(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            n: e.get("agrees") if e.get("state") is None else e.get("state")
+            for n, e in d.get("paths", {}).items()
+        }
+
+    out = dict(report)
+    if "paths" in out:
+        out["paths"] = paths(out)
+    if "checks" in out:
+        out["checks"] = [{**c, "paths": paths(c)} for c in out["checks"]]
+    return out
+
+
+def fit_detail(report: dict[str, Any]) -> str:
+    """``report`` as compact JSON that fits an event's ``detail``: whole when it fits, else
+    with per-path entries slimmed, else without them (always valid JSON)."""
+    for candidate in (report, _slim(report)):
+        text = json.dumps(candidate, sort_keys=True, separators=(",", ":"), default=str)
+        if len(text) <= DETAIL_MAX:
+            return text
+    keep = ("url", "target", "question", "outcome", "attack_detected", "confidence",
+            "compromised_paths", "verified", "verified_ip", "verified_data_hash")  # fmt: skip
+    bare = {k: report[k] for k in keep if k in report}
+    bare["truncated"] = True
+    return json.dumps(bare, sort_keys=True, separators=(",", ":"), default=str)[:DETAIL_MAX]
 
 
 def _summary(answer: Answer | PathFailure | None) -> dict[str, Any]:
@@ -112,8 +166,20 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
-async def _ask(path: VerifyPath, question: Question) -> Answer:
-    return await path.ask(question)
+async def _ask(
+    path: VerifyPath, question: Question, latency: dict[str, float], loop: asyncio.AbstractEventLoop
+) -> Answer:
+    """The path's answer; its latency is recorded for an answer and a failure alike."""
+    start = loop.time()
+    try:
+        answer = await path.ask(question)
+    except asyncio.CancelledError:
+        raise  # a cancelled straggler has no latency
+    except Exception:
+        latency[path.path_name] = loop.time() - start
+        raise
+    latency[path.path_name] = loop.time() - start
+    return answer
 
 
 async def ask_all(
@@ -126,9 +192,10 @@ async def ask_all(
     """Run every path, fail closed on errors and timeouts, and vote."""
     total = len(paths)
     outcomes: dict[str, Answer | PathFailure] = {}
-    tasks = {asyncio.create_task(_ask(p, question)): p.path_name for p in paths}
-    pending = set(tasks)
+    latency: dict[str, float] = {}
     loop = asyncio.get_running_loop()
+    tasks = {asyncio.create_task(_ask(p, question, latency, loop)): p.path_name for p in paths}
+    pending = set(tasks)
     deadline = loop.time() + timeout_s
     vote = count(outcomes, total)
     try:
@@ -155,7 +222,8 @@ async def ask_all(
             await asyncio.wait(pending)
     cancelled = tuple(sorted(tasks[t] for t in pending if tasks[t] not in outcomes))
     vote = count(outcomes, total)
-    return _verdict(question, vote, outcomes, cancelled, [p.path_name for p in paths])
+    names = [p.path_name for p in paths]
+    return _verdict(question, vote, outcomes, cancelled, names, latency)
 
 
 def _verdict(
@@ -164,7 +232,9 @@ def _verdict(
     outcomes: dict[str, Answer | PathFailure],
     cancelled: tuple[str, ...],
     names: list[str],
+    latency: dict[str, float] | None = None,
 ) -> Verdict:
+    latency = latency or {}
     met = vote.tally.met
     attack = bool(vote.disagreed)
     reference = outcomes.get(vote.reference) if vote.reference else None
@@ -193,7 +263,9 @@ def _verdict(
             n: {
                 **_summary(outcomes.get(n)),
                 "agrees": n in vote.agreed if met else None,
+                "latency_ms": round(latency[n] * 1000, 1) if n in latency else None,
             }
             for n in names
         },
+        answers={n: a for n, a in outcomes.items() if not isinstance(a, PathFailure)},
     )

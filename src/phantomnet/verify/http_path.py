@@ -118,6 +118,8 @@ class HttpPath(VerifyPath):
             url = httpx.URL(question.target)
         except httpx.InvalidURL as exc:
             raise VerifyPathError(f"{self.path_name}: bad URL: {exc}") from exc
+        if url.userinfo:  # never send credentials (parse_target refuses them already)
+            raise VerifyPathError(f"{self.path_name}: URLs with credentials are not fetched")
         first = url
         redirects: list[Redirect] = []
         verify = tls_context(verify=s.verify_tls, ca_file=s.ca_file)

@@ -57,7 +57,10 @@ def settled(vote: Vote, pending: int) -> bool:
     total = vote.tally.total
     if quorum_met(vote.tally.agreed, total):
         return True
-    best_possible = max(vote.tally.agreed + pending, pending)
+    # consistency is not transitive: a straggler's answer may agree with two groups that
+    # disagree with each other (DNS address sets {a}, {b} and {a, b}), so every path that
+    # answered may still end up corroborating; only failures are out of the count for good
+    best_possible = vote.tally.agreed + vote.tally.disagreed + pending
     return not quorum_met(best_possible, total)
 
 

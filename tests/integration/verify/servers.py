@@ -7,6 +7,7 @@ never a sleep.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -68,8 +69,11 @@ def _wait_line(proc: subprocess.Popen[bytes], marker: bytes) -> None:
 
 
 @contextmanager
-def dnsmasq(tmp: Path, address: str, name: str = "example.test") -> Iterator[str]:
-    """A resolver answering ``name`` with ``address``; yields ``127.0.0.1:port``."""
+def dnsmasq(
+    tmp: Path, address: str, name: str = "example.test", nxdomain: str = "nx.example.test"
+) -> Iterator[str]:
+    """A resolver answering ``name`` with ``address`` and NXDOMAIN for ``nxdomain``;
+    yields ``127.0.0.1:port``."""
     binary = need("dnsmasq")
     port = free_port()
     proc = subprocess.Popen(
@@ -83,6 +87,7 @@ def dnsmasq(tmp: Path, address: str, name: str = "example.test") -> Iterator[str
             "--bind-interfaces",
             "--no-resolv",
             "--no-hosts",
+            f"--address=/{nxdomain}/",
             f"--address=/{name}/{address}",
             f"--pid-file={tmp / f'dnsmasq-{port}.pid'}",
             "--user=root",
@@ -116,11 +121,16 @@ def page(title: str, words: str, repeat: int = 40) -> bytes:
 
 
 @contextmanager
-def http_server(body: bytes, status: int = 200) -> Iterator[int]:
-    """A real HTTP/1.1 server on a free loopback port serving ``body`` at every path."""
+def http_server(
+    body: bytes, status: int = 200, seen: list[dict[str, str]] | None = None
+) -> Iterator[int]:
+    """A real HTTP/1.1 server on a free loopback port serving ``body`` at every path;
+    ``seen`` gets every request's headers (lower-cased names)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if seen is not None:
+                seen.append({k.lower(): v for k, v in self.headers.items()})
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -162,3 +172,88 @@ def privoxy(tmp: Path, forward_to: int | None = None) -> Iterator[int]:
         yield port
     finally:
         _stop(proc)
+
+
+@contextmanager
+def forward_proxy(upstream_port: int | None = None) -> Iterator[int]:
+    """A plain HTTP forward proxy on loopback (absolute-URI GETs, no CONNECT).
+
+    It does its own resolution: every request goes to 127.0.0.1 at the URL's port, or at
+    ``upstream_port`` (a lying proxy: it serves another site's page for every URL). The
+    request's headers go upstream unchanged (so a test sees what the verifier sent).
+    """
+    import http.client
+    from urllib.parse import urlsplit
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            port = upstream_port or url.port or 80
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=STARTUP_S)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+                conn.request("GET", url.path or "/", headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+            finally:
+                conn.close()
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.getheader("Content-Type") or "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def bad_tcp(mode: str) -> Iterator[int]:
+    """A TCP server on loopback that misbehaves: ``reset`` (RST on the request), ``garbage``
+    (bytes that are not HTTP, then close) or ``hang`` (accepts, reads, never answers)."""
+    import struct
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    conns: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conns.append(conn)
+            try:
+                conn.recv(65536)
+                if mode == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                elif mode == "garbage":
+                    conn.sendall(b"\x00\xffNOT-HTTP\r\n\x16\x03\x01garbage\r\n\r\n")
+                    conn.close()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        listener.close()
+        for conn in conns:
+            conn.close()

@@ -211,6 +211,8 @@ def test_weak_tls_negotiation(tmp_path: Path) -> None:
     assert found and "TLS 1.0 negotiated" in found[0].summary and "RC4" in found[0].summary
     assert "downgrade" in found[0].summary
     assert found[0].src and found[0].src.ip == S
+    # a downgrade names the server (SNI) multi-path verification checks
+    assert found[0].subject == "example.com"
 
 
 def test_strong_tls_is_fine(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_packaged_migrations_are_found() -> None:
     cfg = migrate.alembic_config("postgresql://u@h/db")
     assert cfg.attributes["url"] == "postgresql+asyncpg://u@h/db"
     assert Path(cfg.get_main_option("script_location") or "").joinpath("env.py").is_file()
-    assert migrate.head() == "0003_dead_letter"
+    assert migrate.head() == "0004_verification"
 
 
 async def test_sqlite_engine_makes_parent_dir_without_connecting(tmp_path: Path) -> None:

@@ -472,6 +472,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify
+         * @description Ask every path (at most ``num_paths`` of each kind) and vote; see the module doc.
+         */
+        post: operations["verify-verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/verify/paths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Paths
+         * @description Every configured path: its health as last seen, last latency and last error.
+         */
+        get: operations["verify-paths"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/verify/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Results
+         * @description Stored verification results newest first, keyset-paginated like ``/api/detections``.
+         */
+        get: operations["verify-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/block-ip": {
         parameters: {
             query?: never;
@@ -825,6 +885,12 @@ export interface components {
             target_ip: string | null;
             /** Target Port */
             target_port: number | null;
+            /** Verification Details */
+            verification_details?: {
+                [key: string]: unknown;
+            } | null;
+            /** Verified */
+            verified?: boolean | null;
         };
         /** EventItem */
         EventItem: {
@@ -954,6 +1020,11 @@ export interface components {
             /** Items */
             items: components["schemas"]["ComponentStatus"][];
         };
+        /** Items[PathStatus] */
+        Items_PathStatus_: {
+            /** Items */
+            items: components["schemas"]["PathStatus"][];
+        };
         /** Items[TrafficItem] */
         Items_TrafficItem_: {
             /** Items */
@@ -992,6 +1063,39 @@ export interface components {
             items: components["schemas"]["SessionItem"][];
             /** Next Cursor */
             next_cursor?: string | null;
+        };
+        /** Page[VerificationItem] */
+        Page_VerificationItem_: {
+            /** Items */
+            items: components["schemas"]["VerificationItem"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** PathStatus */
+        PathStatus: {
+            /** Answered */
+            answered: number;
+            /** Failed */
+            failed: number;
+            /** Kind */
+            kind: string;
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Latency Ms */
+            last_latency_ms: number | null;
+            /** Name */
+            name: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "unknown" | "ok" | "failing";
         };
         /** ScoreItem */
         ScoreItem: {
@@ -1203,6 +1307,96 @@ export interface components {
             sha256: string | null;
             /** Size */
             size: number | null;
+        };
+        /** VerificationItem */
+        VerificationItem: {
+            /** Attack Detected */
+            attack_detected: boolean | null;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Compromised Paths */
+            compromised_paths: string[];
+            /** Confidence */
+            confidence: ("HIGH" | "MEDIUM" | "LOW") | null;
+            /** Detail */
+            detail: string;
+            /** Event Id */
+            event_id: string;
+            /** Id */
+            id: number;
+            /** Method */
+            method: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "confirmed" | "refuted" | "inconclusive";
+            /** Paths Agreed */
+            paths_agreed: number | null;
+            /** Paths Checked */
+            paths_checked: number | null;
+            /** Rule */
+            rule: string | null;
+            /** Subject Event Id */
+            subject_event_id: string | null;
+            /** Target */
+            target: string;
+            /** Verified Data Hash */
+            verified_data_hash: string | null;
+        };
+        /** VerifyIn */
+        VerifyIn: {
+            /**
+             * Num Paths
+             * @description paths per kind
+             */
+            num_paths?: number | null;
+            /**
+             * Timeout
+             * @description seconds per question
+             */
+            timeout?: number | null;
+            /**
+             * Url
+             * @description http(s) URL or host name
+             */
+            url: string;
+        };
+        /** VerifyOut */
+        VerifyOut: {
+            /** Attack Detected */
+            attack_detected: boolean;
+            /** Attack Type */
+            attack_type: string;
+            /** Checks */
+            checks: {
+                [key: string]: unknown;
+            }[];
+            /** Compromised Paths */
+            compromised_paths: string[];
+            /**
+             * Confidence
+             * @enum {string}
+             */
+            confidence: "HIGH" | "MEDIUM" | "LOW";
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "confirmed" | "refuted" | "inconclusive";
+            /** Result Event Id */
+            result_event_id?: string | null;
+            /** Url */
+            url: string;
+            /** Verified */
+            verified: boolean;
+            /** Verified Data Hash */
+            verified_data_hash: string | null;
+            /** Verified Ip */
+            verified_ip: string | null;
         };
     };
     responses: never;
@@ -2617,6 +2811,196 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ThreatScoreOut"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Admin token needed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Database or bus unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    "verify-verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyOut"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Admin token needed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Unknown domain (every path agrees it has no address) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Database or bus unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    "verify-paths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Items_PathStatus_"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Admin token needed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Database or bus unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    "verify-results": {
+        parameters: {
+            query?: {
+                /** @description Comma list of confirmed,refuted,inconclusive. */
+                outcome?: string | null;
+                /** @description The detection's event id. */
+                subject_event_id?: string | null;
+                /** @description Page size (max 1000). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_VerificationItem_"];
                 };
             };
             /** @description Missing or invalid token */

@@ -94,5 +94,6 @@ class DnsSpoof:
                 summary=f"DNS spoofing suspected (txid {msg.txid}): {detail}",
                 evidence=[n for *_rest, n in query.answers],
                 community_id=meta.community_id,
+                subject=msg.qname.lower().rstrip("."),
             )
         ]

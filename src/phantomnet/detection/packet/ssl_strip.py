@@ -103,5 +103,6 @@ class SslStrip:
                 summary=f"SSL stripping suspected for {host}: {detail}",
                 evidence=[meta.number],
                 community_id=meta.community_id,
+                subject=host or None,
             )
         ]

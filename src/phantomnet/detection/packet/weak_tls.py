@@ -37,6 +37,7 @@ class WeakTls:
         self.report = Reporter(node, self.rule, config.severity)
         self.min_version = RANK.get(config.min_version, 0x0303)
         self.offered13: Lru[int, bool] = Lru(50_000)  # flow key -> client offered TLS 1.3
+        self.sni: Lru[int, str] = Lru(50_000)  # flow key -> the ClientHello's server name
         self.reported: Lru[tuple[str, int, str], float] = Lru(50_000)
 
     def on_tls(self, meta: Meta, msg: ClientHello | ServerHello | Certificate) -> list[Detection]:
@@ -44,6 +45,8 @@ class WeakTls:
             return []
         if isinstance(msg, ClientHello):
             self.offered13.set(meta.flow_key, 0x0304 in msg.supported_versions)
+            if msg.sni:
+                self.sni.set(meta.flow_key, msg.sni.lower())
             if msg.sslv2:
                 return self._emit(meta, ["SSLv2-format ClientHello"], server_is_src=False)
             return []
@@ -96,5 +99,10 @@ class WeakTls:
                 protocol="tls",
                 evidence=[meta.number],
                 community_id=meta.community_id,
+                # a downgrade is what multi-path verification can check (the name's page
+                # through other paths); other weak-TLS findings name no subject
+                subject=self.sni.peek(meta.flow_key)
+                if any(r.startswith("downgrade") for r in reasons)
+                else None,
             )
         ]
