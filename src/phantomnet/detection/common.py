@@ -4,6 +4,7 @@ packet-level ones, the :class:`Reporter` that builds detections in the evidence 
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from typing import Generic, TypeVar
 from phantomnet.detection.catalogue import BY_NAME
 from phantomnet.errors import PluginError
 from phantomnet.events import Detection, Endpoint, SensorRef, Severity, attacker_text
+
+#: what ``Detection.observed`` may hold (addresses); anything else seen on the wire is dropped
+_OBSERVED = re.compile(r"[0-9A-Za-z.:]+")
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -90,6 +94,7 @@ class Reporter:
         severity: Severity | None = None,
         community_id: str | None = None,
         subject: str | None = None,
+        observed: tuple[tuple[str, ...], ...] = (),
     ) -> Detection:
         src = Endpoint(ip=attacker) if attacker else None
         dst = Endpoint(ip=target, port=target_port) if target else None
@@ -110,4 +115,8 @@ class Reporter:
             evidence=tuple(f"packet:{n}" for n in list(evidence)[:EVIDENCE_MAX]),
             detector=f"monitor.{self.rule}",
             subject=attacker_text(subject, 253) if subject else None,
+            observed=tuple(
+                tuple(v for v in values if len(v) <= 64 and _OBSERVED.fullmatch(v))[:32]
+                for values in observed[:8]
+            ),
         )

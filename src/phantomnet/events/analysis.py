@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -16,6 +16,9 @@ from phantomnet.events.base import (
     Severity,
     UtcDatetime,
 )
+
+#: one observed value (an address), short and printable
+ObservedValue = Annotated[str, Field(max_length=64, pattern=r"^[0-9A-Za-z.:]+$")]
 
 
 class Detection(EventBase):
@@ -38,6 +41,9 @@ class Detection(EventBase):
     #: the name or host the finding is about (a spoofed query name, a stripped host):
     #: what multi-path verification asks about; None when the finding names none
     subject: AttackerText | None = None
+    #: what was answered on the wire (``dns_spoof``: each answer's address set, at most 8 of
+    #: 32): verification compares it with what the independent paths verified
+    observed: tuple[tuple[ObservedValue, ...], ...] = Field(default=(), max_length=8)
 
 
 class Score(EventBase):

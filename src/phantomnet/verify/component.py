@@ -7,7 +7,9 @@ one (refused: skipped and counted), asks the :class:`.verifier.Verifier` and pub
 ``verification.result`` naming the detection (``subject_event_id``). The storage writer
 stores it in ``verification_result`` and marks the detection verified or refuted.
 
-* ``dns_spoof``: the name's A/AAAA set through the ``dns`` paths.
+* ``dns_spoof``: the name's A/AAAA set through the ``dns`` paths, then the answers the
+  monitor saw on the wire (``Detection.observed``) judged against it
+  (:mod:`.observed`): a wire answer outside the verified set confirms the spoof.
 * the others: ``https://SUBJECT/`` (its addresses, then its page through the ``http`` paths).
 """
 
@@ -24,6 +26,7 @@ from phantomnet.errors import InvalidInput, NotFound
 from phantomnet.events import Detection, VerificationResult
 from phantomnet.plugins import Component
 from phantomnet.resilience import until_done
+from phantomnet.verify.observed import judge_observed
 from phantomnet.verify.path import Question
 from phantomnet.verify.ratelimit import RuleLimiter
 from phantomnet.verify.target import check_name
@@ -109,6 +112,8 @@ class VerificationComponent(Component):
             verdict = await self.verifier.ask(Question("dns", check_name(subject)))
             if verdict is None:
                 return None
+            # the wire's answers (what the victim was told) against the verified addresses
+            verdict = judge_observed(verdict, event.observed)
             return verdict.event(self.node, subject=event.event_id, rule=event.rule)
         if not self.verifier.can_ask("dns") and not self.verifier.can_ask("http"):
             return None

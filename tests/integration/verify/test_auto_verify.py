@@ -22,8 +22,9 @@ from phantomnet.storage.tables import DetectionRow, VerificationRow
 from phantomnet.storage.writer import StorageWriter
 from phantomnet.verify.component import VerificationComponent
 from phantomnet.verify.config import verify_config
+from phantomnet.verify.observed import OBSERVED_PATH
 from phantomnet.verify.verifier import Verifier
-from tests.integration.verify.loop_lab import NAME, lab
+from tests.integration.verify.loop_lab import LIE_IP, NAME, TRUE_IP, lab
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -46,14 +47,18 @@ async def until(cond: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.05)
 
 
-def spoof(subject: str | None = NAME, rule: str = "dns_spoof") -> Detection:
+def spoof(
+    subject: str | None = NAME,
+    rule: str = "dns_spoof",
+    observed: tuple[tuple[str, ...], ...] = (),
+) -> Detection:
     now = datetime.now(UTC)
     return Detection(
         sensor=SensorRef(node="n", component=f"monitor.{rule}"),
         src=Endpoint(ip="198.51.100.7"),
         rule=rule, severity="high", protocol="dns", target=Endpoint(ip="10.0.0.5", port=53),
         first_seen=now, last_seen=now, count=2, summary=f"DNS spoofing suspected for {subject}",
-        detector=f"monitor.{rule}", subject=subject,
+        detector=f"monitor.{rule}", subject=subject, observed=observed,
     )  # fmt: skip
 
 
@@ -146,6 +151,27 @@ async def test_honest_paths_refute_the_detection(engine: AsyncEngine, tmp_path: 
                 return d is not None and d["verified"] is False
 
             await until(marked)
+
+
+async def test_the_wire_answer_is_judged_against_honest_paths(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Every path honest: the forged answer the monitor saw on the wire is what contradicts
+    them, so the spoof is confirmed and the wire is the compromised path; an observed answer
+    inside the verified set (a round-robin answer) refutes it."""
+    with lab(tmp_path, http=False, dns_liars=0) as built:
+        async with Running(engine, built.verify_section(cache_ttl_s=0)) as run:
+            forged = spoof(observed=((TRUE_IP,), (LIE_IP,)))
+            await run.bus.publish(forged)
+            result = await run.next_result()
+            assert result.subject_event_id == forged.event_id
+            assert result.outcome == "confirmed" and result.attack_detected is True
+            assert result.compromised_paths == (OBSERVED_PATH,)
+            honest = spoof(observed=((TRUE_IP,),))
+            await run.bus.publish(honest)
+            again = await run.next_result()
+            assert again.subject_event_id == honest.event_id
+            assert again.outcome == "refuted" and again.compromised_paths == ()
 
 
 async def test_a_result_stored_before_its_detection_still_marks_it(

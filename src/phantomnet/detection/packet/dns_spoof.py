@@ -95,5 +95,6 @@ class DnsSpoof:
                 evidence=[n for *_rest, n in query.answers],
                 community_id=meta.community_id,
                 subject=msg.qname.lower().rstrip("."),
+                observed=tuple(tuple(sorted(data)) for _src, data, *_ in query.answers),
             )
         ]
