@@ -359,9 +359,12 @@ class Lab:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def build(tmp: Path, stack: ExitStack, *, tls: bool = False) -> Lab:
+def build(
+    tmp: Path, stack: ExitStack, *, tls: bool = False, hosts: dict[str, str] | None = None
+) -> Lab:
     """The whole lab (see the module docstring); closed by ``stack``. ``tls``: also the
-    addresses and names of the HTTPS site and of the DoT/DoH resolver (not started here)."""
+    addresses and names of the HTTPS site and of the DoT/DoH resolver (not started here).
+    ``hosts``: more names the WAN's authoritative server answers (name -> address)."""
     need("ip", "dnsmasq", "privoxy", "danted")
     lab = Lab(tag=secrets.token_hex(2), tmp=tmp)
     stack.callback(lab.close)
@@ -376,6 +379,9 @@ def build(tmp: Path, stack: ExitStack, *, tls: bool = False) -> Lab:
         f"--host-record=www.lab.test,{SITE_IP}",
         f"--host-record=ok.lab.test,{SITE_IP}",
         *(records if tls else []),
+        *(f"--host-record={name},{ip}" for name, ip in (hosts or {}).items()),
+        # authoritative for those names too: AAAA is "no data", not REFUSED (no upstream)
+        *(f"--local=/{name}/" for name in (hosts or {})),
         "--local=/lab.test/",
     )
     site = tmp / "site.py"
