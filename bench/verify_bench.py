@@ -209,37 +209,46 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def cli_once(cfg_file: Path) -> tuple[float, float, bool]:
-    """One ``phantomnet verify`` process: (wall ms, its peak RSS MB, verdict correct)."""
-    with tempfile.TemporaryFile() as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(BIN), "verify", URL, "--config", str(cfg_file)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        pid, status, usage = 0, 0, None
-        try:
-            while time.perf_counter() < t0 + CLI_S:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                time.sleep(0.005)
-        finally:
-            if not pid:  # over time (or interrupted): stop it by its PID
-                proc.kill()
-                os.waitpid(proc.pid, 0)
-        if usage is None or not pid:
-            raise TimeoutError(f"phantomnet verify ran over {CLI_S}s")
-        wall = (time.perf_counter() - t0) * 1000
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
+def cli_once(tmp: Path, cfg_file: Path) -> tuple[float, float, bool]:
+    """One ``phantomnet verify`` process: (wall ms, its peak RSS MB, verdict correct).
+
+    The peak RSS comes from GNU time (``%M``): a child forked from this (large) process
+    inherits its high-water mark, one forked from ``time`` does not.
+    """
+    usage = tmp / "cli.rss"
+    argv = ["/usr/bin/time", "-f", "%M", "-o", str(usage)]
+    argv += [str(BIN), "verify", URL, "--config", str(cfg_file)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: time and the CLI, stopped together
+    )
+    try:
+        text, _ = proc.communicate(timeout=CLI_S)
+    finally:
+        if proc.returncode is None:  # over time (or interrupted): stop the group we started
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    wall = (time.perf_counter() - t0) * 1000
     try:
         ok = proc.returncode == 1 and named(json.loads(text))
     except (json.JSONDecodeError, KeyError):
         ok = False
-    return wall, usage.ru_maxrss / 1024, ok
+    return wall, int(usage.read_text().split()[-1]) / 1024, ok
+
+
+def reset_peak() -> None:
+    """Reset this process's peak RSS (VmHWM), so that each phase has its own."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_mb() -> float:
+    """This process's peak RSS (VmHWM) since the last ``reset_peak``, with getrusage's."""
+    status = Path("/proc/self/status").read_text()
+    hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+    return max(hwm, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
 class Engine:
@@ -351,20 +360,26 @@ def run(lab: Lab, tmp: Path, rounds: int) -> dict[str, float]:
     conc: dict[tuple[str, str], list[tuple[float, float, float, float, float, int]]] = {
         k: [] for k in apis
     }
+    peaks: dict[tuple[str, str], list[float]] = {k: [] for k in apis}
+    overall = peak_mb()
+    base = overall
     digs: dict[int, list[tuple[float, float]]] = {i: [] for i in range(N_PATHS)}
     for r in range(rounds):
         for i in range(N_PATHS):
             digs[i] += [dig_once(lab, i) for _ in range(DIGS)]
         for m in modes:
-            cli[m].append(cli_once(files[m]))
+            cli[m].append(cli_once(tmp, files[m]))
         for key, verify in apis.items():
             lat, ok = bounded(sequential, verify)
             seq[key].append((pct(lat, 0.5), pct(lat, 0.95), ok))
+            overall = max(overall, peak_mb())
+            reset_peak()
             lat, wall, ok = bounded(concurrent, verify)
+            peaks[key].append(peak_mb())
             conc[key].append((pct(lat, 0.5), pct(lat, 0.95), max(lat), wall, CONCURRENT / wall, ok))
         loads.append(loadavg())
         print(f"round {r + 1}/{rounds} done, load average {loads[-1]}", flush=True)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = max(overall, *(max(v) for v in peaks.values()), peak_mb())
 
     print(f"\npeer baseline: dig @resolver {NAME} A, {DIGS * rounds} per path (median ms)")
     print("path  dig process wall  dig query time")
@@ -397,9 +412,10 @@ def run(lab: Lab, tmp: Path, rounds: int) -> dict[str, float]:
                 f"{med([x[0] for x in k]):.0f} p95 {med([x[1] for x in k]):.0f} max "
                 f"{med([x[2] for x in k]):.0f}; wall {med([x[3] for x in k]) * 1000:.0f}; "
                 f"{med([x[4] for x in k]):.1f} verifications/s; correct "
-                f"{sum(x[5] for x in k)}/{CONCURRENT * rounds}"
+                f"{sum(x[5] for x in k)}/{CONCURRENT * rounds}; peak RSS during it "
+                f"{med(peaks[(m, api)]):.0f} MB"
             )
-    print(f"\npeak RSS of this process (all of the above): {rss:.1f} MB")
+    print(f"\npeak RSS of this process: {base:.1f} MB after the warm-up, {rss:.1f} MB overall")
     print(f"load average (1/5/15 min) before and after each round: {' | '.join(loads)}")
     full, svc, eng = "dns+http", ("dns+http", "verify_url"), ("dns+http", "ask_all")
     return {
@@ -407,6 +423,7 @@ def run(lab: Lab, tmp: Path, rounds: int) -> dict[str, float]:
         "p95_ms": pct([x[0] for x in cli[full]], 0.95),
         "rps": med([x[4] for x in conc[svc]]),
         "rss_mb": rss,
+        "engine_rss_mb": med(peaks[eng]),
         "dig_p50_ms": dig_wall,
         "dig_query_ms": dig_qt,
         "inproc_p50_ms": med([x[0] for x in seq[svc]]),
@@ -443,7 +460,8 @@ def main() -> int:
         f"inproc_p50_ms={figures['inproc_p50_ms']:.0f} "
         f"engine_p50_ms={figures['engine_p50_ms']:.0f} "
         f"engine_rps={figures['engine_rps']:.1f} dns_rps={figures['dns_rps']:.1f} "
-        f"dns_engine_rps={figures['dns_engine_rps']:.1f}"
+        f"dns_engine_rps={figures['dns_engine_rps']:.1f} "
+        f"engine_rss_mb={figures['engine_rss_mb']:.0f}"
     )
     return 1 if left else 0
 
