@@ -65,7 +65,8 @@ from tests.integration.verify.lab import (  # noqa: E402
 from phantomnet.verify.config import VerifyConfig, verify_config  # noqa: E402
 from phantomnet.verify.engine import ask_all  # noqa: E402
 from phantomnet.verify.path import Question, VerifyPath  # noqa: E402
-from phantomnet.verify.service import combine, paths_for, verify_url  # noqa: E402
+from phantomnet.verify.service import combine, verify_url  # noqa: E402
+from phantomnet.verify.verifier import Verifier  # noqa: E402
 
 N_PATHS = 10
 POISONED = 3
@@ -256,9 +257,10 @@ class Engine:
 
     def __init__(self, cfg: VerifyConfig) -> None:
         self.cfg = cfg
+        built = Verifier(cfg)  # the server's way: paths built once
         self.asks: list[tuple[Question, list[VerifyPath]]] = [
-            (Question("dns", NAME), paths_for(cfg, "dns")),
-            (Question("http", URL), paths_for(cfg, "http")),
+            (Question("dns", NAME), built.paths_for("dns")),
+            (Question("http", URL), built.paths_for("http")),
         ]
         self.asks = [(q, paths) for q, paths in self.asks if len(paths) >= 2]
 
