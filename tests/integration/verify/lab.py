@@ -273,9 +273,12 @@ class Lab:
             key_file.write_text(private)
             key_file.chmod(0o600)
             keys[side] = (key_file, public)
+        # wireguard-go's control socket is /var/run/wireguard/<device>.sock, one directory
+        # for every namespace: the device names carry the lab's tag, so two labs never clash
+        wg_wan, wg_path = f"pnv{self.tag}gw", f"pnv{self.tag}gp"
         ends = {
-            "wan": (wan, "wgwan", "10.98.0.1/24", "10.98.0.2/32", "10.77.9.2"),
-            "wg": (wg, "wgpath", "10.98.0.2/24", "0.0.0.0/0", "10.77.9.1"),
+            "wan": (wan, wg_wan, "10.98.0.1/24", "10.98.0.2/32", "10.77.9.2"),
+            "wg": (wg, wg_path, "10.98.0.2/24", "0.0.0.0/0", "10.77.9.1"),
         }
         env = {**os.environ, "WG_PROCESS_FOREGROUND": "1"}
         for side, (ns, dev, addr, allowed, endpoint) in ends.items():
@@ -305,8 +308,8 @@ class Lab:
             )
             sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
             sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", wg, "route", "add", "default", "dev", "wgpath")
-        sh("ip", "-n", wan, "route", "add", "10.98.0.2/32", "dev", "wgwan")
+        sh("ip", "-n", wg, "route", "add", "default", "dev", wg_path)
+        sh("ip", "-n", wan, "route", "add", "10.98.0.2/32", "dev", wg_wan)
         self.wg_ok = True
 
     def tls_site(self, cert: Path, key: Path) -> None:
