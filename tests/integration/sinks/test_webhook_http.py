@@ -30,8 +30,8 @@ SECRET = b"s3cret-key"
 
 
 class Receiver(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
         self.failing = False
         self.refused = 0
         self.lock = threading.Lock()
@@ -195,3 +195,35 @@ async def test_alert_mode_slack_and_teams_say_the_same_with_dedupe_and_links(
     assert (
         card["potentialAction"][0]["targets"][0]["uri"] == f"https://pn.example/attackers/{src.ip}"
     )
+
+
+async def test_receiver_killed_mid_stream_and_back_gets_every_event_once(
+    receiver: Receiver,
+) -> None:
+    """The receiver goes away between events (connection refused), then a new one listens on
+    the same port: every event arrives, each exactly once across both receivers."""
+    bus = MemoryBus()
+    await bus.start()
+    port = receiver.server_address[1]
+    first = [detection(i) for i in range(4)]
+    later = [detection(10 + i) for i in range(4)]
+    async with running(webhook(receiver.url), bus) as comp:
+        await bus.publish_many(first)
+        assert await until(lambda: len(receiver.got) == 4)
+        receiver.shutdown()
+        receiver.server_close()  # gone: the port refuses connections
+        await bus.publish_many(later)
+        assert await until(lambda: comp.health.failing_since is not None)
+        assert "onnect" in (comp.health.last_error or ""), comp.health.last_error
+        back = Receiver(port)
+        thread = threading.Thread(target=back.serve_forever, daemon=True)
+        thread.start()
+        try:
+            assert await until(lambda: comp.delivered == 8)
+            assert comp.health.failing_since is None
+        finally:
+            back.shutdown()
+            back.server_close()
+            thread.join()
+    ids = [json.loads(b)["event_id"] for _, _, b in receiver.got + back.got]
+    assert sorted(ids) == sorted(str(e.event_id) for e in first + later)
