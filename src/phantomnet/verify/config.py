@@ -46,6 +46,10 @@ class VerifyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     paths: tuple[PathConfig, ...] = ()
+    #: a label the agreeing paths must vary in (e.g. "rir", "provider"); none: not enforced
+    diversity_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    #: how many distinct values of ``diversity_label`` a verified quorum must span
+    min_diversity: int = Field(default=2, ge=1, le=16)
     #: per-question deadline; a path still pending then counts as failed
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     #: stop waiting (cancel stragglers) once the verdict cannot change any more

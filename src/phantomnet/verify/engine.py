@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -46,6 +46,8 @@ class Verdict:
     novel_paths: tuple[str, ...] = ()
     #: served from the verifier's cache (asked at ``timestamp``)
     cached: bool = False
+    #: why a quorum did not verify although enough paths agreed (e.g. too little diversity)
+    note: str | None = None
 
     @property
     def outcome(self) -> Literal["confirmed", "refuted", "inconclusive"]:
@@ -74,6 +76,7 @@ class Verdict:
             "paths": self.per_path,
             "novel_paths": list(self.novel_paths),
             "cached": self.cached,
+            "note": self.note,
         }
 
     def row(self) -> dict[str, Any]:
@@ -188,8 +191,14 @@ async def ask_all(
     *,
     timeout_s: float,
     early_stop: bool = True,
+    diversity: tuple[str, int] | None = None,
 ) -> Verdict:
-    """Run every path, fail closed on errors and timeouts, and vote."""
+    """Run every path, fail closed on errors and timeouts, and vote.
+
+    ``diversity`` (label, n): the agreeing paths must carry at least ``n`` distinct values of
+    that label (CA/B BR 3.2.2.9: corroborating perspectives span 2+ RIRs); short of it
+    nothing is verified (a quorum of one provider's vantage points proves little).
+    """
     total = len(paths)
     outcomes: dict[str, Answer | PathFailure] = {}
     latency: dict[str, float] = {}
@@ -223,7 +232,31 @@ async def ask_all(
     cancelled = tuple(sorted(tasks[t] for t in pending if tasks[t] not in outcomes))
     vote = count(outcomes, total)
     names = [p.path_name for p in paths]
-    return _verdict(question, vote, outcomes, cancelled, names, latency)
+    verdict = _verdict(question, vote, outcomes, cancelled, names, latency)
+    if diversity is not None:
+        verdict = diverse(verdict, {p.path_name: p.labels for p in paths}, *diversity)
+    return verdict
+
+
+def diverse(verdict: Verdict, labels: dict[str, dict[str, str]], label: str, least: int) -> Verdict:
+    """``verdict`` unverified (LOW) when its agreeing paths span fewer than ``least`` values
+    of ``label`` (a path without the label adds no diversity)."""
+    if not verdict.verified:
+        return verdict
+    spread = {labels.get(p, {}).get(label) for p in verdict.agreed_paths} - {None}
+    if len(spread) >= least:
+        return verdict
+    return replace(
+        verdict,
+        verified=False,
+        attack_detected=False,
+        attack_type="NONE",
+        confidence="LOW",
+        compromised_paths=(),
+        verified_ips=(),
+        verified_data_hash=None,
+        note=f"the agreeing paths span {len(spread)} {label}(s); {least} are required",
+    )
 
 
 def _verdict(

@@ -34,6 +34,8 @@ class VerifyPath:
 
     def __init__(self, path_name: str, settings: dict[str, Any]) -> None:
         self.path_name = path_name
+        #: the path's diversity labels (provider, region, rir, asn...): ``build_path`` sets them
+        self.labels: dict[str, str] = {}
 
     async def ask(self, question: Question) -> Answer:
         raise NotImplementedError
@@ -42,4 +44,6 @@ class VerifyPath:
 def build_path(cfg: PathConfig) -> VerifyPath:
     """The plug-in instance for one ``[[verify.paths]]`` entry."""
     cls = load_plugin(VERIFY_PATHS, cfg.kind, VerifyPath)
-    return cls(cfg.name, dict(cfg.settings))
+    path = cls(cfg.name, dict(cfg.settings))
+    path.labels = dict(cfg.labels)
+    return path

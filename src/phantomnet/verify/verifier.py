@@ -67,6 +67,11 @@ class Verifier:
             paths,
             timeout_s=timeout_s or self.cfg.timeout_s,
             early_stop=self.cfg.early_stop,
+            diversity=(
+                (self.cfg.diversity_label, self.cfg.min_diversity)
+                if self.cfg.diversity_label
+                else None
+            ),
         )
         for name, summary in verdict.per_path.items():
             if name in self.health:

@@ -173,3 +173,20 @@ async def test_a_missing_namespace_fails_closed(lab: Lab) -> None:
     assert "does not exist" in verdict.per_path["gone"]["reason"]
     # 3 corroborate, 1 fails: quorum (2-5 paths, 1 may fail) with a margin of 2
     assert verdict.verified and not verdict.attack_detected and verdict.confidence == "HIGH"
+
+
+async def test_path_diversity_is_enforced(lab: Lab) -> None:
+    """A quorum of paths that all share one provider (or RIR) verifies nothing."""
+    specs = dns_paths(lab, wg=False)
+    for spec in specs:
+        spec["labels"] = {"namespace": spec["labels"]["namespace"], "rir": "ripe"}
+    question = Question("dns", "www.lab.test")
+    spread = await ask_all(question, built(specs), timeout_s=TIMEOUT_S, diversity=("namespace", 2))
+    assert spread.verified and spread.compromised_paths == ("p3-dns",)
+    one_rir = await ask_all(question, built(specs), timeout_s=TIMEOUT_S, diversity=("rir", 2))
+    assert not one_rir.verified and one_rir.confidence == "LOW"
+    assert one_rir.compromised_paths == () and one_rir.attack_detected is False
+    assert one_rir.note == "the agreeing paths span 1 rir(s); 2 are required"
+    specs[0]["labels"]["rir"] = "arin"
+    two = await ask_all(question, built(specs), timeout_s=TIMEOUT_S, diversity=("rir", 2))
+    assert two.verified and two.compromised_paths == ("p3-dns",)
