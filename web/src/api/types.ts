@@ -19,6 +19,7 @@ export type BlockItem = S["BlockItem"];
 export type AttackerDetail = S["AttackerProfile"];
 export type SessionDetail = S["SessionDetail"];
 export type StreamTicket = S["StreamTicket"];
+export type PathStatus = S["PathStatus"];
 
 export interface Page<T> {
   items: T[];

@@ -20,6 +20,32 @@ function Evidence({ ref_ }: { ref_: string }) {
   );
 }
 
+// What multi-path verification concluded about a detection (docs/verify.md).
+function Verification({ d }: { d: DetectionItem }) {
+  if (d.verified === undefined || d.verified === null) {
+    const outcome = d.verification_details?.["outcome"];
+    return outcome === "inconclusive" ? (
+      <span data-testid="verification" className="block text-[10px] text-slate-400" title="not enough independent paths agreed">
+        verification inconclusive
+      </span>
+    ) : null;
+  }
+  const details = d.verification_details ?? {};
+  const bad = details["compromised_paths"];
+  const paths = Array.isArray(bad) ? bad.map(String) : [];
+  const confidence = typeof details["confidence"] === "string" ? ` · ${details["confidence"]}` : "";
+  return d.verified ? (
+    <span data-testid="verification" className="mt-0.5 block text-[10px] font-semibold text-rose-300" title={paths.length ? `lying: ${paths.join(", ")}` : undefined}>
+      verified: attack confirmed{confidence}
+      {paths.length ? <span className="block font-normal break-all text-rose-200/80">{paths.join(", ")}</span> : null}
+    </span>
+  ) : (
+    <span data-testid="verification" className="mt-0.5 block text-[10px] text-emerald-300">
+      refuted by independent paths{confidence}
+    </span>
+  );
+}
+
 export function DetectionTable({ items, showSource = true }: { items: DetectionItem[]; showSource?: boolean }) {
   return (
     <div className="overflow-x-auto">
@@ -54,6 +80,7 @@ export function DetectionTable({ items, showSource = true }: { items: DetectionI
             <td className={`${td} font-mono text-xs break-all text-amber-200`}>
               {d.rule}
               <span className="block text-[10px] text-slate-400">{d.detector}</span>
+              <Verification d={d} />
             </td>
             {showSource ? (
               <td className={`${td} font-mono text-xs`}>

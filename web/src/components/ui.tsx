@@ -41,6 +41,7 @@ export function Dot({ up, degraded = false }: { up: boolean; degraded?: boolean 
       : "bg-emerald-400 shadow-[0_0_6px] shadow-emerald-400";
   return (
     <span
+      role="img"
       aria-label={!up ? "down" : degraded ? "degraded" : "up"}
       className={`inline-block h-2.5 w-2.5 rounded-full ${tone}`}
     />

@@ -6,6 +6,7 @@ import type { DetectionItem, Facets, Page } from "../api/types";
 import { DetectionTable } from "../components/DetectionTable";
 import { Async } from "../components/States";
 import { Card } from "../components/ui";
+import { VerifyPaths } from "../components/VerifyPaths";
 import { useApi } from "../hooks/useApi";
 
 const input = "rounded border border-slate-700 bg-slate-950 px-2 py-1 text-sm";
@@ -63,6 +64,7 @@ export default function DetectionsPage() {
           {(d) => <DetectionTable items={d.items} />}
         </Async>
       </Card>
+      <VerifyPaths />
     </div>
   );
 }

@@ -69,6 +69,18 @@ describe("pages", () => {
     expect(packet?.className).toContain("truncate");
     expect(row.textContent).toContain("http_attacks"); // which detector raised it
   });
+
+  it("the detections page shows each verification and the paths' health", async () => {
+    mount("/detections");
+    const verdict = await screen.findByTestId("verification", {}, WAIT);
+    expect(verdict.textContent).toContain("verified: attack confirmed · HIGH");
+    expect(verdict.textContent).toContain("observed-on-wire");
+    const paths = await screen.findByTestId("verify-paths", {}, WAIT);
+    expect(paths.textContent).toContain("p0-dns");
+    expect(paths.textContent).toContain("12 ms");
+    expect((await screen.findByTestId("path-error", {}, WAIT)).textContent).toContain("REFUSED");
+    await expectNoAxeViolations();
+  });
 });
 
 describe("events drawer, by keyboard", () => {

@@ -38,6 +38,20 @@ export const DETECTION: DetectionItem = {
   evidence: ["event:00000000-0000-4000-8000-000000000001", `packet:${"9".repeat(200)}`],
 };
 
+export const SPOOF: DetectionItem = {
+  ...DETECTION, id: 2, event_id: "00000000-0000-4000-8000-00000000bbbb", rule: "dns_spoof",
+  detector: "monitor.dns_spoof", protocol: "dns", summary: "DNS spoofing suspected for bank.example",
+  evidence: ["packet:12"], verified: true,
+  verification_details: { outcome: "confirmed", confidence: "HIGH", compromised_paths: ["observed-on-wire"] },
+};
+
+export const PATHS = {
+  items: [
+    { name: "p0-dns", kind: "netns", labels: {}, state: "ok", last_latency_ms: 12.4, last_error: null, last_checked_at: "2026-11-21T07:00:00Z", answered: 5, failed: 0 },
+    { name: "p1-dns", kind: "netns", labels: {}, state: "failing", last_latency_ms: null, last_error: "VerifyPathError: p1-dns: REFUSED", last_checked_at: "2026-11-21T07:00:00Z", answered: 1, failed: 4 },
+  ],
+};
+
 export const SESSION: SessionItem = {
   session_id: SESSION_ID, component: "ssh", protocol: "ssh", node: "n1", src_ip: IP, src_port: 40001,
   dst_port: 2222, started_at: "2026-11-21T06:59:00Z", ended_at: "2026-11-21T07:00:00Z", end_reason: "closed",
@@ -84,7 +98,8 @@ export function pageRoutes(url: string): { status: number; body: unknown } | und
   if (path === `/api/attackers/${IP}`) return { status: 200, body: attackerDetail() };
   if (path === "/api/events") return { status: 200, body: { items: [eventItem(1), eventItem(2)], next_cursor: null } };
   if (path.startsWith("/api/events/")) return { status: 200, body: eventItem(1) };
-  if (path === "/api/detections") return { status: 200, body: { items: [DETECTION], next_cursor: null } };
+  if (path === "/api/detections") return { status: 200, body: { items: [DETECTION, SPOOF], next_cursor: null } };
+  if (path === "/api/v1/verify/paths") return { status: 200, body: PATHS };
   if (path === `/api/sessions/${SESSION_ID}`) return { status: 200, body: SESSION_DETAIL };
   if (path === "/api/stream/ticket") return { status: 200, body: { ticket: "pt_x", expires_in_s: 30 } };
   return undefined;
