@@ -110,3 +110,7 @@ class CaptureError(PhantomNetError):
 
 class VerifyPathError(PhantomNetError):
     """A verification path got no usable answer (the vote counts it as a failure)."""
+
+
+class VerifyBusy(PhantomNetError):
+    """Too many verifications are running or waiting (``[verify] max_running``/``max_waiting``)."""

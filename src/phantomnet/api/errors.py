@@ -29,6 +29,7 @@ from phantomnet.errors import (
     PhantomNetError,
     ResponseError,
     StorageUnavailable,
+    VerifyBusy,
 )
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ STATUS_BY_ERROR: dict[type[PhantomNetError], int] = {
     StorageUnavailable: 503,
     BusUnavailable: 503,
     ModelError: 503,
+    VerifyBusy: 503,
 }
 
 

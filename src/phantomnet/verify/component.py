@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from phantomnet.bus.base import Batch, EventBus
-from phantomnet.errors import InvalidInput, NotFound
+from phantomnet.errors import InvalidInput, NotFound, VerifyBusy
 from phantomnet.events import Detection, VerificationResult
 from phantomnet.plugins import Component
 from phantomnet.resilience import until_done
@@ -94,7 +94,7 @@ class VerificationComponent(Component):
         assert event.subject is not None
         try:
             result = await self._verify(event, event.subject)
-        except (InvalidInput, NotFound) as exc:
+        except (InvalidInput, NotFound, VerifyBusy) as exc:
             log.info("verify: detection %s (%s) not verified: %s", event.event_id, event.rule, exc)
             self.counts["refused"] += 1
             return None

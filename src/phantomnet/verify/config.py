@@ -50,6 +50,10 @@ class VerifyConfig(BaseModel):
     diversity_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     #: how many distinct values of ``diversity_label`` a verified quorum must span
     min_diversity: int = Field(default=2, ge=1, le=16)
+    #: questions asked at once (each opens a socket or client per path: memory is per question)
+    max_running: int = Field(default=8, ge=1, le=256)
+    #: questions waiting for a slot; beyond it a request is refused at once (API: 503)
+    max_waiting: int = Field(default=32, ge=0, le=10_000)
     #: per-question deadline; a path still pending then counts as failed
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     #: stop waiting (cancel stragglers) once the verdict cannot change any more

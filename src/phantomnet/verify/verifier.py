@@ -4,11 +4,12 @@ and each path's health. One per process, shared by the API and the verification 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from phantomnet.errors import InvalidInput, UnknownDomain
+from phantomnet.errors import InvalidInput, UnknownDomain, VerifyBusy
 from phantomnet.events import SensorRef, VerificationResult
 from phantomnet.verify.answers import DnsAnswer
 from phantomnet.verify.cache import VerdictCache
@@ -42,6 +43,9 @@ class Verifier:
         self.health: dict[str, PathHealth] = health_for(cfg.paths)
         self.cache = VerdictCache(cfg.cache_ttl_s)
         self.history = History(cfg.history_size) if cfg.history_size else None
+        #: questions asked at once, and how many wait for a turn (both bounded)
+        self._running = asyncio.Semaphore(cfg.max_running)
+        self._waiting = 0
 
     def paths_for(self, kind: str, limit: int | None = None) -> list[VerifyPath]:
         """The configured paths that answer ``kind`` questions (the first ``limit``)."""
@@ -62,6 +66,23 @@ class Verifier:
         hit = self.cache.get(key)
         if hit is not None:
             return hit
+        if self._running.locked() and self._waiting >= self.cfg.max_waiting:
+            raise VerifyBusy(
+                f"{self.cfg.max_running} verifications are running and {self._waiting} waiting"
+            )
+        self._waiting += 1
+        try:
+            await self._running.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            return await self._ask(question, paths, key, timeout_s)
+        finally:
+            self._running.release()
+
+    async def _ask(
+        self, question: Question, paths: list[VerifyPath], key: Any, timeout_s: float | None
+    ) -> Verdict:
         verdict = await ask_all(
             question,
             paths,
