@@ -66,9 +66,9 @@ def verification(rt: Runtime) -> list[Component]:
     """The verifier (shared with the API: one cache, one history, one health table) and,
     with ``[verify.auto] enabled`` and 2+ paths of a kind, the component that verifies
     ``dns_spoof``/``ssl_strip``/``weak_tls``/``cert_change`` detections."""
-    from phantomnet.runtime.services import VERIFIER_KEY, build_verifier
+    from phantomnet.runtime.services import VERIFIER_KEY, build_verifier, shared_geo
 
-    verifier = build_verifier(rt.settings)
+    verifier = build_verifier(rt.settings, shared_geo(rt.settings, rt.shared))
     if verifier is None:
         return []
     rt.shared[VERIFIER_KEY] = verifier

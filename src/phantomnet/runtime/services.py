@@ -39,19 +39,40 @@ log = logging.getLogger(__name__)
 RESPONSE_KEY = "response_service"
 SCORING_KEY = "scoring_service"
 VERIFIER_KEY = "verifier"
+GEO_KEY = "geo"
 
 
-def build_verifier(settings: Settings) -> Verifier | None:
-    """The verifier of ``[verify]`` (a bad section fails start-up); None without paths."""
+def shared_geo(settings: Settings, shared: dict[str, Any]) -> GeoLocator:
+    """The one offline geolocator of the process (its data takes ~120 MB once loaded)."""
+    geo = shared.get(GEO_KEY)
+    if not isinstance(geo, GeoLocator):
+        geo = shared[GEO_KEY] = GeoLocator.from_config(scoring_config(settings.scoring).geo)
+    return geo
+
+
+def build_verifier(settings: Settings, geo: GeoLocator | None = None) -> Verifier | None:
+    """The verifier of ``[verify]`` (a bad section fails start-up); None without paths.
+
+    DNS answers are compared by network too: the offline geolocator (``scoring.geo``) names
+    each address's AS, so two honest answers from one CDN agree.
+    """
     cfg = verify_config(dict(settings.verify))
-    return Verifier(cfg) if cfg.paths else None
+    if not cfg.paths:
+        return None
+    located = geo if geo is not None else shared_geo(settings, {})
+
+    def asn_of(address: str) -> str | None:
+        found = located.lookup(address).get("asn")
+        return str(found) if found else None
+
+    return Verifier(cfg, asn_of=asn_of)
 
 
 async def api_services(
     settings: Settings, engine: Any, bus: EventBus | None, shared: dict[str, Any] | None = None
 ) -> ApiServices:
     """Build the API's services for ``settings``, reusing what the running parts hold."""
-    shared = shared or {}
+    shared = {} if shared is None else shared
     response = shared.get(RESPONSE_KEY)
     if not isinstance(response, ResponseService):
         publish = bus.publish if bus is not None else None
@@ -70,10 +91,10 @@ async def api_services(
     except ModelError as exc:
         missing = f"the scoring model cannot be used: {exc}"
         log.warning("api: threat-score is off: %s", missing)
-    geo = GeoLocator.from_config(config.geo)
+    geo = shared_geo(settings, shared)
     verifier = shared.get(VERIFIER_KEY)
     if not isinstance(verifier, Verifier):
-        verifier = build_verifier(settings)
+        verifier = build_verifier(settings, geo)
     if scorer is None:
         return ApiServices(
             response=response, scorer=None, geo=geo, scorer_missing=missing, verifier=verifier

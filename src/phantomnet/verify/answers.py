@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class DnsAnswer:
-    """The A/AAAA addresses one path got for a name (``asns`` when known)."""
+    """The A/AAAA addresses one path got for a name (``asns``: their networks, when the
+    verifier was given a lookup; AS numbers or names, compared as text)."""
 
     addresses: frozenset[str]
-    asns: frozenset[int] = frozenset()
+    asns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

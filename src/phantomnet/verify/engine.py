@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -192,12 +192,14 @@ async def ask_all(
     timeout_s: float,
     early_stop: bool = True,
     diversity: tuple[str, int] | None = None,
+    enrich: Callable[[Answer], Answer] | None = None,
 ) -> Verdict:
     """Run every path, fail closed on errors and timeouts, and vote.
 
     ``diversity`` (label, n): the agreeing paths must carry at least ``n`` distinct values of
     that label (CA/B BR 3.2.2.9: corroborating perspectives span 2+ RIRs); short of it
     nothing is verified (a quorum of one provider's vantage points proves little).
+    ``enrich`` completes each answer before the vote (the ASNs of DNS addresses).
     """
     total = len(paths)
     outcomes: dict[str, Answer | PathFailure] = {}
@@ -218,9 +220,11 @@ async def ask_all(
                 break
             for task in done:
                 exc = task.exception()
-                outcomes[tasks[task]] = (
-                    PathFailure(_reason(exc)) if exc is not None else task.result()
-                )
+                if exc is not None:
+                    outcomes[tasks[task]] = PathFailure(_reason(exc))
+                else:
+                    answer = task.result()
+                    outcomes[tasks[task]] = enrich(answer) if enrich is not None else answer
             vote = count(outcomes, total)
             if early_stop and settled(vote, len(pending)):
                 break

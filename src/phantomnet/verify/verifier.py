@@ -5,13 +5,14 @@ and each path's health. One per process, shared by the API and the verification 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from phantomnet.errors import InvalidInput, UnknownDomain, VerifyBusy
 from phantomnet.events import SensorRef, VerificationResult
-from phantomnet.verify.answers import DnsAnswer
+from phantomnet.verify.answers import Answer, DnsAnswer
 from phantomnet.verify.cache import VerdictCache
 from phantomnet.verify.config import VerifyConfig
 from phantomnet.verify.engine import Verdict, ask_all, fit_detail
@@ -36,9 +37,27 @@ def weigh(verdict: Verdict, novel: tuple[str, ...]) -> Verdict:
     return replace(verdict, novel_paths=novel, confidence=confidence)
 
 
+def with_asns(asn_of: Callable[[str], str | None]) -> Callable[[Answer], Answer]:
+    """An ``enrich`` for the engine: a DNS answer's addresses' networks (OONI: answers that
+    differ in address but not in network, as a CDN gives, are consistent)."""
+
+    def enrich(answer: Answer) -> Answer:
+        if not isinstance(answer, DnsAnswer) or answer.asns or not answer.addresses:
+            return answer
+        found = frozenset(a for a in map(asn_of, answer.addresses) if a)
+        return replace(answer, asns=found) if found else answer
+
+    return enrich
+
+
 class Verifier:
-    def __init__(self, cfg: VerifyConfig) -> None:
+    def __init__(
+        self, cfg: VerifyConfig, *, asn_of: Callable[[str], str | None] | None = None
+    ) -> None:
+        """``asn_of``: the network of an address (the composition root hands the offline
+        geolocator's); without it DNS answers agree only by address."""
         self.cfg = cfg
+        self._enrich = with_asns(asn_of) if asn_of is not None else None
         self.paths: list[VerifyPath] = [build_path(p) for p in cfg.paths]
         self.health: dict[str, PathHealth] = health_for(cfg.paths)
         self.cache = VerdictCache(cfg.cache_ttl_s)
@@ -93,6 +112,7 @@ class Verifier:
                 if self.cfg.diversity_label
                 else None
             ),
+            enrich=self._enrich,
         )
         for name, summary in verdict.per_path.items():
             if name in self.health:
