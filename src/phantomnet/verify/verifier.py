@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+import httpx
+
 from phantomnet.errors import InvalidInput, UnknownDomain, VerifyBusy
 from phantomnet.events import SensorRef, VerificationResult
 from phantomnet.verify.answers import Answer, DnsAnswer
@@ -129,11 +131,16 @@ class Verifier:
         self, target: str, *, limit: int | None = None, timeout_s: float | None = None
     ) -> tuple[dict[str, Any], list[Verdict]]:
         """A NAME or URL: its host's addresses through ``dns`` paths, its page through
-        ``http`` paths; the combined report and each question's verdict."""
+        ``http`` paths and, for https, its key through ``tls`` paths (each asked only with 2+
+        paths of its kind); the combined report and each question's verdict."""
         checked = parse_target(target)
         questions = [Question("http", checked.url)]
         if not checked.is_ip:
             questions.insert(0, Question("dns", checked.host))
+        url = httpx.URL(checked.url)
+        if url.scheme == "https" and not checked.is_ip:
+            # the key the endpoint shows for the name, asked apart from the page
+            questions.append(Question("tls", f"{url.host}:{url.port or 443}"))
         if not any(self.can_ask(q.kind) for q in questions):
             raise InvalidInput("at least 2 [[verify.paths]] of one kind (dns or http) are needed")
         verdicts: list[Verdict] = []

@@ -369,3 +369,19 @@ async def test_tls_question_verify_with_wrong_ca_fails_closed(tls_lab: TlsLab) -
     ]
     verdict = await vote("tls", f"{TLS_NAME}:443", specs)
     assert verdict.failed_paths == ("strict",)
+
+
+async def test_verifying_an_https_url_asks_its_key_too(tls_lab: TlsLab) -> None:
+    """``Verifier.verify`` (the CLI and ``POST /api/v1/verify``) asks the name, the page and,
+    for https, the key: the intercepting path is named by the ``tls`` question."""
+    from phantomnet.verify.config import verify_config
+    from phantomnet.verify.verifier import Verifier
+
+    paths = plain_dns(tls_lab.lab) + honest_http(tls_lab) + tls_paths(tls_lab)
+    cfg = verify_config({"timeout_s": 60, "early_stop": False, "paths": paths})
+    report, verdicts = await Verifier(cfg).verify(URL)
+    assert [v.question.kind for v in verdicts] == ["dns", "http", "tls"]
+    tls = verdicts[2]
+    assert tls.question.target == f"{TLS_NAME}:443"
+    assert tls.compromised_paths == ("p3-tls",) and tls.attack_type == "TLS_INTERCEPTION"
+    assert report["attack_detected"] is True and "p3-tls" in report["compromised_paths"]
