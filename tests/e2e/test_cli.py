@@ -46,6 +46,14 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
         ("[sensors.gopher]\nport = 7070\n", "error: sensors.gopher: no sensor plug-in named"),
         ("[sensors.shh]\nenabled = false\n", "error: sensors.shh: no sensor plug-in named"),
         ("[detectors.nope]\nenabled = false\n", "error: detectors.nope: no detector plug-in"),
+        (
+            '[[verify.paths]]\nname = "a"\nkind = "dns"\nsettings = { server = "x" }\n',
+            "error: verify.paths.a: bad dns settings:",
+        ),
+        (
+            '[[verify.paths]]\nname = "v"\nkind = "netns"\nsettings = { namespace = "n" }\n',
+            "error: verify.paths.v.settings.path: Field required",
+        ),
     ],
 )
 def test_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:

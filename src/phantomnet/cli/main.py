@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +55,8 @@ def config_check(
         enabled_sinks,
     )
     from phantomnet.scoring.config import scoring_config
+    from phantomnet.verify.config import verify_config
+    from phantomnet.verify.path import build_path
 
     settings = settings_from(file or config)
     check_plugin_sections(settings)
@@ -64,6 +67,8 @@ def config_check(
     monitor = load_monitor_config(settings.monitor)
     response = response_config(settings)
     scoring = scoring_config(settings.scoring)
+    verify = verify_config(dict(settings.verify))
+    paths = [build_path(p) for p in verify.paths]  # each kind validates its own settings
     out.print(f"[green]OK[/green] {file or config or '(defaults)'}")
     out.print(f"  database  {settings.database_url.split('@')[-1]}")
     out.print(f"  bus       {settings.bus.backend}")
@@ -77,6 +82,12 @@ def config_check(
     out.print(f"  monitor   {monitor.interface or 'off (no interface)'}")
     out.print(f"  scoring   {'on' if scoring.enabled else 'off'}")
     out.print(f"  response  backend={response.backend}")
+    if paths:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.name for p in paths).items()))
+        auto = "on" if verify.auto.enabled else "off"
+        out.print(f"  verify    {len(paths)} paths ({kinds}), automatic {auto}", markup=False)
+    else:
+        out.print("  verify    off (no [[verify.paths]])")
 
 
 run_cmds.register(app)
