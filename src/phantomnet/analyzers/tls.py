@@ -8,6 +8,7 @@ is encrypted. SSLv2-compatible ClientHellos are recognised too.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class Certificate:
     key_type: str | None
     key_bits: int | None
     chain_length: int
+    #: SHA-256 of the leaf certificate's DER (what a certificate change is judged on)
+    leaf_sha256: str | None = None
 
 
 @dataclass(slots=True)
@@ -286,7 +289,8 @@ def _certificate(body: bytes) -> Certificate:
         if first is None:
             first = der
     key_type, bits = public_key(first) if first else (None, None)
-    return Certificate(key_type, bits, count)
+    leaf = hashlib.sha256(first).hexdigest() if first else None
+    return Certificate(key_type, bits, count, leaf)
 
 
 def _sslv2_hello(data: bytes) -> ClientHello | None:

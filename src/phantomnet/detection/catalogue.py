@@ -90,6 +90,9 @@ RULES: tuple[Rule, ...] = (
           "high", "T1557", "packet"),
     _rule("weak_tls", "Weak TLS actually negotiated: old version, weak suite, short key, no "
           "forward secrecy, or a version downgrade.", "medium", "T1562.010", "packet"),
+    _rule("cert_change", "A server (address, port and name) shows another leaf certificate "
+          "than the one seen before: interception, or a renewal (verification tells).",
+          "medium", "T1557", "packet"),
 )  # fmt: skip
 
 #: Rule names that no built-in detector reports but the response policy understands: a

@@ -138,6 +138,12 @@ class WeakTlsConfig(DetectorConfig):
     severity: Severity = "medium"
 
 
+class CertChangeConfig(DetectorConfig):
+    #: servers (address, port, name) whose last leaf certificate is remembered (LRU)
+    max_servers: int = Field(default=50_000, ge=16)
+    severity: Severity = "medium"
+
+
 class WebAttackConfig(DetectorConfig):
     severity: Severity = "high"
 
@@ -154,6 +160,7 @@ class DetectorsConfig(_Model):
     dns_spoof: DnsSpoofConfig = DnsSpoofConfig()
     ssl_strip: SslStripConfig = SslStripConfig()
     weak_tls: WeakTlsConfig = WeakTlsConfig()
+    cert_change: CertChangeConfig = CertChangeConfig()
     http_sqli: WebAttackConfig = WebAttackConfig()
     http_traversal: WebAttackConfig = WebAttackConfig()
     http_cmd_injection: WebAttackConfig = WebAttackConfig()

@@ -219,3 +219,11 @@ def server_hello(
     body += struct.pack("!H", len(exts)) + exts
     hs = b"\x02" + len(body).to_bytes(3, "big") + body
     return struct.pack("!BH", 0x16, record_version) + struct.pack("!H", len(hs)) + hs
+
+
+def certificate(ders: Iterable[bytes], record_version: int = 0x0303) -> bytes:
+    """A TLS 1.2 record holding one Certificate message with the DER certificates ``ders``."""
+    chain = b"".join(len(d).to_bytes(3, "big") + d for d in ders)
+    body = len(chain).to_bytes(3, "big") + chain
+    hs = b"\x0b" + len(body).to_bytes(3, "big") + body
+    return struct.pack("!BH", 0x16, record_version) + struct.pack("!H", len(hs)) + hs

@@ -46,6 +46,7 @@ TECHNIQUES: dict[str, tuple[str, str, str, str, str | None, str | None]] = {
                   "T1557.002", "ARP Cache Poisoning"),
     "dns_spoof": ("TA0006", "Credential Access", "T1557", "Adversary-in-the-Middle", None, None),
     "ssl_strip": ("TA0006", "Credential Access", "T1557", "Adversary-in-the-Middle", None, None),
+    "cert_change": ("TA0006", "Credential Access", "T1557", "Adversary-in-the-Middle", None, None),
     "http_attacks": ("TA0001", "Initial Access", "T1190", "Exploit Public-Facing Application",
                      None, None),
     "ftp_traversal": ("TA0001", "Initial Access", "T1190", "Exploit Public-Facing Application",

@@ -82,6 +82,7 @@ RULE_TECHNIQUE: dict[str, str] = {
     "dns_spoof": "T1557",
     "ssl_strip": "T1557",
     "weak_tls": "T1562.010",
+    "cert_change": "T1557",
     "honeytoken_use": "T1078",
 }
 

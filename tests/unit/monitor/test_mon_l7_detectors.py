@@ -263,3 +263,53 @@ def test_protocols_are_handled_in_packet_order_within_a_batch(tmp_path: Path) ->
     post = b"POST /login HTTP/1.1\r\nHost: bank.example\r\n\r\npassword=x"
     pk += conn(C, "10.0.0.66", 40001, 80, 1.01, post)
     assert detections(run(tmp_path, pk), "ssl_strip")
+
+
+def _cert_der(cn: str) -> bytes:
+    """A real self-signed certificate (DER), made with the cryptography library."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _tls12(
+    cport: int, t: float, der: bytes, sni: str = "bank.example"
+) -> list[tuple[float, bytes]]:
+    hello = craft.client_hello(sni=sni, versions=())
+    return conn(C, S, cport, 443, t, hello, craft.server_hello() + craft.certificate([der]))
+
+
+def test_cert_change_names_the_server_once(tmp_path: Path) -> None:
+    first, second = _cert_der("bank.example"), _cert_der("bank.example")
+    pk = _tls12(40000, 1.0, first) + _tls12(40001, 2.0, first)  # the same key: quiet
+    pk += _tls12(40002, 3.0, second) + _tls12(40003, 4.0, second)  # changed, then stable
+    pk += _tls12(40004, 5.0, second, sni="other.example")  # another name: its own reference
+    found = detections(run(tmp_path, pk), "cert_change")
+    assert len(found) == 1, [d.summary for d in found]
+    assert found[0].subject == "bank.example" and found[0].protocol == "tls"
+    assert f"bank.example ({S}:443)" in found[0].summary
+    assert found[0].target and found[0].target.ip == C
+
+
+def test_one_certificate_per_server_is_quiet(tmp_path: Path) -> None:
+    der = _cert_der("bank.example")
+    pk = _tls12(40000, 1.0, der) + _tls12(40001, 2.0, der, sni="x.example")
+    assert detections(run(tmp_path, pk), "cert_change") == []

@@ -8,6 +8,7 @@ from typing import Any
 from phantomnet.detection.config import DetectorsConfig
 from phantomnet.detection.packet.arp_spoof import ArpSpoof
 from phantomnet.detection.packet.brute_force import BruteForce
+from phantomnet.detection.packet.cert_change import CertChange
 from phantomnet.detection.packet.dns_spoof import DnsSpoof
 from phantomnet.detection.packet.icmp_flood import IcmpFlood
 from phantomnet.detection.packet.port_scan import PortScan
@@ -35,6 +36,7 @@ class Detectors:
             DnsSpoof(d.dns_spoof, node),
             SslStrip(d.ssl_strip, node),
             WeakTls(d.weak_tls, node),
+            CertChange(d.cert_change, node),
             WebAttacks(d, node),
         ]
         hooks: dict[str, list[Callable[..., Any]]] = {h: [] for h in HOOKS}
