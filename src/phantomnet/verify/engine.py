@@ -66,6 +66,9 @@ class Verdict:
             "outcome": self.outcome,
             "compromised_paths": list(self.compromised_paths),
             "agreed_paths": list(self.agreed_paths),
+            # the seed's names: the paths that corroborated, and what they verified
+            "safe_paths": list(self.agreed_paths),
+            "verified_data": list(self.verified_ips) or self.verified_data_hash,
             "failed_paths": list(self.failed_paths),
             "cancelled_paths": list(self.cancelled_paths),
             "paths_checked": self.paths_checked,

@@ -82,7 +82,8 @@ async def test_the_poisoned_resolver_is_named(lab: Lab) -> None:
     d = verdict.as_dict()
     assert d["attack_detected"] is True and d["attack_type"] == "DNS_HIJACKING"
     assert d["compromised_paths"] == ["p3-dns"]
-    assert d["verified_ips"] == [SITE_IP]
+    assert d["verified_ips"] == [SITE_IP] and d["verified_data"] == [SITE_IP]
+    assert "p3-dns" not in d["safe_paths"] and d["safe_paths"] == d["agreed_paths"]
     assert d["paths"]["p3-dns"]["addresses"] == [EVIL_IP]
     assert d["confidence"] == "HIGH"
 
