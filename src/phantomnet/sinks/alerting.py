@@ -32,12 +32,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event
 from phantomnet.sinks.base import SinkConfig
+from phantomnet.sinks.http import http_url
 
 HOUR_S = 3600.0
 #: what an alert sink forwards when its section does not say (``kinds``, ``min_severity``)
@@ -71,14 +70,7 @@ class AlertConfig(BaseModel):
     def _url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise PydanticCustomError(
-                "url", "'{url}' is not an http(s) URL with a host", {"url": value}
-            )
+        http_url(value)
         return value.rstrip("/")
 
 

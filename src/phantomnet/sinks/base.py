@@ -12,9 +12,10 @@ handed alerts and digests instead (``send_alert``), made by the alert policy.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from phantomnet.events import Event, Severity
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     from phantomnet.sinks.alerting import AlertConfig, Message
 
 SEVERITY_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _existing_file(value: Path | None) -> Path | None:
+    if value is not None and not value.is_file():
+        raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
+    return value
+
+
+#: a file that must exist when the section is loaded (a CA bundle); None: not given
+ExistingFile = Annotated[Path | None, AfterValidator(_existing_file)]
 
 
 class SinkConfig(BaseModel):

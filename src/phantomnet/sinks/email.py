@@ -17,7 +17,6 @@ import ssl
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import aiosmtplib
@@ -27,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from phantomnet.errors import PhantomNetError
 from phantomnet.sinks.alert_text import render
 from phantomnet.sinks.alerting import Alert, AlertingSinkConfig, Message
-from phantomnet.sinks.base import Sink, SinkConfig
+from phantomnet.sinks.base import ExistingFile, Sink, SinkConfig
 
 #: one plain address (no display name, no comments): what SMTP's MAIL FROM / RCPT TO take
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$")
@@ -65,7 +64,7 @@ class EmailConfig(AlertingSinkConfig):
     subject_prefix: str = Field(default="[PhantomNet]", max_length=64)
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     #: CA bundle to verify the relay (default: the system's); ``verify = false`` trusts any
-    ca_file: Path | None = None
+    ca_file: ExistingFile = None
     verify: bool = True
 
     @field_validator("sender")
@@ -83,13 +82,6 @@ class EmailConfig(AlertingSinkConfig):
     def _prefix(cls, value: str) -> str:
         if any(c in value for c in "\r\n"):
             raise PydanticCustomError("header", "no line breaks in a header")
-        return value
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
         return value
 
     @field_validator("username")

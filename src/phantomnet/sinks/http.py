@@ -4,7 +4,6 @@ TLS verification and timeout settings, one client, and the error a refused batch
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,44 +11,43 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from phantomnet.errors import PhantomNetError
-from phantomnet.sinks.base import SinkConfig
+from phantomnet.sinks.base import ExistingFile, SinkConfig
 
 
 class DeliveryRefused(PhantomNetError):
     """The target answered, but did not take (all of) the batch: it is sent again."""
 
 
+def http_url(value: str, what: str = "an http(s) URL") -> httpx.URL:
+    """``value`` as an http(s) URL with a host, or the one-line config error."""
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise PydanticCustomError(
+            "url", "'{url}' is not {what} with a host", {"url": value, "what": what}
+        )
+    return url
+
+
 class HttpSinkConfig(SinkConfig):
     #: base URL of the service (scheme, host, port, optional path prefix)
     url: str = Field(min_length=1, max_length=2048)
     #: CA bundle to verify the server (default: the system's); ``verify = false`` skips it
-    ca_file: Path | None = None
+    ca_file: ExistingFile = None
     verify: bool = True
     timeout_s: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        try:
-            url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise PydanticCustomError(
-                "url", "'{url}' is not an http(s) URL with a host", {"url": value}
-            )
+        url = http_url(value)
         if url.query or url.fragment:
             raise PydanticCustomError(
                 "url", "'{url}': give the base URL, without query or fragment", {"url": value}
             )
         return value.rstrip("/")
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
-        return value
 
     def endpoint(self, path: str) -> str:
         return f"{self.url}/{path.lstrip('/')}"
@@ -70,10 +68,11 @@ class HttpSinkConfig(SinkConfig):
 
 
 def check_status(answer: httpx.Response, what: str) -> None:
-    """Raise unless the answer is 2xx."""
+    """Raise unless the answer is 2xx (the start of its body in the message, on one line)."""
     if not 200 <= answer.status_code < 300:
+        detail = answer.text[:200].replace("\n", " ")
         raise httpx.HTTPStatusError(
-            f"{what} answered {answer.status_code}: {answer.text[:200]}",
+            f"{what} answered {answer.status_code}: {detail}",
             request=answer.request,
             response=answer,
         )

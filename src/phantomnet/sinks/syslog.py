@@ -13,16 +13,14 @@ import contextlib
 import socket
 import ssl
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from phantomnet import __version__
 from phantomnet.events import Event
 from phantomnet.sinks import formats
-from phantomnet.sinks.base import Sink, SinkConfig
+from phantomnet.sinks.base import ExistingFile, Sink, SinkConfig
 
 
 class SyslogConfig(SinkConfig):
@@ -33,20 +31,13 @@ class SyslogConfig(SinkConfig):
     facility: int = Field(default=10, ge=0, le=23)  # 10 = authpriv (security)
     app_name: str = Field(default="phantomnet", min_length=1, max_length=48)
     #: TLS: CA bundle to verify the receiver (default: the system's); server name to check
-    ca_file: Path | None = None
+    ca_file: ExistingFile = None
     server_name: str | None = None
     verify: bool = True
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     #: longer messages are cut (the header and structured data come first): a datagram has a
     #: size limit and receivers cut anyway (rsyslog: 8 KiB by default)
     max_message_bytes: int = Field(default=8192, ge=480, le=1_000_000)
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
-        return value
 
 
 class SyslogSink(Sink):

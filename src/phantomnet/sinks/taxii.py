@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +26,8 @@ from pydantic_core import PydanticCustomError
 from phantomnet.errors import PhantomNetError
 from phantomnet.events import Event
 from phantomnet.sinks import stix
-from phantomnet.sinks.base import Sink, SinkConfig
+from phantomnet.sinks.base import ExistingFile, Sink, SinkConfig
+from phantomnet.sinks.http import check_status, http_url
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 #: ids asked at once when checking refused objects (``match[id]``, one URL)
@@ -54,16 +54,12 @@ class TaxiiConfig(stix.StixSinkConfig):
     max_content_bytes: int = Field(default=10 * 1024 * 1024, ge=4096, le=1 << 31)
     verify: bool = True
     #: CA bundle that verifies the server (default: the system's)
-    ca_file: Path | None = None
+    ca_file: ExistingFile = None
 
     @field_validator("api_root")
     @classmethod
     def _api_root(cls, value: str) -> str:
-        try:
-            url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host or url.query:
+        if http_url(value, "an http(s) API root URL").query:
             raise PydanticCustomError(
                 "url", "'{url}' is not an http(s) API root URL with a host", {"url": value}
             )
@@ -81,13 +77,6 @@ class TaxiiConfig(stix.StixSinkConfig):
     def _token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None and info.data.get("user") is not None:
             raise PydanticCustomError("auth", "either token or user/password, not both")
-        return value
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise PydanticCustomError("file", "{path} is not a file", {"path": str(value)})
         return value
 
 
@@ -161,13 +150,7 @@ class TaxiiSink(Sink):
         return self._status_of(answer)
 
     def _status_of(self, answer: httpx.Response) -> dict[str, Any]:
-        if not 200 <= answer.status_code < 300:
-            detail = answer.text[:200].replace("\n", " ")
-            raise httpx.HTTPStatusError(
-                f"{self.target()} answered {answer.status_code}: {detail}",
-                request=answer.request,
-                response=answer,
-            )
+        check_status(answer, self.target())
         try:
             status = answer.json()
         except ValueError as exc:

@@ -29,6 +29,7 @@ from phantomnet.sinks.alert_text import AlertText, render
 from phantomnet.sinks.alerting import Alert, AlertingSinkConfig, Message
 from phantomnet.sinks.base import Sink, SinkConfig
 from phantomnet.sinks.formats import fields
+from phantomnet.sinks.http import check_status, http_url
 
 SIGNATURE_HEADER = "X-PhantomNet-Signature"
 THEME = {"critical": "8B0000", "high": "D9534F", "medium": "F0AD4E", "low": "5BC0DE"}
@@ -45,14 +46,7 @@ class WebhookConfig(AlertingSinkConfig):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        try:
-            url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise PydanticCustomError(
-                "url", "'{url}' is not an http(s) URL with a host", {"url": value}
-            )
+        http_url(value)
         return value
 
     @field_validator("secret")
@@ -190,12 +184,7 @@ class WebhookSink(Sink):
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.cfg.timeout_s, follow_redirects=False)
         answer = await self._client.post(self.cfg.url, content=body, headers=self.headers(body))
-        if not 200 <= answer.status_code < 300:
-            raise httpx.HTTPStatusError(
-                f"{self.target()} answered {answer.status_code}",
-                request=answer.request,
-                response=answer,
-            )
+        check_status(answer, self.target())
 
     def headers(self, body: bytes) -> dict[str, str]:
         out = {**self.cfg.headers, "Content-Type": "application/json"}
