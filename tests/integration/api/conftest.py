@@ -15,28 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from phantomnet.api import create_app
 from phantomnet.api.auth import create_token
 from phantomnet.bus.memory import MemoryBus
-from phantomnet.settings import Settings, async_url
-from phantomnet.storage.db import make_engine
-from phantomnet.storage.migrate import upgrade_async
+from phantomnet.settings import Settings
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A SQLite file, or a PostgreSQL database of this test's own."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
-    return async_url(request.getfixturevalue("pg_database"))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a database migrated to the head revision."""
-    await upgrade_async(db_url)
-    eng = make_engine(db_url)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture

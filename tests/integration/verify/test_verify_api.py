@@ -19,10 +19,8 @@ from phantomnet.api.auth import create_token
 from phantomnet.api.services import ApiServices
 from phantomnet.bus.memory import MemoryBus
 from phantomnet.events import VerificationResult
-from phantomnet.settings import Settings, async_url
-from phantomnet.storage.db import make_engine
+from phantomnet.settings import Settings
 from phantomnet.storage.ingest import apply_derived, insert_events
-from phantomnet.storage.migrate import upgrade_async
 from phantomnet.storage.tables import VerificationRow
 from phantomnet.verify.config import verify_config
 from phantomnet.verify.verifier import Verifier
@@ -32,21 +30,6 @@ from tests.integration.verify.servers import bad_tcp, dead_port
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'verify.db'}"
-    return async_url(request.getfixturevalue("pg_database"))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade_async(db_url)
-    eng = make_engine(db_url)
-    yield eng
-    await eng.dispose()
 
 
 @pytest.fixture
